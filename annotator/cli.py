@@ -1,0 +1,301 @@
+"""Command line: parses arguments, calls the services, prints. Imports the ui only for `gui`.
+
+Every failure is one line on stderr naming the file (and line), with a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from annotator import __version__
+from annotator.core.errors import AnnotatorError
+from annotator.core.models import LabelSchema
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def _csv(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    items = [item.strip() for item in value.split(",") if item.strip()]
+    return items or None
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    from annotator.sample import ensure_sample_project
+
+    project_path = Path(args.project) if args.project else ensure_sample_project()
+    if args.project:
+        from annotator.store import Project
+
+        Project.open(project_path).close()  # a clear error here beats one inside the GUI
+    from annotator.ui import run_gui
+
+    return run_gui(project_path, args.annotator)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from annotator.progress import TerminalProgress
+    from annotator.services import import_sources
+    from annotator.store import Project
+
+    schema = None
+    if args.labels:
+        schema = _read_schema(Path(args.labels))
+    sources = [Path(source) for source in args.sources]
+    for source in sources:
+        if not source.exists():
+            raise AnnotatorError(f"{source}: no such file or folder")
+    path = Path(args.project)
+    created_folder = not path.exists()
+    project = Project.create(path, name=args.name, schema=schema)
+    try:
+        if sources:
+            progress = TerminalProgress("importing")
+            summary = import_sources(
+                project, sources, args.format, args.annotator, progress, notify=_say
+            )
+            progress.done()
+            print(f"{path}: project created; {summary.describe()}")
+        else:
+            print(f"{path}: project created")
+    except BaseException:
+        project.close()
+        _remove_new_project(path, created_folder)
+        raise
+    project.close()
+    return EXIT_OK
+
+
+def _remove_new_project(path: Path, created_folder: bool) -> None:
+    """A failed `init` leaves no half-made project behind."""
+    import shutil
+
+    if created_folder:
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        for child in path.iterdir():
+            if child.is_dir():
+                shutil.rmtree(child, ignore_errors=True)
+            else:
+                child.unlink(missing_ok=True)
+
+
+def _read_schema(path: Path) -> LabelSchema:
+    import orjson
+    from pydantic import ValidationError
+
+    from annotator.core.errors import InputError
+
+    try:
+        data = orjson.loads(path.read_bytes())
+    except FileNotFoundError:
+        raise InputError(path, "no such file") from None
+    except orjson.JSONDecodeError as exc:
+        raise InputError(path, f"not valid JSON: {exc.msg}", getattr(exc, "lineno", None)) from None
+    if isinstance(data, dict) and "schema" in data and "labels" not in data:
+        data = data["schema"]
+    try:
+        return LabelSchema.model_validate(data)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(part) for part in error.get("loc", ()))
+        raise InputError(path, f"{where}: {error.get('msg')}") from None
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from annotator.progress import TerminalProgress
+    from annotator.services import import_sources
+    from annotator.store import Project
+
+    with Project.open(args.project) as project:
+        progress = TerminalProgress("importing")
+        try:
+            summary = import_sources(
+                project,
+                [Path(source) for source in args.sources],
+                args.format,
+                args.annotator,
+                progress,
+                notify=_say,
+            )
+        finally:
+            progress.done()
+    print(f"{args.project}: {summary.describe()}")
+    return EXIT_OK
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from annotator.progress import TerminalProgress
+    from annotator.services import export_project
+    from annotator.store import Project
+
+    with Project.open(args.project) as project:
+        progress = TerminalProgress("exporting")
+        try:
+            summary = export_project(
+                project,
+                args.format,
+                Path(args.output),
+                annotator=args.annotator,
+                gold=args.gold,
+                labels=_csv(args.labels),
+                statuses=_csv(args.status),
+                split=args.split,
+                progress=progress,
+                notify=_say,
+            )
+        finally:
+            progress.done()
+    files = ", ".join(str(path) for path in summary.files)
+    print(
+        f"exported {summary.documents} documents, {summary.spans} spans, "
+        f"{summary.relations} relations to {files}"
+    )
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from annotator.services import check_project
+    from annotator.store import Project
+
+    with Project.open(args.project) as project:
+        problems = check_project(project)
+        count = len(project)
+    for problem in problems:
+        print(problem)
+    if problems:
+        _say(f"{args.project}: {len(problems)} problem{'s' if len(problems) != 1 else ''}")
+        return EXIT_ERROR
+    print(f"{args.project}: {count} documents, no problems")
+    return EXIT_OK
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    import orjson
+
+    from annotator.formats.native import json_schema
+
+    print(orjson.dumps(json_schema(args.what), option=orjson.OPT_INDENT_2).decode())
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="annotator",
+        description="Label entities, claims, quotes and their sources in news articles.",
+    )
+    parser.add_argument("--version", action="version", version=f"annotator {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    gui = sub.add_parser("gui", help="open the labelling window (the sample project by default)")
+    gui.add_argument("project", nargs="?", help="project folder")
+    gui.add_argument("--annotator", help="your name: your labels are saved under it")
+    gui.set_defaults(func=cmd_gui)
+
+    formats = "auto|text|jsonl|native|prodigy|doccano|label-studio|brat"
+    init = sub.add_parser("init", help="create a project, optionally importing articles")
+    init.add_argument("project", help="new project folder")
+    init.add_argument("sources", nargs="*", help=".txt/.md files, folders of them, or JSONL/JSON")
+    init.add_argument("--labels", metavar="SCHEMA.json", help="label schema to start from")
+    init.add_argument("--name", help="project name (default: the folder name)")
+    init.add_argument("--annotator", help="annotator for labels found in the sources")
+    init.add_argument("--format", default="auto", help=f"format of the sources: {formats}")
+    init.set_defaults(func=cmd_init)
+
+    imp = sub.add_parser("import", help="add documents (and labels) to a project")
+    imp.add_argument("project")
+    imp.add_argument("sources", nargs="+")
+    imp.add_argument("--annotator", help="annotator for labels found in the sources")
+    imp.add_argument("--format", default="auto", help=formats)
+    imp.set_defaults(func=cmd_import)
+
+    exp = sub.add_parser("export", help="write labelled documents in an interchange format")
+    exp.add_argument("project")
+    exp.add_argument("--format", required=True, help="native, prodigy, doccano, label-studio, ...")
+    exp.add_argument(
+        "-o", "--output", required=True, help="output file (a folder for brat/--split)"
+    )
+    who = exp.add_mutually_exclusive_group()
+    who.add_argument("--annotator", help="whose labels (needed when several analysts labelled)")
+    who.add_argument("--gold", action="store_true", help="the settled (adjudicated) labels")
+    exp.add_argument("--labels", help="only these span labels, comma-separated")
+    exp.add_argument("--status", help="only documents with these statuses, e.g. done")
+    exp.add_argument("--split", help="e.g. train=0.8,dev=0.1,test=0.1 (by a hash of the id)")
+    exp.set_defaults(func=cmd_export)
+
+    check = sub.add_parser("check", help="verify every label against its text; exit 1 on problems")
+    check.add_argument("project")
+    check.set_defaults(func=cmd_check)
+
+    schema = sub.add_parser("schema", help="print the JSON Schema of an export or project file")
+    schema.add_argument(
+        "what",
+        nargs="?",
+        default="native",
+        choices=["native", "labels", "project"],
+        help="native export record (default), label schema, or annotator.json",
+    )
+    schema.set_defaults(func=cmd_schema)
+    return parser
+
+
+def _default_to_gui(parser: argparse.ArgumentParser, arguments: list[str]) -> list[str]:
+    """Bare `annotator` (with or without gui options) means `annotator gui`."""
+    if {"-h", "--help", "--version"} & set(arguments):
+        return arguments
+    commands: set[str] = set()
+    for action in parser._subparsers._group_actions if parser._subparsers else ():
+        commands.update(getattr(action, "choices", None) or ())
+    positional = [arg for arg in arguments if not arg.startswith("-")]
+    if positional and positional[0] in commands:
+        return arguments
+    if "--debug" in arguments:
+        arguments = [arg for arg in arguments if arg != "--debug"]
+        return ["--debug", "gui", *arguments]
+    return ["gui", *arguments]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(_default_to_gui(parser, arguments))
+    debug = args.debug or os.environ.get("ANNOTATOR_DEBUG") == "1"
+    try:
+        return int(args.func(args))
+    except AnnotatorError as exc:
+        if debug:
+            raise
+        _say(f"annotator: error: {exc}")
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        _say("annotator: interrupted; nothing was half-written")
+        return 130
+    except OSError as exc:
+        if debug:
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        _say(f"annotator: error: {where}{exc.strerror or exc}")
+        return EXIT_ERROR
+    except Exception as exc:
+        if debug:
+            raise
+        _say(
+            f"annotator: internal error: {type(exc).__name__}: {exc} (run with --debug for details)"
+        )
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,388 @@
+"""The data model: documents, spans, relations, label schema and one annotator's labels.
+
+Offsets are Python string indices (code points), ``end`` exclusive, into the document
+text exactly as stored. Field names are a contract (DESIGN.md): users' scripts read them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from annotator.core.errors import AnnotationError
+
+Category = Literal["entity", "claim", "quote", "source"]
+CATEGORIES: tuple[Category, ...] = ("entity", "claim", "quote", "source")
+Status = Literal["todo", "in_progress", "done", "skipped", "flagged"]
+STATUSES: tuple[Status, ...] = ("todo", "in_progress", "done", "skipped", "flagged")
+
+_LABEL_NAME = re.compile(r"^[^\s,]+$")
+
+
+def text_hash(text: str) -> str:
+    """A short, stable fingerprint of a document text; labels carry it to detect text changes."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+class Document(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1)
+    text: str
+    meta: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def title(self) -> str:
+        return str(self.meta.get("title") or self.id)
+
+    @property
+    def hash(self) -> str:
+        return text_hash(self.text)
+
+
+class Span(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1)
+    start: int = Field(ge=0)
+    end: int
+    label: str = Field(min_length=1)
+    text: str
+    attrs: dict[str, Any] = Field(default_factory=dict)
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _check_extent(self) -> Span:
+        if self.end <= self.start:
+            raise ValueError(f"span {self.id}: empty or reversed range [{self.start}, {self.end})")
+        if len(self.text) != self.end - self.start:
+            raise ValueError(
+                f"span {self.id}: text {self.text!r} has length {len(self.text)}, "
+                f"range [{self.start}, {self.end}) has length {self.end - self.start}"
+            )
+        return self
+
+    @classmethod
+    def of(cls, doc_text: str, start: int, end: int, label: str, span_id: str) -> Span:
+        """A span over ``doc_text[start:end]``; raises if the range is outside the text."""
+        if not 0 <= start < end <= len(doc_text):
+            raise AnnotationError(
+                f"span [{start}, {end}) is outside a text of length {len(doc_text)}"
+            )
+        return cls(id=span_id, start=start, end=end, label=label, text=doc_text[start:end])
+
+
+class Relation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1)
+    label: str = Field(min_length=1)
+    head: str = Field(min_length=1)
+    tail: str = Field(min_length=1)
+    note: str = ""
+
+
+class Label(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1)
+    category: Category = "entity"
+    color: str = "#a6cee3"
+    hotkey: str = ""
+    description: str = ""
+
+    @field_validator("name")
+    @classmethod
+    def _name_has_no_spaces(cls, value: str) -> str:
+        if not _LABEL_NAME.match(value):
+            raise ValueError(f"label name {value!r} must not contain spaces or commas")
+        return value
+
+    @field_validator("color")
+    @classmethod
+    def _color_is_hex(cls, value: str) -> str:
+        if not re.fullmatch(r"#[0-9a-fA-F]{6}", value):
+            raise ValueError(f"colour {value!r} must look like #RRGGBB")
+        return value
+
+
+class RelationType(BaseModel):
+    """A relation label; empty ``head``/``tail`` lists allow any span label there."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1)
+    head: list[str] = Field(default_factory=list)
+    tail: list[str] = Field(default_factory=list)
+    hotkey: str = ""
+
+    def allows(self, head_label: str, tail_label: str) -> bool:
+        return (not self.head or head_label in self.head) and (
+            not self.tail or tail_label in self.tail
+        )
+
+
+class LabelSchema(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    labels: list[Label] = Field(default_factory=list)
+    relations: list[RelationType] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check_unique(self) -> LabelSchema:
+        _require_unique((label.name for label in self.labels), "label")
+        _require_unique((rel.name for rel in self.relations), "relation type")
+        hotkeys = [label.hotkey for label in self.labels if label.hotkey]
+        _require_unique(hotkeys, "hotkey")
+        return self
+
+    def label(self, name: str) -> Label | None:
+        for label in self.labels:
+            if label.name == name:
+                return label
+        return None
+
+    def label_names(self) -> list[str]:
+        return [label.name for label in self.labels]
+
+    def names_in(self, category: Category) -> list[str]:
+        return [label.name for label in self.labels if label.category == category]
+
+    def relation(self, name: str) -> RelationType | None:
+        for rel in self.relations:
+            if rel.name == name:
+                return rel
+        return None
+
+    def relations_allowed(self, head_label: str, tail_label: str) -> list[RelationType]:
+        return [rel for rel in self.relations if rel.allows(head_label, tail_label)]
+
+    def with_label(self, label: Label) -> LabelSchema:
+        """A copy with ``label`` added, or replacing the label of the same name."""
+        labels = [existing for existing in self.labels if existing.name != label.name]
+        return self.model_copy(update={"labels": [*labels, label]})
+
+
+def _require_unique(values: Iterable[str], what: str) -> None:
+    seen: set[str] = set()
+    for value in values:
+        if value in seen:
+            raise ValueError(f"duplicate {what} {value!r}")
+        seen.add(value)
+
+
+class DocumentAnnotation(BaseModel):
+    """One annotator's labels on one document.
+
+    The edit methods are the single place where labels change: the GUI's undo commands
+    each call one of them, and every one of them keeps the annotation valid.
+    """
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=False)
+
+    doc_id: str = Field(min_length=1)
+    text_hash: str = ""
+    status: Status = "todo"
+    note: str = ""
+    updated: str = Field(default_factory=now_iso)
+    spans: list[Span] = Field(default_factory=list)
+    relations: list[Relation] = Field(default_factory=list)
+    # Who settled a gold label and from whose versions; empty on an analyst's own layer.
+    provenance: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _check_ids(self) -> DocumentAnnotation:
+        span_ids = set()
+        for span in self.spans:
+            if span.id in span_ids:
+                raise ValueError(f"document {self.doc_id}: duplicate span id {span.id!r}")
+            span_ids.add(span.id)
+        relation_ids = set()
+        for rel in self.relations:
+            if rel.id in relation_ids:
+                raise ValueError(f"document {self.doc_id}: duplicate relation id {rel.id!r}")
+            relation_ids.add(rel.id)
+            for end in (rel.head, rel.tail):
+                if end not in span_ids:
+                    raise ValueError(
+                        f"document {self.doc_id}: relation {rel.id} refers to missing span {end!r}"
+                    )
+        return self
+
+    # --- checks against the text -------------------------------------------------
+
+    def problems_with(self, text: str) -> list[str]:
+        """Every way these labels disagree with ``text``; empty when they fit."""
+        problems: list[str] = []
+        if self.text_hash and self.text_hash != text_hash(text):
+            problems.append(
+                f"document {self.doc_id}: labels were made on a different text "
+                f"(hash {self.text_hash}, text now {text_hash(text)})"
+            )
+            return problems
+        for span in self.spans:
+            if span.end > len(text):
+                problems.append(
+                    f"document {self.doc_id}: span {span.id} [{span.start}, {span.end}) "
+                    f"is past the end of the text ({len(text)})"
+                )
+            elif text[span.start : span.end] != span.text:
+                problems.append(
+                    f"document {self.doc_id}: span {span.id} says {span.text!r} but the text "
+                    f"at [{span.start}, {span.end}) is {text[span.start : span.end]!r}"
+                )
+        return problems
+
+    def check_against(self, text: str) -> None:
+        problems = self.problems_with(text)
+        if problems:
+            raise AnnotationError(problems[0])
+
+    # --- lookups -----------------------------------------------------------------
+
+    def span(self, span_id: str) -> Span | None:
+        for span in self.spans:
+            if span.id == span_id:
+                return span
+        return None
+
+    def relation(self, relation_id: str) -> Relation | None:
+        for rel in self.relations:
+            if rel.id == relation_id:
+                return rel
+        return None
+
+    def find_span(self, start: int, end: int, label: str) -> Span | None:
+        for span in self.spans:
+            if span.start == start and span.end == end and span.label == label:
+                return span
+        return None
+
+    def relations_of(self, span_id: str) -> list[Relation]:
+        return [rel for rel in self.relations if span_id in (rel.head, rel.tail)]
+
+    def next_span_id(self) -> str:
+        return _next_id("T", (span.id for span in self.spans))
+
+    def next_relation_id(self) -> str:
+        return _next_id("R", (rel.id for rel in self.relations))
+
+    # --- edits (each one is one undoable step in the GUI) --------------------------
+
+    def touch(self) -> None:
+        self.updated = now_iso()
+
+    def add_span(self, span: Span, index: int | None = None) -> None:
+        if self.span(span.id) is not None:
+            raise AnnotationError(f"span id {span.id!r} is already used")
+        if index is None:
+            self.spans.append(span)
+        else:
+            self.spans.insert(index, span)
+        self.touch()
+
+    def remove_span(self, span_id: str) -> tuple[Span, int, list[tuple[int, Relation]]]:
+        """Remove a span and the relations that use it; returns what undo needs."""
+        index = self._span_index(span_id)
+        span = self.spans.pop(index)
+        removed = [
+            (i, rel) for i, rel in enumerate(self.relations) if span_id in (rel.head, rel.tail)
+        ]
+        removed_ids = {rel.id for _, rel in removed}
+        self.relations = [rel for rel in self.relations if rel.id not in removed_ids]
+        self.touch()
+        return span, index, removed
+
+    def restore_span(self, span: Span, index: int, relations: list[tuple[int, Relation]]) -> None:
+        """Undo of :meth:`remove_span`: puts the span and its relations back where they were."""
+        self.add_span(span, index)
+        for position, rel in relations:
+            self.relations.insert(position, rel)
+        self.touch()
+
+    def relabel_span(self, span_id: str, label: str) -> str:
+        """Give a span another label; returns the old one."""
+        index = self._span_index(span_id)
+        old = self.spans[index].label
+        self.spans[index] = self.spans[index].model_copy(update={"label": label})
+        self.touch()
+        return old
+
+    def set_span_note(self, span_id: str, note: str) -> str:
+        index = self._span_index(span_id)
+        old = self.spans[index].note
+        self.spans[index] = self.spans[index].model_copy(update={"note": note})
+        self.touch()
+        return old
+
+    def add_relation(self, relation: Relation, index: int | None = None) -> None:
+        if self.relation(relation.id) is not None:
+            raise AnnotationError(f"relation id {relation.id!r} is already used")
+        for end in (relation.head, relation.tail):
+            if self.span(end) is None:
+                raise AnnotationError(f"relation {relation.id} refers to missing span {end!r}")
+        if index is None:
+            self.relations.append(relation)
+        else:
+            self.relations.insert(index, relation)
+        self.touch()
+
+    def remove_relation(self, relation_id: str) -> tuple[Relation, int]:
+        for index, rel in enumerate(self.relations):
+            if rel.id == relation_id:
+                del self.relations[index]
+                self.touch()
+                return rel, index
+        raise AnnotationError(f"no relation {relation_id!r} in document {self.doc_id}")
+
+    def find_relation(self, label: str, head: str, tail: str) -> Relation | None:
+        for rel in self.relations:
+            if rel.label == label and rel.head == head and rel.tail == tail:
+                return rel
+        return None
+
+    def set_status(self, status: Status) -> Status:
+        old = self.status
+        self.status = status
+        self.touch()
+        return old
+
+    def set_note(self, note: str) -> str:
+        old = self.note
+        self.note = note
+        self.touch()
+        return old
+
+    def rename_label(self, old: str, new: str) -> int:
+        """Relabel every span labelled ``old``; returns how many changed."""
+        changed = 0
+        for index, span in enumerate(self.spans):
+            if span.label == old:
+                self.spans[index] = span.model_copy(update={"label": new})
+                changed += 1
+        if changed:
+            self.touch()
+        return changed
+
+    def _span_index(self, span_id: str) -> int:
+        for index, span in enumerate(self.spans):
+            if span.id == span_id:
+                return index
+        raise AnnotationError(f"no span {span_id!r} in document {self.doc_id}")
+
+
+def _next_id(prefix: str, existing: Iterable[str]) -> str:
+    highest = 0
+    for value in existing:
+        if value.startswith(prefix) and value[len(prefix) :].isdigit():
+            highest = max(highest, int(value[len(prefix) :]))
+    return f"{prefix}{highest + 1}"

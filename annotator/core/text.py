@@ -1,0 +1,62 @@
+"""Text as imported: line endings normalised to \\n, nothing else changed.
+
+Sources that kept \\r\\n or lone \\r count offsets in the original text; ``NewlineMap``
+converts those offsets to offsets in the normalised text.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class NewlineMap:
+    """Converts offsets in an original text to offsets in its newline-normalised form."""
+
+    # Original offsets of each removed '\r' (the '\r' of every '\r\n').
+    removed: tuple[int, ...]
+
+    def to_normalized(self, offset: int) -> int:
+        return offset - bisect.bisect_left(self.removed, offset)
+
+    def to_original(self, offset: int) -> int:
+        # The n-th removed character shifts every later offset by one more.
+        low, high = offset, offset + len(self.removed)
+        while low < high:
+            mid = (low + high) // 2
+            if self.to_normalized(mid) < offset:
+                low = mid + 1
+            else:
+                high = mid
+        return low
+
+
+def normalize_newlines(text: str) -> tuple[str, dict[str, int], NewlineMap]:
+    """Return the text with \\r\\n and lone \\r turned into \\n, counts of each, and an offset map."""
+    crlf = text.count("\r\n")
+    lone_cr = text.count("\r") - crlf
+    if not crlf and not lone_cr:
+        return text, {}, NewlineMap(())
+    removed: list[int] = []
+    index = text.find("\r\n")
+    while index != -1:
+        removed.append(index)
+        index = text.find("\r\n", index + 2)
+    normalized = text.replace("\r\n", "\n").replace("\r", "\n")
+    counts = {key: value for key, value in (("crlf", crlf), ("cr", lone_cr)) if value}
+    return normalized, counts, NewlineMap(tuple(removed))
+
+
+def strip_bom(text: str) -> tuple[str, bool]:
+    if text.startswith("\ufeff"):
+        return text[1:], True
+    return text, False
+
+
+def first_line_title(text: str, limit: int = 200) -> str:
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if stripped:
+            return stripped if len(stripped) <= limit else stripped[: limit - 1] + "…"
+    return ""

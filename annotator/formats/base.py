@@ -1,0 +1,183 @@
+"""What every interchange format module provides, and the registry that finds them by name.
+
+A format module defines ``reader`` (a :class:`Reader`) and/or ``writer`` (a :class:`Writer`).
+Readers turn files into :class:`ImportRecord` streams whose spans are already in code points
+of the newline-normalised text; writers receive :class:`ExportRecord` streams through a
+:class:`Sink` that commits atomically (temp file, then rename) or not at all.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+from annotator.core.errors import AnnotatorError
+from annotator.core.models import Document, DocumentAnnotation, LabelSchema, Relation, Span, Status
+from annotator.store.files import fsync_dir, fsync_enabled, make_temp_file
+
+# Format name -> module. Modules are imported on first use, so a missing optional
+# dependency (spaCy) only matters to the format that needs it.
+FORMAT_MODULES: dict[str, str] = {
+    "text": "annotator.formats.text",
+    "jsonl": "annotator.formats.native",
+    "native": "annotator.formats.native",
+}
+
+
+@dataclass
+class ImportedLabels:
+    """One annotator's labels on one imported document."""
+
+    spans: list[Span] = field(default_factory=list)
+    relations: list[Relation] = field(default_factory=list)
+    status: Status | None = None
+    note: str = ""
+
+
+@dataclass
+class ImportRecord:
+    document: Document
+    # Annotator name -> labels; the key None means "whoever --annotator names".
+    labels: dict[str | None, ImportedLabels] = field(default_factory=dict)
+    # "file:line" (or "file: JSON path"), for messages about this record.
+    where: str = ""
+
+
+@dataclass
+class ExportRecord:
+    document: Document
+    annotation: DocumentAnnotation
+    annotator: str
+
+
+class Reader(Protocol):
+    name: str
+
+    def sniff(self, path: Path) -> bool:
+        """True when ``path`` looks like this format (used by --format auto)."""
+        ...
+
+    def read(self, path: Path) -> Iterator[ImportRecord]: ...
+
+
+class Sink(Protocol):
+    warnings: list[str]
+
+    def write(self, record: ExportRecord) -> None: ...
+
+    def commit(self) -> None: ...
+
+    def abort(self) -> None: ...
+
+
+class Writer(Protocol):
+    name: str
+    # The file suffix written (".jsonl"), or "" when the output is a folder.
+    suffix: str
+
+    def open(self, out: Path, schema: LabelSchema, options: dict[str, Any]) -> Sink: ...
+
+
+def _module(name: str) -> Any:
+    module_name = FORMAT_MODULES.get(name)
+    if module_name is None:
+        known = ", ".join(sorted(FORMAT_MODULES))
+        raise AnnotatorError(f"unknown format {name!r}; known formats: {known}")
+    return importlib.import_module(module_name)
+
+
+def get_reader(name: str) -> Reader:
+    reader = getattr(_module(name), "reader", None)
+    if reader is None:
+        raise AnnotatorError(f"format {name!r} can be exported but not imported")
+    return reader
+
+
+def get_writer(name: str) -> Writer:
+    if name in ("text", "jsonl"):
+        raise AnnotatorError(f"format {name!r} is for import only; export with --format native")
+    writer = getattr(_module(name), "writer", None)
+    if writer is None:
+        raise AnnotatorError(f"format {name!r} can be imported but not exported")
+    return writer
+
+
+def reader_names() -> list[str]:
+    return [name for name in FORMAT_MODULES if getattr(_module(name), "reader", None) is not None]
+
+
+def writer_names() -> list[str]:
+    return [
+        name
+        for name in FORMAT_MODULES
+        if name not in ("text", "jsonl") and getattr(_module(name), "writer", None) is not None
+    ]
+
+
+class AtomicFileSink:
+    """Base for sinks that write one file: a temp file beside ``out``, renamed on commit."""
+
+    def __init__(self, out: Path, binary: bool = True) -> None:
+        self.out = out
+        self.warnings: list[str] = []
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fd, self._tmp = make_temp_file(out.parent, out.name)
+        self.handle: IO[Any] = os.fdopen(
+            fd, "wb" if binary else "w", encoding=None if binary else "utf-8"
+        )
+
+    def commit(self) -> None:
+        self.finish()
+        self.handle.flush()
+        if fsync_enabled():
+            os.fsync(self.handle.fileno())
+        self.handle.close()
+        os.replace(self._tmp, self.out)
+        fsync_dir(self.out.parent)
+
+    def finish(self) -> None:
+        """Hook for sinks that write a closing part (a JSON array's bracket)."""
+
+    def abort(self) -> None:
+        self.handle.close()
+        with contextlib.suppress(FileNotFoundError):
+            self._tmp.unlink()
+
+
+class AtomicFolderSink:
+    """Base for sinks that write a folder: a temp folder beside ``out``, moved into place on commit.
+
+    Files already in ``out`` that this export does not write are left alone.
+    """
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.warnings: list[str] = []
+        out.parent.mkdir(parents=True, exist_ok=True)
+        self.folder = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
+
+    def commit(self) -> None:
+        self.finish()
+        if not self.out.exists():
+            os.replace(self.folder, self.out)
+        else:
+            if not self.out.is_dir():
+                self.abort()
+                raise AnnotatorError(f"{self.out}: exists and is not a folder")
+            for child in self.folder.iterdir():
+                os.replace(child, self.out / child.name)
+            self.folder.rmdir()
+        fsync_dir(self.out.parent)
+
+    def finish(self) -> None:
+        """Hook for sinks that write a last file (a manifest)."""
+
+    def abort(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)

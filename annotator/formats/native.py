@@ -1,0 +1,266 @@
+"""The native format, and plain JSONL/JSON records with a ``text`` field.
+
+Native export, one JSON object a line per document:
+
+    {"id", "text", "meta", "annotator", "status", "note",
+     "spans": [{"id", "start", "end", "label", "text", ...}],
+     "relations": [{"id", "label", "head", "tail"}]}
+
+Offsets are code points into ``text``; ``head``/``tail`` are span ids. Import reads the
+same records (labels optional), so plain ``{"text": ...}`` JSONL or a JSON list of such
+objects imports documents; an ``id`` field is kept, other fields go to ``meta``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from annotator.core.errors import InputError
+from annotator.core.models import STATUSES, Document, LabelSchema, Relation, Span, Status
+from annotator.core.text import first_line_title, normalize_newlines, strip_bom
+from annotator.formats.base import AtomicFileSink, ExportRecord, ImportedLabels, ImportRecord
+from annotator.formats.text import decode_utf8
+
+LABEL_FIELDS = ("spans", "relations", "annotator", "status", "note", "updated", "text_hash")
+
+
+def iter_json_records(path: Path) -> Iterator[tuple[dict[str, Any], str]]:
+    """Objects from a JSONL file (one a line) or a JSON file (a list, or one object).
+
+    Yields each object with its location for messages: "file:line" or "file: [index]".
+    """
+    data = path.read_bytes()
+    text, _ = strip_bom(decode_utf8(path, data))
+    stripped = text.lstrip()
+    if not stripped:
+        raise InputError(path, "file is empty")
+    if path.suffix.lower() == ".json" or stripped.startswith("["):
+        try:
+            value = orjson.loads(text)
+        except orjson.JSONDecodeError as exc:
+            raise InputError(
+                path, f"not valid JSON: {exc.msg}", getattr(exc, "lineno", None)
+            ) from None
+        items = value if isinstance(value, list) else [value]
+        for index, item in enumerate(items):
+            where = f"{path}: [{index}]"
+            if not isinstance(item, dict):
+                raise InputError(path, f"[{index}] is not a JSON object")
+            yield item, where
+        return
+    for line_no, line in enumerate(text.split("\n"), 1):
+        if not line.strip():
+            continue
+        try:
+            item = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            raise InputError(path, f"broken JSON line: {exc.msg}", line_no) from None
+        if not isinstance(item, dict):
+            raise InputError(path, "line is not a JSON object", line_no)
+        yield item, f"{path}:{line_no}"
+
+
+def _fail(where: str, message: str) -> InputError:
+    path, _, rest = where.rpartition(":")
+    rest = rest.strip()
+    if rest.isdigit():
+        return InputError(path, message, int(rest))
+    return InputError(path, f"{rest} {message}".strip())
+
+
+def record_to_import(item: dict[str, Any], where: str, fallback_id: str) -> ImportRecord:
+    text = item.get("text")
+    if not isinstance(text, str):
+        raise _fail(where, 'has no "text" field with a string')
+    text, _ = strip_bom(text)
+    text, newlines, newline_map = normalize_newlines(text)
+    raw_id = item.get("id", fallback_id)
+    if not isinstance(raw_id, str | int) or isinstance(raw_id, bool) or str(raw_id) == "":
+        raise _fail(where, f'"id" must be a non-empty string or number, not {raw_id!r}')
+    meta = item.get("meta") or {}
+    if not isinstance(meta, dict):
+        raise _fail(where, '"meta" must be an object')
+    meta = dict(meta)
+    for key, value in item.items():
+        if key not in ("id", "text", "meta", *LABEL_FIELDS):
+            meta.setdefault(key, value)
+    meta.setdefault("title", first_line_title(text))
+    if newlines:
+        meta["newlines"] = newlines
+    document = Document(id=str(raw_id), text=text, meta=meta)
+    record = ImportRecord(document=document, where=where)
+    if "spans" in item or "relations" in item:
+        spans = []
+        for index, raw in enumerate(item.get("spans") or []):
+            spans.append(_span(raw, index, text, newline_map, where))
+        relations = []
+        for index, raw in enumerate(item.get("relations") or []):
+            try:
+                relations.append(Relation.model_validate(raw))
+            except ValidationError as exc:
+                raise _fail(where, f"relations[{index}]: {exc.errors()[0]['msg']}") from None
+        known = {span.id for span in spans}
+        for rel in relations:
+            for end in (rel.head, rel.tail):
+                if end not in known:
+                    raise _fail(where, f"relation {rel.id} refers to missing span {end!r}")
+        status = item.get("status")
+        if status is not None and status not in STATUSES:
+            raise _fail(where, f"unknown status {status!r}")
+        annotator = item.get("annotator")
+        record.labels[annotator if isinstance(annotator, str) and annotator else None] = (
+            ImportedLabels(spans, relations, status, str(item.get("note") or ""))
+        )
+    return record
+
+
+def _span(raw: Any, index: int, text: str, newline_map: Any, where: str) -> Span:
+    if not isinstance(raw, dict):
+        raise _fail(where, f"spans[{index}] is not an object")
+    try:
+        start = newline_map.to_normalized(int(raw["start"]))
+        end = newline_map.to_normalized(int(raw["end"]))
+        label = str(raw["label"])
+    except (KeyError, TypeError, ValueError):
+        raise _fail(where, f'spans[{index}] needs integer "start", "end" and a "label"') from None
+    if not 0 <= start < end <= len(text):
+        raise _fail(
+            where, f"spans[{index}] [{start}, {end}) is outside the text (length {len(text)})"
+        )
+    covered = text[start:end]
+    stated = raw.get("text")
+    if isinstance(stated, str):
+        stated, _, _ = normalize_newlines(stated)
+        if stated != covered:
+            raise _fail(
+                where,
+                f"spans[{index}] says {stated!r} but the text at [{start}, {end}) is {covered!r}",
+            )
+    try:
+        return Span(
+            id=str(raw.get("id") or f"T{index + 1}"),
+            start=start,
+            end=end,
+            label=label,
+            text=covered,
+            attrs=raw.get("attrs") or {},
+            note=str(raw.get("note") or ""),
+        )
+    except ValidationError as exc:
+        raise _fail(where, f"spans[{index}]: {exc.errors()[0]['msg']}") from None
+
+
+class NativeReader:
+    name = "native"
+
+    def sniff(self, path: Path) -> bool:
+        return path.suffix.lower() in (".jsonl", ".json", ".ndjson")
+
+    def read(self, path: Path) -> Iterator[ImportRecord]:
+        for number, (item, where) in enumerate(iter_json_records(path), 1):
+            yield record_to_import(item, where, fallback_id=f"{path.stem}-{number}")
+
+
+def native_record(record: ExportRecord) -> dict[str, Any]:
+    annotation = record.annotation
+    spans = []
+    for span in annotation.spans:
+        item: dict[str, Any] = {
+            "id": span.id,
+            "start": span.start,
+            "end": span.end,
+            "label": span.label,
+            "text": span.text,
+        }
+        if span.attrs:
+            item["attrs"] = span.attrs
+        if span.note:
+            item["note"] = span.note
+        spans.append(item)
+    result: dict[str, Any] = {
+        "id": record.document.id,
+        "text": record.document.text,
+        "meta": record.document.meta,
+        "annotator": record.annotator,
+        "status": annotation.status,
+        "note": annotation.note,
+        "spans": spans,
+        "relations": [
+            {"id": rel.id, "label": rel.label, "head": rel.head, "tail": rel.tail}
+            for rel in annotation.relations
+        ],
+    }
+    if annotation.provenance:
+        result["provenance"] = annotation.provenance
+    return result
+
+
+class NativeSink(AtomicFileSink):
+    def write(self, record: ExportRecord) -> None:
+        self.handle.write(orjson.dumps(native_record(record)) + b"\n")
+
+
+class NativeWriter:
+    name = "native"
+    suffix = ".jsonl"
+
+    def open(self, out: Path, schema: LabelSchema, options: dict[str, Any]) -> NativeSink:
+        return NativeSink(out)
+
+
+class NativeSpan(BaseModel):
+    """A span as exported: offsets are code points into the document text, end exclusive."""
+
+    id: str
+    start: int = Field(ge=0, description="first character, a code-point index into text")
+    end: int = Field(description="one past the last character (exclusive)")
+    label: str
+    text: str = Field(description="always equal to text[start:end]")
+    attrs: dict[str, Any] = Field(default_factory=dict)
+    note: str = ""
+
+
+class NativeRelation(BaseModel):
+    id: str
+    label: str = Field(description="relation type, e.g. ATTRIBUTED_TO")
+    head: str = Field(description="id of the span the relation starts from (a quote or claim)")
+    tail: str = Field(description="id of the span it points to (its source)")
+
+
+class NativeRecord(BaseModel):
+    """One line of a native export: a document with one annotator's labels."""
+
+    model_config = ConfigDict(title="annotator native export record")
+
+    id: str
+    text: str
+    meta: dict[str, Any] = Field(default_factory=dict)
+    annotator: str = Field(description="whose labels these are; 'gold' for the settled version")
+    status: Status = "todo"
+    note: str = ""
+    spans: list[NativeSpan] = Field(default_factory=list)
+    relations: list[NativeRelation] = Field(default_factory=list)
+    provenance: dict[str, Any] = Field(
+        default_factory=dict, description="gold only: who settled it, from whose labels"
+    )
+
+
+def json_schema(what: str = "native") -> dict[str, Any]:
+    """The JSON Schema of a native export record, a label schema, or annotator.json."""
+    from annotator.store.project import ProjectConfig
+
+    models: dict[str, type[BaseModel]] = {
+        "native": NativeRecord,
+        "labels": LabelSchema,
+        "project": ProjectConfig,
+    }
+    return models[what].model_json_schema(by_alias=True)
+
+
+reader = NativeReader()
+writer = NativeWriter()

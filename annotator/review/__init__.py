@@ -1,0 +1,1 @@
+"""Agreement, disagreements and adjudication (pure Python, no Qt)."""

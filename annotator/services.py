@@ -1,0 +1,431 @@
+"""Application services shared by the command line and the GUI: import, export, check.
+
+Pure Python (no Qt): the GUI calls the same functions, with its own progress callback.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from annotator.core.errors import AnnotatorError, InputError
+from annotator.core.models import (
+    Category,
+    Document,
+    DocumentAnnotation,
+    Label,
+    LabelSchema,
+    Relation,
+    RelationType,
+    Span,
+    text_hash,
+)
+from annotator.formats.base import (
+    FORMAT_MODULES,
+    ExportRecord,
+    ImportedLabels,
+    ImportRecord,
+    Sink,
+    get_reader,
+    get_writer,
+)
+from annotator.store.project import GOLD_ANNOTATOR, Project, check_annotator_name
+
+Progress = Callable[[int, int | None], None]
+Notify = Callable[[str], None]
+DEFAULT_IMPORT_ANNOTATOR = "imported"
+
+# Tried in this order by --format auto: the most specific shapes first, plain text last.
+AUTO_ORDER = ("brat", "label-studio", "doccano", "prodigy", "native", "text")
+
+# Colours for labels that imports add to the schema (Paul Tol's "muted" scheme).
+_EXTRA_COLOURS = ("#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677", "#AA4499")
+
+
+def _ignore_notice(message: str) -> None:
+    del message
+
+
+# --- import ------------------------------------------------------------------------------
+
+
+def detect_format(path: Path) -> str:
+    for name in AUTO_ORDER:
+        if name not in FORMAT_MODULES:
+            continue
+        if get_reader(name).sniff(path):
+            return name
+    raise InputError(path, "cannot tell which format this is; name it with --format")
+
+
+def expand_sources(sources: list[Path]) -> list[Path]:
+    missing = [source for source in sources if not source.exists()]
+    if missing:
+        raise InputError(missing[0], "no such file or folder")
+    return sources
+
+
+@dataclass
+class ImportSummary:
+    added: int = 0
+    unchanged: int = 0
+    duplicate: int = 0
+    labelled: dict[str, int] = field(default_factory=dict)
+    new_labels: list[str] = field(default_factory=list)
+    formats: dict[str, str] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        parts = [f"{self.added} document{'s' if self.added != 1 else ''} added"]
+        if self.unchanged:
+            parts.append(f"{self.unchanged} already present")
+        if self.duplicate:
+            parts.append(f"{self.duplicate} skipped as duplicate texts")
+        for name, count in sorted(self.labelled.items()):
+            parts.append(f"labels for {count} document{'s' if count != 1 else ''} to {name}")
+        return ", ".join(parts)
+
+
+def import_sources(
+    project: Project,
+    sources: list[Path],
+    fmt: str = "auto",
+    annotator: str | None = None,
+    progress: Progress | None = None,
+    notify: Notify = _ignore_notice,
+) -> ImportSummary:
+    """Import documents and labels, all or nothing: any bad record leaves the project as it was."""
+    if annotator is not None:
+        check_annotator_name(annotator)
+    summary = ImportSummary()
+    readers = []
+    for source in expand_sources(sources):
+        name = detect_format(source) if fmt == "auto" else fmt
+        if fmt == "auto":
+            notify(f"{source}: detected format {name}")
+        summary.formats[str(source)] = name
+        readers.append(get_reader(name).read(source))
+    records: Iterator[ImportRecord] = itertools.chain.from_iterable(readers)
+
+    # Labels wait in memory (they are small beside the texts) until every document is in.
+    pending: dict[str, list[tuple[str, str, ImportedLabels, str]]] = {}
+    schema = project.schema
+    new_labels: dict[str, Category] = {}
+    new_relations: set[str] = set()
+    with project.document_batch(progress) as batch:
+        for record in records:
+            try:
+                batch.add(record.document)
+            except AnnotatorError as exc:
+                raise AnnotatorError(f"{record.where}: {exc}") from None
+            stored_id = batch.last_id
+            for who, labels in record.labels.items():
+                # --annotator overrides the names a source carries.
+                name = annotator or who or DEFAULT_IMPORT_ANNOTATOR
+                check_annotator_name(name)
+                for span in labels.spans:
+                    if schema.label(span.label) is None and span.label not in new_labels:
+                        new_labels[span.label] = _guess_category(span.label)
+                for rel in labels.relations:
+                    if schema.relation(rel.label) is None:
+                        new_relations.add(rel.label)
+                pending.setdefault(name, []).append(
+                    (stored_id, text_hash(record.document.text), labels, record.where)
+                )
+        summary.added = batch.counts["added"]
+        summary.unchanged = batch.counts["unchanged"]
+        summary.duplicate = batch.counts["duplicate"]
+
+    if new_labels or new_relations:
+        schema = _extend_schema(schema, new_labels, new_relations)
+        project.set_schema(schema)
+        summary.new_labels = [*new_labels, *sorted(new_relations)]
+        notify("labels not in the schema were added to it: " + ", ".join(summary.new_labels))
+    for name, items in pending.items():
+        store = project.annotations(name)
+        merged: dict[str, DocumentAnnotation] = {}
+        for doc_id, digest, labels, where in items:
+            existing = merged.get(doc_id) or store.get(doc_id)
+            try:
+                merged[doc_id] = merge_labels(existing, doc_id, digest, labels)
+            except AnnotatorError as exc:
+                raise AnnotatorError(f"{where}: {exc}") from None
+        store.save_many(list(merged.values()))
+        summary.labelled[name] = len(merged)
+    return summary
+
+
+def merge_labels(
+    existing: DocumentAnnotation | None, doc_id: str, digest: str, labels: ImportedLabels
+) -> DocumentAnnotation:
+    """Add imported labels to a document's labels; a span already there is not added twice."""
+    if existing is None or (not existing.spans and not existing.relations):
+        annotation = DocumentAnnotation(
+            doc_id=doc_id,
+            text_hash=digest,
+            spans=list(labels.spans),
+            relations=list(labels.relations),
+            note=labels.note or (existing.note if existing else ""),
+        )
+        if labels.status is not None:
+            annotation.status = labels.status
+        elif existing is not None:
+            annotation.status = existing.status
+        elif labels.spans:
+            annotation.status = "in_progress"
+        return annotation
+    if existing.text_hash and existing.text_hash != digest:
+        raise AnnotatorError(f"labels for {doc_id} were made on a different text")
+    annotation = existing.model_copy(deep=True)
+    id_map: dict[str, str] = {}
+    for span in labels.spans:
+        same = annotation.find_span(span.start, span.end, span.label)
+        if same is not None:
+            id_map[span.id] = same.id
+            continue
+        new_id = span.id if annotation.span(span.id) is None else annotation.next_span_id()
+        annotation.add_span(span.model_copy(update={"id": new_id}))
+        id_map[span.id] = new_id
+    for rel in labels.relations:
+        head, tail = id_map[rel.head], id_map[rel.tail]
+        if annotation.find_relation(rel.label, head, tail) is not None:
+            continue
+        new_id = rel.id if annotation.relation(rel.id) is None else annotation.next_relation_id()
+        annotation.add_relation(Relation(id=new_id, label=rel.label, head=head, tail=tail))
+    if labels.status is not None:
+        annotation.status = labels.status
+    return annotation
+
+
+def _guess_category(label: str) -> Category:
+    upper = label.upper()
+    for word, category in (("QUOTE", "quote"), ("CLAIM", "claim"), ("SOURCE", "source")):
+        if word in upper:
+            return category  # type: ignore[return-value]
+    return "entity"
+
+
+def _extend_schema(
+    schema: LabelSchema, labels: dict[str, Category], relations: set[str]
+) -> LabelSchema:
+    extra_labels = [
+        Label(name=name, category=category, color=_EXTRA_COLOURS[i % len(_EXTRA_COLOURS)])
+        for i, (name, category) in enumerate(labels.items())
+    ]
+    extra_relations = [RelationType(name=name) for name in sorted(relations)]
+    return LabelSchema(
+        labels=[*schema.labels, *extra_labels], relations=[*schema.relations, *extra_relations]
+    )
+
+
+# --- export ------------------------------------------------------------------------------
+
+
+@dataclass
+class ExportSummary:
+    documents: int = 0
+    spans: int = 0
+    relations: int = 0
+    skipped_stale: int = 0
+    files: list[Path] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def parse_split(value: str) -> list[tuple[str, float]]:
+    """ "train=0.8,dev=0.1,test=0.1" -> [("train", 0.8), ...]; fractions must add up to 1."""
+    parts: list[tuple[str, float]] = []
+    for item in value.split(","):
+        name, _, fraction = item.partition("=")
+        try:
+            share = float(fraction)
+        except ValueError:
+            raise AnnotatorError(f"--split: {item!r} is not NAME=FRACTION") from None
+        if not name.strip() or not 0 <= share <= 1:
+            raise AnnotatorError(f"--split: {item!r} is not NAME=FRACTION with 0 <= FRACTION <= 1")
+        parts.append((name.strip(), share))
+    total = sum(share for _, share in parts)
+    if abs(total - 1) > 1e-6:
+        raise AnnotatorError(f"--split: fractions add up to {total:g}, not 1")
+    return parts
+
+
+def split_of(doc_id: str, split: list[tuple[str, float]]) -> str:
+    """The split a document belongs to: decided by a hash of its id, so it never moves."""
+    digest = hashlib.sha256(doc_id.encode("utf-8")).digest()
+    point = int.from_bytes(digest[:8], "big") / 2**64
+    cumulative = 0.0
+    for name, share in split:
+        cumulative += share
+        if point < cumulative:
+            return name
+    return split[-1][0]
+
+
+def resolve_export_annotator(project: Project, annotator: str | None, gold: bool) -> str | None:
+    if gold:
+        if annotator is not None:
+            raise AnnotatorError("give either --annotator or --gold, not both")
+        return GOLD_ANNOTATOR
+    if annotator is not None:
+        check_annotator_name(annotator)
+        if annotator not in project.annotators():
+            raise AnnotatorError(
+                f"{project.path}: no labels by {annotator!r}; annotators: "
+                + (", ".join(project.annotators()) or "none yet")
+            )
+        return annotator
+    analysts = [name for name in project.annotators() if name != GOLD_ANNOTATOR]
+    if len(analysts) > 1:
+        raise AnnotatorError(
+            f"{project.path}: labels by {', '.join(analysts)}; choose one with --annotator NAME "
+            "or export the settled version with --gold"
+        )
+    return analysts[0] if analysts else None
+
+
+def export_records(
+    project: Project,
+    annotator: str | None,
+    labels: set[str] | None = None,
+    statuses: set[str] | None = None,
+    progress: Progress | None = None,
+    warn: Notify = _ignore_notice,
+) -> Iterator[ExportRecord]:
+    """Documents with one layer's labels, filtered; labels made on another text are skipped."""
+    store = project.annotations(annotator, writable=False) if annotator else None
+    for document in project.iter_documents(progress):
+        annotation = store.get(document.id) if store is not None else None
+        if annotation is None:
+            annotation = DocumentAnnotation(doc_id=document.id, text_hash=document.hash)
+        elif annotation.problems_with(document.text):
+            warn(annotation.problems_with(document.text)[0] + "; not exported")
+            continue
+        if statuses is not None and annotation.status not in statuses:
+            continue
+        if labels is not None:
+            annotation = filter_labels(annotation, labels)
+        yield ExportRecord(document=document, annotation=annotation, annotator=annotator or "")
+
+
+def filter_labels(annotation: DocumentAnnotation, labels: set[str]) -> DocumentAnnotation:
+    spans = [span for span in annotation.spans if span.label in labels]
+    kept = {span.id for span in spans}
+    relations = [rel for rel in annotation.relations if rel.head in kept and rel.tail in kept]
+    return annotation.model_copy(update={"spans": spans, "relations": relations})
+
+
+def export_project(
+    project: Project,
+    fmt: str,
+    out: Path,
+    annotator: str | None = None,
+    gold: bool = False,
+    labels: list[str] | None = None,
+    statuses: list[str] | None = None,
+    split: str | None = None,
+    options: dict[str, object] | None = None,
+    progress: Progress | None = None,
+    notify: Notify = _ignore_notice,
+) -> ExportSummary:
+    """Write one layer of labels in ``fmt``: nothing is left half-written if anything fails."""
+    writer = get_writer(fmt)
+    layer = resolve_export_annotator(project, annotator, gold)
+    if layer == GOLD_ANNOTATOR and GOLD_ANNOTATOR not in project.annotators():
+        raise AnnotatorError(f"{project.path}: no gold labels yet (settle them in review mode)")
+    if labels:
+        unknown = [name for name in labels if project.schema.label(name) is None]
+        if unknown:
+            raise AnnotatorError(f"--labels: not in the schema: {', '.join(unknown)}")
+    summary = ExportSummary()
+    sinks: dict[str, Sink] = {}
+    parts = parse_split(split) if split else None
+    opts = dict(options or {})
+
+    def sink_for(doc_id: str) -> Sink:
+        key = split_of(doc_id, parts) if parts else ""
+        if key not in sinks:
+            target = out / f"{key}{writer.suffix}" if parts else out
+            sinks[key] = writer.open(target, project.schema, opts)
+            summary.files.append(target)
+        return sinks[key]
+
+    try:
+        if parts is None:
+            sink_for("")
+        elif out.exists() and not out.is_dir():
+            raise AnnotatorError(f"{out}: --split writes a folder, but this is a file")
+        for record in export_records(
+            project,
+            layer,
+            set(labels) if labels else None,
+            set(statuses) if statuses else None,
+            progress,
+            summary.warnings.append,
+        ):
+            sink_for(record.document.id).write(record)
+            summary.documents += 1
+            summary.spans += len(record.annotation.spans)
+            summary.relations += len(record.annotation.relations)
+        for sink in sinks.values():
+            sink.commit()
+    except BaseException:
+        for sink in sinks.values():
+            sink.abort()
+        raise
+    for sink in sinks.values():
+        summary.warnings.extend(sink.warnings)
+    for warning in summary.warnings:
+        notify(warning)
+    return summary
+
+
+# --- check -------------------------------------------------------------------------------
+
+
+def check_project(project: Project) -> list[str]:
+    """Every problem found: unreadable lines, labels that do not fit their text, lost ids."""
+    problems = list(project.problems)
+    texts: dict[str, str] = {}
+    for name in project.annotators():
+        store = project.annotations(name, writable=False)
+        problems.extend(store.problems)
+        for doc_id in store.doc_ids():
+            try:
+                annotation = store.get(doc_id)
+            except InputError as exc:
+                problems.append(str(exc))
+                continue
+            assert annotation is not None
+            if doc_id not in project:
+                problems.append(f"{store.path}: labels for unknown document {doc_id!r}")
+                continue
+            if doc_id not in texts:
+                texts[doc_id] = project.get_text(doc_id)
+            where = f"{store.path}:{store.summary(doc_id).line}"  # type: ignore[union-attr]
+            problems.extend(f"{where}: {p}" for p in annotation.problems_with(texts[doc_id]))
+        project.release_annotations(name)
+        if len(texts) > 10_000:
+            texts.clear()
+    return problems
+
+
+def new_document(doc_id: str, text: str, title: str | None = None) -> Document:
+    """A document as import would store it (handy for scripts and tests)."""
+    from annotator.core.text import first_line_title
+
+    return Document(id=doc_id, text=text, meta={"title": title or first_line_title(text)})
+
+
+__all__ = [
+    "ExportSummary",
+    "ImportSummary",
+    "Span",
+    "check_project",
+    "detect_format",
+    "export_project",
+    "import_sources",
+    "parse_split",
+    "split_of",
+]

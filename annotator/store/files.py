@@ -1,0 +1,134 @@
+"""Low-level file safety: atomic replacement, durable appends, and inter-process locks."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import socket
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+from annotator.core.errors import LockedError
+
+
+def _current_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+# mkstemp creates files readable by their owner only; project files should get the
+# permissions any other file the user writes would get.
+FILE_MODE = 0o666 & ~_current_umask()
+
+
+def make_temp_file(directory: Path, name: str) -> tuple[int, Path]:
+    """A new temp file beside ``name`` in ``directory``, with ordinary permissions."""
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
+    os.fchmod(fd, FILE_MODE)
+    return fd, Path(tmp_name)
+
+
+def fsync_enabled() -> bool:
+    """fsync protects saves against power loss; tests may turn it off for speed."""
+    return os.environ.get("ANNOTATOR_FSYNC", "1") != "0"
+
+
+def fsync_dir(directory: Path) -> None:
+    if not fsync_enabled():
+        return
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_writer(path: Path, mode: str = "wb") -> Iterator[IO[bytes]]:
+    """Write to a temporary file beside ``path`` and rename it over ``path`` on success.
+
+    A crash at any moment leaves either the old file or the new one, never a mix.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = make_temp_file(path.parent, path.name)
+    try:
+        with os.fdopen(fd, mode) as handle:
+            yield handle
+            handle.flush()
+            if fsync_enabled():
+                os.fsync(handle.fileno())
+        os.replace(tmp, path)
+        fsync_dir(path.parent)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    with atomic_writer(path) as handle:
+        handle.write(data)
+
+
+def append_durably(fd: int, data: bytes) -> None:
+    """Append ``data`` with one write call (O_APPEND) and fsync it."""
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+    if fsync_enabled():
+        os.fsync(fd)
+
+
+class FileLock:
+    """An advisory lock (flock) held for as long as this object is open.
+
+    The kernel releases a flock when its process dies, so a crashed program never
+    leaves a lock that blocks the next start; the pid and host written into the file
+    only serve the message shown to the second program.
+    """
+
+    def __init__(self, path: Path, what: str) -> None:
+        self.path = path
+        self.what = what
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "another program"
+            os.close(fd)
+            raise LockedError(
+                f"{self.what} is open for writing by {holder}; "
+                "close it there first, or open the project read-only"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()}\n".encode(), 0)
+        self._fd = fd
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None
+
+    def release(self) -> None:
+        if self._fd is None:
+            return
+        fd, self._fd = self._fd, None
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, 0)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+    def __enter__(self) -> FileLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()

@@ -1,0 +1,295 @@
+"""One annotator's labels: an append-only journal, annotations/NAME.jsonl.
+
+Each save appends one line holding that document's whole annotation, so a save costs
+time in proportion to the document, never to the project; the last line for a document
+wins. A save is one write() of one line followed by fsync, so a crash (even kill -9)
+can only tear the line being written: on the next open a torn last line is moved aside
+to NAME.jsonl.torn and reported, and the document's previous save is used. The journal
+is compacted (rewritten atomically with only the latest lines) when superseded lines
+outnumber live ones.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import orjson
+from pydantic import ValidationError
+
+from annotator.core.errors import AnnotatorError, InputError
+from annotator.core.models import DocumentAnnotation, Status, text_hash
+from annotator.store.files import FileLock, append_durably, atomic_writer
+
+if TYPE_CHECKING:
+    from annotator.store.project import Project
+
+COMPACT_MIN_BYTES = 1 << 20
+
+
+@dataclass(slots=True)
+class JournalEntry:
+    offset: int
+    length: int
+    line: int
+    status: Status
+    spans: int
+    relations: int
+    updated: str
+
+
+class AnnotationStore:
+    """Read and save one annotator's labels; writable stores hold the annotator's lock."""
+
+    def __init__(self, project: Project, name: str, writable: bool = True) -> None:
+        from annotator.store.project import ANNOTATIONS_DIR
+
+        self.project = project
+        self.name = name
+        self.writable = writable
+        self.path = project.path / ANNOTATIONS_DIR / f"{name}.jsonl"
+        self.problems: list[str] = []
+        self.closed = False
+        self._lock = FileLock(self.path.with_suffix(".lock"), str(self.path))
+        self._fd: int | None = None
+        self._entries: dict[str, JournalEntry] = {}
+        self._lines = 0
+        self._size = 0
+        if writable:
+            self._lock.acquire()
+        try:
+            self._open()
+        except BaseException:
+            self._lock.release()
+            raise
+
+    # --- opening -------------------------------------------------------------------------
+
+    def _open(self) -> None:
+        if self.writable:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+        elif self.path.exists():
+            self._fd = os.open(self.path, os.O_RDONLY)
+        else:
+            self._fd = None
+            return
+        self._index()
+        if self.writable and self._should_compact():
+            self.compact()
+
+    def _index(self) -> None:
+        assert self._fd is not None
+        size = os.fstat(self._fd).st_size
+        data = os.pread(self._fd, size, 0) if size else b""
+        entries: dict[str, JournalEntry] = {}
+        offset = 0
+        line_no = 0
+        while offset < size:
+            newline = data.find(b"\n", offset)
+            end = size if newline == -1 else newline
+            line_no += 1
+            raw = data[offset:end]
+            if raw.strip():
+                try:
+                    record = orjson.loads(raw)
+                    doc_id = record["doc_id"]
+                    entry = JournalEntry(
+                        offset,
+                        end - offset,
+                        line_no,
+                        record.get("status", "todo"),
+                        len(record.get("spans") or ()),
+                        len(record.get("relations") or ()),
+                        record.get("updated", ""),
+                    )
+                except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+                    if newline == -1:
+                        self._recover_torn_tail(offset, raw, line_no)
+                        size = offset
+                        break
+                    self.problems.append(
+                        f"{self.path}:{line_no}: unreadable line skipped ({exc}); "
+                        "the document's earlier save is used"
+                    )
+                else:
+                    entries[doc_id] = entry
+                    if newline == -1 and self.writable:
+                        # A complete record whose newline was lost: finish the line.
+                        append_durably(self._fd, b"\n")
+                        size += 1
+            offset = end + 1
+        self._entries = entries
+        self._lines = line_no
+        self._size = size
+
+    def _recover_torn_tail(self, offset: int, raw: bytes, line_no: int) -> None:
+        message = (
+            f"{self.path}:{line_no}: the last save was cut off (a crash while saving); "
+            f"the document's previous save is used"
+        )
+        if self.writable:
+            assert self._fd is not None
+            torn = self.path.with_name(self.path.name + ".torn")
+            stamp = datetime.now(UTC).isoformat(timespec="seconds")
+            with open(torn, "ab") as handle:
+                handle.write(f"# {stamp} from line {line_no}\n".encode() + raw + b"\n")
+            os.ftruncate(self._fd, offset)
+            message += f"; its {len(raw)} bytes were kept in {torn.name}"
+        self.problems.append(message)
+
+    def _should_compact(self) -> bool:
+        return self._size > COMPACT_MIN_BYTES and self._lines > 2 * max(len(self._entries), 1)
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+        self._lock.release()
+
+    def __enter__(self) -> AnnotationStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def __contains__(self, doc_id: object) -> bool:
+        return doc_id in self._entries
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def doc_ids(self) -> list[str]:
+        return list(self._entries)
+
+    def summary(self, doc_id: str) -> JournalEntry | None:
+        """Status and counts of a document's labels without reading them."""
+        return self._entries.get(doc_id)
+
+    def get(self, doc_id: str) -> DocumentAnnotation | None:
+        entry = self._entries.get(doc_id)
+        if entry is None:
+            return None
+        return self._read(entry)
+
+    def get_or_new(self, doc_id: str) -> DocumentAnnotation:
+        existing = self.get(doc_id)
+        if existing is not None:
+            return existing
+        return DocumentAnnotation(doc_id=doc_id, text_hash=text_hash(self.project.get_text(doc_id)))
+
+    def _read(self, entry: JournalEntry) -> DocumentAnnotation:
+        assert self._fd is not None
+        raw = os.pread(self._fd, entry.length, entry.offset)
+        try:
+            return DocumentAnnotation.model_validate_json(raw)
+        except ValidationError as exc:
+            raise InputError(self.path, _short_validation_error(exc), entry.line) from None
+
+    def iter_annotations(self) -> Iterator[DocumentAnnotation]:
+        for entry in sorted(self._entries.values(), key=lambda e: e.offset):
+            yield self._read(entry)
+
+    # --- writing ---------------------------------------------------------------------------
+
+    def save(self, annotation: DocumentAnnotation, text: str | None = None) -> None:
+        """Append this document's labels; they must fit the document's current text."""
+        if not self.writable or self._fd is None:
+            raise AnnotatorError(f"{self.path}: opened read-only")
+        if text is None:
+            text = self.project.get_text(annotation.doc_id)
+        if not annotation.text_hash:
+            annotation.text_hash = text_hash(text)
+        annotation.check_against(text)
+        line = orjson.dumps(annotation.model_dump(mode="json")) + b"\n"
+        offset = self._size
+        append_durably(self._fd, line)
+        self._size += len(line)
+        self._lines += 1
+        self._entries[annotation.doc_id] = JournalEntry(
+            offset,
+            len(line) - 1,
+            self._lines,
+            annotation.status,
+            len(annotation.spans),
+            len(annotation.relations),
+            annotation.updated,
+        )
+
+    def save_many(self, annotations: list[DocumentAnnotation]) -> None:
+        """Append several documents' labels with one write (imports)."""
+        if not annotations:
+            return
+        if not self.writable or self._fd is None:
+            raise AnnotatorError(f"{self.path}: opened read-only")
+        lines = []
+        offset = self._size
+        for annotation in annotations:
+            text = self.project.get_text(annotation.doc_id)
+            if not annotation.text_hash:
+                annotation.text_hash = text_hash(text)
+            annotation.check_against(text)
+            line = orjson.dumps(annotation.model_dump(mode="json"))
+            lines.append(line)
+            self._lines += 1
+            self._entries[annotation.doc_id] = JournalEntry(
+                offset,
+                len(line),
+                self._lines,
+                annotation.status,
+                len(annotation.spans),
+                len(annotation.relations),
+                annotation.updated,
+            )
+            offset += len(line) + 1
+        data = b"\n".join(lines) + b"\n"
+        append_durably(self._fd, data)
+        self._size += len(data)
+
+    def compact(self) -> None:
+        """Rewrite the journal atomically with only the latest save of each document."""
+        if not self.writable or self._fd is None:
+            raise AnnotatorError(f"{self.path}: opened read-only")
+        entries = sorted(self._entries.items(), key=lambda item: item[1].offset)
+        new_entries: dict[str, JournalEntry] = {}
+        offset = 0
+        with atomic_writer(self.path) as handle:
+            for line_no, (doc_id, entry) in enumerate(entries, 1):
+                raw = os.pread(self._fd, entry.length, entry.offset)
+                handle.write(raw + b"\n")
+                new_entries[doc_id] = JournalEntry(
+                    offset,
+                    entry.length,
+                    line_no,
+                    entry.status,
+                    entry.spans,
+                    entry.relations,
+                    entry.updated,
+                )
+                offset += entry.length + 1
+        os.close(self._fd)
+        self._fd = os.open(self.path, os.O_RDWR | os.O_APPEND)
+        self._entries = new_entries
+        self._lines = len(new_entries)
+        self._size = offset
+
+
+def _short_validation_error(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error.get("loc", ()))
+    return f"invalid labels at {where}: {error.get('msg')}" if where else str(error.get("msg"))
+
+
+def journal_path(project_path: Path, annotator: str) -> Path:
+    from annotator.store.project import ANNOTATIONS_DIR
+
+    return project_path / ANNOTATIONS_DIR / f"{annotator}.jsonl"

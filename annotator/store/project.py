@@ -1,0 +1,448 @@
+"""The project folder (DESIGN.md, contract):
+
+    PROJECT/
+      annotator.json          name, format version, label schema, settings
+      documents.jsonl         one document a line: {"id", "text", "meta"}
+      annotations/NAME.jsonl  one analyst's labels (an append-only journal, see journal.py)
+
+Document texts stay on disk: opening a project reads each line once to index it
+(id, meta, byte range) and drops the text; a text is read back when asked for.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from annotator.core.errors import AnnotatorError, InputError
+from annotator.core.models import Document, LabelSchema, text_hash
+from annotator.core.schema import default_schema
+from annotator.store.files import (
+    FileLock,
+    atomic_write_bytes,
+    fsync_dir,
+    fsync_enabled,
+    make_temp_file,
+)
+from annotator.store.journal import AnnotationStore
+
+FORMAT_VERSION = 1
+CONFIG_FILE = "annotator.json"
+DOCUMENTS_FILE = "documents.jsonl"
+ANNOTATIONS_DIR = "annotations"
+# The reviewer's settled labels live in their own layer under this reserved name.
+GOLD_ANNOTATOR = "gold"
+_ANNOTATOR_NAME = re.compile(r"^\w[\w.-]{0,63}$")
+
+Progress = Callable[[int, int | None], None]
+
+
+def check_annotator_name(name: str) -> str:
+    if not _ANNOTATOR_NAME.match(name) or name.endswith(".lock"):
+        raise AnnotatorError(
+            f"annotator name {name!r} must be letters, digits, '.', '-' or '_' "
+            "(it names a file), at most 64 characters"
+        )
+    return name
+
+
+class ProjectConfig(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    name: str
+    format_version: int = FORMAT_VERSION
+    schema_: LabelSchema = Field(default_factory=default_schema, alias="schema")
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+    def to_json(self) -> bytes:
+        data = self.model_dump(mode="json", by_alias=True)
+        return orjson.dumps(data, option=orjson.OPT_INDENT_2) + b"\n"
+
+
+@dataclass(slots=True)
+class DocumentEntry:
+    """Where one document lives in documents.jsonl, and what the lists show of it."""
+
+    id: str
+    meta: dict[str, Any]
+    offset: int
+    length: int
+    line: int
+    chars: int
+
+    @property
+    def title(self) -> str:
+        return str(self.meta.get("title") or self.id)
+
+
+AddOutcome = Literal["added", "unchanged", "duplicate"]
+
+
+class Project:
+    """An open project folder. Use :meth:`create` or :meth:`open`."""
+
+    def __init__(self, path: Path, config: ProjectConfig) -> None:
+        self.path = path
+        self.config = config
+        self.problems: list[str] = []
+        self._entries: list[DocumentEntry] = []
+        self._index: dict[str, int] = {}
+        self._fd: int | None = None
+        self._hashes: dict[str, str] | None = None
+        self._line_count = 0
+        self._stores: dict[str, AnnotationStore] = {}
+
+    # --- opening -------------------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls, path: str | Path, name: str | None = None, schema: LabelSchema | None = None
+    ) -> Project:
+        root = Path(path)
+        if (root / CONFIG_FILE).exists():
+            raise AnnotatorError(f"{root}: a project already exists here")
+        if root.exists() and any(root.iterdir()):
+            raise AnnotatorError(f"{root}: folder is not empty; choose a new or empty folder")
+        config = ProjectConfig(name=name or root.resolve().name, schema=schema or default_schema())
+        (root / ANNOTATIONS_DIR).mkdir(parents=True, exist_ok=True)
+        (root / DOCUMENTS_FILE).touch()
+        # Lock files are per machine; a team keeping the project in git should not share them.
+        (root / ".gitignore").write_text("annotations/*.lock\n*.tmp\n*.torn\n")
+        atomic_write_bytes(root / CONFIG_FILE, config.to_json())
+        return cls.open(root)
+
+    @classmethod
+    def open(cls, path: str | Path) -> Project:
+        root = Path(path)
+        config_path = root / CONFIG_FILE
+        if not config_path.is_file():
+            raise AnnotatorError(f"{root}: not a project folder (no {CONFIG_FILE})")
+        try:
+            config = ProjectConfig.model_validate(orjson.loads(config_path.read_bytes()))
+        except orjson.JSONDecodeError as exc:
+            raise InputError(config_path, f"not valid JSON: {exc}", _json_error_line(exc)) from None
+        except ValidationError as exc:
+            raise InputError(config_path, _first_validation_error(exc)) from None
+        if config.format_version > FORMAT_VERSION:
+            raise AnnotatorError(
+                f"{config_path}: format version {config.format_version} is newer than this "
+                f"program understands ({FORMAT_VERSION}); update annotator"
+            )
+        project = cls(root, config)
+        project._load_index()
+        return project
+
+    def _load_index(self) -> None:
+        documents = self.path / DOCUMENTS_FILE
+        if not documents.exists():
+            documents.touch()
+        self._fd = os.open(documents, os.O_RDONLY)
+        data = _read_all(self._fd)
+        entries: list[DocumentEntry] = []
+        index: dict[str, int] = {}
+        offset = 0
+        line_no = 0
+        loads = orjson.loads
+        size = len(data)
+        while offset < size:
+            newline = data.find(b"\n", offset)
+            end = size if newline == -1 else newline
+            line_no += 1
+            if end > offset:
+                try:
+                    record = loads(data[offset:end])
+                    doc_id = record["id"]
+                    text = record["text"]
+                    meta = record.get("meta") or {}
+                except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+                    self.problems.append(
+                        f"{documents}:{line_no}: unreadable document line skipped ({exc})"
+                    )
+                else:
+                    if doc_id in index:
+                        self.problems.append(
+                            f"{documents}:{line_no}: duplicate document id {doc_id!r} skipped"
+                        )
+                    else:
+                        index[doc_id] = len(entries)
+                        entries.append(
+                            DocumentEntry(doc_id, meta, offset, end - offset, line_no, len(text))
+                        )
+            offset = end + 1
+        self._entries = entries
+        self._index = index
+        self._line_count = line_no
+
+    def close(self) -> None:
+        for store in self._stores.values():
+            store.close()
+        self._stores.clear()
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> Project:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- configuration ---------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        return self.config.name
+
+    @property
+    def schema(self) -> LabelSchema:
+        return self.config.schema_
+
+    def set_schema(self, schema: LabelSchema) -> None:
+        self.config = self.config.model_copy(update={"schema_": schema})
+        self.save_config()
+
+    def save_config(self) -> None:
+        with FileLock(self.path / ANNOTATIONS_DIR / ".project.lock", f"{self.path}"):
+            atomic_write_bytes(self.path / CONFIG_FILE, self.config.to_json())
+
+    # --- documents ---------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, doc_id: object) -> bool:
+        return doc_id in self._index
+
+    def document_ids(self) -> list[str]:
+        return [entry.id for entry in self._entries]
+
+    def entries(self) -> list[DocumentEntry]:
+        return list(self._entries)
+
+    def entry(self, doc_id: str) -> DocumentEntry:
+        try:
+            return self._entries[self._index[doc_id]]
+        except KeyError:
+            raise AnnotatorError(f"{self.path}: no document {doc_id!r}") from None
+
+    def get_document(self, doc_id: str) -> Document:
+        entry = self.entry(doc_id)
+        return self._read_document(entry)
+
+    def get_text(self, doc_id: str) -> str:
+        return self.get_document(doc_id).text
+
+    def _read_document(self, entry: DocumentEntry) -> Document:
+        assert self._fd is not None, "project is closed"
+        raw = os.pread(self._fd, entry.length, entry.offset)
+        record = orjson.loads(raw)
+        return Document(id=record["id"], text=record["text"], meta=record.get("meta") or {})
+
+    def iter_documents(self, progress: Progress | None = None) -> Iterator[Document]:
+        """Every document in file order, reading one text at a time."""
+        total = len(self._entries)
+        for number, entry in enumerate(self._entries, 1):
+            yield self._read_document(entry)
+            if progress is not None:
+                progress(number, total)
+
+    def _text_hashes(self) -> dict[str, str]:
+        if self._hashes is None:
+            self._hashes = {doc.id: text_hash(doc.text) for doc in self.iter_documents()}
+        return self._hashes
+
+    def add_documents(
+        self, documents: Iterator[Document] | list[Document], progress: Progress | None = None
+    ) -> dict[AddOutcome, int]:
+        """Add documents all-or-nothing; returns how many were added or skipped.
+
+        A document whose id is already present with the same text is skipped ("unchanged"),
+        so importing the same sources twice adds nothing; one whose text is already present
+        under another id is skipped as a "duplicate"; the same id with a different text is
+        refused, since labels made on the old text would no longer fit.
+        """
+        counts: dict[AddOutcome, int] = {"added": 0, "unchanged": 0, "duplicate": 0}
+        with self.document_batch(progress) as batch:
+            for document in documents:
+                counts[batch.add(document)] += 1
+        return counts
+
+    def document_batch(self, progress: Progress | None = None) -> DocumentBatch:
+        return DocumentBatch(self, progress)
+
+    # --- annotations ---------------------------------------------------------------------
+
+    def annotators(self) -> list[str]:
+        folder = self.path / ANNOTATIONS_DIR
+        if not folder.is_dir():
+            return []
+        return sorted(path.stem for path in folder.glob("*.jsonl") if not path.name.startswith("."))
+
+    def annotations(self, annotator: str, writable: bool = True) -> AnnotationStore:
+        """One annotator's labels; writable stores take a lock that a second program is refused."""
+        check_annotator_name(annotator)
+        key = f"{annotator}\0{'w' if writable else 'r'}"
+        store = self._stores.get(key)
+        if store is None or store.closed:
+            store = AnnotationStore(self, annotator, writable=writable)
+            self._stores[key] = store
+        return store
+
+    def release_annotations(self, annotator: str) -> None:
+        for key in [k for k in self._stores if k.split("\0")[0] == annotator]:
+            self._stores.pop(key).close()
+
+
+class DocumentBatch:
+    """Documents added in one all-or-nothing step.
+
+    New lines go to a copy of documents.jsonl that replaces the original only when the
+    batch ends without error, so a failed import leaves the project exactly as it was.
+    """
+
+    def __init__(self, project: Project, progress: Progress | None) -> None:
+        self.project = project
+        self.progress = progress
+        self.counts: dict[AddOutcome, int] = {"added": 0, "unchanged": 0, "duplicate": 0}
+        self._lock = FileLock(
+            project.path / ANNOTATIONS_DIR / ".project.lock", f"{project.path / DOCUMENTS_FILE}"
+        )
+        self._tmp: Path | None = None
+        self._handle: Any = None
+        self._new_entries: list[DocumentEntry] = []
+        self._new_ids: dict[str, str] = {}
+        self._by_hash: dict[str, str] = {}
+        self._offset = 0
+        self._line = 0
+        # The id under which the last added text is stored (an earlier id for a duplicate).
+        self.last_id = ""
+
+    def __enter__(self) -> DocumentBatch:
+        self._lock.acquire()
+        try:
+            documents = self.project.path / DOCUMENTS_FILE
+            fd, self._tmp = make_temp_file(self.project.path, DOCUMENTS_FILE)
+            os.close(fd)
+            shutil.copyfile(documents, self._tmp)
+            self._handle = open(self._tmp, "ab")
+            self._offset = self._handle.tell()
+            if self._offset and not _ends_with_newline(self._tmp):
+                self._handle.write(b"\n")
+                self._offset += 1
+            self._line = self.project._line_count
+            hashes = self.project._text_hashes() if len(self.project) else {}
+            self._by_hash = {value: key for key, value in hashes.items()}
+        except BaseException:
+            self._discard()
+            raise
+        return self
+
+    def add(self, document: Document) -> AddOutcome:
+        existing_hashes = self.project._text_hashes() if len(self.project) else {}
+        digest = text_hash(document.text)
+        known = existing_hashes.get(document.id) or self._new_ids.get(document.id)
+        if known is not None:
+            if known != digest:
+                raise AnnotatorError(
+                    f"document id {document.id!r} is already in the project with a different "
+                    "text; give the new document another id"
+                )
+            outcome: AddOutcome = "unchanged"
+            self.last_id = document.id
+        elif digest in self._by_hash:
+            outcome = "duplicate"
+            self.last_id = self._by_hash[digest]
+        else:
+            self.last_id = document.id
+            record = {"id": document.id, "text": document.text, "meta": document.meta}
+            line = orjson.dumps(record)
+            self._handle.write(line + b"\n")
+            self._line += 1
+            self._new_entries.append(
+                DocumentEntry(
+                    document.id,
+                    document.meta,
+                    self._offset,
+                    len(line),
+                    self._line,
+                    len(document.text),
+                )
+            )
+            self._offset += len(line) + 1
+            self._new_ids[document.id] = digest
+            self._by_hash[digest] = document.id
+            outcome = "added"
+        self.counts[outcome] += 1
+        if self.progress is not None:
+            self.progress(sum(self.counts.values()), None)
+        return outcome
+
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        try:
+            if exc_type is not None or not self._new_entries:
+                self._discard()
+                return
+            self._handle.flush()
+            if fsync_enabled():
+                os.fsync(self._handle.fileno())
+            self._handle.close()
+            assert self._tmp is not None
+            project = self.project
+            os.replace(self._tmp, project.path / DOCUMENTS_FILE)
+            fsync_dir(project.path)
+            if project._fd is not None:
+                os.close(project._fd)
+            project._fd = os.open(project.path / DOCUMENTS_FILE, os.O_RDONLY)
+            for entry in self._new_entries:
+                project._index[entry.id] = len(project._entries)
+                project._entries.append(entry)
+            project._line_count = self._line
+            if project._hashes is not None:
+                project._hashes.update(self._new_ids)
+        finally:
+            self._lock.release()
+
+    def _discard(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+        if self._tmp is not None:
+            with suppress(FileNotFoundError):
+                self._tmp.unlink()
+
+
+def _read_all(fd: int) -> bytes:
+    size = os.fstat(fd).st_size
+    chunks = []
+    offset = 0
+    while offset < size:
+        chunk = os.pread(fd, min(size - offset, 1 << 26), offset)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        offset += len(chunk)
+    return b"".join(chunks)
+
+
+def _ends_with_newline(path: Path) -> bool:
+    with open(path, "rb") as handle:
+        handle.seek(-1, os.SEEK_END)
+        return handle.read(1) == b"\n"
+
+
+def _json_error_line(exc: orjson.JSONDecodeError) -> int | None:
+    return getattr(exc, "lineno", None)
+
+
+def _first_validation_error(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error.get("loc", ()))
+    return f"{where}: {error.get('msg')}" if where else str(error.get("msg"))

@@ -1,0 +1,61 @@
+"""Shared fixtures. Tests run offscreen, with user folders and settings kept in a temp dir."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# Set before anything imports Qt or reads user folders.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("ANNOTATOR_FSYNC", "0")
+_USER_HOME = tempfile.mkdtemp(prefix="annotator-test-home-")
+os.environ["XDG_DATA_HOME"] = os.path.join(_USER_HOME, "data")
+os.environ["XDG_CONFIG_HOME"] = os.path.join(_USER_HOME, "config")
+os.environ["XDG_CACHE_HOME"] = os.path.join(_USER_HOME, "cache")
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+
+@pytest.fixture
+def repo_root() -> Path:
+    return REPO
+
+
+@pytest.fixture
+def articles_dir() -> Path:
+    path = SHARED / "articles"
+    if not path.is_dir():
+        pytest.skip("../shared/articles is not beside the checkout")
+    return path
+
+
+@pytest.fixture
+def fixtures_dir() -> Path:
+    path = SHARED / "fixtures"
+    if not path.is_dir():
+        pytest.skip("../shared/fixtures is not beside the checkout")
+    return path
+
+
+@pytest.fixture
+def project_path(tmp_path: Path) -> Path:
+    """A fresh, empty project folder with the default schema."""
+    from annotator.store import Project
+
+    path = tmp_path / "project"
+    Project.create(path).close()
+    return path
+
+
+@pytest.fixture
+def project(project_path: Path) -> Iterator[object]:
+    from annotator.store import Project
+
+    opened = Project.open(project_path)
+    yield opened
+    opened.close()

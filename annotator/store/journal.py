@@ -15,7 +15,6 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import orjson
@@ -45,13 +44,13 @@ class JournalEntry:
 class AnnotationStore:
     """Read and save one annotator's labels; writable stores hold the annotator's lock."""
 
-    def __init__(self, project: Project, name: str, writable: bool = True) -> None:
-        from annotator.store.project import ANNOTATIONS_DIR
-
+    def __init__(
+        self, project: Project, name: str, writable: bool = True, folder: str = "annotations"
+    ) -> None:
         self.project = project
         self.name = name
         self.writable = writable
-        self.path = project.path / ANNOTATIONS_DIR / f"{name}.jsonl"
+        self.path = project.path / folder / f"{name}.jsonl"
         self.problems: list[str] = []
         self.closed = False
         self._lock = FileLock(self.path.with_suffix(".lock"), str(self.path))
@@ -288,8 +287,3 @@ def _short_validation_error(exc: ValidationError) -> str:
     where = ".".join(str(part) for part in error.get("loc", ()))
     return f"invalid labels at {where}: {error.get('msg')}" if where else str(error.get("msg"))
 
-
-def journal_path(project_path: Path, annotator: str) -> Path:
-    from annotator.store.project import ANNOTATIONS_DIR
-
-    return project_path / ANNOTATIONS_DIR / f"{annotator}.jsonl"

@@ -39,6 +39,7 @@ FORMAT_VERSION = 1
 CONFIG_FILE = "annotator.json"
 DOCUMENTS_FILE = "documents.jsonl"
 ANNOTATIONS_DIR = "annotations"
+SUGGESTIONS_DIR = "suggestions"
 # The reviewer's settled labels live in their own layer under this reserved name.
 GOLD_ANNOTATOR = "gold"
 _ANNOTATOR_NAME = re.compile(r"^\w[\w.-]{0,63}$")
@@ -116,7 +117,7 @@ class Project:
         (root / ANNOTATIONS_DIR).mkdir(parents=True, exist_ok=True)
         (root / DOCUMENTS_FILE).touch()
         # Lock files are per machine; a team keeping the project in git should not share them.
-        (root / ".gitignore").write_text("annotations/*.lock\n*.tmp\n*.torn\n")
+        (root / ".gitignore").write_text("*.lock\n*.tmp\n")
         atomic_write_bytes(root / CONFIG_FILE, config.to_json())
         return cls.open(root)
 
@@ -294,6 +295,20 @@ class Project:
         store = self._stores.get(key)
         if store is None or store.closed:
             store = AnnotationStore(self, annotator, writable=writable)
+            self._stores[key] = store
+        return store
+
+    def suggestions(self, annotator: str, writable: bool = True) -> AnnotationStore:
+        """Suggested labels (patterns, models) awaiting an annotator's decision.
+
+        Kept in suggestions/NAME.jsonl, apart from the annotator's own labels, so nothing
+        suggested is exported as a label until it is accepted.
+        """
+        check_annotator_name(annotator)
+        key = f"{annotator}\0{'sw' if writable else 'sr'}"
+        store = self._stores.get(key)
+        if store is None or store.closed:
+            store = AnnotationStore(self, annotator, writable=writable, folder=SUGGESTIONS_DIR)
             self._stores[key] = store
         return store
 

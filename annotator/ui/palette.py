@@ -1,0 +1,83 @@
+"""The label palette: one button per label (colour, name, hotkey), plus relation types."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
+from PySide6.QtWidgets import QCheckBox, QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from annotator.core.models import LabelSchema
+
+
+def swatch(color: str, size: int = 14) -> QIcon:
+    pixmap = QPixmap(size, size)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setBrush(QColor(color))
+    painter.setPen(QColor(color).darker(165))
+    painter.drawRoundedRect(1, 1, size - 2, size - 2, 3, 3)
+    painter.end()
+    return QIcon(pixmap)
+
+
+class LabelPalette(QWidget):
+    labelClicked = Signal(str)
+    relationClicked = Signal(str)
+
+    def __init__(self, schema: LabelSchema, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("labelPalette")
+        self.snapping = QCheckBox("Snap selection to words")
+        self.snapping.setToolTip(
+            "Grow a selection to whole words and drop surrounding spaces and punctuation.\n"
+            "Turn off for character-level work."
+        )
+        self._grid = QGridLayout()
+        self._grid.setSpacing(4)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(self._grid)
+        layout.addWidget(self.snapping)
+        layout.addStretch(1)
+        self.buttons: dict[str, QPushButton] = {}
+        self.set_schema(schema)
+
+    def set_schema(self, schema: LabelSchema) -> None:
+        while self._grid.count():
+            item = self._grid.takeAt(0)
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
+        self.buttons.clear()
+        columns = 2
+        row = 0
+        for number, label in enumerate(schema.labels):
+            hotkey = f"  [{label.hotkey}]" if label.hotkey else ""
+            button = QPushButton(swatch(label.color), f"{label.name}{hotkey}")
+            button.setObjectName(f"label_{label.name}")
+            button.setToolTip(label.description or label.name)
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            button.setStyleSheet("text-align: left; padding: 3px 6px;")
+            button.clicked.connect(lambda _=False, name=label.name: self.labelClicked.emit(name))
+            row, column = divmod(number, columns)
+            self._grid.addWidget(button, row, column)
+            self.buttons[label.name] = button
+        row += 1
+        for relation in schema.relations:
+            caption = QLabel("<small>Attribution: select a quote or claim, then</small>")
+            caption.setWordWrap(True)
+            self._grid.addWidget(caption, row, 0, 1, columns)
+            hotkey = f"  [{relation.hotkey}]" if relation.hotkey else ""
+            button = QPushButton(f"→ {relation.name}{hotkey}")
+            button.setObjectName(f"relation_{relation.name}")
+            button.setToolTip(
+                f"Link the selected {' / '.join(relation.head) or 'span'} to a "
+                f"{' / '.join(relation.tail) or 'span'}: press, then click the target span"
+            )
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            button.clicked.connect(
+                lambda _=False, name=relation.name: self.relationClicked.emit(name)
+            )
+            self._grid.addWidget(button, row + 1, 0, 1, columns)
+            row += 2

@@ -1,0 +1,206 @@
+"""The current document's status, note, spans and relations."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPoint, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFormLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QTreeView,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from annotator.core.models import STATUSES, DocumentAnnotation, LabelSchema, Span
+from annotator.ui.document_list import STATUS_MARK, STATUS_TEXT, ModelIndex
+from annotator.ui.palette import swatch
+
+
+class SpanModel(QAbstractTableModel):
+    """Spans in text order; a model (not items) so a 10,000-span document lists instantly."""
+
+    COLUMNS = ("Label", "Text", "Note")
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.spans: list[Span] = []
+        self.schema = LabelSchema()
+
+    def set_spans(self, spans: list[Span], schema: LabelSchema) -> None:
+        self.beginResetModel()
+        self.spans = sorted(spans, key=lambda span: (span.start, -span.end, span.id))
+        self.schema = schema
+        self.endResetModel()
+
+    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.spans)
+
+    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> object:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.COLUMNS[section]
+        return None
+
+    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+        if not index.isValid():
+            return None
+        span = self.spans[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if column == 0:
+                return span.label
+            if column == 1:
+                return " ".join(span.text.split())
+            return span.note
+        if role == Qt.ItemDataRole.DecorationRole and column == 0:
+            label = self.schema.label(span.label)
+            return swatch(label.color if label else "#BBBBBB")
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{span.label} [{span.start}, {span.end}) {span.text}"
+        if role == Qt.ItemDataRole.UserRole:
+            return span.id
+        return None
+
+    def row_of(self, span_id: str) -> int | None:
+        for row, span in enumerate(self.spans):
+            if span.id == span_id:
+                return row
+        return None
+
+
+class SpansPanel(QWidget):
+    spanActivated = Signal(str)
+    spanMenuRequested = Signal(str, QPoint)
+    relationActivated = Signal(str)
+    relationDeleteRequested = Signal(str)
+    statusChosen = Signal(str)
+    noteEdited = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("spansPanel")
+        self.status = QComboBox()
+        self.status.setObjectName("statusBox")
+        for status in STATUSES:
+            self.status.addItem(f"{STATUS_MARK[status]} {STATUS_TEXT[status]}", status)
+        self.note = QLineEdit()
+        self.note.setObjectName("documentNote")
+        self.note.setPlaceholderText("Note on this document (Enter to save)")
+        self.span_model = SpanModel(self)
+        self.span_view = QTreeView()
+        self.span_view.setObjectName("spanList")
+        self.span_view.setRootIsDecorated(False)
+        self.span_view.setUniformRowHeights(True)
+        self.span_view.setModel(self.span_model)
+        self.span_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.span_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header = self.span_view.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        self.relation_view = QTreeWidget()
+        self.relation_view.setObjectName("relationList")
+        self.relation_view.setRootIsDecorated(False)
+        self.relation_view.setHeaderLabels(["From", "Relation", "To"])
+        self.relation_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.span_count = QLabel()
+
+        form = QFormLayout()
+        form.addRow("Status", self.status)
+        form.addRow("Note", self.note)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(form)
+        layout.addWidget(self.span_count)
+        layout.addWidget(self.span_view, 3)
+        layout.addWidget(QLabel("Attributions"))
+        layout.addWidget(self.relation_view, 1)
+
+        self._updating = False
+        self.status.currentIndexChanged.connect(self._status_changed)
+        self.note.editingFinished.connect(lambda: self.noteEdited.emit(self.note.text()))
+        self.span_view.clicked.connect(self._span_clicked)
+        self.span_view.activated.connect(self._span_clicked)
+        self.span_view.customContextMenuRequested.connect(self._span_menu)
+        self.relation_view.itemClicked.connect(
+            lambda item: self.relationActivated.emit(item.data(0, Qt.ItemDataRole.UserRole))
+        )
+        self.relation_view.customContextMenuRequested.connect(self._relation_menu)
+
+    def show_annotation(
+        self, annotation: DocumentAnnotation | None, schema: LabelSchema, editable: bool
+    ) -> None:
+        self._updating = True
+        try:
+            spans = annotation.spans if annotation is not None else []
+            self.span_model.set_spans(spans, schema)
+            self.span_count.setText(f"{len(spans)} spans")
+            status = annotation.status if annotation is not None else "todo"
+            self.status.setCurrentIndex(STATUSES.index(status))
+            if not self.note.hasFocus():
+                self.note.setText(annotation.note if annotation is not None else "")
+            self.status.setEnabled(editable)
+            self.note.setReadOnly(not editable)
+            self.relation_view.clear()
+            if annotation is not None:
+                by_id = {span.id: span for span in annotation.spans}
+                for relation in annotation.relations:
+                    head, tail = by_id.get(relation.head), by_id.get(relation.tail)
+                    item = QTreeWidgetItem([_describe(head), relation.label, _describe(tail)])
+                    item.setData(0, Qt.ItemDataRole.UserRole, relation.id)
+                    self.relation_view.addTopLevelItem(item)
+        finally:
+            self._updating = False
+
+    def select_span(self, span_id: str | None) -> None:
+        row = self.span_model.row_of(span_id) if span_id else None
+        if row is None:
+            self.span_view.clearSelection()
+            return
+        index = self.span_model.index(row, 0)
+        self.span_view.setCurrentIndex(index)
+        self.span_view.scrollTo(index)
+
+    def _status_changed(self) -> None:
+        if not self._updating:
+            self.statusChosen.emit(str(self.status.currentData()))
+
+    def _span_clicked(self, index: QModelIndex) -> None:
+        self.spanActivated.emit(str(index.data(Qt.ItemDataRole.UserRole)))
+
+    def _span_menu(self, point: QPoint) -> None:
+        index = self.span_view.indexAt(point)
+        if index.isValid():
+            self.spanMenuRequested.emit(
+                str(index.data(Qt.ItemDataRole.UserRole)),
+                self.span_view.viewport().mapToGlobal(point),
+            )
+
+    def _relation_menu(self, point: QPoint) -> None:
+        item = self.relation_view.itemAt(point)
+        if item is None:
+            return
+        menu = QMenu(self)
+        remove = menu.addAction("Remove attribution")
+        chosen = menu.exec(self.relation_view.viewport().mapToGlobal(point))
+        if chosen is remove:
+            self.relationDeleteRequested.emit(item.data(0, Qt.ItemDataRole.UserRole))
+
+
+def _describe(span: Span | None) -> str:
+    if span is None:
+        return "?"
+    text = " ".join(span.text.split())
+    return f"{span.label}: {text if len(text) <= 40 else text[:39] + '…'}"

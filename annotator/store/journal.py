@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import orjson
 from pydantic import ValidationError
 
-from annotator.core.errors import AnnotatorError, InputError
+from annotator.core.errors import AnnotationError, AnnotatorError, InputError
 from annotator.core.models import DocumentAnnotation, Status, text_hash
 from annotator.store.files import FileLock, append_durably, atomic_writer
 
@@ -110,6 +110,7 @@ class AnnotationStore:
                     if newline == -1:
                         self._recover_torn_tail(offset, raw, line_no)
                         size = offset
+                        line_no -= 1
                         break
                     self.problems.append(
                         f"{self.path}:{line_no}: unreadable line skipped ({exc}); "
@@ -209,7 +210,7 @@ class AnnotationStore:
         if not annotation.text_hash:
             annotation.text_hash = text_hash(text)
         annotation.check_against(text)
-        line = orjson.dumps(annotation.model_dump(mode="json")) + b"\n"
+        line = _encode(annotation) + b"\n"
         offset = self._size
         append_durably(self._fd, line)
         self._size += len(line)
@@ -237,7 +238,7 @@ class AnnotationStore:
             if not annotation.text_hash:
                 annotation.text_hash = text_hash(text)
             annotation.check_against(text)
-            line = orjson.dumps(annotation.model_dump(mode="json"))
+            line = _encode(annotation)
             lines.append(line)
             self._lines += 1
             self._entries[annotation.doc_id] = JournalEntry(
@@ -280,6 +281,23 @@ class AnnotationStore:
         self._entries = new_entries
         self._lines = len(new_entries)
         self._size = offset
+
+
+def _encode(annotation: DocumentAnnotation) -> bytes:
+    """The journal line for an annotation, refused if it could not be read back.
+
+    Edits made around the edit methods (a list appended to directly) skip validation;
+    writing such a record would make the document's labels unreadable, since the last
+    record wins.
+    """
+    data = annotation.model_dump(mode="json")
+    try:
+        DocumentAnnotation.model_validate(data)
+    except ValidationError as exc:
+        raise AnnotationError(
+            f"document {annotation.doc_id}: not saved, {_short_validation_error(exc)}"
+        ) from None
+    return orjson.dumps(data)
 
 
 def _short_validation_error(exc: ValidationError) -> str:

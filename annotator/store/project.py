@@ -100,6 +100,8 @@ class Project:
         self._fd: int | None = None
         self._hashes: dict[str, str] | None = None
         self._line_count = 0
+        # What documents.jsonl was when indexed: another program may replace it meanwhile.
+        self._identity: tuple[int, int, int] | None = None
         self._stores: dict[str, AnnotationStore] = {}
 
     # --- opening -------------------------------------------------------------------
@@ -146,7 +148,12 @@ class Project:
         documents = self.path / DOCUMENTS_FILE
         if not documents.exists():
             documents.touch()
+        if self._fd is not None:
+            os.close(self._fd)
         self._fd = os.open(documents, os.O_RDONLY)
+        self._identity = _identity(self._fd)
+        self.problems = []
+        self._hashes = None
         data = _read_all(self._fd)
         entries: list[DocumentEntry] = []
         index: dict[str, int] = {}
@@ -182,6 +189,15 @@ class Project:
         self._entries = entries
         self._index = index
         self._line_count = line_no
+
+    def _reload_if_replaced(self) -> None:
+        """Re-index documents.jsonl if another program added documents since we read it."""
+        try:
+            current = _identity_of(self.path / DOCUMENTS_FILE)
+        except FileNotFoundError:
+            return
+        if current != self._identity:
+            self._load_index()
 
     def close(self) -> None:
         for store in self._stores.values():
@@ -344,6 +360,7 @@ class DocumentBatch:
     def __enter__(self) -> DocumentBatch:
         self._lock.acquire()
         try:
+            self.project._reload_if_replaced()
             documents = self.project.path / DOCUMENTS_FILE
             fd, self._tmp = make_temp_file(self.project.path, DOCUMENTS_FILE)
             os.close(fd)
@@ -417,6 +434,7 @@ class DocumentBatch:
             if project._fd is not None:
                 os.close(project._fd)
             project._fd = os.open(project.path / DOCUMENTS_FILE, os.O_RDONLY)
+            project._identity = _identity(project._fd)
             for entry in self._new_entries:
                 project._index[entry.id] = len(project._entries)
                 project._entries.append(entry)
@@ -445,6 +463,16 @@ def _read_all(fd: int) -> bytes:
         chunks.append(chunk)
         offset += len(chunk)
     return b"".join(chunks)
+
+
+def _identity(fd: int) -> tuple[int, int, int]:
+    stat = os.fstat(fd)
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns
+
+
+def _identity_of(path: Path) -> tuple[int, int, int]:
+    stat = os.stat(path)
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns
 
 
 def _ends_with_newline(path: Path) -> bool:

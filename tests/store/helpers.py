@@ -1,0 +1,31 @@
+"""Helpers shared by the store, format and command-line tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from annotator.core import Document
+
+# Texts that trip up offset and encoding code: emoji with a skin tone, a combining mark,
+# CJK, curly quotes, NBSP, a tab.
+TRICKY = "Putin 👍🏽 said “café\u0301” in 北京.\tDone\u00a0now."
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file below ``folder`` (lock files aside, they are per process) and its bytes."""
+    return {
+        path.relative_to(folder).as_posix(): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and not path.name.endswith(".lock")
+    }
+
+
+def make_documents(count: int, prefix: str = "doc") -> list[Document]:
+    return [
+        Document(
+            id=f"{prefix}-{number}",
+            text=f"Headline {number}\n\n{TRICKY} Paragraph {number}.",
+            meta={"title": f"Headline {number}", "n": number},
+        )
+        for number in range(count)
+    ]

@@ -150,16 +150,21 @@ class DocumentList(QWidget):
         self.status_filter.currentIndexChanged.connect(self._apply_status)
         self.view.selectionModel().currentRowChanged.connect(self._current_changed)
         self._counts: dict[str, int] = {}
+        self._status_of: dict[str, str] = {}
+        self._filtering = False
         self._recount()
 
     # --- state ---------------------------------------------------------------------------
 
     def _recount(self) -> None:
         counts: dict[str, int] = {}
+        status_of: dict[str, str] = {}
         for entry in self.model.entries:
             status = self.session.status(entry.id)
+            status_of[entry.id] = status
             counts[status] = counts.get(status, 0) + 1
         self._counts = counts
+        self._status_of = status_of
         self._show_progress()
 
     def _show_progress(self) -> None:
@@ -167,14 +172,16 @@ class DocumentList(QWidget):
         done = self._counts.get("done", 0)
         self.progress.setText(f"<b>{done} of {total} done</b>")
 
-    def refresh(self, doc_id: str, old_status: str | None = None) -> None:
-        """A document's status or span count changed."""
-        if old_status is not None:
-            new_status = self.session.status(doc_id)
-            if new_status != old_status:
-                self._counts[old_status] = self._counts.get(old_status, 1) - 1
-                self._counts[new_status] = self._counts.get(new_status, 0) + 1
-                self._show_progress()
+    def refresh(self, doc_id: str) -> None:
+        """A document's status or span count changed: update its row and the counts."""
+        old_status = self._status_of.get(doc_id)
+        new_status = self.session.status(doc_id)
+        if old_status is not None and new_status != old_status:
+            self._status_of[doc_id] = new_status
+            self._counts[old_status] = self._counts.get(old_status, 1) - 1
+            self._counts[new_status] = self._counts.get(new_status, 0) + 1
+            self._show_progress()
+        # Not re-filtered here: the open document must not vanish from under the analyst.
         self.model.refresh(doc_id)
 
     def done_count(self) -> int:
@@ -230,14 +237,22 @@ class DocumentList(QWidget):
         return index.row() if index.isValid() else None
 
     def _current_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
-        if current.isValid():
+        # Filtering moves the current row; only the analyst's choice opens a document.
+        if current.isValid() and not self._filtering:
             self.documentChosen.emit(str(current.data(Qt.ItemDataRole.UserRole)))
 
     # --- filters ---------------------------------------------------------------------------
 
+    def _invalidate(self) -> None:
+        self._filtering = True
+        try:
+            self.proxy.invalidate()
+        finally:
+            self._filtering = False
+
     def _apply_status(self) -> None:
         self.proxy.status = str(self.status_filter.currentData() or "")
-        self.proxy.invalidate()
+        self._invalidate()
 
     def _apply_search(self) -> None:
         term = self.search.text().strip().casefold()
@@ -254,4 +269,4 @@ class DocumentList(QWidget):
                 if document.id not in matching and term in document.text.casefold():
                     matching.add(document.id)
             self.proxy.matching = matching
-        self.proxy.invalidate()
+        self._invalidate()

@@ -35,20 +35,19 @@ def _is_edge_junk(char: str) -> bool:
     return char.isspace() or unicodedata.category(char).startswith("P") or char in "\u2028\u2029"
 
 
-# Quotation marks and brackets that stay when their partner is inside the selection, so a
-# quote selected with its marks keeps both ("…" stays balanced, never half-stripped).
+# Quotation marks and brackets: dropped in pairs, never leaving one half of a pair behind.
 _PAIRS = {'"': '"', "“": "”", "‘": "’", "«": "»", "‹": "›", "„": "“", "(": ")", "[": "]", "{": "}"}
 _CLOSERS = {closer: opener for opener, closer in _PAIRS.items()}
 
 
 def _keeps_opener(text: str, start: int, end: int) -> bool:
     closer = _PAIRS.get(text[start])
-    return closer is not None and closer in text[start + 1 : end]
+    return closer is not None and closer in text[start + 1 : end - 1]
 
 
 def _keeps_closer(text: str, start: int, end: int) -> bool:
     opener = _CLOSERS.get(text[end - 1])
-    return opener is not None and opener in text[start : end - 1]
+    return opener is not None and opener in text[start + 1 : end - 1]
 
 
 def grapheme_bounds(text: str, start: int, end: int) -> tuple[int, int]:
@@ -85,13 +84,20 @@ def snap(text: str, start: int, end: int) -> tuple[int, int] | None:
     if _is_word(text[end - 1]):
         while end < len(text) and _is_word(text[end]):
             end += 1
-    # Drop junk at the edges, but keep the final dot of "U.S." and paired quotation marks.
-    while start < end and _is_edge_junk(text[start]) and not _keeps_opener(text, start, end):
-        start += 1
-    while end > start and _is_edge_junk(text[end - 1]):
-        if _is_abbreviation_dot(text, end) or _keeps_closer(text, start, end):
-            break
-        end -= 1
+    # Drop junk at the edges: a pair of marks wrapping the whole selection goes, but a mark
+    # whose partner is inside stays (an "unprecedented level," keeps both quotes), as does
+    # the final dot of "U.S.".
+    changed = True
+    while changed and start < end:
+        changed = False
+        if end - start >= 2 and _PAIRS.get(text[start]) == text[end - 1]:
+            start, end, changed = start + 1, end - 1, True
+        elif _is_edge_junk(text[start]) and not _keeps_opener(text, start, end):
+            start, changed = start + 1, True
+        elif _is_edge_junk(text[end - 1]) and not (
+            _is_abbreviation_dot(text, end) or _keeps_closer(text, start, end)
+        ):
+            end, changed = end - 1, True
     if start == end:
         return None
     return grapheme_bounds(text, start, end)

@@ -39,14 +39,14 @@ LABELS = [
     ("PERSON", "Vladimir Putin", 1),
     ("PERSON", "Xi Jinping", 1),
     ("DATE", "Tuesday", 0),
-    ("QUOTE", "relations between their two countries had reached an \"unprecedented level,\"", 0),
+    ("QUOTE", 'relations between their two countries had reached an "unprecedented level,"', 0),
     ("GPE", "Beijing", 1),
     ("EVENT", "military parade", 0),
     ("PERSON", "Putin", 4),
     ("GPE", "Moscow", 0),
     ("GPE", "Beijing", 2),
-    ("QUOTE", "\"We were always together then, and we remain together now,\"", 0),
-    ("QUOTE", "\"China-Russia relations have withstood the test of international changes,\"", 0),
+    ("QUOTE", '"We were always together then, and we remain together now,"', 0),
+    ("QUOTE", '"China-Russia relations have withstood the test of international changes,"', 0),
     ("GPE", "China", 0),
     ("GPE", "Russia", 0),
     ("PERSON", "Xi", 4),
@@ -90,12 +90,12 @@ def main() -> int:
     annotation = window.session.annotation(DOC) if window.session else None
     assert annotation is not None
     by_text = {span.text: span.id for span in annotation.spans}
-    pairs = [(LABELS[6][1], "President Vladimir Putin"), (LABELS[12][1], "Putin"), (LABELS[13][1], "Xi")]
-    for quote, source in pairs:
-        window.select_span(by_text[quote])
+    pairs = [(ids[6], "President Vladimir Putin"), (ids[12], "Putin"), (ids[13], "Xi")]
+    for quote_id, source in pairs:
+        window.select_span(quote_id)
         window.start_relation("ATTRIBUTED_TO")
         window.on_span_clicked(by_text[source])
-    window.select_span(by_text[LABELS[6][1]])
+    window.select_span(ids[6])
     window.set_status("in_progress")
     app.processEvents()
     window.view.verticalScrollBar().setValue(0)

@@ -32,6 +32,7 @@ from annotator.formats.base import (
     get_reader,
     get_writer,
 )
+from annotator.store.journal import AnnotationStore
 from annotator.store.project import GOLD_ANNOTATOR, Project, check_annotator_name
 
 Progress = Callable[[int, int | None], None]
@@ -137,21 +138,26 @@ def import_sources(
         summary.added = batch.counts["added"]
         summary.unchanged = batch.counts["unchanged"]
         summary.duplicate = batch.counts["duplicate"]
+        # Before the documents are committed: an annotator whose labels another program
+        # holds (lock), or labels that clash with saved ones, must leave the project as it was.
+        merged_by_name: dict[str, tuple[AnnotationStore, dict[str, DocumentAnnotation]]] = {}
+        for name, items in pending.items():
+            store = project.annotations(name)
+            merged: dict[str, DocumentAnnotation] = {}
+            for doc_id, digest, labels, where in items:
+                existing = merged.get(doc_id) or store.get(doc_id)
+                try:
+                    merged[doc_id] = merge_labels(existing, doc_id, digest, labels)
+                except AnnotatorError as exc:
+                    raise AnnotatorError(f"{where}: {exc}") from None
+            merged_by_name[name] = (store, merged)
 
     if new_labels or new_relations:
         schema = _extend_schema(schema, new_labels, new_relations)
         project.set_schema(schema)
         summary.new_labels = [*new_labels, *sorted(new_relations)]
         notify("labels not in the schema were added to it: " + ", ".join(summary.new_labels))
-    for name, items in pending.items():
-        store = project.annotations(name)
-        merged: dict[str, DocumentAnnotation] = {}
-        for doc_id, digest, labels, where in items:
-            existing = merged.get(doc_id) or store.get(doc_id)
-            try:
-                merged[doc_id] = merge_labels(existing, doc_id, digest, labels)
-            except AnnotatorError as exc:
-                raise AnnotatorError(f"{where}: {exc}") from None
+    for name, (store, merged) in merged_by_name.items():
         store.save_many(list(merged.values()))
         summary.labelled[name] = len(merged)
     return summary

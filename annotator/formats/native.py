@@ -77,7 +77,9 @@ def record_to_import(item: dict[str, Any], where: str, fallback_id: str) -> Impo
     text = item.get("text")
     if not isinstance(text, str):
         raise _fail(where, 'has no "text" field with a string')
-    text, _ = strip_bom(text)
+    # Offsets in the source count a leading BOM; the stored text does not have it.
+    text, had_bom = strip_bom(text)
+    shift = 1 if had_bom else 0
     text, newlines, newline_map = normalize_newlines(text)
     raw_id = item.get("id", fallback_id)
     if not isinstance(raw_id, str | int) or isinstance(raw_id, bool) or str(raw_id) == "":
@@ -97,14 +99,16 @@ def record_to_import(item: dict[str, Any], where: str, fallback_id: str) -> Impo
     if "spans" in item or "relations" in item:
         spans = []
         for index, raw in enumerate(item.get("spans") or []):
-            spans.append(_span(raw, index, text, newline_map, where))
+            spans.append(_span(raw, index, text, newline_map, where, shift))
         relations = []
         for index, raw in enumerate(item.get("relations") or []):
             try:
                 relations.append(Relation.model_validate(raw))
             except ValidationError as exc:
                 raise _fail(where, f"relations[{index}]: {exc.errors()[0]['msg']}") from None
-        known = {span.id for span in spans}
+        # Checked here, so the message names the record (the model would refuse them later).
+        known = _unique_ids((span.id for span in spans), "span", where)
+        _unique_ids((rel.id for rel in relations), "relation", where)
         for rel in relations:
             for end in (rel.head, rel.tail):
                 if end not in known:
@@ -119,12 +123,21 @@ def record_to_import(item: dict[str, Any], where: str, fallback_id: str) -> Impo
     return record
 
 
-def _span(raw: Any, index: int, text: str, newline_map: Any, where: str) -> Span:
+def _unique_ids(ids: Iterator[str], what: str, where: str) -> set[str]:
+    seen: set[str] = set()
+    for value in ids:
+        if value in seen:
+            raise _fail(where, f"duplicate {what} id {value!r}")
+        seen.add(value)
+    return seen
+
+
+def _span(raw: Any, index: int, text: str, newline_map: Any, where: str, shift: int = 0) -> Span:
     if not isinstance(raw, dict):
         raise _fail(where, f"spans[{index}] is not an object")
     try:
-        start = newline_map.to_normalized(int(raw["start"]))
-        end = newline_map.to_normalized(int(raw["end"]))
+        start = newline_map.to_normalized(int(raw["start"]) - shift)
+        end = newline_map.to_normalized(int(raw["end"]) - shift)
         label = str(raw["label"])
     except (KeyError, TypeError, ValueError):
         raise _fail(where, f'spans[{index}] needs integer "start", "end" and a "label"') from None
@@ -190,14 +203,18 @@ def native_record(record: ExportRecord) -> dict[str, Any]:
         "status": annotation.status,
         "note": annotation.note,
         "spans": spans,
-        "relations": [
-            {"id": rel.id, "label": rel.label, "head": rel.head, "tail": rel.tail}
-            for rel in annotation.relations
-        ],
+        "relations": [_native_relation(rel) for rel in annotation.relations],
     }
     if annotation.provenance:
         result["provenance"] = annotation.provenance
     return result
+
+
+def _native_relation(rel: Relation) -> dict[str, Any]:
+    item: dict[str, Any] = {"id": rel.id, "label": rel.label, "head": rel.head, "tail": rel.tail}
+    if rel.note:
+        item["note"] = rel.note
+    return item
 
 
 class NativeSink(AtomicFileSink):
@@ -230,6 +247,7 @@ class NativeRelation(BaseModel):
     label: str = Field(description="relation type, e.g. ATTRIBUTED_TO")
     head: str = Field(description="id of the span the relation starts from (a quote or claim)")
     tail: str = Field(description="id of the span it points to (its source)")
+    note: str = ""
 
 
 class NativeRecord(BaseModel):

@@ -28,6 +28,12 @@ FORMAT_MODULES: dict[str, str] = {
     "text": "annotator.formats.text",
     "jsonl": "annotator.formats.native",
     "native": "annotator.formats.native",
+    "prodigy": "annotator.formats.prodigy",
+    "doccano": "annotator.formats.doccano",
+    "label-studio": "annotator.formats.label_studio",
+    "brat": "annotator.formats.brat",
+    "spacy": "annotator.formats.spacy_docbin",
+    "bio": "annotator.formats.bio",
 }
 
 
@@ -48,6 +54,8 @@ class ImportRecord:
     labels: dict[str | None, ImportedLabels] = field(default_factory=dict)
     # "file:line" (or "file: JSON path"), for messages about this record.
     where: str = ""
+    # What the reader left out or changed on the way in (told to the user, never silent).
+    notices: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -1,0 +1,97 @@
+"""Hugging Face token classification: JSONL with ``tokens`` and ``ner_tags`` (export only).
+
+    {"id": "doc-1", "tokens": ["Alice", "met", "Bob", "."], "ner_tags": ["B-PERSON", "O", "B-PERSON", "O"]}
+
+Loads with ``datasets.load_dataset("json", data_files=...)``. Tags are strings in the
+B-/I-/O scheme. By default only entity-category labels are tagged (claims and quotes are
+sentence-long and would swamp the tags); ``--labels`` picks the labels instead. Tokens come
+from :mod:`annotator.formats.tokens`, split at span edges so every span is exact. BIO cannot
+carry overlapping spans (the longer one is kept and the others reported), relations, or
+notes; a span holding no token (only whitespace) is reported.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from annotator.core.models import LabelSchema
+from annotator.formats.base import AtomicFileSink, ExportRecord
+from annotator.formats.spacy_docbin import non_overlapping
+from annotator.formats.tokens import TokenIndex, tokens_for
+
+
+def bio_record(
+    record: ExportRecord, labels: set[str] | None, entity_labels: set[str]
+) -> tuple[dict[str, Any], list[str]]:
+    """One document's tokens and tags, and what could not be tagged."""
+    document, annotation = record.document, record.annotation
+    text = document.text
+    wanted = [
+        s
+        for s in annotation.spans
+        if (s.label in labels if labels is not None else s.label in entity_labels)
+    ]
+    kept, left_out = non_overlapping(wanted)
+    problems = [
+        f"document {document.id}: span {s.id} {s.text!r} ({s.label}) overlaps a longer span; not tagged"
+        for s in left_out
+    ]
+    tokens = tokens_for(text, [p for s in kept for p in (s.start, s.end)])
+    tags = ["O"] * len(tokens)
+    index = TokenIndex(tokens)
+    for span in kept:
+        covered = index.covering(span.start, span.end)
+        if covered is None:
+            problems.append(
+                f"document {document.id}: span {span.id} {span.text!r} holds no token; not tagged"
+            )
+            continue
+        first, last = covered
+        tags[first] = f"B-{span.label}"
+        for i in range(first + 1, last + 1):
+            tags[i] = f"I-{span.label}"
+    return {
+        "id": document.id,
+        "tokens": [text[start:end] for start, end in tokens],
+        "ner_tags": tags,
+    }, problems
+
+
+class BioSink(AtomicFileSink):
+    def __init__(self, out: Path, schema: LabelSchema, labels: list[str] | None) -> None:
+        super().__init__(out)
+        self.labels = set(labels) if labels else None
+        # Labels missing from the schema count as entities (they came from an import).
+        self.entity_labels = set(schema.names_in("entity"))
+        self.known = set(schema.label_names())
+        self.problem_count = 0
+
+    def write(self, record: ExportRecord) -> None:
+        entity_labels = self.entity_labels | {
+            s.label for s in record.annotation.spans if s.label not in self.known
+        }
+        item, problems = bio_record(record, self.labels, entity_labels)
+        self.handle.write(orjson.dumps(item) + b"\n")
+        if problems:
+            if self.problem_count < 20:
+                self.warnings.extend(problems[: 20 - self.problem_count])
+            self.problem_count += len(problems)
+
+    def finish(self) -> None:
+        if self.problem_count > 20:
+            self.warnings.append(f"... {self.problem_count - 20} more spans not tagged")
+
+
+class BioWriter:
+    name = "bio"
+    suffix = ".jsonl"
+
+    def open(self, out: Path, schema: LabelSchema, options: dict[str, Any]) -> BioSink:
+        labels = options.get("labels")
+        return BioSink(out, schema, list(labels) if isinstance(labels, list | tuple) else None)
+
+
+writer = BioWriter()

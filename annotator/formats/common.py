@@ -1,0 +1,111 @@
+"""Helpers shared by the interchange readers and writers."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from annotator.core.text import first_line_title
+from annotator.formats.base import ImportRecord
+
+_NOT_NAME = re.compile(r"[^\w.-]+")
+# File names Windows refuses whatever the extension.
+_RESERVED = {
+    "CON",
+    "PRN",
+    "AUX",
+    "NUL",
+    *(f"COM{i}" for i in range(10)),
+    *(f"LPT{i}" for i in range(10)),
+}
+
+
+def layer_name(raw: Any) -> str | None:
+    """An annotator name (it names a file) made from whatever a source calls its annotator."""
+    if raw is None or isinstance(raw, bool):
+        return None
+    text = str(raw).strip()
+    if not text:
+        return None
+    name = _NOT_NAME.sub("_", text).strip("._-")
+    if not name:
+        name = "annotator-" + hashlib.sha256(text.encode()).hexdigest()[:8]
+    if len(name) > 64 or name.endswith(".lock"):
+        name = name[:55].rstrip("._-") + "-" + hashlib.sha256(text.encode()).hexdigest()[:8]
+    return name
+
+
+def document_id(value: Any, fallback: str) -> str:
+    if isinstance(value, bool) or value is None:
+        return fallback
+    if isinstance(value, int | str) and str(value).strip():
+        return str(value)
+    return fallback
+
+
+def document_meta(meta: dict[str, Any], text: str, changes: dict[str, Any]) -> dict[str, Any]:
+    result = dict(meta)
+    result.setdefault("title", first_line_title(text))
+    result.update(changes)
+    return result
+
+
+class Tally:
+    """Counts of what a reader left out or changed in one file, told once at the end."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.counts: Counter[str] = Counter()
+        self.examples: dict[str, str] = {}
+
+    def add(self, what: str, example: str = "", count: int = 1) -> None:
+        if count <= 0:
+            return
+        self.counts[what] += count
+        if example and what not in self.examples:
+            self.examples[what] = example
+
+    def notices(self) -> list[str]:
+        lines = []
+        for what, count in self.counts.items():
+            example = self.examples.get(what)
+            lines.append(
+                f"{self.path}: {count} × {what}" + (f" (first: {example})" if example else "")
+            )
+        return lines
+
+
+def with_tally(records: Iterator[ImportRecord], tally: Tally) -> Iterator[ImportRecord]:
+    """Pass records on, attaching the tally's notices to the last one of the file."""
+    previous: ImportRecord | None = None
+    for record in records:
+        if previous is not None:
+            yield previous
+        previous = record
+    if previous is not None:
+        previous.notices.extend(tally.notices())
+        yield previous
+
+
+def safe_file_stem(doc_id: str, used: set[str]) -> str:
+    """A file name for a document id: no path separators, no leading dot, no clash.
+
+    Ids that are already safe keep their name; others get a readable part and a short hash
+    of the id, so two ids never share a file even on case-insensitive file systems.
+    """
+    cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", doc_id).strip("._-")[:80] or "doc"
+    stem = cleaned
+    reserved = cleaned.split(".")[0].upper() in _RESERVED
+    if cleaned != doc_id or reserved or cleaned.lower() in used:
+        stem = f"{cleaned}-{hashlib.sha256(doc_id.encode()).hexdigest()[:10]}"
+    number = 2
+    base = stem
+    while stem.lower() in used:
+        stem = f"{base}-{number}"
+        number += 1
+    used.add(stem.lower())
+    return stem

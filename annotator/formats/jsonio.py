@@ -1,0 +1,230 @@
+"""Reading JSON sources one object at a time, with a location for every message.
+
+Handles what the tools actually write: JSON Lines (Prodigy, doccano), one JSON array
+(Label Studio), and JSON objects pretty-printed one after another over many lines (doccano's
+own "JSONL" examples). JSON Lines are read line by line and big arrays element by element,
+so a 100,000-task file is never held as Python objects all at once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from annotator.core.errors import InputError
+from annotator.formats.text import decode_utf8
+
+# Arrays larger than this are decoded element by element (stdlib json, slower, less memory).
+STREAM_ARRAY_BYTES = 64 * 1024 * 1024
+_PEEK_BYTES = 1 << 20
+_WHITESPACE = " \t\r\n"
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where one object sits in its file: a line (when known) and a JSON path."""
+
+    path: Path
+    line: int | None
+    pointer: str = ""
+
+    def error(self, message: str) -> InputError:
+        if self.pointer:
+            message = f"{self.pointer}: {message}"
+        return InputError(self.path, message, self.line)
+
+    def __str__(self) -> str:
+        if self.line is not None:
+            return f"{self.path}:{self.line}"
+        return f"{self.path}: {self.pointer}" if self.pointer else str(self.path)
+
+
+def _first_char(head: bytes) -> str:
+    stripped = head.lstrip(b"\xef\xbb\xbf" + _WHITESPACE.encode())
+    return chr(stripped[0]) if stripped else ""
+
+
+def iter_json_objects(path: Path) -> Iterator[tuple[dict[str, Any], Location]]:
+    """Every JSON object in ``path``, with its location; any broken part refuses the file."""
+    with open(path, "rb") as handle:
+        head = handle.read(4096)
+    if b"\x00" in head:
+        raise InputError(path, "looks like a binary file (contains NUL bytes), not JSON")
+    first = _first_char(head)
+    if not first:
+        raise InputError(path, "file is empty")
+    if first == "[":
+        yield from _iter_array(path)
+    elif first == "{":
+        if _is_json_lines(path):
+            yield from _iter_lines(path)
+        else:
+            yield from _iter_concatenated(path)
+    else:
+        raise InputError(path, f"not JSON: starts with {first!r}, not '{{' or '['", 1)
+
+
+def _is_json_lines(path: Path) -> bool:
+    """True when the first non-empty line is a whole JSON value (else objects span lines)."""
+    with open(path, "rb") as handle:
+        for line in handle:
+            if line.strip(b"\xef\xbb\xbf" + _WHITESPACE.encode()):
+                try:
+                    orjson.loads(line.lstrip(b"\xef\xbb\xbf"))
+                except orjson.JSONDecodeError:
+                    return False
+                return True
+    return True
+
+
+def _iter_lines(path: Path) -> Iterator[tuple[dict[str, Any], Location]]:
+    with open(path, "rb") as handle:
+        for line_no, line in enumerate(handle, 1):
+            if line_no == 1:
+                line = line.removeprefix(b"\xef\xbb\xbf")
+            if not line.strip():
+                continue
+            try:
+                item = orjson.loads(line)
+            except orjson.JSONDecodeError as exc:
+                try:
+                    line.decode("utf-8")
+                except UnicodeDecodeError as bad:
+                    raise InputError(
+                        path, f"not UTF-8 text: byte 0x{line[bad.start]:02x}", line_no
+                    ) from None
+                what = "truncated JSON line" if not line.endswith(b"\n") else "broken JSON line"
+                raise InputError(path, f"{what}: {exc.msg}", line_no) from None
+            if not isinstance(item, dict):
+                raise InputError(path, "line is not a JSON object", line_no)
+            yield item, Location(path, line_no)
+
+
+def _read_text(path: Path) -> str:
+    text = decode_utf8(path, path.read_bytes())
+    return text.removeprefix("\ufeff")
+
+
+def _iter_array(path: Path) -> Iterator[tuple[dict[str, Any], Location]]:
+    if path.stat().st_size <= STREAM_ARRAY_BYTES:
+        text = _read_text(path)
+        try:
+            value = orjson.loads(text)
+        except orjson.JSONDecodeError as exc:
+            raise InputError(path, f"not valid JSON: {exc.msg}", exc.lineno) from None
+        del text
+        for index, item in enumerate(value):
+            if not isinstance(item, dict):
+                raise InputError(path, f"[{index}] is not a JSON object")
+            yield item, Location(path, None, f"[{index}]")
+            value[index] = None  # let each task go once handed on
+        return
+    yield from _stream_array(path, _read_text(path))
+
+
+def _stream_array(path: Path, text: str) -> Iterator[tuple[dict[str, Any], Location]]:
+    decoder = json.JSONDecoder()
+    position = text.index("[") + 1
+    line = 1 + text.count("\n", 0, position)
+    index = 0
+    while True:
+        position, line = _skip_space(text, position, line)
+        if position >= len(text):
+            raise InputError(path, "truncated JSON: the list is not closed with ']'", line)
+        if text[position] == "]":
+            break
+        if index:
+            if text[position] != ",":
+                raise InputError(path, f"not valid JSON: expected ',' after [{index - 1}]", line)
+            position, line = _skip_space(text, position + 1, line)
+        item, end = _decode_at(decoder, path, text, position, line)
+        if not isinstance(item, dict):
+            raise InputError(path, f"[{index}] is not a JSON object", line)
+        yield item, Location(path, line, f"[{index}]")
+        line += text.count("\n", position, end)
+        position = end
+        index += 1
+    position, line = _skip_space(text, position + 1, line)
+    if position < len(text):
+        raise InputError(path, "not valid JSON: extra data after the list", line)
+
+
+def _iter_concatenated(path: Path) -> Iterator[tuple[dict[str, Any], Location]]:
+    """Objects written one after another, each over several lines."""
+    text = _read_text(path)
+    decoder = json.JSONDecoder()
+    position, line = _skip_space(text, 0, 1)
+    while position < len(text):
+        item, end = _decode_at(decoder, path, text, position, line)
+        if not isinstance(item, dict):
+            raise InputError(path, "not a JSON object", line)
+        yield item, Location(path, line)
+        line += text.count("\n", position, end)
+        position, line = _skip_space(text, end, line)
+
+
+def _skip_space(text: str, position: int, line: int) -> tuple[int, int]:
+    size = len(text)
+    while position < size and text[position] in _WHITESPACE:
+        if text[position] == "\n":
+            line += 1
+        position += 1
+    return position, line
+
+
+def _decode_at(
+    decoder: json.JSONDecoder, path: Path, text: str, position: int, line: int
+) -> tuple[Any, int]:
+    try:
+        return decoder.raw_decode(text, position)
+    except json.JSONDecodeError as exc:
+        truncated = "Unterminated" in exc.msg or exc.pos >= len(text.rstrip())
+        what = "truncated JSON" if truncated else "not valid JSON"
+        raise InputError(path, f"{what}: {exc.msg}", exc.lineno) from None
+
+
+def peek_first_object(path: Path) -> dict[str, Any] | None:
+    """The first JSON object in a file, for format detection; None when there is none."""
+    if path.is_dir() or not path.is_file():
+        return None
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(_PEEK_BYTES)
+            whole = len(head) < _PEEK_BYTES
+    except OSError:
+        return None
+    if b"\x00" in head[:4096]:
+        return None
+    text = head.decode("utf-8", errors="ignore").removeprefix("\ufeff")
+    for attempt in range(2):
+        value = _first_value(text)
+        if value is not None or whole or attempt:
+            return value
+        try:
+            text = path.read_bytes().decode("utf-8", errors="ignore").removeprefix("\ufeff")
+        except OSError:
+            return None
+        whole = True
+    return None
+
+
+def _first_value(text: str) -> dict[str, Any] | None:
+    stripped = text.lstrip(_WHITESPACE)
+    if stripped.startswith("["):
+        stripped = stripped[1:].lstrip(_WHITESPACE)
+    if not stripped.startswith("{"):
+        return None
+    try:
+        value, _ = json.JSONDecoder().raw_decode(stripped)
+    except json.JSONDecodeError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def json_suffix(path: Path) -> bool:
+    return path.suffix.lower() in (".json", ".jsonl", ".ndjson", ".jsonlines")

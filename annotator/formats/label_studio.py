@@ -1,0 +1,339 @@
+"""Label Studio tasks: the JSON task list that Label Studio exports and imports.
+
+    [{"id": 1, "data": {"text": "..."},
+      "annotations": [{"completed_by": 1, "was_cancelled": false, "result": [
+        {"id": "a1", "type": "labels", "from_name": "label", "to_name": "text",
+         "value": {"start": 0, "end": 5, "text": "Alice", "labels": ["PERSON"]}},
+        {"type": "relation", "from_id": "a1", "to_id": "a2", "direction": "right",
+         "labels": ["ATTRIBUTED_TO"]}]}],
+      "predictions": [...]}]
+
+Cancelled (skipped) annotations and predictions are not labels. Each annotation's
+``completed_by`` gives its own annotator layer unless ``--annotator`` names one. Offsets are
+code points in current Label Studio and were UTF-16 units before label-studio-frontend#308;
+every region states its text, so each document is read the way that makes them all match.
+Region notes (``meta.text``) become span notes. Results that are not text spans or
+relations (choices, text areas, ratings, HTML regions) cannot be carried and are reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import quoteattr
+
+import orjson
+
+from annotator.core.models import Document, LabelSchema, Relation
+from annotator.formats.base import AtomicFileSink, ExportRecord, ImportedLabels, ImportRecord
+from annotator.formats.common import Tally, document_id, document_meta, layer_name, with_tally
+from annotator.formats.jsonio import Location, iter_json_objects, json_suffix, peek_first_object
+from annotator.formats.offsets import (
+    UNIT_NAMES,
+    RawSpan,
+    SourceText,
+    drop_duplicate_spans,
+    place_spans,
+)
+from annotator.store.files import atomic_write_bytes
+
+UNLABELLED_RELATION = "RELATED_TO"
+
+
+class LabelStudioReader:
+    name = "label-studio"
+
+    def sniff(self, path: Path) -> bool:
+        if not json_suffix(path):
+            return False
+        first = peek_first_object(path)
+        return (
+            first is not None
+            and isinstance(first.get("data"), dict)
+            and any(key in first for key in ("annotations", "predictions", "completions", "id"))
+        )
+
+    def read(self, path: Path) -> Iterator[ImportRecord]:
+        tally = Tally(path)
+        return with_tally(self._records(path, tally), tally)
+
+    def _records(self, path: Path, tally: Tally) -> Iterator[ImportRecord]:
+        for number, (task, loc) in enumerate(iter_json_objects(path), 1):
+            yield _task(task, loc, f"{path.stem}-{number}", tally)
+
+
+def _text_of(data: dict[str, Any], loc: Location) -> tuple[str, str]:
+    if isinstance(data.get("text"), str):
+        return "text", data["text"]
+    strings = [key for key, value in data.items() if isinstance(value, str)]
+    if len(strings) == 1:
+        return strings[0], data[strings[0]]
+    raise loc.error(
+        'data has no "text" field'
+        + (f" (its string fields: {', '.join(strings)}; which one is the text?)" if strings else "")
+    )
+
+
+def _task(task: dict[str, Any], loc: Location, fallback: str, tally: Tally) -> ImportRecord:
+    data = task.get("data")
+    if not isinstance(data, dict):
+        raise loc.error('has no "data" object')
+    text_key, original = _text_of(data, loc)
+    source = SourceText(original)
+    meta = {k: v for k, v in data.items() if k not in (text_key, "doc_id")}
+    if isinstance(task.get("meta"), dict):
+        meta.update(task["meta"])
+    if "id" in task:
+        meta.setdefault("label_studio_id", task["id"])
+    doc_id = document_id(data.get("doc_id"), document_id(task.get("id"), fallback))
+    document = Document(
+        id=doc_id, text=source.text, meta=document_meta(meta, source.text, source.meta())
+    )
+    record = ImportRecord(document=document, where=str(loc))
+    predictions = task.get("predictions") or []
+    if predictions:
+        tally.add(
+            "prediction (a model's suggestion, not a label): not imported",
+            str(loc),
+            len(predictions),
+        )
+    key = "annotations" if "annotations" in task else "completions"
+    annotations = task.get(key) or []
+    if not isinstance(annotations, list):
+        raise loc.error(f'"{key}" must be a list')
+    for index, annotation in enumerate(annotations):
+        pointer = f"{key}[{index}]"
+        if not isinstance(annotation, dict):
+            raise loc.error(f"{pointer} is not an object")
+        if annotation.get("was_cancelled"):
+            tally.add("cancelled (skipped) annotation: not imported as labels", f"{loc} {pointer}")
+            continue
+        labels = _annotation(annotation, pointer, source, loc, tally)
+        who = _annotator(annotation)
+        if who in record.labels:
+            # Two annotations by one person on one task: both sets of labels are kept.
+            record.labels[who] = _combine(record.labels[who], labels)
+        else:
+            record.labels[who] = labels
+    return record
+
+
+def _annotator(annotation: dict[str, Any]) -> str | None:
+    who = annotation.get("completed_by")
+    if isinstance(who, dict):
+        email = who.get("email")
+        if isinstance(email, str) and "@" in email:
+            return layer_name(email.split("@")[0])
+        return layer_name(who.get("username") or who.get("first_name") or who.get("id"))
+    if isinstance(who, int) and not isinstance(who, bool):
+        return f"ls-user-{who}"
+    return layer_name(who)
+
+
+def _annotation(
+    annotation: dict[str, Any], pointer: str, source: SourceText, loc: Location, tally: Tally
+) -> ImportedLabels:
+    results = annotation.get("result") or []
+    if not isinstance(results, list):
+        raise loc.error(f"{pointer}.result must be a list")
+    raws: list[RawSpan] = []
+    relations: list[tuple[int, dict[str, Any]]] = []
+    region_ids: dict[str, list[str]] = {}
+    for index, item in enumerate(results):
+        where = f"{pointer}.result[{index}]"
+        if not isinstance(item, dict):
+            raise loc.error(f"{where} is not an object")
+        kind = item.get("type")
+        if kind == "relation":
+            relations.append((index, item))
+            continue
+        value = item.get("value")
+        if kind != "labels" or not isinstance(value, dict) or "start" not in value:
+            tally.add(f"result of type {kind!r} (not a text span): left out", f"{loc} {where}")
+            continue
+        names = value.get("labels")
+        if not isinstance(names, list) or not names:
+            raise loc.error(f"{where}.value.labels must be a non-empty list")
+        region = str(item.get("id") or f"r{index}")
+        note = _region_note(item)
+        for number, name in enumerate(names):
+            span_id = region if number == 0 else f"{region}.{number + 1}"
+            region_ids.setdefault(region, []).append(span_id)
+            text = value.get("text")
+            raws.append(
+                RawSpan(
+                    start=value.get("start"),
+                    end=value.get("end"),
+                    label=name,
+                    pointer=f"{where}.value",
+                    id=span_id,
+                    text=text if isinstance(text, str) else None,
+                    note=note,
+                )
+            )
+    spans, unit = place_spans(source, raws, ("codepoint", "utf16"), loc.error)
+    if unit == "utf16":
+        tally.add(
+            f"annotation counted in {UNIT_NAMES[unit]} (Label Studio before 2022): converted",
+            f"{loc} {pointer}",
+        )
+    spans, alias, dropped = drop_duplicate_spans(spans)
+    tally.add("region listed twice (same start, end and label): kept once", str(loc), dropped)
+    result: list[Relation] = []
+    for index, item in relations:
+        where = f"{pointer}.result[{index}]"
+        ends = []
+        for key in ("from_id", "to_id"):
+            targets = region_ids.get(str(item.get(key)))
+            if not targets:
+                raise loc.error(f"{where}.{key} {item.get(key)!r} names no region")
+            ends.append(alias[targets[0]])
+        if item.get("direction") == "left":
+            ends.reverse()
+        elif item.get("direction") == "bi":
+            tally.add("two-way relation: kept as head → tail", f"{loc} {where}")
+        names = item.get("labels") or [UNLABELLED_RELATION]
+        if not item.get("labels"):
+            tally.add(f"relation without a label: labelled {UNLABELLED_RELATION}", f"{loc} {where}")
+        for name in names:
+            result.append(
+                Relation(id=f"R{len(result) + 1}", label=str(name), head=ends[0], tail=ends[1])
+            )
+    return ImportedLabels(spans=spans, relations=result, status="done")
+
+
+def _region_note(item: dict[str, Any]) -> str:
+    meta = item.get("meta")
+    if isinstance(meta, dict):
+        text = meta.get("text")
+        if isinstance(text, list):
+            return "\n".join(str(part) for part in text)
+        if isinstance(text, str):
+            return text
+    return ""
+
+
+def _combine(first: ImportedLabels, second: ImportedLabels) -> ImportedLabels:
+    used = {span.id for span in first.spans}
+    rename: dict[str, str] = {}
+    spans = list(first.spans)
+    for span in second.spans:
+        new_id = span.id if span.id not in used else f"{span.id}.b{len(spans)}"
+        used.add(new_id)
+        rename[span.id] = new_id
+        spans.append(span.model_copy(update={"id": new_id}))
+    relations = list(first.relations)
+    for rel in second.relations:
+        relations.append(
+            Relation(
+                id=f"R{len(relations) + 1}",
+                label=rel.label,
+                head=rename[rel.head],
+                tail=rename[rel.tail],
+            )
+        )
+    return ImportedLabels(spans=spans, relations=relations, status=second.status)
+
+
+# --- export ------------------------------------------------------------------------------
+
+
+def label_studio_task(record: ExportRecord) -> dict[str, Any]:
+    document, annotation = record.document, record.annotation
+    result: list[dict[str, Any]] = []
+    for span in annotation.spans:
+        region: dict[str, Any] = {
+            "id": span.id,
+            "from_name": "label",
+            "to_name": "text",
+            "type": "labels",
+            "origin": "manual",
+            "value": {
+                "start": span.start,
+                "end": span.end,
+                "text": span.text,
+                "labels": [span.label],
+            },
+        }
+        if span.note:
+            region["meta"] = {"text": [span.note]}
+        result.append(region)
+    for rel in annotation.relations:
+        result.append(
+            {
+                "type": "relation",
+                "from_id": rel.head,
+                "to_id": rel.tail,
+                "direction": "right",
+                "labels": [rel.label],
+            }
+        )
+    data = {"text": document.text, "doc_id": document.id}
+    return {
+        "data": data,
+        "meta": document.meta,
+        "annotations": [
+            {
+                "result": result,
+                "was_cancelled": False,
+                "ground_truth": record.annotator == "gold",
+            }
+        ],
+    }
+
+
+class LabelStudioSink(AtomicFileSink):
+    """A JSON list written one task at a time."""
+
+    def __init__(self, out: Path, schema: LabelSchema) -> None:
+        super().__init__(out)
+        self.schema = schema
+        self.count = 0
+        self.handle.write(b"[")
+
+    def write(self, record: ExportRecord) -> None:
+        self.handle.write(
+            (b",\n" if self.count else b"\n") + orjson.dumps(label_studio_task(record))
+        )
+        self.count += 1
+
+    def finish(self) -> None:
+        self.handle.write(b"\n]\n")
+
+    def commit(self) -> None:
+        super().commit()
+        # Label Studio needs a labelling interface naming these labels before it imports.
+        config = self.out.with_name(self.out.stem + ".label-config.xml")
+        atomic_write_bytes(config, labeling_config(self.schema).encode())
+        self.warnings.append(f"Label Studio labelling interface written to {config}")
+
+
+class LabelStudioWriter:
+    name = "label-studio"
+    suffix = ".json"
+
+    def open(self, out: Path, schema: LabelSchema, options: dict[str, Any]) -> LabelStudioSink:
+        return LabelStudioSink(out, schema)
+
+
+def labeling_config(schema: LabelSchema) -> str:
+    """A Label Studio labelling interface that shows this schema's spans and relations."""
+    labels = "\n".join(
+        f'    <Label value={quoteattr(label.name)} background="{label.color}"/>'
+        for label in schema.labels
+    )
+    relations = "\n".join(
+        f"    <Relation value={quoteattr(rel.name)}/>" for rel in schema.relations
+    )
+    return (
+        "<View>\n"
+        "  <Relations>\n" + relations + "\n  </Relations>\n"
+        '  <Labels name="label" toName="text">\n' + labels + "\n  </Labels>\n"
+        '  <Text name="text" value="$text"/>\n'
+        "</View>\n"
+    )
+
+
+reader = LabelStudioReader()
+writer = LabelStudioWriter()

@@ -1,0 +1,222 @@
+"""Offsets as other tools count them, converted to and from ours (code points of the stored text).
+
+Measured in each tool's sources and trackers:
+
+- Prodigy and spaCy: Python string indices (code points).
+- doccano: JavaScript string indices, i.e. UTF-16 code units (doccano/doccano#2290, #2484),
+  unless a project counts grapheme clusters, which no export records.
+- Label Studio: code points since label-studio-frontend#308 (its test "Should calculate
+  offsets by code points in text"); releases before it wrote UTF-16 units (#1347).
+- brat: characters of the .txt as its Python server reads them (code points), but its
+  browser client counts UTF-16 units after an astral character (nlplab/brat#1115).
+
+Every source keeps its own line endings in the offsets (``\\r\\n`` counts two), while we
+store ``\\n``: :class:`SourceText` converts both ways. Where a span states its text (Label
+Studio, brat), the unit is chosen per document by which reading makes every span match.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from annotator.core.models import Span
+from annotator.core.text import NewlineMap, normalize_newlines, strip_bom
+
+Unit = Literal["codepoint", "utf16"]
+UNIT_NAMES: dict[Unit, str] = {"codepoint": "code points", "utf16": "UTF-16 code units"}
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+class OffsetError(ValueError):
+    """An offset that cannot be converted (outside the text, or inside a surrogate pair)."""
+
+
+class Utf16Map:
+    """Converts between code-point and UTF-16 offsets of one text."""
+
+    def __init__(self, text: str) -> None:
+        self.length = len(text)
+        # Code-point index of every astral character, and where it starts in UTF-16.
+        if not text or max(text) <= "\uffff":
+            self.astral: list[int] = []
+        else:
+            self.astral = [match.start() for match in _ASTRAL.finditer(text)]
+        self._astral_units = [cp + i for i, cp in enumerate(self.astral)]
+
+    @property
+    def identity(self) -> bool:
+        return not self.astral
+
+    def to_utf16(self, offset: int) -> int:
+        return offset + bisect.bisect_left(self.astral, offset)
+
+    def from_utf16(self, unit: int) -> int:
+        before = bisect.bisect_left(self._astral_units, unit)
+        if before and self._astral_units[before - 1] + 1 == unit:
+            raise OffsetError(f"UTF-16 offset {unit} falls inside a surrogate pair")
+        return unit - before
+
+    def utf16_length(self) -> int:
+        return self.length + len(self.astral)
+
+
+@dataclass
+class RawSpan:
+    """A span as a source states it, before conversion: offsets in the source's own units."""
+
+    start: Any
+    end: Any
+    label: Any
+    pointer: str  # JSON path or line, for messages: "spans[3]", "T4"
+    id: str
+    text: str | None = None  # the text the source says the span covers, when it says
+    attrs: dict[str, Any] = field(default_factory=dict)
+    note: str = ""
+
+
+class SourceText:
+    """A document text as a source holds it, and as we store it (BOM dropped, newlines \\n)."""
+
+    def __init__(self, original: str) -> None:
+        self.original, self.had_bom = strip_bom(original)
+        self.text, self.newlines, self.newline_map = normalize_newlines(self.original)
+        self._utf16: Utf16Map | None = None
+
+    @property
+    def utf16(self) -> Utf16Map:
+        if self._utf16 is None:
+            self._utf16 = Utf16Map(self.original)
+        return self._utf16
+
+    def to_stored(self, offset: int, unit: Unit) -> int:
+        """A source offset (into the original text, in ``unit``) as an offset into ``text``."""
+        if unit == "utf16":
+            offset = self.utf16.from_utf16(offset)
+        if not 0 <= offset <= len(self.original):
+            raise OffsetError(f"offset {offset} is outside the text (length {len(self.original)})")
+        return self.newline_map.to_normalized(offset)
+
+    def meta(self) -> dict[str, Any]:
+        """What import changed, recorded in the document's meta."""
+        meta: dict[str, Any] = {}
+        if self.newlines:
+            meta["newlines"] = self.newlines
+        if self.had_bom:
+            meta["bom"] = True
+        return meta
+
+
+def _same_text(stated: str, covered: str, loose_whitespace: bool) -> bool:
+    stated = normalize_newlines(stated)[0]
+    if stated == covered:
+        return True
+    if loose_whitespace:
+        # brat writes a span's text on one line: newlines inside a span become spaces.
+        return stated.replace("\n", " ") == covered.replace("\n", " ")
+    return False
+
+
+def place_spans(
+    source: SourceText,
+    raws: Sequence[RawSpan],
+    units: Sequence[Unit],
+    fail: Callable[[str], Exception],
+    loose_whitespace: bool = False,
+) -> tuple[list[Span], Unit]:
+    """Turn a document's raw spans into spans over the stored text.
+
+    ``units`` lists how the source may count, most likely first; the first reading under
+    which every span is inside the text and covers the text it states wins. ``fail`` makes
+    the exception for a message (it names file and line). Spans whose text disagrees
+    under every reading refuse the document.
+    """
+    for raw in raws:
+        for name in ("start", "end"):
+            value = getattr(raw, name)
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise fail(f"{raw.pointer}: {name} must be an integer, not {value!r}")
+        if not isinstance(raw.label, str) or not raw.label.strip():
+            raise fail(f"{raw.pointer}: label must be a non-empty string, not {raw.label!r}")
+    candidates = list(units)
+    if source.utf16.identity:
+        candidates = candidates[:1]
+    first_error = ""
+    for unit in candidates:
+        spans, error = _try_unit(source, raws, unit, loose_whitespace)
+        if not error:
+            return spans, unit
+        first_error = first_error or error
+    raise fail(first_error)
+
+
+def _try_unit(
+    source: SourceText, raws: Sequence[RawSpan], unit: Unit, loose_whitespace: bool
+) -> tuple[list[Span], str]:
+    spans: list[Span] = []
+    for raw in raws:
+        try:
+            start = source.to_stored(raw.start, unit)
+            end = source.to_stored(raw.end, unit)
+        except OffsetError as exc:
+            return [], f"{raw.pointer} [{raw.start}, {raw.end}): {exc}"
+        if start >= end:
+            return [], (
+                f"{raw.pointer} [{raw.start}, {raw.end}) is empty or reversed"
+                + (" (it covers only a line break)" if raw.start < raw.end else "")
+            )
+        covered = source.text[start:end]
+        if raw.text is not None and not _same_text(raw.text, covered, loose_whitespace):
+            return [], (
+                f"{raw.pointer} says {raw.text!r} but the text at [{raw.start}, {raw.end}) "
+                f"({UNIT_NAMES[unit]}) is {covered!r}"
+            )
+        spans.append(
+            Span(
+                id=raw.id,
+                start=start,
+                end=end,
+                label=raw.label.strip(),
+                text=covered,
+                attrs=raw.attrs,
+                note=raw.note,
+            )
+        )
+    return spans, ""
+
+
+def drop_duplicate_spans(spans: list[Span]) -> tuple[list[Span], dict[str, str], int]:
+    """Spans with the same start, end and label kept once; returns the id each dropped one maps to."""
+    seen: dict[tuple[int, int, str], str] = {}
+    kept: list[Span] = []
+    alias: dict[str, str] = {}
+    for span in spans:
+        key = (span.start, span.end, span.label)
+        if key in seen:
+            alias[span.id] = seen[key]
+            continue
+        seen[key] = span.id
+        alias[span.id] = span.id
+        kept.append(span)
+    return kept, alias, len(spans) - len(kept)
+
+
+def stored_map(text: str) -> Utf16Map:
+    """UTF-16 offsets of a stored text, for writers that count like JavaScript."""
+    return Utf16Map(text)
+
+
+__all__ = [
+    "NewlineMap",
+    "OffsetError",
+    "RawSpan",
+    "SourceText",
+    "Unit",
+    "Utf16Map",
+    "drop_duplicate_spans",
+    "place_spans",
+    "stored_map",
+]

@@ -1,0 +1,286 @@
+"""Prodigy tasks (JSONL, as ``prodigy db-out`` writes them).
+
+    {"text": "...", "meta": {...}, "_input_hash": 1, "_task_hash": 2,
+     "tokens": [{"text", "start", "end", "id", "ws"}],
+     "spans": [{"start", "end", "label", "token_start", "token_end"}],
+     "relations": [{"head", "child", "head_span", "child_span", "label"}],
+     "answer": "accept", "_annotator_id": "news-alice"}
+
+Offsets are Python string indices (code points), as in Prodigy. Answers ``reject`` and
+``ignore`` are not labels: their documents are imported without spans. ``_annotator_id``
+(else ``_session_id``) gives one annotator layer each, unless ``--annotator`` names one.
+Relations use Prodigy's form: ``head``/``child`` are the index of the last token of the
+head and child spans, which ``head_span``/``child_span`` also give in full.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from annotator.core.models import Document, LabelSchema, Relation, Span
+from annotator.formats.base import AtomicFileSink, ExportRecord, ImportedLabels, ImportRecord
+from annotator.formats.common import Tally, document_id, document_meta, layer_name, with_tally
+from annotator.formats.jsonio import Location, iter_json_objects, json_suffix, peek_first_object
+from annotator.formats.offsets import RawSpan, SourceText, drop_duplicate_spans, place_spans
+from annotator.formats.tokens import TokenIndex, tokens_for
+
+# Keys Prodigy adds to a task; anything else at the top level is the user's and goes to meta.
+_MACHINERY = {
+    "text", "meta", "spans", "relations", "tokens", "answer", "label", "accept", "options",
+    "_input_hash", "_task_hash", "_session_id", "_annotator_id", "_view_id", "_timestamp",
+    "_is_binary", "id",
+}  # fmt: skip
+_SIGNS = (
+    "_input_hash",
+    "_task_hash",
+    "_view_id",
+    "_session_id",
+    "_annotator_id",
+    "answer",
+    "tokens",
+)
+
+
+def prodigy_hash(data: bytes) -> int:
+    """A stable signed 32-bit key, the shape of Prodigy's hashes (it treats them as opaque)."""
+    return int.from_bytes(hashlib.blake2b(data, digest_size=4).digest(), "big", signed=True)
+
+
+class ProdigyReader:
+    name = "prodigy"
+
+    def sniff(self, path: Path) -> bool:
+        if not json_suffix(path):
+            return False
+        first = peek_first_object(path)
+        if first is None:
+            return False
+        if "pattern" in first and "label" in first and "text" not in first:
+            return True  # a patterns file: read() explains what it is
+        spans = first.get("spans")
+        token_spans = isinstance(spans, list) and any(
+            isinstance(s, dict) and "token_start" in s for s in spans
+        )
+        return "text" in first and (any(key in first for key in _SIGNS) or token_spans)
+
+    def read(self, path: Path) -> Iterator[ImportRecord]:
+        tally = Tally(path)
+        return with_tally(self._records(path, tally), tally)
+
+    def _records(self, path: Path, tally: Tally) -> Iterator[ImportRecord]:
+        for number, (task, loc) in enumerate(iter_json_objects(path), 1):
+            yield _task_to_record(task, loc, f"{path.stem}-{loc.line or number}", tally)
+
+
+def _task_to_record(
+    task: dict[str, Any], loc: Location, fallback: str, tally: Tally
+) -> ImportRecord:
+    if "pattern" in task and "text" not in task:
+        raise loc.error(
+            "this is a Prodigy patterns file (label + pattern), not annotated texts; "
+            "use it with `annotator suggest --patterns`"
+        )
+    original = task.get("text")
+    if not isinstance(original, str):
+        raise loc.error('has no "text" string (only text tasks can be imported)')
+    answer = task.get("answer")
+    if answer not in (None, "accept", "reject", "ignore"):
+        raise loc.error(f"answer must be accept, reject or ignore, not {answer!r}")
+    source = SourceText(original)
+    meta = task.get("meta") or {}
+    if not isinstance(meta, dict):
+        raise loc.error('"meta" must be an object')
+    meta = {**{k: v for k, v in task.items() if k not in _MACHINERY}, **meta}
+    if isinstance(task.get("_input_hash"), int):
+        meta["_input_hash"] = task["_input_hash"]
+    document = Document(
+        id=document_id(task.get("id"), fallback),
+        text=source.text,
+        meta=document_meta(meta, source.text, source.meta()),
+    )
+    record = ImportRecord(document=document, where=str(loc))
+    if answer in ("reject", "ignore"):
+        tally.add(
+            f"task answered {answer!r}: its document was imported without its labels", str(loc)
+        )
+        return record
+    if task.get("label") and not task.get("spans"):
+        tally.add(
+            "document-level label (text classification) cannot be carried: left out", str(loc)
+        )
+    if task.get("accept"):
+        tally.add("choice answers (accept list) cannot be carried: left out", str(loc))
+    raws, token_ends = _raw_spans(task, loc)
+    spans, _ = place_spans(source, raws, ("codepoint",), loc.error)
+    spans, alias, dropped = drop_duplicate_spans(spans)
+    tally.add("span listed twice (same start, end and label): kept once", str(loc), dropped)
+    relations = _relations(task, loc, raws, token_ends, alias)
+    labels = ImportedLabels(spans=spans, relations=relations, status="done" if answer else None)
+    who = layer_name(task.get("_annotator_id") or task.get("_session_id"))
+    record.labels[who] = labels
+    return record
+
+
+def _raw_spans(task: dict[str, Any], loc: Location) -> tuple[list[RawSpan], dict[int, str]]:
+    raws: list[RawSpan] = []
+    token_ends: dict[int, str] = {}
+    spans = task.get("spans") or []
+    if not isinstance(spans, list):
+        raise loc.error('"spans" must be a list')
+    for index, raw in enumerate(spans):
+        if not isinstance(raw, dict):
+            raise loc.error(f"spans[{index}] is not an object")
+        span_id = f"T{index + 1}"
+        text = raw.get("text")
+        raws.append(
+            RawSpan(
+                start=raw.get("start"),
+                end=raw.get("end"),
+                label=raw.get("label") or task.get("label"),
+                pointer=f"spans[{index}]",
+                id=span_id,
+                text=text if isinstance(text, str) else None,
+            )
+        )
+        if isinstance(raw.get("token_end"), int):
+            token_ends.setdefault(raw["token_end"], span_id)
+    return raws, token_ends
+
+
+def _relations(
+    task: dict[str, Any],
+    loc: Location,
+    raws: list[RawSpan],
+    token_ends: dict[int, str],
+    alias: dict[str, str],
+) -> list[Relation]:
+    relations = task.get("relations") or []
+    if not isinstance(relations, list):
+        raise loc.error('"relations" must be a list')
+    by_offsets = {(raw.start, raw.end): raw.id for raw in raws}
+    result: list[Relation] = []
+    for index, raw in enumerate(relations):
+        if not isinstance(raw, dict):
+            raise loc.error(f"relations[{index}] is not an object")
+        ends = []
+        for key in ("head", "child"):
+            span = raw.get(f"{key}_span")
+            found = None
+            if isinstance(span, dict):
+                found = by_offsets.get((span.get("start"), span.get("end")))
+            if found is None and isinstance(raw.get(key), int):
+                found = token_ends.get(raw[key])
+            if found is None:
+                raise loc.error(f"relations[{index}].{key} refers to no span in this task")
+            ends.append(alias[found])
+        label = raw.get("label")
+        if not isinstance(label, str) or not label:
+            raise loc.error(f"relations[{index}] has no label")
+        result.append(Relation(id=f"R{index + 1}", label=label, head=ends[0], tail=ends[1]))
+    return result
+
+
+# --- export ------------------------------------------------------------------------------
+
+
+class ProdigySink(AtomicFileSink):
+    def write(self, record: ExportRecord) -> None:
+        self.handle.write(orjson.dumps(prodigy_task(record, self.warnings)) + b"\n")
+
+
+def prodigy_task(record: ExportRecord, warnings: list[str]) -> dict[str, Any]:
+    document, annotation = record.document, record.annotation
+    text = document.text
+    tokens = tokens_for(text, [p for s in annotation.spans for p in (s.start, s.end)])
+    index = TokenIndex(tokens)
+    spans_out: dict[str, dict[str, Any]] = {}
+    for span in annotation.spans:
+        item: dict[str, Any] = {
+            "start": span.start,
+            "end": span.end,
+            "text": span.text,
+            "label": span.label,
+        }
+        covered = index.covering(span.start, span.end)
+        if covered is None:
+            warnings.append(f"document {document.id}: span {span.id} {span.text!r} holds no token")
+        else:
+            item["token_start"], item["token_end"] = covered
+        spans_out[span.id] = item
+    relations = []
+    for rel in annotation.relations:
+        head, child = spans_out[rel.head], spans_out[rel.tail]
+        if "token_end" not in head or "token_end" not in child:
+            warnings.append(
+                f"document {document.id}: relation {rel.id} joins a span without tokens; left out"
+            )
+            continue
+        relations.append(
+            {
+                "head": head["token_end"],
+                "child": child["token_end"],
+                "head_span": _span_ref(head),
+                "child_span": _span_ref(child),
+                "label": rel.label,
+            }
+        )
+    meta = {k: v for k, v in document.meta.items() if k != "_input_hash"}
+    stored_hash = document.meta.get("_input_hash")
+    input_hash = (
+        stored_hash
+        if isinstance(stored_hash, int)
+        else prodigy_hash(orjson.dumps({"text": text}, option=orjson.OPT_SORT_KEYS))
+    )
+    spans_list = list(spans_out.values())
+    labels_key = orjson.dumps(
+        {"spans": spans_list, "relations": relations}, option=orjson.OPT_SORT_KEYS
+    )
+    task: dict[str, Any] = {
+        "id": document.id,
+        "text": text,
+        "meta": meta,
+        "_input_hash": input_hash,
+        "_task_hash": prodigy_hash(str(input_hash).encode() + labels_key),
+        "tokens": [
+            {
+                "text": text[start:end],
+                "start": start,
+                "end": end,
+                "id": number,
+                "ws": end < len(text) and text[end].isspace(),
+            }
+            for number, (start, end) in enumerate(tokens)
+        ],
+        "spans": spans_list,
+        "answer": "accept",
+        "_view_id": "relations" if relations else "ner_manual",
+    }
+    if relations:
+        task["relations"] = relations
+    if record.annotator:
+        task["_annotator_id"] = record.annotator
+        task["_session_id"] = record.annotator
+    return task
+
+
+def _span_ref(span: dict[str, Any]) -> dict[str, Any]:
+    return {k: span[k] for k in ("start", "end", "token_start", "token_end", "label")}
+
+
+class ProdigyWriter:
+    name = "prodigy"
+    suffix = ".jsonl"
+
+    def open(self, out: Path, schema: LabelSchema, options: dict[str, Any]) -> ProdigySink:
+        return ProdigySink(out)
+
+
+reader = ProdigyReader()
+writer = ProdigyWriter()
+
+__all__ = ["Span", "prodigy_hash", "prodigy_task", "reader", "writer"]

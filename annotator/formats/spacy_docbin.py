@@ -1,0 +1,151 @@
+"""spaCy DocBin (``.spacy``), the training corpus ``spacy train`` reads (export only).
+
+Texts are tokenized by ``spacy.blank(lang)`` (``en`` unless the ``lang`` option says
+otherwise). Every span goes into ``doc.spans["sc"]`` (the span categorizer's default
+key); entity-category spans also go into ``doc.ents`` where they do not overlap (the
+longer one wins, the rest are reported). A span that no token boundary fits is reported
+and its tokens are split at its edges, so it is kept exactly. The document id and the
+relations (as character offsets of head and tail) travel in ``doc.user_data``.
+
+spaCy is an optional dependency: ``pip install 'annotator[spacy]'``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from annotator.core.errors import AnnotatorError
+from annotator.core.models import LabelSchema, Span
+from annotator.formats.base import AtomicFileSink, ExportRecord
+
+SPANS_KEY = "sc"
+
+
+def _require_spacy() -> Any:
+    try:
+        import spacy
+        from spacy.tokens import DocBin
+    except ImportError:
+        raise AnnotatorError(
+            "the spacy format needs spaCy, which is not installed: "
+            "pip install 'annotator[spacy]' (or pip install spacy)"
+        ) from None
+    return spacy, DocBin
+
+
+def non_overlapping(spans: list[Span]) -> tuple[list[Span], list[Span]]:
+    """(kept, left out): longest first, then earliest, as spaCy's filter_spans does."""
+    kept: list[Span] = []
+    taken: set[int] = set()
+    left_out: list[Span] = []
+    for span in sorted(spans, key=lambda s: (-(s.end - s.start), s.start)):
+        if any(i in taken for i in range(span.start, span.end)):
+            left_out.append(span)
+            continue
+        kept.append(span)
+        taken.update(range(span.start, span.end))
+    return sorted(kept, key=lambda s: s.start), left_out
+
+
+class SpacySink(AtomicFileSink):
+    def __init__(self, out: Path, schema: LabelSchema, lang: str) -> None:
+        spacy, doc_bin = _require_spacy()
+        try:
+            self.nlp = spacy.blank(lang)
+        except (ImportError, KeyError, ValueError) as exc:
+            raise AnnotatorError(f"spaCy has no language {lang!r}: {exc}") from None
+        super().__init__(out)
+        self.schema = schema
+        self.bin = doc_bin(store_user_data=True)
+        self.misfits = 0
+        self.misfit_example = ""
+        self.overlaps = 0
+
+    def write(self, record: ExportRecord) -> None:
+        document, annotation = record.document, record.annotation
+        doc = self.nlp.make_doc(document.text)
+        spans = annotation.spans
+        if any(doc.char_span(s.start, s.end) is None for s in spans):
+            bad = [s for s in spans if doc.char_span(s.start, s.end) is None]
+            self.misfits += len(bad)
+            self.misfit_example = self.misfit_example or (
+                f"document {document.id} span {bad[0].id} {bad[0].text!r}"
+            )
+            doc = self._retokenized(doc, spans)
+        made = {}
+        for span in spans:
+            made[span.id] = doc.char_span(span.start, span.end, label=span.label)
+        doc.spans[SPANS_KEY] = [made[span.id] for span in spans]
+        entity_labels = set(self.schema.names_in("entity"))
+        entities = [
+            s for s in spans if s.label in entity_labels or self.schema.label(s.label) is None
+        ]
+        kept, left_out = non_overlapping(entities)
+        self.overlaps += len(left_out)
+        doc.ents = [made[span.id] for span in kept]
+        doc.user_data["id"] = document.id
+        doc.user_data["annotator"] = record.annotator
+        doc.user_data["relations"] = [
+            {
+                "label": rel.label,
+                "head": [made[rel.head].start_char, made[rel.head].end_char],
+                "tail": [made[rel.tail].start_char, made[rel.tail].end_char],
+            }
+            for rel in annotation.relations
+        ]
+        self.bin.add(doc)
+
+    def _retokenized(self, doc: Any, spans: list[Span]) -> Any:
+        """The same text with tokens split at every span edge (whitespace made a token too)."""
+        from spacy.tokens import Doc
+
+        cuts = {p for s in spans for p in (s.start, s.end)}
+        starts = {s.start for s in spans}
+        ends = {s.end for s in spans}
+        words: list[str] = []
+        spaces: list[bool] = []
+        text = doc.text
+        for token in doc:
+            start, end = token.idx, token.idx + len(token.text)
+            edges = sorted(c for c in cuts if start < c < end)
+            position = start
+            for edge in [*edges, end]:
+                words.append(text[position:edge])
+                spaces.append(False)
+                position = edge
+            if token.whitespace_:
+                # A span starting at, or ending just after, a trailing space needs it as a token.
+                if end in starts or end + 1 in ends:
+                    words.append(token.whitespace_)
+                    spaces.append(False)
+                else:
+                    spaces[-1] = True
+        rebuilt = Doc(self.nlp.vocab, words=words, spaces=spaces)
+        if rebuilt.text != text:
+            raise AnnotatorError("internal: retokenized text differs from the document text")
+        return rebuilt
+
+    def finish(self) -> None:
+        self.handle.write(self.bin.to_bytes())
+        if self.misfits:
+            self.warnings.append(
+                f"{self.misfits} span(s) fit no spaCy token boundary (first: {self.misfit_example}); "
+                "their tokens were split at the span edges so the spans are kept exactly"
+            )
+        if self.overlaps:
+            self.warnings.append(
+                f"{self.overlaps} overlapping entity span(s) left out of doc.ents "
+                f"(they are in doc.spans[{SPANS_KEY!r}])"
+            )
+
+
+class SpacyWriter:
+    name = "spacy"
+    suffix = ".spacy"
+
+    def open(self, out: Path, schema: LabelSchema, options: dict[str, Any]) -> SpacySink:
+        return SpacySink(out, schema, str(options.get("lang") or "en"))
+
+
+writer = SpacyWriter()

@@ -384,8 +384,11 @@ class DocumentBatch:
         known = existing_hashes.get(document.id) or self._new_ids.get(document.id)
         if known is not None:
             if known != digest:
+                where = (
+                    "earlier in this import" if document.id in self._new_ids else "in the project"
+                )
                 raise AnnotatorError(
-                    f"document id {document.id!r} is already in the project with a different "
+                    f"document id {document.id!r} is already {where} with a different "
                     "text; give the new document another id"
                 )
             outcome: AddOutcome = "unchanged"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +42,8 @@ DEFAULT_IMPORT_ANNOTATOR = "imported"
 
 # Tried in this order by --format auto: the most specific shapes first, plain text last.
 AUTO_ORDER = ("brat", "label-studio", "doccano", "prodigy", "native", "text")
+
+_LABEL_NAME_OK = re.compile(r"^[^\s,]+$")
 
 # Colours for labels that imports add to the schema (Paul Tol's "muted" scheme).
 _EXTRA_COLOURS = ("#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677", "#AA4499")
@@ -113,6 +116,7 @@ def import_sources(
     schema = project.schema
     new_labels: dict[str, Category] = {}
     new_relations: set[str] = set()
+    renamed: dict[str, str] = {}
     with project.document_batch(progress) as batch:
         for record in records:
             try:
@@ -120,7 +124,10 @@ def import_sources(
             except AnnotatorError as exc:
                 raise AnnotatorError(f"{record.where}: {exc}") from None
             stored_id = batch.last_id
+            for notice in record.notices:
+                notify(notice)
             for who, labels in record.labels.items():
+                labels = _usable_label_names(labels, renamed)
                 # --annotator overrides the names a source carries.
                 name = annotator or who or DEFAULT_IMPORT_ANNOTATOR
                 check_annotator_name(name)
@@ -150,6 +157,8 @@ def import_sources(
                     raise AnnotatorError(f"{where}: {exc}") from None
             merged_by_name[name] = (store, merged)
 
+    for old_name, new_name in renamed.items():
+        notify(f"label {old_name!r} imported as {new_name!r} (label names cannot hold spaces or commas)")
     if new_labels or new_relations:
         schema = _extend_schema(schema, new_labels, new_relations)
         project.set_schema(schema)
@@ -163,6 +172,20 @@ def import_sources(
         for source_name, format_name in summary.formats.items():
             notify(f"{source_name}: detected format {format_name}")
     return summary
+
+
+def _usable_label_names(labels: ImportedLabels, renamed: dict[str, str]) -> ImportedLabels:
+    """Labels whose names the schema cannot hold (spaces, commas) renamed, and remembered."""
+    if all(_LABEL_NAME_OK.match(span.label) for span in labels.spans):
+        return labels
+    spans = []
+    for span in labels.spans:
+        if not _LABEL_NAME_OK.match(span.label):
+            new_name = re.sub(r"[\s,]+", "_", span.label.strip())
+            renamed[span.label] = new_name
+            span = span.model_copy(update={"label": new_name})
+        spans.append(span)
+    return ImportedLabels(spans, labels.relations, labels.status, labels.note)
 
 
 def merge_labels(
@@ -350,6 +373,9 @@ def export_project(
     sinks: dict[str, Sink] = {}
     parts = parse_split(split) if split else None
     opts = dict(options or {})
+    if labels:
+        # Writers that pick labels by category (bio) take an explicit choice as given.
+        opts.setdefault("labels", list(labels))
 
     def sink_for(doc_id: str) -> Sink:
         key = split_of(doc_id, parts) if parts else ""

@@ -1,0 +1,74 @@
+"""Optional suggestions from a spaCy pipeline's entities (``doc.ents``).
+
+spaCy is an optional extra (``pip install 'annotator[spacy]'``); nothing else in the
+program imports it, and without it this module says how to install it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from annotator.assist.patterns import Match
+from annotator.core.errors import AnnotatorError
+
+INSTALL_HINT = "pip install 'annotator[spacy]'"
+
+
+def spacy_available() -> bool:
+    try:
+        import spacy  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def load_pipeline(name: str) -> Any:
+    """``spacy.load(name)``, with one clear line when spaCy or the pipeline is missing."""
+    try:
+        import spacy
+    except ImportError:
+        raise AnnotatorError(
+            f"model suggestions need spaCy, which is not installed: {INSTALL_HINT}, "
+            f"then python -m spacy download {name}"
+        ) from None
+    try:
+        return spacy.load(name)
+    except OSError:
+        raise AnnotatorError(
+            f"spaCy pipeline {name!r} is not installed: python -m spacy download {name} "
+            "(or give the path of a trained pipeline)"
+        ) from None
+
+
+class ModelSuggester:
+    """Entities of a spaCy pipeline as suggestions, limited to the project's labels."""
+
+    def __init__(self, nlp: Any, labels: Iterable[str] | None = None, batch_size: int = 64) -> None:
+        self.nlp = nlp
+        self.labels = set(labels) if labels is not None else None
+        self.batch_size = batch_size
+        # Entity labels the project does not have (say CARDINAL), with how often they came.
+        self.skipped: Counter[str] = Counter()
+
+    @property
+    def name(self) -> str:
+        meta = getattr(self.nlp, "meta", {}) or {}
+        lang = meta.get("lang", "")
+        name = meta.get("name", "")
+        return f"{lang}_{name}" if lang and name else str(name or "spacy")
+
+    def find(self, text: str) -> list[Match]:
+        return next(self.find_many([text]))
+
+    def find_many(self, texts: Iterable[str]) -> Iterator[list[Match]]:
+        for doc in self.nlp.pipe(texts, batch_size=self.batch_size):
+            matches = []
+            for ent in doc.ents:
+                if self.labels is not None and ent.label_ not in self.labels:
+                    self.skipped[ent.label_] += 1
+                    continue
+                # spaCy's character offsets are Python string indices, like ours.
+                matches.append(Match(ent.start_char, ent.end_char, ent.label_, ent.text))
+            yield matches

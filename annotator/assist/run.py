@@ -1,0 +1,92 @@
+"""`annotator suggest`: pattern files and/or a spaCy model over a project, as suggestions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from annotator.assist.model import ModelSuggester, load_pipeline
+from annotator.assist.patterns import PatternSet, load_pattern_file
+from annotator.assist.suggestions import Progress, SuggestionLayer, SuggestReport
+from annotator.core.errors import AnnotatorError, InputError
+from annotator.store.project import Project
+
+Notify = Callable[[str], None]
+MAX_WARNINGS = 10
+
+
+def choose_annotator(project: Project, annotator: str | None) -> str:
+    """The named annotator, or the project's only one; suggestions belong to someone."""
+    if annotator:
+        return annotator
+    names = [name for name in project.annotators() if name != "gold"]
+    if len(names) == 1:
+        return names[0]
+    known = f" (this project has: {', '.join(names)})" if names else ""
+    raise AnnotatorError(f"say whose suggestions these are with --annotator NAME{known}")
+
+
+def load_patterns_for(
+    project: Project, files: Sequence[Path], label: str | None, ignore_case: bool
+) -> PatternSet:
+    if label is not None and project.schema.label(label) is None:
+        raise AnnotatorError(
+            f"--label {label}: not one of the project's labels ({_names(project)})"
+        )
+    patterns = PatternSet()
+    for path in files:
+        patterns.extend(load_pattern_file(path, label, ignore_case))
+    for pattern in patterns.patterns:
+        if project.schema.label(pattern.label) is None:
+            file, _, line = pattern.where.rpartition(":")
+            raise InputError(
+                file or pattern.where,
+                f"label {pattern.label!r} is not one of the project's labels "
+                f"({_names(project)}); add it to the schema first",
+                int(line) if line.isdigit() else None,
+            )
+    return patterns
+
+
+def _names(project: Project) -> str:
+    return ", ".join(project.schema.label_names())
+
+
+def run_suggest(
+    project: Project,
+    annotator: str | None,
+    pattern_files: Sequence[Path] = (),
+    label: str | None = None,
+    model: str | None = None,
+    ignore_case: bool = False,
+    progress: Progress | None = None,
+    notify: Notify | None = None,
+) -> tuple[str, list[SuggestReport]]:
+    """Add suggestions; returns the annotator and one report per finder (patterns, model)."""
+    if not pattern_files and not model:
+        raise AnnotatorError(
+            "give --patterns FILE (a pattern JSONL or a word list) or --model NAME"
+        )
+    if label is not None and not pattern_files:
+        raise AnnotatorError("--label names the label of a word list given with --patterns")
+    say = notify or (lambda message: None)
+    name = choose_annotator(project, annotator)
+    reports = []
+    if pattern_files:
+        patterns = load_patterns_for(project, pattern_files, label, ignore_case)
+        for warning in patterns.warnings[:MAX_WARNINGS]:
+            say(warning)
+        if len(patterns.warnings) > MAX_WARNINGS:
+            say(f"... and {len(patterns.warnings) - MAX_WARNINGS} more patterns skipped")
+        if not patterns.patterns:
+            raise AnnotatorError(f"{pattern_files[0]}: no patterns in the file")
+        layer = SuggestionLayer(project, name)
+        source = "patterns:" + ",".join(Path(path).name for path in pattern_files)
+        reports.append(layer.suggest(patterns.matcher(), source, progress=progress))
+    if model:
+        suggester = ModelSuggester(load_pipeline(model), project.schema.label_names())
+        layer = SuggestionLayer(project, name)
+        reports.append(layer.suggest(suggester, f"model:{model}", progress=progress))
+        for skipped, count in suggester.skipped.most_common():
+            say(f"{count} {skipped} entities skipped: {skipped} is not one of the project's labels")
+    return name, reports

@@ -165,6 +165,21 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_agree(args: argparse.Namespace) -> int:
+    import orjson
+
+    from annotator.review.agreement import compute_agreement, format_report
+    from annotator.store import Project
+
+    with Project.open(args.project) as project:
+        report = compute_agreement(project, _csv(args.annotators), statuses=_csv(args.status))
+    if args.json:
+        print(orjson.dumps(report.to_dict(), option=orjson.OPT_INDENT_2).decode())
+    else:
+        print(format_report(report))
+    return EXIT_OK
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from annotator.services import check_project
     from annotator.store import Project
@@ -234,6 +249,13 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--status", help="only documents with these statuses, e.g. done")
     exp.add_argument("--split", help="e.g. train=0.8,dev=0.1,test=0.1 (by a hash of the id)")
     exp.set_defaults(func=cmd_export)
+
+    agree = sub.add_parser("agree", help="inter-annotator agreement on spans and relations")
+    agree.add_argument("project")
+    agree.add_argument("--annotators", metavar="A,B", help="whose labels (default: everyone's)")
+    agree.add_argument("--status", help="only documents with these statuses, e.g. done")
+    agree.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    agree.set_defaults(func=cmd_agree)
 
     check = sub.add_parser("check", help="verify every label against its text; exit 1 on problems")
     check.add_argument("project")

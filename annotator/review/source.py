@@ -1,0 +1,111 @@
+"""Reading several annotators' labels side by side, read-only.
+
+Review never takes an analyst's lock: colleagues may still be labelling while the
+reviewer compares; their later saves show up the next time the project is opened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+
+from annotator.core.errors import AnnotatorError
+from annotator.core.models import STATUSES, DocumentAnnotation, Status
+from annotator.store.journal import AnnotationStore
+from annotator.store.project import GOLD_ANNOTATOR, Project
+
+# A document counts as labelled by an annotator when they saved it with one of these
+# statuses, or saved any span or relation on it; "todo" without labels and "skipped"
+# mean the annotator has not given an opinion that agreement could measure.
+LABELLED_STATUSES: frozenset[Status] = frozenset({"in_progress", "done", "flagged"})
+
+
+def analysts(project: Project) -> list[str]:
+    """Every annotator with a layer in the project, except the reviewers' gold layer."""
+    return [name for name in project.annotators() if name != GOLD_ANNOTATOR]
+
+
+def choose_annotators(project: Project, chosen: Sequence[str] | None) -> list[str]:
+    """The annotators to compare: the ones asked for (checked), else every analyst."""
+    available = analysts(project)
+    if chosen:
+        # The gold layer takes part only when named: "how close is alice to gold?"
+        available = project.annotators()
+        names = list(dict.fromkeys(chosen))
+        missing = [name for name in names if name not in available]
+        if missing:
+            known = ", ".join(available) or "none"
+            raise AnnotatorError(
+                f"{project.path}: no labels by {', '.join(missing)} (annotators: {known})"
+            )
+    else:
+        names = available
+    if len(names) < 2:
+        raise AnnotatorError(
+            f"{project.path}: agreement needs at least two annotators' labels "
+            f"(found {', '.join(names) or 'none'})"
+        )
+    return names
+
+
+def check_statuses(statuses: Iterable[str] | None) -> frozenset[Status] | None:
+    if not statuses:
+        return None
+    chosen: set[Status] = set()
+    for status in statuses:
+        if status not in STATUSES:
+            raise AnnotatorError(f"unknown status {status!r} (statuses: {', '.join(STATUSES)})")
+        chosen.add(status)
+    return frozenset(chosen)
+
+
+class ReviewSource:
+    """Read-only access to the chosen annotators' layers of one project."""
+
+    def __init__(
+        self,
+        project: Project,
+        annotators: Sequence[str] | None = None,
+        statuses: Iterable[str] | None = None,
+    ) -> None:
+        self.project = project
+        self.annotators = choose_annotators(project, annotators)
+        self.statuses = check_statuses(statuses)
+        self.stores: dict[str, AnnotationStore] = {
+            name: project.annotations(name, writable=False) for name in self.annotators
+        }
+
+    def is_labelled(self, name: str, doc_id: str) -> bool:
+        entry = self.stores[name].summary(doc_id)
+        if entry is None:
+            return False
+        if self.statuses is not None:
+            return entry.status in self.statuses
+        if entry.status == "skipped":
+            return False
+        return entry.status in LABELLED_STATUSES or entry.spans > 0 or entry.relations > 0
+
+    def labelled_by(self, doc_id: str) -> list[str]:
+        return [name for name in self.annotators if self.is_labelled(name, doc_id)]
+
+    def documents(self, minimum: int = 2) -> list[str]:
+        """Documents, in project order, labelled by at least ``minimum`` chosen annotators."""
+        return [
+            doc_id
+            for doc_id in self.project.document_ids()
+            if len(self.labelled_by(doc_id)) >= minimum
+        ]
+
+    def annotations(self, doc_id: str) -> dict[str, DocumentAnnotation]:
+        """The labels each chosen annotator who labelled ``doc_id`` gave it."""
+        found: dict[str, DocumentAnnotation] = {}
+        for name in self.labelled_by(doc_id):
+            annotation = self.stores[name].get(doc_id)
+            if annotation is not None:
+                found[name] = annotation
+        return found
+
+    def iter_annotations(
+        self, minimum: int = 2
+    ) -> Iterator[tuple[str, dict[str, DocumentAnnotation]]]:
+        for doc_id in self.documents(minimum):
+            yield doc_id, self.annotations(doc_id)

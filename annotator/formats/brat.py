@@ -109,7 +109,7 @@ def _parse_ann(ann: Path, tally: Tally) -> _Parsed:
     for line_no, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
-        fields = line.split("\t")
+        fields = line.split("\t", 2)
         ident = fields[0]
         kind = ident[:1]
         try:
@@ -280,7 +280,7 @@ def ann_lines(annotation: Any, warnings: list[str], doc_id: str) -> list[str]:
         for span in members:
             tids[span.id] = tid
         ranges = ";".join(f"{s.start} {s.end}" for s in members)
-        text = " ".join(s.text for s in members).replace("\n", " ")
+        text = " ".join(s.text for s in members).replace("\n", " ").replace("\t", " ")
         lines.append(f"T{number}\t{members[0].label} {ranges}\t{text}")
         first = members[0]
         if first.note:

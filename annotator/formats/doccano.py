@@ -71,8 +71,8 @@ class DoccanoReader:
         columns = _columns(first)
         if columns is None:
             return False
-        # A bare {"text", "label": [[s, e, l]]} is doccano; {"text"} alone is plain text.
-        return columns[1] is not None or "relations" in first
+        # {"text", "label": [[s, e, l]]} is doccano; {"text"} alone is plain text.
+        return columns[1] is not None and "_input_hash" not in first and "spans" not in first
 
     def read(self, path: Path) -> Iterator[ImportRecord]:
         tally = Tally(path)

@@ -116,7 +116,8 @@ def _iter_array(path: Path) -> Iterator[tuple[dict[str, Any], Location]]:
         try:
             value = orjson.loads(text)
         except orjson.JSONDecodeError as exc:
-            raise InputError(path, f"not valid JSON: {exc.msg}", exc.lineno) from None
+            what = "truncated JSON" if exc.pos >= len(text.rstrip()) else "not valid JSON"
+            raise InputError(path, f"{what}: {exc.msg}", exc.lineno) from None
         del text
         for index, item in enumerate(value):
             if not isinstance(item, dict):

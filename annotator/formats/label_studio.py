@@ -269,18 +269,16 @@ def label_studio_task(record: ExportRecord) -> dict[str, Any]:
                 "labels": [rel.label],
             }
         )
-    data = {"text": document.text, "doc_id": document.id}
-    return {
-        "data": data,
+    task: dict[str, Any] = {
+        "data": {"text": document.text, "doc_id": document.id},
         "meta": document.meta,
-        "annotations": [
-            {
-                "result": result,
-                "was_cancelled": False,
-                "ground_truth": record.annotator == "gold",
-            }
-        ],
     }
+    if result or annotation.status != "todo":
+        # An untouched document goes as a task to label, not as an empty annotation.
+        task["annotations"] = [
+            {"result": result, "was_cancelled": False, "ground_truth": record.annotator == "gold"}
+        ]
+    return task
 
 
 class LabelStudioSink(AtomicFileSink):

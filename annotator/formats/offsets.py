@@ -110,13 +110,17 @@ class SourceText:
         return meta
 
 
+def _flat(text: str) -> str:
+    return text.replace("\n", " ").replace("\t", " ")
+
+
 def _same_text(stated: str, covered: str, loose_whitespace: bool) -> bool:
     stated = normalize_newlines(stated)[0]
     if stated == covered:
         return True
     if loose_whitespace:
-        # brat writes a span's text on one line: newlines inside a span become spaces.
-        return stated.replace("\n", " ") == covered.replace("\n", " ")
+        # brat writes a span's text on one tab-separated line: newlines and tabs become spaces.
+        return _flat(stated) == _flat(covered)
     return False
 
 

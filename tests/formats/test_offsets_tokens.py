@@ -1,0 +1,144 @@
+"""Offset conversion, tokens and JSON reading: the pieces every format relies on."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from annotator.core import InputError
+from annotator.formats import jsonio
+from annotator.formats.offsets import OffsetError, RawSpan, SourceText, Utf16Map, place_spans
+from annotator.formats.tokens import TokenIndex, tokenize, tokens_for
+
+ALPHABET = st.sampled_from([*"ab \t\n\r,.", "👍", "🏽", "e\u0301", "北", "京", "é", "\u200d"])
+texts = st.lists(ALPHABET, max_size=40).map("".join)
+
+
+@given(texts)
+def test_utf16_offsets_round_trip(text: str) -> None:
+    units = Utf16Map(text)
+    for offset in range(len(text) + 1):
+        unit = units.to_utf16(offset)
+        assert unit == len(text[:offset].encode("utf-16-le")) // 2
+        assert units.from_utf16(unit) == offset
+    assert units.utf16_length() == len(text.encode("utf-16-le")) // 2
+
+
+def test_utf16_offset_inside_a_pair_is_an_error() -> None:
+    with pytest.raises(OffsetError, match="surrogate pair"):
+        Utf16Map("a👍b").from_utf16(2)
+
+
+@given(texts, st.data())
+def test_source_offsets_cover_the_same_characters(original: str, data: st.DataObject) -> None:
+    """Any span of the source, once converted, covers its characters (line breaks as \\n)."""
+    source = SourceText(original)
+    start = data.draw(st.integers(0, len(source.original)))
+    end = data.draw(st.integers(start, len(source.original)))
+    stored_start = source.to_stored(start, "codepoint")
+    stored_end = source.to_stored(end, "codepoint")
+    expected = source.original[start:end].replace("\r\n", "\n").replace("\r", "\n")
+    covered = source.text[stored_start:stored_end]
+    # A range that starts or ends between \r and \n covers that one line break.
+    assert covered == expected or covered.replace("\n", "") == expected.replace("\n", "")
+    units = Utf16Map(source.original)
+    assert source.to_stored(units.to_utf16(start), "utf16") == stored_start
+
+
+def test_place_spans_picks_the_unit_the_texts_agree_with() -> None:
+    source = SourceText("👍 Bob\r\nAlice")
+    raws = [RawSpan(3, 6, "P", "a", "T1", "Bob"), RawSpan(8, 13, "P", "b", "T2", "Alice")]
+
+    def fail(message: str) -> Exception:
+        return ValueError(message)
+
+    spans, unit = place_spans(source, raws, ("codepoint", "utf16"), fail)
+    assert unit == "utf16" and [s.text for s in spans] == ["Bob", "Alice"]
+    with pytest.raises(ValueError, match="a says 'Bob'"):
+        place_spans(source, raws, ("codepoint",), fail)
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens"),
+    [
+        ("Hello, world!", ["Hello", ",", "world", "!"]),
+        ("ok 👍🏽 👨\u200d👩\u200d👧 🇫🇷!", ["ok", "👍🏽", "👨\u200d👩\u200d👧", "🇫🇷", "!"]),
+        ("cafe\u0301 हिन्दी", ["cafe\u0301", "हिन्दी"]),
+        ("北京欢迎你", ["北", "京", "欢", "迎", "你"]),
+        ("a\tb\n\nc", ["a", "b", "c"]),
+    ],
+)
+def test_tokenize(text: str, tokens: list[str]) -> None:
+    assert [text[s:e] for s, e in tokenize(text)] == tokens
+
+
+@given(texts, st.lists(st.integers(0, 40), max_size=6))
+def test_tokens_split_at_every_cut(text: str, cuts: list[int]) -> None:
+    cuts = [c for c in cuts if c <= len(text)]
+    tokens = tokens_for(text, cuts)
+    for start, end in tokens:
+        assert start < end and not text[start:end].isspace()
+        assert not any(start < cut < end for cut in cuts)
+    assert "".join(text[s:e] for s, e in tokens) == "".join(text.split())
+    index = TokenIndex(tokens)
+    for number, (start, end) in enumerate(tokens):
+        assert index.covering(start, end) == (number, number)
+
+
+def write(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def test_json_lines_array_and_pretty_printed_objects(tmp_path: Path) -> None:
+    items = [{"text": "a"}, {"text": "b\nc"}]
+    lines = write(
+        tmp_path / "a.jsonl", b"\xef\xbb\xbf" + b"\n".join(orjson.dumps(i) for i in items)
+    )
+    array = write(tmp_path / "b.json", orjson.dumps(items))
+    pretty = write(
+        tmp_path / "c.jsonl", b"\n".join(orjson.dumps(i, option=orjson.OPT_INDENT_2) for i in items)
+    )
+    for path, where in [
+        (lines, ["a.jsonl:1", "a.jsonl:2"]),
+        (array, ["b.json: [0]", "b.json: [1]"]),
+        (pretty, ["c.jsonl:1", "c.jsonl:4"]),
+    ]:
+        read = list(jsonio.iter_json_objects(path))
+        assert [item for item, _ in read] == items
+        assert [str(loc).removeprefix(f"{tmp_path}/") for _, loc in read] == where
+
+
+def test_big_arrays_are_streamed_with_line_numbers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(jsonio, "STREAM_ARRAY_BYTES", 0)
+    items = [{"text": f"doc {n}"} for n in range(3)]
+    path = write(tmp_path / "big.json", orjson.dumps(items, option=orjson.OPT_INDENT_2))
+    read = list(jsonio.iter_json_objects(path))
+    assert [item for item, _ in read] == items
+    assert [loc.line for _, loc in read] == [2, 5, 8]
+    broken = write(tmp_path / "broken.json", b'[{"text": "a"},\n {"text": }]')
+    with pytest.raises(InputError, match=r"broken.json:2: not valid JSON"):
+        list(jsonio.iter_json_objects(broken))
+    truncated = write(tmp_path / "truncated.json", b'[{"text": "a"},\n {"text": "b"}')
+    with pytest.raises(InputError, match=r"truncated.json:2: truncated JSON"):
+        list(jsonio.iter_json_objects(truncated))
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "file is empty"),
+        (b"\x00\x01", "binary"),
+        (b"text,csv", "not JSON"),
+        (b"[1, 2]", r"\[0\] is not a JSON object"),
+    ],
+)
+def test_json_errors(tmp_path: Path, data: bytes, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        list(jsonio.iter_json_objects(write(tmp_path / "x.json", data)))

@@ -196,6 +196,31 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_suggest(args: argparse.Namespace) -> int:
+    from annotator.assist.run import run_suggest
+    from annotator.progress import TerminalProgress
+    from annotator.store import Project
+
+    with Project.open(args.project) as project:
+        progress = TerminalProgress("suggesting")
+        try:
+            name, reports = run_suggest(
+                project,
+                args.annotator,
+                [Path(path) for path in args.patterns or ()],
+                label=args.label,
+                model=args.model,
+                ignore_case=args.ignore_case,
+                progress=progress,
+                notify=_say,
+            )
+        finally:
+            progress.done()
+    for report in reports:
+        print(f"{name}: {report.describe()}")
+    return EXIT_OK
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     import orjson
 
@@ -260,6 +285,22 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="verify every label against its text; exit 1 on problems")
     check.add_argument("project")
     check.set_defaults(func=cmd_check)
+
+    sug = sub.add_parser("suggest", help="pre-annotate with pattern files or a spaCy model")
+    sug.add_argument("project")
+    sug.add_argument(
+        "--patterns",
+        action="append",
+        metavar="FILE",
+        help="Prodigy pattern JSONL, or a word list (one phrase a line) with --label",
+    )
+    sug.add_argument("--annotator", help="whose suggestions (default: the only annotator)")
+    sug.add_argument("--label", help="label for the phrases of a word list")
+    sug.add_argument("--model", metavar="NAME", help="spaCy pipeline, e.g. en_core_web_sm")
+    sug.add_argument(
+        "--ignore-case", action="store_true", help="string patterns and word lists ignore case"
+    )
+    sug.set_defaults(func=cmd_suggest)
 
     schema = sub.add_parser("schema", help="print the JSON Schema of an export or project file")
     schema.add_argument(

@@ -151,8 +151,10 @@ def _render(node: dict[str, Any]) -> str:
     return "(?:" + "|".join(branches) + ")"
 
 
-# After a match: either its last character is not a word character, or the next one is not.
-END_GUARD = r"(?:(?<!\w)|\b)"
+# After a match ending in a word character, a period or an apostrophe, the next character
+# must not be a word character ("U.S." is not in "U.S.A.", as spaCy keeps that one token);
+# after other punctuation (hyphens, slashes) a word may follow, as spaCy splits there.
+END_GUARD = r"(?:(?<![\w.'’])|(?!\w))"
 
 
 class _Scanner:

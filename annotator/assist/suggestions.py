@@ -22,6 +22,7 @@ from typing import Protocol
 from annotator.assist.patterns import Match
 from annotator.core.errors import AnnotatorError
 from annotator.core.models import DocumentAnnotation, Span, text_hash
+from annotator.store.journal import AnnotationStore
 from annotator.store.project import Project
 
 SOURCE_ATTR = "source"
@@ -221,7 +222,23 @@ class SuggestionLayer:
         progress: Progress | None = None,
     ) -> SuggestReport:
         """Run ``finder`` over the documents and keep what it proposes as suggestions."""
-        labels_of = labels_of or self._saved_labels()
+        reader = None
+        if labels_of is None:
+            labels_of, reader = self._saved_labels()
+        try:
+            return self._suggest(finder, source, doc_ids, labels_of, progress)
+        finally:
+            if reader is not None:
+                reader.close()
+
+    def _suggest(
+        self,
+        finder: Finder,
+        source: str,
+        doc_ids: Sequence[str] | None,
+        labels_of: LabelsOf,
+        progress: Progress | None,
+    ) -> SuggestReport:
         report = SuggestReport()
         pending: list[DocumentAnnotation] = []
         wanted = list(doc_ids) if doc_ids is not None else self.project.document_ids()
@@ -285,9 +302,10 @@ class SuggestionLayer:
         self.project.annotations(self.annotator).save(labels, text)
         self.store.save(suggested, text)
 
-    def _saved_labels(self) -> LabelsOf:
-        readable = self.project.annotations(self.annotator, writable=False)
-        return readable.get
+    def _saved_labels(self) -> tuple[LabelsOf, AnnotationStore]:
+        # A fresh reader sees every save made so far, this program's included.
+        reader = AnnotationStore(self.project, self.annotator, writable=False)
+        return reader.get, reader
 
 
 def _zip_results(

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import QPlainTextEdit, QToolTip, QWidget
 
 from annotator.core.models import Span
 from annotator.ui.colors import LabelColors
-from annotator.ui.highlighter import SpanHighlighter
+from annotator.ui.highlighter import BlockStyler
 from annotator.ui.offsets import OffsetMap
 from annotator.ui.span_index import Placed, SpanIndex
 
@@ -64,7 +64,7 @@ class DocumentView(QPlainTextEdit):
         self.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
         self.setMouseTracking(True)
         self.colors = colors
-        self.highlighter = SpanHighlighter(self.document(), colors)
+        self.styler = BlockStyler(self.document(), colors)
         self.text = ""
         self.offsets = OffsetMap("")
         self.index = SpanIndex("")
@@ -88,15 +88,14 @@ class DocumentView(QPlainTextEdit):
         self.arrows = list(arrows)
         self.selected_span = None
         self._last_click = None
-        # Formats are computed once, while the text is laid in (not again afterwards).
-        self.highlighter.index = index
+        # Nothing is styled here: blocks are styled as they are first painted.
+        self.styler.reset(index)
         self.setPlainText(text)
         self.moveCursor(QTextCursor.MoveOperation.Start)
 
     def set_colors(self, colors: LabelColors) -> None:
         self.colors = colors
-        self.highlighter.set_colors(colors)
-        self.highlighter.rehighlight()
+        self.styler.set_colors(colors)
         self.viewport().update()
 
     def update_spans(self, changed: dict[str, Span | None]) -> None:
@@ -110,7 +109,7 @@ class DocumentView(QPlainTextEdit):
             blocks |= self.index.sync(span_id, span)
         if self.selected_span is not None and self.selected_span not in self.spans:
             self.selected_span = None
-        self.highlighter.restyle(blocks)
+        self.styler.restyle(blocks)
         self.viewport().update()
 
     def set_arrows(self, arrows: Sequence[Arrow]) -> None:
@@ -161,7 +160,7 @@ class DocumentView(QPlainTextEdit):
         rect = self.cursorRect(cursor)
         if point.x() < rect.x() and position > cursor.block().position():
             position -= 1
-        if position >= self.offsets.qt_length:
+        if position >= self.document().characterCount() - 1:
             return None
         return self.offsets.from_qt(position)
 
@@ -266,13 +265,15 @@ class DocumentView(QPlainTextEdit):
         return rects
 
     def paintEvent(self, event: QPaintEvent) -> None:
+        visible = self._visible_blocks()
+        self.styler.ensure(block for block, _top in visible)
         super().paintEvent(event)
         if not len(self.index):
             return
         painter = QPainter(self.viewport())
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         span_rects: dict[str, list[QRectF]] = {}
-        for block, top in self._visible_blocks():
+        for block, top in visible:
             number = block.blockNumber()
             lanes = self.index.lanes(number)
             for placed in self.index.in_block(number):

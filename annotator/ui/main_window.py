@@ -288,6 +288,8 @@ class MainWindow(QMainWindow):
         self.session = Session(project, self.annotator, store, read_only_reason)
         self.session.listeners.append(self._on_change)
         self.session.focus = self._focus_document
+        self.session.schedule = lambda save: QTimer.singleShot(0, save)
+        self.session.saved = self._update_title
         self.undo_stack.clear()
         self.settings.remember_project(path)
 
@@ -481,7 +483,7 @@ class MainWindow(QMainWindow):
         if existing is not None:
             self.statusBar().showMessage(f"Already labelled {label}", 3000)
         else:
-            span = Span.of(text, start, end, label, annotation.next_span_id())
+            span = Span.of(text, start, end, label, self.session.next_span_id(self.current))
             command = commands.AddSpan(self.session, self.current, span)
             if annotation.status == "todo":
                 self.undo_stack.beginMacro(command.text())
@@ -717,13 +719,17 @@ class MainWindow(QMainWindow):
             return
         if self.document_list is not None:
             self.document_list.refresh(change.doc_id)
-        if change.doc_id == self.current:
+        if change.doc_id == self.current and self.project is not None:
             annotation = self.session.annotation(change.doc_id)
             if change.spans:
                 self.view.update_spans(change.spans)
+                self.panel.update_spans(change.spans)
             if change.relations or change.spans:
                 self.view.set_arrows(_arrows(annotation))
-            self._refresh_panel()
+                self.panel.show_relations(annotation)
+            if change.document:
+                self.panel.show_document_fields(annotation, self.session.writable)
+            self.panel.select_span(self.view.selected_span)
         self._update_title()
 
     def _refresh_panel(self) -> None:
@@ -742,17 +748,19 @@ class MainWindow(QMainWindow):
         title = self.project.name
         if self.current is not None:
             title = f"{self.project.entry(self.current).title} — {title}"
-        unsaved = bool(self.session.unsaved)
+        unsaved = self.session.dirty
         read_only = " [read-only]" if not self.session.writable else ""
         self.setWindowTitle(
             f"{'* ' if unsaved else ''}{title} — annotator ({self.annotator}){read_only}"
         )
         if not self.session.writable:
             self.save_label.setText("Read-only")
-        elif unsaved:
+        elif self.session.unsaved:
             reason = next(iter(self.session.unsaved.values()))
             self.save_label.setText(f"Not saved: {reason[:80]}")
             self.save_label.setToolTip(reason)
+        elif unsaved:
+            self.save_label.setText("Saving…")
         else:
             self.save_label.setText("All changes saved")
             self.save_label.setToolTip("")
@@ -763,8 +771,6 @@ class MainWindow(QMainWindow):
         if self.session is None:
             return
         self._commit_note()
-        if self.current is not None and self.session.can_edit(self.current):
-            self.session.save(self.current)
         if self.session.save_all():
             self.statusBar().showMessage("Saved", 2000)
         else:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import bisect
+
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPoint, Qt, Signal
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -11,7 +14,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMenu,
-    QTreeView,
+    QTableView,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -32,12 +35,32 @@ class SpanModel(QAbstractTableModel):
         super().__init__(parent)
         self.spans: list[Span] = []
         self.schema = LabelSchema()
+        self._icons: dict[str, QIcon] = {}
+        self._by_id: dict[str, Span] = {}
 
     def set_spans(self, spans: list[Span], schema: LabelSchema) -> None:
         self.beginResetModel()
-        self.spans = sorted(spans, key=lambda span: (span.start, -span.end, span.id))
+        self.spans = sorted(spans, key=_key)
+        self._by_id = {span.id: span for span in self.spans}
         self.schema = schema
+        self._icons.clear()
         self.endResetModel()
+
+    def update_spans(self, changed: dict[str, Span | None]) -> None:
+        """Move, add or drop the rows of changed spans without resetting the list."""
+        for span_id, span in changed.items():
+            row = self.row_of(span_id)
+            if row is not None:
+                self.beginRemoveRows(QModelIndex(), row, row)
+                del self.spans[row]
+                del self._by_id[span_id]
+                self.endRemoveRows()
+            if span is not None:
+                row = bisect.bisect_left(self.spans, _key(span), key=_key)
+                self.beginInsertRows(QModelIndex(), row, row)
+                self.spans.insert(row, span)
+                self._by_id[span_id] = span
+                self.endInsertRows()
 
     def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.spans)
@@ -64,8 +87,11 @@ class SpanModel(QAbstractTableModel):
                 return " ".join(span.text.split())
             return span.note
         if role == Qt.ItemDataRole.DecorationRole and column == 0:
-            label = self.schema.label(span.label)
-            return swatch(label.color if label else "#BBBBBB")
+            icon = self._icons.get(span.label)
+            if icon is None:
+                label = self.schema.label(span.label)
+                icon = self._icons[span.label] = swatch(label.color if label else "#BBBBBB")
+            return icon
         if role == Qt.ItemDataRole.ToolTipRole:
             return f"{span.label} [{span.start}, {span.end}) {span.text}"
         if role == Qt.ItemDataRole.UserRole:
@@ -73,10 +99,11 @@ class SpanModel(QAbstractTableModel):
         return None
 
     def row_of(self, span_id: str) -> int | None:
-        for row, span in enumerate(self.spans):
-            if span.id == span_id:
-                return row
-        return None
+        span = self._by_id.get(span_id)
+        if span is None:
+            return None
+        row = bisect.bisect_left(self.spans, _key(span), key=_key)
+        return row if row < len(self.spans) and self.spans[row].id == span_id else None
 
 
 class SpansPanel(QWidget):
@@ -98,18 +125,30 @@ class SpansPanel(QWidget):
         self.note.setObjectName("documentNote")
         self.note.setPlaceholderText("Note on this document (Enter to save)")
         self.span_model = SpanModel(self)
-        self.span_view = QTreeView()
+        # A table, not a tree view: QTreeView lays out every row again after an insert,
+        # which on a 10,000-span article costs more than the whole edit.
+        self.span_view = QTableView()
         self.span_view.setObjectName("spanList")
-        self.span_view.setRootIsDecorated(False)
-        self.span_view.setUniformRowHeights(True)
+        self.span_view.setShowGrid(False)
+        self.span_view.setWordWrap(False)
+        self.span_view.verticalHeader().setVisible(False)
+        self.span_view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.span_view.verticalHeader().setDefaultSectionSize(
+            self.span_view.fontMetrics().height() + 4
+        )
+        self.span_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.span_view.setModel(self.span_model)
         self.span_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.span_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        header = self.span_view.header()
+        # Fixed widths: sizing a column to its contents reads every row (10,000 on a
+        # long article) each time the list changes.
+        header = self.span_view.horizontalHeader()
         header.setStretchLastSection(False)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(0, 100)
+        header.resizeSection(2, 70)
         self.relation_view = QTreeWidget()
         self.relation_view.setObjectName("relationList")
         self.relation_view.setRootIsDecorated(False)
@@ -142,27 +181,42 @@ class SpansPanel(QWidget):
     def show_annotation(
         self, annotation: DocumentAnnotation | None, schema: LabelSchema, editable: bool
     ) -> None:
+        spans = annotation.spans if annotation is not None else []
+        self.span_model.set_spans(spans, schema)
+        self._count()
+        self.show_document_fields(annotation, editable)
+        self.show_relations(annotation)
+
+    def update_spans(self, changed: dict[str, Span | None]) -> None:
+        self.span_model.update_spans(changed)
+        self._count()
+
+    def _count(self) -> None:
+        count = len(self.span_model.spans)
+        self.span_count.setText(f"{count} span{'s' if count != 1 else ''}")
+
+    def show_document_fields(self, annotation: DocumentAnnotation | None, editable: bool) -> None:
         self._updating = True
         try:
-            spans = annotation.spans if annotation is not None else []
-            self.span_model.set_spans(spans, schema)
-            self.span_count.setText(f"{len(spans)} spans")
             status = annotation.status if annotation is not None else "todo"
             self.status.setCurrentIndex(STATUSES.index(status))
             if not self.note.hasFocus():
                 self.note.setText(annotation.note if annotation is not None else "")
             self.status.setEnabled(editable)
             self.note.setReadOnly(not editable)
-            self.relation_view.clear()
-            if annotation is not None:
-                by_id = {span.id: span for span in annotation.spans}
-                for relation in annotation.relations:
-                    head, tail = by_id.get(relation.head), by_id.get(relation.tail)
-                    item = QTreeWidgetItem([_describe(head), relation.label, _describe(tail)])
-                    item.setData(0, Qt.ItemDataRole.UserRole, relation.id)
-                    self.relation_view.addTopLevelItem(item)
         finally:
             self._updating = False
+
+    def show_relations(self, annotation: DocumentAnnotation | None) -> None:
+        self.relation_view.clear()
+        if annotation is None or not annotation.relations:
+            return
+        by_id = {span.id: span for span in annotation.spans}
+        for relation in annotation.relations:
+            head, tail = by_id.get(relation.head), by_id.get(relation.tail)
+            item = QTreeWidgetItem([_describe(head), relation.label, _describe(tail)])
+            item.setData(0, Qt.ItemDataRole.UserRole, relation.id)
+            self.relation_view.addTopLevelItem(item)
 
     def select_span(self, span_id: str | None) -> None:
         row = self.span_model.row_of(span_id) if span_id else None
@@ -197,6 +251,11 @@ class SpansPanel(QWidget):
         chosen = menu.exec(self.relation_view.viewport().mapToGlobal(point))
         if chosen is remove:
             self.relationDeleteRequested.emit(item.data(0, Qt.ItemDataRole.UserRole))
+
+
+def _key(span: Span) -> tuple[int, int, str]:
+    """List order: by start, the longer of two spans first."""
+    return (span.start, -span.end, span.id)
 
 
 def _describe(span: Span | None) -> str:

@@ -73,7 +73,14 @@ def open_main(qtbot: object, settings: object) -> Iterator[Callable[..., object]
 
 
 def journal(path: Path, annotator: str = "alice") -> dict[str, dict[str, object]]:
-    """The last saved record per document, read straight from the file on disk."""
+    """The last saved record per document, read straight from the file on disk.
+
+    Events are processed first: the window saves on the next turn of the event loop.
+    """
+    from PySide6.QtWidgets import QApplication
+
+    if QApplication.instance() is not None:
+        QApplication.processEvents()
     records: dict[str, dict[str, object]] = {}
     file = path / "annotations" / f"{annotator}.jsonl"
     if not file.exists():

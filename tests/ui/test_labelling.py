@@ -205,7 +205,7 @@ def test_attribution_with_r_then_click_on_source(
     qtbot.keyClick(window.view, Qt.Key.Key_Delete)
     assert journal(path)["quote"]["relations"] == []
     qtbot.keyClick(window.view, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
-    assert len(journal(path)["quote"]["relations"]) == 1  # type: ignore[arg-type]
+    assert len(journal(path)["quote"]["relations"]) == 1
 
 
 def test_statuses_with_shortcuts_and_progress(

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import re
+from random import Random
+from unittest.mock import patch
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from PySide6.QtGui import QTextCursor, QTextDocument
 
+from annotator.ui import offsets as offsets_module
 from annotator.ui.offsets import OffsetMap, block_starts
 
 PIECES = [
@@ -94,3 +97,21 @@ def test_known_positions() -> None:
     assert offsets.to_qt(5) == 6
     assert offsets.from_qt(6) == 5
     assert offsets.from_qt(1) == 0  # inside the first surrogate pair
+
+
+@given(texts, st.integers(min_value=1, max_value=5), st.randoms(use_true_random=False))
+def test_lazy_chunked_scanning_gives_the_same_answers(text: str, chunk: int, rng: Random) -> None:
+    """Tiny chunks (so "\\r\\n" and emoji straddle chunk edges) and random query order."""
+    with patch.object(offsets_module, "CHUNK", chunk):
+        offsets = OffsetMap(text)
+        queries = list(range(len(text) + 1))
+        rng.shuffle(queries)
+        for offset in queries:
+            assert offsets.to_qt(offset) == reference_qt(text, offset)
+        fresh = OffsetMap(text)
+        positions = list(range(reference_qt(text, len(text)) + 2))
+        rng.shuffle(positions)
+        full = OffsetMap(text)
+        full.to_qt(len(text))
+        for position in positions:
+            assert fresh.from_qt(position) == full.from_qt(position)

@@ -9,7 +9,7 @@ import orjson
 import pytest
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QApplication, QLineEdit
+from PySide6.QtWidgets import QApplication, QKeySequenceEdit, QLineEdit
 from pytestqt.qtbot import QtBot
 
 from annotator.store import Project
@@ -39,7 +39,8 @@ def test_rename_recolour_and_rekey_a_label(
     assert isinstance(color, ColorButton)
     color.set_color("#123456")
     hotkey = editor.table.cellWidget(row, HOTKEY)
-    hotkey.setKeySequence(QKeySequence("K"))  # type: ignore[union-attr]
+    assert isinstance(hotkey, QKeySequenceEdit)
+    hotkey.setKeySequence(QKeySequence("K"))
     schema, renames = editor.build()
     assert renames == {"GPE": "PLACE"}
     window.apply_schema(schema, renames)
@@ -62,13 +63,14 @@ def test_schema_editor_refuses_duplicate_hotkeys_and_adds_labels(
     assert window.project is not None
     editor = SchemaEditor(window.project.schema, window)
     hotkey = editor.table.cellWidget(0, HOTKEY)
-    hotkey.setKeySequence(QKeySequence("O"))  # type: ignore[union-attr]  # ORG's key
+    assert isinstance(hotkey, QKeySequenceEdit)
+    hotkey.setKeySequence(QKeySequence("O"))  # ORG's key
     with pytest.raises(ValueError, match="hotkey"):
         editor.build()
-    hotkey.setKeySequence(QKeySequence("R"))  # type: ignore[union-attr]  # the relation's key
+    hotkey.setKeySequence(QKeySequence("R"))  # the relation's key
     with pytest.raises(ValueError, match="relation"):
         editor.build()
-    hotkey.setKeySequence(QKeySequence("P"))  # type: ignore[union-attr]
+    hotkey.setKeySequence(QKeySequence("P"))
     editor._new_label()
     schema, renames = editor.build()
     assert schema.labels[-1].name == "LABEL1" and renames == {}

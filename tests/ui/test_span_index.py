@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtGui import QTextBlock
 from pytestqt.qtbot import QtBot
 
 from annotator.core.models import LabelSchema, Span
@@ -52,24 +53,40 @@ def test_sync_reports_only_the_blocks_a_span_touches() -> None:
     assert [p.id for p in index.in_block(11)] == ["T3"]
 
 
-def test_adding_a_span_rehighlights_only_its_block(qtbot: QtBot) -> None:
+def test_only_seen_blocks_are_styled_and_an_edit_restyles_only_its_block(qtbot: QtBot) -> None:
     schema: LabelSchema = default_schema()
     view = DocumentView(LabelColors(schema))
     qtbot.addWidget(view)
+    view.resize(600, 400)
+    view.show()
+    qtbot.waitExposed(view)
     text = "\n".join(f"Paragraph {number} mentions Putin and Xi." for number in range(2000))
     spans = [span(text, "Putin", "PERSON", f"T{n}", n) for n in range(0, 2000, 2)]
-    calls: list[int] = []
-    original = view.highlighter.highlightBlock
+    applied: list[int] = []
+    original = view.styler.apply
 
-    def counting(block_text: str) -> None:
-        calls.append(view.highlighter.currentBlock().blockNumber())
-        original(block_text)
+    def counting(block: QTextBlock) -> None:
+        applied.append(block.blockNumber())
+        original(block)
 
-    view.highlighter.highlightBlock = counting  # type: ignore[method-assign]
+    view.styler.apply = counting  # type: ignore[method-assign]
     view.set_content(text, spans, [])
-    # Once per block while the text is laid in (block 0 also once as the old text is cleared).
-    assert sorted(set(calls)) == list(range(2000)) and len(calls) <= 2001
-    calls.clear()
-    new = span(text, "Xi", "PERSON", "T9999", 1234)
-    view.update_spans({new.id: new})
-    assert calls == [1234]
+    view.viewport().grab()  # paints, like the screen would
+    # Only the screenful in view was styled, not 2,000 blocks.
+    assert applied and max(applied) < 40
+    first_screen = set(applied)
+
+    applied.clear()
+    visible = span(text, "Xi", "PERSON", "T9001", 2)
+    view.update_spans({visible.id: visible})
+    assert applied == [2]
+    applied.clear()
+    far = span(text, "Xi", "PERSON", "T9002", 1234)
+    view.update_spans({far.id: far})
+    assert applied == []  # styled when it scrolls into view
+
+    view.select_range(far.start, far.end)  # scrolls there
+    view.viewport().grab()  # paints, like the screen would
+    assert 1234 in applied and not first_screen & set(applied)
+    block = view.document().findBlockByNumber(1234)
+    assert len(block.layout().formats()) == 2  # "Putin" (every other line) is not here: Xi only

@@ -1,0 +1,214 @@
+"""Long-article figures for the labelling view (DESIGN.md performance budget).
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python bench/bench_view.py
+
+Generates a 1 MB article with 10,000 spans (some nested, some crossing), then prints,
+each as a median of several runs and as a ratio to a baseline measured in the same run:
+
+- open: DocumentView.set_content (text, span index, highlighting) plus the first paint,
+  against a bare QPlainTextEdit.setPlainText of the same text plus its first paint
+  (budget: within 2x);
+- open in the full window: the document read from a project, its 10,000 saved spans
+  validated and shown, against the same baseline;
+- add one span: the undoable edit through the window (command, restyle of the affected
+  block, span list, repaint), against a plain repaint of the view (budget: within 2x,
+  and under 16 ms); then the autosave of that edit, which runs on the next turn of the
+  event loop, after the repaint;
+- scroll one page and repaint, against the same on the bare editor.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("ANNOTATOR_FSYNC", "0")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication, QPlainTextEdit
+
+from annotator.core.models import Document, DocumentAnnotation, Span
+from annotator.core.schema import default_schema
+from annotator.store import Project
+from annotator.ui.colors import LabelColors
+from annotator.ui.document_view import DocumentView
+from annotator.ui.main_window import MainWindow
+from annotator.ui.settings import Settings
+
+WORDS = (
+    "the president said on Tuesday that relations between Moscow and Beijing had reached "
+    "an unprecedented level while analysts in Washington warned of a new axis 👍🏽 "
+    "Xi Jinping Vladimir Putin Kim Jong Un’s parade summit energy pipeline sanctions"
+).split()
+LABELS = ["PERSON", "ORG", "GPE", "DATE", "EVENT", "QUOTE", "CLAIM", "SOURCE"]
+RUNS = 5
+
+
+def make_article(size: int = 1_000_000, spans: int = 10_000) -> tuple[str, list[Span]]:
+    rng = random.Random(7)
+    paragraphs: list[str] = []
+    total = 0
+    while total < size:
+        words = [rng.choice(WORDS) for _ in range(rng.randint(60, 120))]
+        paragraph = " ".join(words) + "."
+        paragraphs.append(paragraph)
+        total += len(paragraph) + 2
+    text = "\n\n".join(paragraphs)[:size]
+    # Word boundaries to place spans on.
+    starts = [i for i in range(1, len(text)) if text[i - 1] == " " and text[i] != " "]
+    chosen = sorted(rng.sample(starts, spans))
+    result: list[Span] = []
+    for number, start in enumerate(chosen, 1):
+        length = rng.choice((1, 1, 2, 3, 6))  # words; the long ones overlap their neighbours
+        end = start
+        for _ in range(length):
+            next_space = text.find(" ", end + 1)
+            end = len(text) if next_space == -1 else next_space
+        end = min(end, text.find("\n", start) if "\n" in text[start:end] else end)
+        if end <= start:
+            end = start + 1
+        result.append(Span.of(text, start, end, rng.choice(LABELS), f"T{number}"))
+    return text, result
+
+
+def median_ms(action: Callable[[], None], runs: int = RUNS) -> float:
+    times = []
+    for _ in range(runs):
+        began = time.perf_counter()
+        action()
+        times.append((time.perf_counter() - began) * 1000)
+    return statistics.median(times)
+
+
+def main() -> int:
+    app = QApplication(sys.argv[:1])
+    text, spans = make_article()
+    print(
+        f"article: {len(text):,} characters, {text.count(chr(10)) // 2 + 1:,} paragraphs, "
+        f"{len(spans):,} spans"
+    )
+    schema = default_schema()
+
+    bare = QPlainTextEdit()
+    bare.setReadOnly(True)
+    bare.resize(1000, 800)
+    bare.show()
+    view = DocumentView(LabelColors(schema))
+    view.resize(1000, 800)
+    view.show()
+    app.processEvents()
+
+    def open_bare() -> None:
+        bare.setPlainText(text)
+        bare.viewport().grab()
+
+    def open_view() -> None:
+        view.set_content(text, spans, [])
+        view.viewport().grab()
+
+    open_bare()  # warm up fonts and caches for both
+    open_view()
+    baseline = median_ms(open_bare)
+    ours = median_ms(open_view)
+    print(
+        f"open, painted:     bare setPlainText {baseline:7.1f} ms | DocumentView {ours:7.1f} ms "
+        f"| ratio {ours / baseline:4.2f}x (budget 2x)"
+    )
+
+    # The full window: project on disk, saved labels, list, panel.
+    folder = Path(tempfile.mkdtemp()) / "bench"
+    project = Project.create(folder)
+    project.add_documents(
+        [
+            Document(id="long", text=text, meta={"title": "Long"}),
+            Document(id="short", text="A short one.", meta={"title": "Short"}),
+        ]
+    )
+    store = project.annotations("bench")
+    store.save(DocumentAnnotation(doc_id="long", spans=spans), text)
+    project.close()
+    settings = Settings(QSettings(str(folder / "settings.ini"), QSettings.Format.IniFormat))
+    window = MainWindow(folder, "bench", settings)
+    window.resize(1400, 900)
+    window.show()
+    app.processEvents()
+
+    def open_in_window() -> None:
+        window.show_document("short")
+        assert window.session is not None
+        window.session.forget()  # read and validate the saved labels again each time
+        window.show_document("long")
+        window.grab()
+
+    open_in_window()
+    full = median_ms(open_in_window)
+    print(
+        f"open in window:    {full:7.1f} ms (document read, 10,000 spans validated, listed) "
+        f"| ratio {full / baseline:4.2f}x"
+    )
+
+    # Add one span through the window: command, journal append, restyle, repaint.
+    window.snap_action.setChecked(False)
+    rng = random.Random(3)
+    positions = [rng.randrange(0, 50_000) for _ in range(40)]
+
+    def plain_repaint() -> None:
+        window.view.viewport().grab()
+
+    counter = iter(range(len(positions)))
+
+    def add_one() -> None:
+        position = positions[next(counter)]
+        window.view.select_range(position, position + 3)
+        window.apply_label("PERSON")
+        window.view.viewport().grab()
+
+    window.view.verticalScrollBar().setValue(0)
+    plain_repaint()
+    repaint = median_ms(plain_repaint, 15)
+    add = median_ms(add_one, 15)
+    print(
+        f"add one span:      plain repaint {repaint:6.1f} ms | add (command, restyle, lists) "
+        f"+ repaint {add:6.1f} ms | ratio {add / repaint:4.2f}x (budget 2x, < 16 ms)"
+    )
+    assert window.session is not None
+    session = window.session
+    save = median_ms(lambda: session.save("long"), 9)
+    print(
+        f"autosave of it:    {save:6.1f} ms (journal append of all 10,000 spans, run on the "
+        "next event-loop turn, after the repaint)"
+    )
+    restyle_only = median_ms(lambda: window.view.update_spans({"T1": window.view.spans["T1"]}), 15)
+    print(f"restyle one span:  {restyle_only:6.2f} ms (index update + rehighlight of its block)")
+
+    # Scrolling one page at a time.
+    def scroll(widget: QPlainTextEdit) -> Callable[[], None]:
+        bar = widget.verticalScrollBar()
+
+        def step() -> None:
+            bar.setValue((bar.value() + bar.pageStep()) % max(bar.maximum(), 1))
+            widget.viewport().grab()
+
+        return step
+
+    bare.setPlainText(text)
+    bare_scroll = median_ms(scroll(bare), 30)
+    view_scroll = median_ms(scroll(window.view), 30)
+    print(
+        f"scroll one page:   bare {bare_scroll:6.1f} ms | labelled view {view_scroll:6.1f} ms "
+        f"| ratio {view_scroll / bare_scroll:4.2f}x"
+    )
+    window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -266,6 +266,7 @@ class MainWindow(QMainWindow):
                 partial(self.start_relation, relation.name),
                 relation.hotkey,
             )
+            action.setObjectName(f"relationAction_{relation.name}")
             self.label_actions.append(action)
         self.labels_menu.addSeparator()
         self.label_actions.append(
@@ -868,10 +869,18 @@ class MainWindow(QMainWindow):
         self.view.show_all_arrows = self.arrows_action.isChecked()
         self.view.viewport().update()
 
-    def show_help(self) -> None:
+    def help_dialog(self) -> HelpDialog:
         schema = self.project.schema if self.project is not None else LabelSchema()
-        other = [action for action in self.actions() if action not in self.label_actions]
-        HelpDialog(other, schema, self).exec()
+        # Label and relation hotkeys are listed from the schema, with their descriptions.
+        other = [
+            action
+            for action in self.actions()
+            if not action.objectName().startswith(("labelAction_", "relationAction_"))
+        ]
+        return HelpDialog(other, schema, self)
+
+    def show_help(self) -> None:
+        self.help_dialog().exec()
 
 
 def _arrows(annotation: DocumentAnnotation) -> list[Arrow]:

@@ -310,14 +310,14 @@ def test_find_selects_the_match_for_labelling(
 
 
 def test_help_lists_every_shortcut(make_project: Callable[..., Path], open_main: Opener) -> None:
-    from annotator.ui.help_dialog import HelpDialog
-
     window = open_main(make_project())
-    dialog = HelpDialog(window.actions(), window.project.schema)  # type: ignore[union-attr]
+    dialog = window.help_dialog()
     keys = " ".join(keys for keys, _ in dialog.rows)
+    assert len(dialog.rows) == len({row for row in dialog.rows})  # each listed once
     for label in window.project.schema.labels:  # type: ignore[union-attr]
         assert label.hotkey in keys
-    for needed in ("Ctrl+Z", "Ctrl+Shift+Z", "Ctrl+Y", "Ctrl+F", "Ctrl+S", "Alt+3", "Ctrl+J", "R"):
+    needed_keys = ("Ctrl+Z", "Ctrl+Shift+Z", "Ctrl+Y", "Ctrl+F", "Ctrl+S", "Alt+3", "Ctrl+J", "R")
+    for needed in (*needed_keys, "Ctrl+Shift+L", "F1"):
         assert needed in keys, needed
     for action in window.actions():
         for shortcut in action.shortcuts():

@@ -180,6 +180,17 @@ def cmd_agree(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_review(args: argparse.Namespace) -> int:
+    from annotator.review.source import ReviewSource
+    from annotator.store import Project
+
+    with Project.open(args.project) as project:
+        ReviewSource(project, _csv(args.annotators))  # a clear error here beats one in the GUI
+    from annotator.ui.review_mode import run_review
+
+    return run_review(Path(args.project), args.reviewer, _csv(args.annotators))
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from annotator.services import check_project
     from annotator.store import Project
@@ -281,6 +292,12 @@ def build_parser() -> argparse.ArgumentParser:
     agree.add_argument("--status", help="only documents with these statuses, e.g. done")
     agree.add_argument("--json", action="store_true", help="print JSON instead of a table")
     agree.set_defaults(func=cmd_agree)
+
+    rev = sub.add_parser("review", help="compare annotators and settle a gold version (GUI)")
+    rev.add_argument("project")
+    rev.add_argument("--reviewer", required=True, help="your name, recorded in the gold layer")
+    rev.add_argument("--annotators", metavar="A,B", help="whose labels (default: everyone's)")
+    rev.set_defaults(func=cmd_review)
 
     check = sub.add_parser("check", help="verify every label against its text; exit 1 on problems")
     check.add_argument("project")

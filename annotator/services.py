@@ -423,25 +423,31 @@ def check_project(project: Project) -> list[str]:
     problems = list(project.problems)
     texts: dict[str, str] = {}
     for name in project.annotators():
-        store = project.annotations(name, writable=False)
-        problems.extend(store.problems)
-        for doc_id in store.doc_ids():
-            try:
-                annotation = store.get(doc_id)
-            except InputError as exc:
-                problems.append(str(exc))
-                continue
-            assert annotation is not None
-            if doc_id not in project:
-                problems.append(f"{store.path}: labels for unknown document {doc_id!r}")
-                continue
-            if doc_id not in texts:
-                texts[doc_id] = project.get_text(doc_id)
-            where = f"{store.path}:{store.summary(doc_id).line}"  # type: ignore[union-attr]
-            problems.extend(f"{where}: {p}" for p in annotation.problems_with(texts[doc_id]))
-        project.release_annotations(name)
+        # A store of our own, closed when done: the caller's stores (the window's writable
+        # one, a review's cached ones) stay open and untouched.
+        with AnnotationStore(project, name, writable=False) as store:
+            problems.extend(_check_layer(project, store, texts))
         if len(texts) > 10_000:
             texts.clear()
+    return problems
+
+
+def _check_layer(project: Project, store: AnnotationStore, texts: dict[str, str]) -> list[str]:
+    problems = list(store.problems)
+    for doc_id in store.doc_ids():
+        try:
+            annotation = store.get(doc_id)
+        except InputError as exc:
+            problems.append(str(exc))
+            continue
+        assert annotation is not None
+        if doc_id not in project:
+            problems.append(f"{store.path}: labels for unknown document {doc_id!r}")
+            continue
+        if doc_id not in texts:
+            texts[doc_id] = project.get_text(doc_id)
+        where = f"{store.path}:{store.summary(doc_id).line}"  # type: ignore[union-attr]
+        problems.extend(f"{where}: {p}" for p in annotation.problems_with(texts[doc_id]))
     return problems
 
 

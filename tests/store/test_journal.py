@@ -288,3 +288,18 @@ def test_text_with_tricky_characters_survives_the_journal(filled: Path) -> None:
         again = project.annotations("alice").get("doc-2")
         assert again == annotation
         assert again is not None and again.problems_with(project.get_text("doc-2")) == []
+
+
+def test_checking_a_project_leaves_the_callers_writable_store_open(filled: Path) -> None:
+    from annotator.services import check_project
+
+    with Project.open(filled) as project:
+        store = project.annotations("alice")
+        first = labelled(project, "doc-0", [("PERSON", "Putin")])
+        store.save(first)
+        assert check_project(project) == []
+        second = labelled(project, "doc-1", [("GPE", "北京")])
+        store.save(second)  # the window keeps saving after a check
+        assert project.annotations("alice") is store
+    with Project.open(filled) as project:
+        assert project.annotations("alice", writable=False).get("doc-1") == second

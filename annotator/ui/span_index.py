@@ -117,6 +117,16 @@ class SpanIndex:
 
     # --- queries --------------------------------------------------------------------------
 
+    def find(self, start: int, end: int, label: str) -> Span | None:
+        """A span with exactly this range and label (by bisection, not a scan)."""
+        position = bisect.bisect_left(self._starts, start)
+        while position < len(self._order) and self._starts[position] == start:
+            span = self._order[position]
+            if span.end == end and span.label == label:
+                return span
+            position += 1
+        return None
+
     def get(self, span_id: str) -> Span | None:
         return self._spans.get(span_id)
 

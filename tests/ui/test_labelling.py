@@ -6,8 +6,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QTextCursor, QTextFormat
+from PySide6.QtCore import QEvent, QPoint, Qt
+from PySide6.QtGui import QHelpEvent, QTextCursor, QTextFormat
+from PySide6.QtWidgets import QApplication, QToolTip
 from pytestqt.qtbot import QtBot
 
 from annotator.ui.main_window import MainWindow
@@ -168,6 +169,11 @@ def test_hover_shows_the_labels_of_a_span(
     qtbot.keyClick(window.view, Qt.Key.Key_G)
     point = point_of(window, window.view.text.index("Beijing") + 1)
     assert window.view.spans_at(point) == ["T1"]
+    viewport = window.view.viewport()
+    event = QHelpEvent(QEvent.Type.ToolTip, point, viewport.mapToGlobal(point))
+    QApplication.sendEvent(viewport, event)
+    assert "GPE" in QToolTip.text() and "Beijing" in QToolTip.text()
+    QToolTip.hideText()
 
 
 def test_attribution_with_r_then_click_on_source(

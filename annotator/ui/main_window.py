@@ -107,6 +107,10 @@ class MainWindow(QMainWindow):
 
         self.save_label = QLabel()
         self.save_label.setObjectName("saveState")
+        # Wide enough for the usual states, so the text does not jump or get clipped.
+        self.save_label.setMinimumWidth(
+            self.save_label.fontMetrics().horizontalAdvance("All changes saved") + 16
+        )
         self.annotator_label = QLabel()
         self.statusBar().addPermanentWidget(self.save_label)
         self.statusBar().addPermanentWidget(self.annotator_label)

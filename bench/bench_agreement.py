@@ -1,6 +1,7 @@
 """Agreement over 10,000 documents labelled by 3 annotators (generated here, no downloads).
 
-    .venv/bin/python bench/bench_agreement.py [--documents N] [--annotators K]
+    .venv/bin/python bench/bench_agreement.py [--documents N] [--annotators K] [--small]
+    .venv/bin/python -m bench --only bench_agreement
 
 Prints the time to build the project (not measured against anything), the time to
 read every journal line once with orjson (the floor any agreement has to pay), and
@@ -27,6 +28,7 @@ from annotator.review.agreement import compute_agreement
 from annotator.review.disagreements import DisagreementFinder
 from annotator.review.source import ReviewSource
 from annotator.store import Project
+from bench import Result
 
 WORDS = (
     "the minister said that talks in Beijing would continue after the summit while "
@@ -93,28 +95,28 @@ def build(path: Path, documents: int, annotators: int, seed: int = 7) -> None:
             project.release_annotations(f"annotator{k + 1}")
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> list[Result]:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--documents", type=int, default=10_000)
     parser.add_argument("--annotators", type=int, default=3)
-    args = parser.parse_args()
+    parser.add_argument("--small", action="store_true", help="200 documents (smoke test)")
+    args = parser.parse_args(argv)
+    documents = 200 if args.small else args.documents
     with tempfile.TemporaryDirectory(prefix="bench-agreement-") as tmp:
         path = Path(tmp) / "project"
         started = time.perf_counter()
-        build(path, args.documents, args.annotators)
+        build(path, documents, args.annotators)
         built = time.perf_counter() - started
         size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
         print(
-            f"built {args.documents} documents x {args.annotators} annotators "
+            f"built {documents} documents x {args.annotators} annotators "
             f"({size / 1e6:.1f} MB) in {built:.1f} s"
         )
 
         started = time.perf_counter()
-        lines = 0
         for journal in sorted((path / "annotations").glob("*.jsonl")):
             for line in journal.read_bytes().splitlines():
                 orjson.loads(line)
-                lines += 1
         for line in (path / "documents.jsonl").read_bytes().splitlines():
             orjson.loads(line)
         floor = time.perf_counter() - started
@@ -122,7 +124,7 @@ def main() -> None:
 
         with Project.open(path) as project:
             started = time.perf_counter()
-            report = compute_agreement(project, kappa=False)
+            compute_agreement(project, kappa=False)
             no_kappa = time.perf_counter() - started
             started = time.perf_counter()
             report = compute_agreement(project)
@@ -142,6 +144,16 @@ def main() -> None:
             f"mean F1 {summary['span_f1_exact']:.3f}, kappa {summary['token_kappa']:.3f}"
         )
         print(f"finding all {disagreements} disagreements: {finding:.2f} s")
+    baseline = "orjson reads labels + texts"
+    return [
+        Result(
+            f"agreement, {documents} docs x {args.annotators}, no kappa", no_kappa, baseline, floor
+        ),
+        Result(
+            f"agreement, {documents} docs x {args.annotators}, with kappa", full, baseline, floor
+        ),
+        Result(f"find every disagreement ({disagreements})", finding, baseline, floor),
+    ]
 
 
 if __name__ == "__main__":

@@ -239,3 +239,31 @@ def test_cli_review_names_a_missing_annotator(
         == 1
     )
     assert "no labels by zed" in capsys.readouterr().err
+
+
+def test_relation_disagreement_in_the_window(qtbot: object, review: object, tmp_path: Path) -> None:
+    text = '"We remain together," Putin said, Xi agreed.'
+    alice = annotation(
+        "d", text, [("QUOTE", "We remain together"), ("SOURCE", "Putin")], [("ATTRIBUTED_TO", 0, 1)]
+    )
+    bob = annotation(
+        "d",
+        text,
+        [("QUOTE", "We remain together"), ("SOURCE", "Putin"), ("SOURCE", "Xi")],
+        [("ATTRIBUTED_TO", 0, 2)],
+    )
+    path = make_project(tmp_path / "p", {"d": text}, {"alice": {"d": alice}, "bob": {"d": bob}})
+    window: ReviewWindow = review(path)  # type: ignore[operator]
+    relation = next(i for i, item in enumerate(window.items) if item.is_relation)
+    window.disagreements.setCurrentRow(relation)
+    assert not window.edit_button.isEnabled()  # a relation is picked or rejected
+    # Both versions' ends are outlined: the quote, Putin and Xi.
+    focused = {window.view.spans[span_id].text for span_id in window.view.focused}
+    assert focused == {"We remain together", "Putin", "Xi"}
+    window.version_box.setCurrentIndex(
+        [v.annotators for v in window.items[relation].versions].index(("alice",))
+    )
+    click(qtbot, window, "pickVersion")
+    gold = window.adjudicator.gold("d")
+    (rel,) = gold.relations
+    assert gold.span(rel.tail).text == "Putin"  # type: ignore[union-attr]

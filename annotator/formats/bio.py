@@ -20,7 +20,7 @@ import orjson
 from annotator.core.models import LabelSchema
 from annotator.formats.base import AtomicFileSink, ExportRecord
 from annotator.formats.spacy_docbin import non_overlapping
-from annotator.formats.tokens import TokenIndex, tokens_for
+from annotator.formats.tokens import token_texts
 
 
 def bio_record(
@@ -39,25 +39,26 @@ def bio_record(
         f"document {document.id}: span {s.id} {s.text!r} ({s.label}) overlaps a longer span; not tagged"
         for s in left_out
     ]
-    tokens = tokens_for(text, [p for s in kept for p in (s.start, s.end)])
-    tags = ["O"] * len(tokens)
-    index = TokenIndex(tokens)
+    tokens: list[str] = []
+    tags: list[str] = []
+    position = 0
+    # Kept spans do not overlap: tokenize the stretches between and inside them in turn.
     for span in kept:
-        covered = index.covering(span.start, span.end)
-        if covered is None:
+        outside = token_texts(text, position, span.start)
+        tokens += outside
+        tags += ["O"] * len(outside)
+        inside = token_texts(text, span.start, span.end)
+        if not inside:
             problems.append(
                 f"document {document.id}: span {span.id} {span.text!r} holds no token; not tagged"
             )
-            continue
-        first, last = covered
-        tags[first] = f"B-{span.label}"
-        for i in range(first + 1, last + 1):
-            tags[i] = f"I-{span.label}"
-    return {
-        "id": document.id,
-        "tokens": [text[start:end] for start, end in tokens],
-        "ner_tags": tags,
-    }, problems
+        tokens += inside
+        tags += [f"B-{span.label}"] + [f"I-{span.label}"] * (len(inside) - 1) if inside else []
+        position = span.end
+    rest = token_texts(text, position)
+    tokens += rest
+    tags += ["O"] * len(rest)
+    return {"id": document.id, "tokens": tokens, "ner_tags": tags}, problems
 
 
 class BioSink(AtomicFileSink):

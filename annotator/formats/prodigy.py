@@ -22,7 +22,7 @@ from typing import Any
 
 import orjson
 
-from annotator.core.models import Document, LabelSchema, Relation, Span
+from annotator.core.models import Document, LabelSchema, Relation
 from annotator.formats.base import AtomicFileSink, ExportRecord, ImportedLabels, ImportRecord
 from annotator.formats.common import Tally, document_id, document_meta, layer_name, with_tally
 from annotator.formats.jsonio import Location, iter_json_objects, json_suffix, peek_first_object
@@ -282,5 +282,3 @@ class ProdigyWriter:
 
 reader = ProdigyReader()
 writer = ProdigyWriter()
-
-__all__ = ["Span", "prodigy_hash", "prodigy_task", "reader", "writer"]

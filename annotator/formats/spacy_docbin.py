@@ -37,14 +37,12 @@ def _require_spacy() -> Any:
 def non_overlapping(spans: list[Span]) -> tuple[list[Span], list[Span]]:
     """(kept, left out): longest first, then earliest, as spaCy's filter_spans does."""
     kept: list[Span] = []
-    taken: set[int] = set()
     left_out: list[Span] = []
     for span in sorted(spans, key=lambda s: (-(s.end - s.start), s.start)):
-        if any(i in taken for i in range(span.start, span.end)):
+        if any(span.start < other.end and other.start < span.end for other in kept):
             left_out.append(span)
-            continue
-        kept.append(span)
-        taken.update(range(span.start, span.end))
+        else:
+            kept.append(span)
     return sorted(kept, key=lambda s: s.start), left_out
 
 

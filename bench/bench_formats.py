@@ -1,0 +1,195 @@
+"""Import and export of labelled documents against orjson reading and writing the same records.
+
+    .venv/bin/python bench/bench_formats.py [--documents N]
+
+Generates N news-like documents (about 2,400 characters, 20 spans and 2 relations each,
+with emoji and CJK), writes them as native JSONL and as a Label Studio task list, then
+times, each against the baseline "orjson reads every record of the file and writes it
+back out" measured in the same run:
+
+- import of the native JSONL (documents and labels) into a fresh project (budget 3x),
+- import of the Label Studio JSON (the peer's own format),
+- export as native, bio, prodigy and label-studio (budget 2x).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import random
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+os.environ.setdefault("ANNOTATOR_FSYNC", "0")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import orjson
+
+from annotator.services import export_project, import_sources
+from annotator.store import Project
+from bench import Result, format_table
+
+SMALL_ARGS = ["--documents", "200"]
+
+WORDS = (
+    "the minister said that talks would continue after the summit while officials "
+    "praised what they called unprecedented ties between the two governments"
+).split()
+NAMES = [
+    ("Vladimir Putin", "PERSON"),
+    ("北京", "GPE"),
+    ("Kim Jong Un", "PERSON"),
+    ("the Kremlin", "ORG"),
+]
+
+
+def make_record(number: int, rng: random.Random) -> dict[str, object]:
+    parts: list[str] = [f"Headline {number} 👍🏽\n\n"]
+    length = len(parts[0])
+    spans: list[dict[str, object]] = []
+    for sentence in range(20):
+        before = " ".join(rng.choices(WORDS, k=8)) + " "
+        name, label = rng.choice(NAMES)
+        parts += [before, name]
+        start = length + len(before)
+        spans.append(
+            {
+                "id": f"T{sentence + 1}",
+                "start": start,
+                "end": start + len(name),
+                "label": label,
+                "text": name,
+            }
+        )
+        after = " " + " ".join(rng.choices(WORDS, k=6)) + ".\n"
+        parts.append(after)
+        length = start + len(name) + len(after)
+    text = "".join(parts)
+    quote = text.index("\n\n") + 2
+    spans.append(
+        {
+            "id": "Q1",
+            "start": quote,
+            "end": quote + 40,
+            "label": "QUOTE",
+            "text": text[quote : quote + 40],
+        }
+    )
+    relations = [
+        {"id": "R1", "label": "ATTRIBUTED_TO", "head": "Q1", "tail": "T1"},
+        {"id": "R2", "label": "ATTRIBUTED_TO", "head": "Q1", "tail": "T2"},
+    ]
+    return {
+        "id": f"doc-{number}",
+        "text": text,
+        "meta": {"n": number},
+        "spans": spans,
+        "relations": relations,
+        "status": "done",
+    }
+
+
+def timed(action: Callable[[], object], repeat: int = 1) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        gc.collect()
+        started = time.perf_counter()
+        action()
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
+def orjson_round_trip(source: Path, target: Path) -> Callable[[], None]:
+    """The floor: read every record of ``source`` and write it to ``target``."""
+
+    def run() -> None:
+        with open(source, "rb") as handle, open(target, "wb") as out:
+            if source.suffix == ".json":
+                for item in orjson.loads(handle.read()):
+                    out.write(orjson.dumps(item) + b"\n")
+            else:
+                for line in handle:
+                    out.write(orjson.dumps(orjson.loads(line)) + b"\n")
+
+    return run
+
+
+def main(argv: list[str] | None = None) -> list[Result]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--documents", type=int, default=10_000)
+    args = parser.parse_args(argv)
+    rng = random.Random(7)
+    work = Path(tempfile.mkdtemp(prefix="bench-formats-"))
+    rows: list[Result] = []
+    try:
+        native = work / "native.jsonl"
+        with open(native, "wb") as handle:
+            for number in range(args.documents):
+                handle.write(orjson.dumps(make_record(number, rng)) + b"\n")
+        size_mb = native.stat().st_size / 1e6
+        print(f"{args.documents:,} documents, {size_mb:.1f} MB of native JSONL")
+
+        baseline = timed(orjson_round_trip(native, work / "copy.jsonl"), repeat=3)
+        rows.append(Result("orjson read+write native JSONL", baseline))
+
+        def import_native() -> None:
+            path = work / "project"
+            shutil.rmtree(path, ignore_errors=True)
+            with Project.create(path) as project:
+                import_sources(project, [native], "native", "alice")
+
+        rows.append(Result("import native JSONL", timed(import_native), "orjson", baseline, 3.0))
+
+        with Project.open(work / "project") as project:
+            for fmt, name in [
+                ("native", "out.jsonl"),
+                ("bio", "out.bio.jsonl"),
+                ("prodigy", "out.prodigy.jsonl"),
+                ("label-studio", "out.ls.json"),
+            ]:
+                out = work / name
+
+                def export(fmt: str = fmt, out: Path = out) -> None:
+                    export_project(project, fmt, out, annotator="alice")
+
+                seconds = timed(export)
+                rows.append(
+                    Result(
+                        f"export {fmt}",
+                        seconds,
+                        "orjson",
+                        baseline,
+                        2.0 if fmt in ("native", "bio") else None,
+                    )
+                )
+                if fmt == "bio":
+                    # The same records in their BIO shape: one string per token.
+                    bio_base = timed(orjson_round_trip(out, work / "copy-bio.jsonl"), repeat=3)
+                    rows.append(Result("export bio", seconds, "orjson, BIO records", bio_base, 2.0))
+
+        ls_file = work / "out.ls.json"
+        ls_baseline = timed(orjson_round_trip(ls_file, work / "copy-ls.jsonl"), repeat=3)
+        rows.append(Result("orjson read+write Label Studio JSON", ls_baseline))
+
+        def import_ls() -> None:
+            path = work / "project-ls"
+            shutil.rmtree(path, ignore_errors=True)
+            with Project.create(path) as project:
+                import_sources(project, [ls_file], "label-studio", "alice")
+
+        rows.append(
+            Result("import Label Studio JSON", timed(import_ls), "orjson", ls_baseline, 3.0)
+        )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(format_table([("formats", row) for row in rows]))
+    return rows
+
+
+if __name__ == "__main__":
+    main()

@@ -162,7 +162,10 @@ def _relations(
     relations = task.get("relations") or []
     if not isinstance(relations, list):
         raise loc.error('"relations" must be a list')
-    by_offsets = {(raw.start, raw.end): raw.id for raw in raws}
+    by_offsets: dict[tuple[Any, ...], str] = {}
+    for raw in raws:
+        by_offsets.setdefault((raw.start, raw.end, raw.label), raw.id)
+        by_offsets.setdefault((raw.start, raw.end), raw.id)
     result: list[Relation] = []
     for index, raw in enumerate(relations):
         if not isinstance(raw, dict):
@@ -172,7 +175,8 @@ def _relations(
             span = raw.get(f"{key}_span")
             found = None
             if isinstance(span, dict):
-                found = by_offsets.get((span.get("start"), span.get("end")))
+                where = (span.get("start"), span.get("end"))
+                found = by_offsets.get((*where, span.get("label"))) or by_offsets.get(where)
             if found is None and isinstance(raw.get(key), int):
                 found = token_ends.get(raw[key])
             if found is None:

@@ -360,3 +360,32 @@ def test_layer_with_two_labels_on_one_region(tmp_path: Path, fresh: Project) -> 
     assert covered(fresh) == [("PERSON", "Xi"), ("SOURCE", "Xi")]
     annotation = fresh.annotations("imported").get("7")
     assert isinstance(annotation, DocumentAnnotation) and annotation.status == "done"
+
+
+def test_prodigy_relation_finds_the_span_with_its_label(tmp_path: Path, fresh: Project) -> None:
+    """Two spans over the same words: the relation keeps pointing at the right one."""
+    from annotator.core import DocumentAnnotation, Relation, Span
+
+    import_sources(fresh, [write_jsonl(tmp_path / "in.jsonl", [{"id": "d", "text": STORED}])])
+    text = fresh.get_text("d")
+    xi = text.index("Xi")
+    quote = text.index("“")
+    labels = DocumentAnnotation(
+        doc_id="d",
+        text_hash=fresh.get_document("d").hash,
+        spans=[
+            Span.of(text, xi, xi + 2, "PERSON", "T1"),
+            Span.of(text, xi, xi + 2, "SOURCE", "T2"),
+            Span.of(text, quote, quote + 5, "QUOTE", "T3"),
+        ],
+        relations=[Relation(id="R1", label="ATTRIBUTED_TO", head="T3", tail="T2")],
+    )
+    fresh.annotations("ann").save(labels)
+    export_project(fresh, "prodigy", tmp_path / "out.jsonl", annotator="ann")
+    again = Project.create(tmp_path / "again")
+    import_sources(again, [tmp_path / "out.jsonl"], "prodigy")
+    result = again.annotations("ann").get("d")
+    assert result is not None
+    (rel,) = result.relations
+    assert result.span(rel.tail).label == "SOURCE"  # type: ignore[union-attr]
+    again.close()

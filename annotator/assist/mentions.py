@@ -75,11 +75,21 @@ def mentions_in(
     A mention overlapping a span of the same label is skipped too: "Kim" inside a
     labelled "Kim Jong Un" is part of that name, not another mention of it.
     """
+    return _unlabelled(doc_id, text, finder.find(text), label, labels)
+
+
+def _unlabelled(
+    doc_id: str,
+    text: str,
+    found: list[tuple[int, int]],
+    label: str,
+    labels: DocumentAnnotation | None,
+) -> list[Mention]:
     taken = (
         [(span.start, span.end) for span in labels.spans if span.label == label] if labels else []
     )
     mentions = []
-    for start, end in finder.find(text):
+    for start, end in found:
         if any(start < t_end and t_start < end for t_start, t_end in taken):
             continue
         mentions.append(Mention(doc_id, start, end, label, text[start:end]))
@@ -100,5 +110,7 @@ def plan_mentions(
     finder = PhraseFinder(span.text, ignore_case)
     plan: list[Mention] = []
     for doc_id, text in documents:
-        plan.extend(mentions_in(doc_id, text, finder, span.label, labels_of(doc_id)))
+        found = finder.find(text)
+        if found:  # labels are looked up only where the phrase occurs
+            plan.extend(_unlabelled(doc_id, text, found, span.label, labels_of(doc_id)))
     return plan

@@ -107,14 +107,21 @@ class Accepted:
 
 
 def accept(
-    suggested: DocumentAnnotation, labels: DocumentAnnotation, suggestion_id: str
+    suggested: DocumentAnnotation,
+    labels: DocumentAnnotation,
+    suggestion_id: str,
+    new_id: Callable[[], str] | None = None,
 ) -> Accepted:
-    """Move a suggestion into the labels (a span already there with that label is kept)."""
+    """Move a suggestion into the labels (a span already there with that label is kept).
+
+    ``new_id`` names the new label span (the GUI's session hands out ids it never reuses);
+    by default the next free id of ``labels``.
+    """
     suggestion, index, _ = suggested.remove_span(suggestion_id)
     if labels.find_span(suggestion.start, suggestion.end, suggestion.label) is not None:
         return Accepted(suggestion, index, None)
     span = Span(
-        id=labels.next_span_id(),
+        id=new_id() if new_id is not None else labels.next_span_id(),
         start=suggestion.start,
         end=suggestion.end,
         label=suggestion.label,
@@ -156,9 +163,13 @@ def undo_reject(suggested: DocumentAnnotation, span: Span, index: int) -> None:
     suggested.restore_span(span, index, [])
 
 
-def accept_all(suggested: DocumentAnnotation, labels: DocumentAnnotation) -> list[Accepted]:
+def accept_all(
+    suggested: DocumentAnnotation,
+    labels: DocumentAnnotation,
+    new_id: Callable[[], str] | None = None,
+) -> list[Accepted]:
     """Accept every suggestion of a document; undo with :func:`undo_accept_all`."""
-    return [accept(suggested, labels, span.id) for span in list(suggested.spans)]
+    return [accept(suggested, labels, span.id, new_id) for span in list(suggested.spans)]
 
 
 def undo_accept_all(

@@ -32,6 +32,7 @@ from annotator.core.models import (
 )
 from annotator.store import AnnotationStore, Project
 from annotator.ui import commands
+from annotator.ui.assist_controller import AssistController
 from annotator.ui.colors import LabelColors
 from annotator.ui.document_list import STATUS_TEXT, DocumentList
 from annotator.ui.document_view import Arrow, DocumentView
@@ -117,6 +118,8 @@ class MainWindow(QMainWindow):
 
         self._build_actions()
         self._connect()
+        # Suggestions and label-all-mentions (assist_*.py) observe the window.
+        self.assist = AssistController(self)
         self.load_project(project_path)
         geometry = self.settings.geometry()
         if geometry is None or not self.restoreGeometry(geometry):

@@ -1,0 +1,513 @@
+"""Assisted labelling in the window: suggestions to accept or reject, label all mentions.
+
+Installed by the main window with one line; it observes the window (the document in
+view, the selected span) rather than being called by it, and adds a Suggestions menu
+whose shortcuts follow Prodigy's: A accepts, X rejects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt
+from PySide6.QtGui import QAction, QContextMenuEvent, QCursor, QHelpEvent, QKeySequence, QMouseEvent
+from PySide6.QtWidgets import (
+    QApplication,
+    QFileDialog,
+    QInputDialog,
+    QMenu,
+    QMessageBox,
+    QToolTip,
+)
+
+from annotator.assist.mentions import Mention, plan_mentions
+from annotator.assist.model import ModelSuggester, load_pipeline
+from annotator.assist.patterns import load_pattern_file
+from annotator.assist.suggestions import SOURCE_ATTR, Finder, SuggestionLayer
+from annotator.core.errors import AnnotatorError
+from annotator.core.models import Span
+from annotator.store import Project
+from annotator.ui.assist_book import SuggestionBook
+from annotator.ui.assist_commands import (
+    AcceptSuggestions,
+    LabelMentions,
+    RejectSuggestion,
+    SuggestMentions,
+)
+from annotator.ui.assist_overlay import SuggestionOverlay
+
+if TYPE_CHECKING:
+    from annotator.ui.main_window import MainWindow
+
+# Preferred keys, then fallbacks used when a label already has the preferred hotkey.
+ACCEPT_KEYS = ("A", "Alt+A")
+REJECT_KEYS = ("X", "Alt+X")
+ACCEPT_ALL_KEYS = ("Shift+A", "Alt+Shift+A")
+
+
+class AssistController(QObject):
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.view = window.view
+        self.overlay = SuggestionOverlay(self.view)
+        self.book: SuggestionBook | None = None
+        self.doc_id: str | None = None
+        self.current: str | None = None
+        self._press: QPoint | None = None
+        self._build_menu()
+        self.view.viewport().installEventFilter(self)
+        self.view.updateRequest.connect(lambda *_: self.sync())
+
+    # --- menu and keys --------------------------------------------------------------------
+
+    def _build_menu(self) -> None:
+        window = self.window
+        menu = QMenu("&Suggestions", window)
+        menu.setObjectName("suggestionsMenu")
+        help_action = next(
+            (action for action in window.menuBar().actions() if action.text() == "&Help"), None
+        )
+        if help_action is not None:
+            window.menuBar().insertMenu(help_action, menu)
+        else:
+            window.menuBar().addMenu(menu)
+        self.menu = menu
+
+        def add(text: str, slot: object, keys: str = "", name: str = "") -> QAction:
+            action = QAction(text, window)
+            if keys:
+                action.setShortcut(QKeySequence(keys))
+            action.setObjectName(name)
+            action.triggered.connect(lambda _checked=False: slot())  # type: ignore[operator]
+            menu.addAction(action)
+            window.addAction(action)
+            return action
+
+        self.accept_action = add("&Accept suggestion", self.accept_current, "A", "acceptSuggestion")
+        self.reject_action = add("&Reject suggestion", self.reject_current, "X", "rejectSuggestion")
+        self.accept_all_action = add(
+            "Accept all suggestions in this &document", self.accept_all, "Shift+A", "acceptAll"
+        )
+        add("&Next suggestion", lambda: self.step(1), "F8", "nextSuggestion")
+        add("&Previous suggestion", lambda: self.step(-1), "Shift+F8", "previousSuggestion")
+        menu.addSeparator()
+        add(
+            "Label all &mentions in this document",
+            lambda: self.label_mentions(everywhere=False, as_suggestions=False),
+            "Ctrl+M",
+            "labelMentionsHere",
+        )
+        add(
+            "Label all mentions in all documents",
+            lambda: self.label_mentions(everywhere=True, as_suggestions=False),
+            "",
+            "labelMentionsEverywhere",
+        )
+        add(
+            "Suggest all mentions in this document",
+            lambda: self.label_mentions(everywhere=False, as_suggestions=True),
+            "",
+            "suggestMentionsHere",
+        )
+        add(
+            "Suggest all mentions in all documents",
+            lambda: self.label_mentions(everywhere=True, as_suggestions=True),
+            "Ctrl+Shift+M",
+            "suggestMentionsEverywhere",
+        )
+        self.ignore_case_action = QAction("Mentions ignore &case", window)
+        self.ignore_case_action.setCheckable(True)
+        self.ignore_case_action.setObjectName("mentionsIgnoreCase")
+        menu.addAction(self.ignore_case_action)
+        menu.addSeparator()
+        add(
+            "Suggest from a &pattern file or word list…",
+            self.choose_patterns,
+            "",
+            "suggestPatterns",
+        )
+        add("Suggest from a spaCy &model…", self.choose_model, "", "suggestModel")
+        menu.aboutToShow.connect(self._fit_keys)
+
+    def _fit_keys(self) -> None:
+        """Keep A / X / Shift+A unless a label took one of them as its hotkey."""
+        project = self.window.project
+        taken = (
+            {
+                QKeySequence(label.hotkey).toString()
+                for label in project.schema.labels
+                if label.hotkey
+            }
+            if project is not None
+            else set()
+        )
+        for action, choices in (
+            (self.accept_action, ACCEPT_KEYS),
+            (self.reject_action, REJECT_KEYS),
+            (self.accept_all_action, ACCEPT_ALL_KEYS),
+        ):
+            free = next((key for key in choices if QKeySequence(key).toString() not in taken), "")
+            action.setShortcut(QKeySequence(free))
+
+    # --- following the window ----------------------------------------------------------------
+
+    def _book(self) -> SuggestionBook | None:
+        project = self.window.project
+        if project is None:
+            self.book = None
+            return None
+        if self.book is None or self.book.project is not project:
+            self.book = SuggestionBook(project, self.window.annotator)
+            self.book.listeners.append(self._book_changed)
+            self.doc_id = None
+            self._fit_keys()
+        return self.book
+
+    def sync(self) -> None:
+        """Show the suggestions of the document in view (cheap when nothing changed)."""
+        book = self._book()
+        current_doc = self.window.current if book is not None else None
+        if current_doc != self.doc_id:
+            self.doc_id = current_doc
+            self.current = None
+            self._reload()
+            count = len(self.overlay.spans)
+            if count:
+                self.window.statusBar().showMessage(
+                    f"{count} suggestion{'s' if count != 1 else ''} here: "
+                    f"{self._keys(self.accept_action)} accepts, "
+                    f"{self._keys(self.reject_action)} rejects, F8 goes to the next",
+                    8000,
+                )
+        self.overlay.follow_viewport()
+        self.overlay.update()
+
+    def _keys(self, action: QAction) -> str:
+        return action.shortcut().toString(QKeySequence.SequenceFormat.NativeText) or "the menu"
+
+    def _reload(self) -> None:
+        book = self.book
+        if book is None or self.doc_id is None or self.window.session is None:
+            self.overlay.set_suggestions([], None)
+            return
+        if self.window.session.problems(self.doc_id):
+            self.overlay.set_suggestions([], None)
+            return
+        spans = book.pending(self.doc_id)
+        if self.current not in {span.id for span in spans}:
+            self.current = None
+        self.overlay.set_suggestions(spans, self.current)
+
+    def _book_changed(self, doc_id: str) -> None:
+        if doc_id == self.doc_id:
+            self._reload()
+
+    def pending(self) -> list[Span]:
+        return list(self.overlay.spans)
+
+    # --- choosing and deciding --------------------------------------------------------------
+
+    def select(self, suggestion_id: str | None, reveal: bool = True) -> None:
+        self.current = suggestion_id
+        self.overlay.set_current(suggestion_id)
+        span = next((s for s in self.overlay.spans if s.id == suggestion_id), None)
+        if span is not None:
+            if reveal:
+                self.view.select_range(span.start, span.start)
+            source = span.attrs.get(SOURCE_ATTR, "")
+            self.window.statusBar().showMessage(
+                f"Suggested {span.label} “{span.text[:40]}”"
+                + (f" from {source}" if source else "")
+                + f": {self._keys(self.accept_action)} accepts, "
+                f"{self._keys(self.reject_action)} rejects",
+                6000,
+            )
+
+    def step(self, direction: int) -> None:
+        self.sync()
+        spans = self.pending()
+        if not spans:
+            self.window.statusBar().showMessage("No suggestions in this document", 3000)
+            return
+        ids = [span.id for span in spans]
+        if self.current in ids:
+            index = ids.index(self.current) + direction
+            if not 0 <= index < len(ids):
+                self.window.statusBar().showMessage("No more suggestions this way", 3000)
+                return
+        else:
+            cursor = self.view.offsets.from_qt(self.view.textCursor().position())
+            after = [i for i, span in enumerate(spans) if span.start >= cursor]
+            before = [i for i, span in enumerate(spans) if span.start < cursor]
+            index = (after[0] if after else 0) if direction > 0 else (before[-1] if before else -1)
+        self.select(ids[index])
+
+    def _editable(self) -> tuple[SuggestionBook, str] | None:
+        book, session, doc_id = self._book(), self.window.session, self.window.current
+        if book is None or session is None or doc_id is None:
+            return None
+        if not session.can_edit(doc_id):
+            reason = session.read_only_reason or "this document's labels do not fit its text"
+            self.window.statusBar().showMessage(f"Not editable: {reason}", 5000)
+            return None
+        if not book.can_edit(doc_id):
+            reason = book.read_only_reason or "the suggestions were made on another text"
+            self.window.statusBar().showMessage(f"Suggestions are read-only: {reason}", 5000)
+            return None
+        return book, doc_id
+
+    def accept_current(self) -> None:
+        self._decide(accept=True)
+
+    def reject_current(self) -> None:
+        self._decide(accept=False)
+
+    def _decide(self, accept: bool) -> None:
+        self.sync()
+        target = self._editable()
+        if target is None:
+            return
+        book, doc_id = target
+        spans = self.pending()
+        span = next((s for s in spans if s.id == self.current), None)
+        if span is None:
+            if spans:
+                self.step(1)
+                verb = "accept" if accept else "reject"
+                key = self._keys(self.accept_action if accept else self.reject_action)
+                self.window.statusBar().showMessage(
+                    f"Press {key} again to {verb} the outlined suggestion", 5000
+                )
+            else:
+                self.window.statusBar().showMessage("No suggestions in this document", 3000)
+            return
+        following = _next_after(spans, span)
+        session = self.window.session
+        assert session is not None
+        if accept:
+            self.window.undo_stack.push(AcceptSuggestions(session, book, doc_id, [span.id]))
+        else:
+            self.window.undo_stack.push(RejectSuggestion(session, book, doc_id, span))
+        self.select(following.id if following else None)
+
+    def accept_all(self) -> None:
+        self.sync()
+        target = self._editable()
+        if target is None:
+            return
+        book, doc_id = target
+        ids = [span.id for span in self.pending()]
+        if not ids:
+            self.window.statusBar().showMessage("No suggestions in this document", 3000)
+            return
+        assert self.window.session is not None
+        self.window.undo_stack.push(AcceptSuggestions(self.window.session, book, doc_id, ids))
+        self.window.statusBar().showMessage(
+            f"Accepted {len(ids)} suggestion{'s' if len(ids) != 1 else ''} (Ctrl+Z undoes)", 5000
+        )
+
+    # --- label all mentions -------------------------------------------------------------------
+
+    def selected_span(self) -> Span | None:
+        session, doc_id = self.window.session, self.window.current
+        span_id = self.view.selected_span
+        if session is None or doc_id is None or span_id is None:
+            return None
+        return session.annotation(doc_id).span(span_id)
+
+    def label_mentions(self, everywhere: bool, as_suggestions: bool) -> None:
+        self.sync()
+        target = self._editable()
+        project, session = self.window.project, self.window.session
+        if target is None or project is None or session is None:
+            return
+        book, doc_id = target
+        span = self.selected_span()
+        if span is None:
+            self.window.statusBar().showMessage(
+                "Label a span (or click one) first, then label all its mentions", 5000
+            )
+            return
+        plan = self._plan(project, span, doc_id, everywhere)
+        where = "in any document" if everywhere else "in this document"
+        if not plan:
+            self.window.statusBar().showMessage(
+                f"No other unlabelled mentions of “{span.text[:40]}” {where}", 5000
+            )
+            return
+        documents = len({mention.doc_id for mention in plan})
+        if as_suggestions:
+            command = SuggestMentions(session, book, doc_id, plan)
+            self.window.undo_stack.push(command)
+            message = f"Suggested {command.added} mentions"
+        else:
+            self.window.undo_stack.push(LabelMentions(session, book, doc_id, plan))
+            message = f"Labelled {len(plan)} mentions {span.label}"
+        self.window.statusBar().showMessage(
+            f"{message} of “{span.text[:40]}” in {documents} document"
+            f"{'s' if documents != 1 else ''} (Ctrl+Z undoes)",
+            6000,
+        )
+
+    def _plan(self, project: Project, span: Span, doc_id: str, everywhere: bool) -> list[Mention]:
+        session = self.window.session
+        assert session is not None
+        documents: Iterator[tuple[str, str]]
+        if everywhere:
+            documents = ((doc.id, doc.text) for doc in project.iter_documents())
+        else:
+            documents = iter([(doc_id, self.view.text)])
+        QApplication.setOverrideCursor(QCursor(Qt.CursorShape.WaitCursor))
+        try:
+            plan = plan_mentions(
+                span, documents, session.annotation, self.ignore_case_action.isChecked()
+            )
+        finally:
+            QApplication.restoreOverrideCursor()
+        # Documents whose labels were made on another text are never edited.
+        return [mention for mention in plan if session.can_edit(mention.doc_id)]
+
+    # --- whole-project suggestions -------------------------------------------------------------
+
+    def choose_patterns(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self.window, "Pattern file or word list", "", "Patterns (*.jsonl *.json *.txt);;All (*)"
+        )
+        if not path:
+            return
+        label = None
+        project = self.window.project
+        if project is None:
+            return
+        if Path(path).suffix.lower() not in {".jsonl", ".json", ".ndjson"}:
+            label, ok = QInputDialog.getItem(
+                self.window,
+                "Label for the word list",
+                "Label every phrase of the list as:",
+                project.schema.label_names(),
+                0,
+                False,
+            )
+            if not ok:
+                return
+        self.suggest_from_patterns(Path(path), label)
+
+    def suggest_from_patterns(
+        self, path: Path, label: str | None = None, ignore_case: bool = False
+    ) -> None:
+        try:
+            patterns = load_pattern_file(path, label, ignore_case)
+            project = self.window.project
+            if project is not None:
+                unknown = sorted(set(patterns.labels()) - set(project.schema.label_names()))
+                if unknown:
+                    raise AnnotatorError(
+                        f"{path}: labels not in this project: {', '.join(unknown)}"
+                    )
+        except AnnotatorError as exc:
+            QMessageBox.warning(self.window, "Cannot use these patterns", str(exc))
+            return
+        self._run(patterns.matcher(), f"patterns:{path.name}", patterns.warnings)
+
+    def choose_model(self) -> None:
+        name, ok = QInputDialog.getText(
+            self.window, "spaCy model", "Pipeline name or folder (e.g. en_core_web_sm):"
+        )
+        if ok and name.strip():
+            self.suggest_from_model(name.strip())
+
+    def suggest_from_model(self, name: str) -> None:
+        project = self.window.project
+        if project is None:
+            return
+        try:
+            suggester = ModelSuggester(load_pipeline(name), project.schema.label_names())
+        except AnnotatorError as exc:
+            QMessageBox.warning(self.window, "Model suggestions", str(exc))
+            return
+        self._run(suggester, f"model:{name}", [])
+
+    def _run(self, finder: Finder, source: str, warnings: list[str]) -> None:
+        book, session, project = self._book(), self.window.session, self.window.project
+        if book is None or session is None or project is None:
+            return
+        if not book.writable:
+            QMessageBox.warning(self.window, "Suggestions are read-only", book.read_only_reason)
+            return
+        session.save_all()  # the run reads the saved labels to skip what is labelled
+        QApplication.setOverrideCursor(QCursor(Qt.CursorShape.WaitCursor))
+        try:
+            report = SuggestionLayer(project, self.window.annotator).suggest(finder, source)
+        except AnnotatorError as exc:
+            QMessageBox.warning(self.window, "Suggestions", str(exc))
+            return
+        finally:
+            QApplication.restoreOverrideCursor()
+        # The run saved through the same store; show what it wrote.
+        book.forget()
+        self.doc_id = None
+        self.sync()
+        skipped = f"; {len(warnings)} patterns skipped (see the command line)" if warnings else ""
+        self.window.statusBar().showMessage(report.describe() + skipped, 10000)
+
+    # --- mouse over the view ---------------------------------------------------------------------
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        kind = event.type()
+        if kind == QEvent.Type.Resize:
+            self.overlay.follow_viewport()
+        elif kind == QEvent.Type.MouseButtonPress and isinstance(event, QMouseEvent):
+            self._press = event.position().toPoint()
+        elif kind == QEvent.Type.MouseButtonRelease and isinstance(event, QMouseEvent):
+            press, self._press = self._press, None
+            point = event.position().toPoint()
+            if (
+                event.button() == Qt.MouseButton.LeftButton
+                and press is not None
+                and (point - press).manhattanLength() <= 3
+            ):
+                span = self.overlay.suggestion_at(point)
+                if span is not None:
+                    self.select(span.id, reveal=False)
+        elif kind == QEvent.Type.ContextMenu and isinstance(event, QContextMenuEvent):
+            span = self.overlay.suggestion_at(event.pos())
+            if span is not None and not self.view.spans_at(event.pos()):
+                self._suggestion_menu(span, event.globalPos())
+                return True
+        elif kind == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            span = self.overlay.suggestion_at(event.pos())
+            if span is not None and not self.view.spans_at(event.pos()):
+                source = span.attrs.get(SOURCE_ATTR, "")
+                QToolTip.showText(
+                    event.globalPos(),
+                    f"Suggested <b>{span.label}</b>"
+                    + (f" ({_escape(source)})" if source else "")
+                    + f"<br>{self._keys(self.accept_action)} accepts, "
+                    f"{self._keys(self.reject_action)} rejects",
+                    self.view.viewport(),
+                )
+                return True
+        return False
+
+    def _suggestion_menu(self, span: Span, position: QPoint) -> None:
+        self.select(span.id, reveal=False)
+        menu = QMenu(self.window)
+        menu.addAction(f"Accept {span.label} “{span.text[:30]}”", self.accept_current)
+        menu.addAction("Reject", self.reject_current)
+        menu.addAction("Accept all suggestions in this document", self.accept_all)
+        menu.exec(position)
+
+
+def _next_after(spans: list[Span], span: Span) -> Span | None:
+    ids = [s.id for s in spans]
+    index = ids.index(span.id)
+    if index + 1 < len(spans):
+        return spans[index + 1]
+    return spans[index - 1] if index > 0 else None
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -71,6 +71,10 @@ class AnnotationStore:
     def _open(self) -> None:
         if self.writable:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            # A compaction killed half-way leaves its temp file; we hold the lock, so no
+            # one else is writing one now.
+            for stale in self.path.parent.glob(f".{self.path.name}.*.tmp"):
+                stale.unlink(missing_ok=True)
             self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
         elif self.path.exists():
             self._fd = os.open(self.path, os.O_RDONLY)
@@ -304,4 +308,3 @@ def _short_validation_error(exc: ValidationError) -> str:
     error = exc.errors()[0]
     where = ".".join(str(part) for part in error.get("loc", ()))
     return f"invalid labels at {where}: {error.get('msg')}" if where else str(error.get("msg"))
-

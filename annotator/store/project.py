@@ -362,6 +362,10 @@ class DocumentBatch:
         try:
             self.project._reload_if_replaced()
             documents = self.project.path / DOCUMENTS_FILE
+            # An import killed half-way leaves its copy (as large as the project); we hold
+            # the project lock, so no other import is writing one now.
+            for stale in self.project.path.glob(f".{DOCUMENTS_FILE}.*.tmp"):
+                stale.unlink(missing_ok=True)
             fd, self._tmp = make_temp_file(self.project.path, DOCUMENTS_FILE)
             os.close(fd)
             shutil.copyfile(documents, self._tmp)

@@ -186,5 +186,7 @@ def test_kill_minus_nine_at_random_moments_never_loses_an_acknowledged_save(
                 # A save may have landed without its ack being read, never the other way.
                 assert saved >= acked, f"round {round_number}: {doc_id} went back in time"
                 assert annotation.problems_with(project.get_text(doc_id)) == []
+            # A compaction cut short leaves no temp file behind once the writer reopens.
+            assert list((filled / "annotations").glob("*.tmp")) == []
     assert saves > 100, "the writer hardly saved anything; the test proves little"
     print(f"kill test: {saves} acknowledged saves, {torn_rounds} torn lines recovered")

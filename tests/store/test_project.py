@@ -197,3 +197,12 @@ def test_documents_added_by_another_program_are_seen_before_adding_more(
         assert project.problems == []
         assert project.document_ids() == ["a", "b"]
         assert project.get_text("b") == "from the second program"
+
+
+def test_a_copy_left_by_an_import_killed_half_way_is_cleared(project_path: Path) -> None:
+    stale = project_path / f".{DOCUMENTS_FILE}.abc123.tmp"
+    stale.write_bytes(b'{"id": "half", "text": "written')
+    with Project.open(project_path) as project:
+        project.add_documents([Document(id="a", text="fine")])
+        assert project.document_ids() == ["a"]
+    assert not stale.exists()

@@ -101,6 +101,8 @@ class AnnotationStore:
                 try:
                     record = orjson.loads(raw)
                     doc_id = record["doc_id"]
+                    if not isinstance(doc_id, str):
+                        raise TypeError('"doc_id" must be a string')
                     entry = JournalEntry(
                         offset,
                         end - offset,
@@ -110,7 +112,7 @@ class AnnotationStore:
                         len(record.get("relations") or ()),
                         record.get("updated", ""),
                     )
-                except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+                except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
                     if newline == -1:
                         self._recover_torn_tail(offset, raw, line_no)
                         size = offset

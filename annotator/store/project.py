@@ -171,7 +171,12 @@ class Project:
                     doc_id = record["id"]
                     text = record["text"]
                     meta = record.get("meta") or {}
-                except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+                    # A hand-edited or badly merged line must not stop the project opening.
+                    if not isinstance(doc_id, str) or not isinstance(text, str):
+                        raise TypeError('"id" and "text" must be strings')
+                    if not isinstance(meta, dict):
+                        raise TypeError('"meta" must be an object')
+                except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
                     self.problems.append(
                         f"{documents}:{line_no}: unreadable document line skipped ({exc})"
                     )

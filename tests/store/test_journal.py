@@ -303,3 +303,19 @@ def test_checking_a_project_leaves_the_callers_writable_store_open(filled: Path)
         assert project.annotations("alice") is store
     with Project.open(filled) as project:
         assert project.annotations("alice", writable=False).get("doc-1") == second
+
+
+@pytest.mark.parametrize(
+    "line", [b'{"doc_id": ["x"], "spans": []}', b'{"doc_id": 5}', b'"just a string"', b"[]"]
+)
+def test_a_hand_edited_journal_still_opens(filled: Path, line: bytes) -> None:
+    with Project.open(filled) as project:
+        store = project.annotations("alice")
+        first = labelled(project, "doc-0", [("PERSON", "Putin")])
+        store.save(first)
+    with (filled / "annotations" / "alice.jsonl").open("ab") as handle:
+        handle.write(line + b"\n")
+    with Project.open(filled) as project:
+        store = project.annotations("alice")
+        assert store.doc_ids() == ["doc-0"] and store.get("doc-0") == first
+        assert len(store.problems) == 1 and "alice.jsonl:2" in store.problems[0]

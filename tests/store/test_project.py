@@ -206,3 +206,23 @@ def test_a_copy_left_by_an_import_killed_half_way_is_cleared(project_path: Path)
         project.add_documents([Document(id="a", text="fine")])
         assert project.document_ids() == ["a"]
     assert not stale.exists()
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        b'{"id": ["a"], "text": "list id"}',
+        b'{"id": "n", "text": 5}',
+        b'{"id": "m", "text": "x", "meta": "not an object"}',
+        b"<<<<<<< HEAD",
+        b"[1, 2, 3]",
+    ],
+)
+def test_a_hand_edited_documents_file_still_opens(project_path: Path, line: bytes) -> None:
+    with Project.open(project_path) as project:
+        project.add_documents(make_documents(2))
+    with (project_path / DOCUMENTS_FILE).open("ab") as handle:
+        handle.write(line + b"\n")
+    with Project.open(project_path) as project:
+        assert project.document_ids() == ["doc-0", "doc-1"]
+        assert len(project.problems) == 1 and f"{DOCUMENTS_FILE}:3" in project.problems[0]

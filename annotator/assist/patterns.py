@@ -1,11 +1,14 @@
 """Pattern files (Prodigy-style JSONL and plain word lists) matched without spaCy.
 
-Every pattern is compiled into one regular expression shaped as a trie (patterns sharing
-a prefix share its branch), so a document is scanned once, in C, whatever the number of
+Patterns are compiled into one regular expression shaped as a trie (patterns sharing a
+prefix share its branch), so a document is scanned in C whatever the number of patterns:
+once over its lowercased text for all-LOWER patterns (plain literals keep the regex fast),
+and once over the text as written if there are ORTH/TEXT or case-sensitive phrase
 patterns. The result follows spaCy's EntityRuler on ``spacy.blank("en")``:
 
 * matches cover whole tokens: a pattern that starts or ends with a letter or digit never
-  starts or ends inside a word (a combining mark continues the word before it);
+  starts or ends inside a word (a combining mark continues the word before it), and
+  one ending in a period or apostrophe is not followed by a letter ("U.S." in "U.S.A.");
 * tokens of a token pattern are separated by exactly one space, or by nothing where
   spaCy's tokenizer splits off punctuation ("al-Bahrayn" is al / - / Bahrayn); a tab,
   newline or second space is a token of its own in spaCy, so it breaks a match;

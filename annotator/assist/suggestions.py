@@ -254,24 +254,30 @@ class SuggestionLayer:
         pending: list[DocumentAnnotation] = []
         wanted = list(doc_ids) if doc_ids is not None else self.project.document_ids()
         texts = (self.project.get_text(doc_id) for doc_id in wanted)
-        for number, (doc_id, text, matches) in enumerate(_zip_results(wanted, texts, finder), 1):
-            report.documents += 1
-            report.found += len(matches)
-            if matches:
-                suggested = self.store.get(doc_id) or DocumentAnnotation(
-                    doc_id=doc_id, text_hash=text_hash(text)
-                )
-                added = add_suggestions(suggested, labels_of(doc_id), text, matches, source)
-                if added:
-                    report.added += len(added)
-                    report.by_label.update(span.label for span in added)
-                    pending.append(suggested)
-            if len(pending) >= SAVE_BATCH:
-                self.store.save_many(pending)
-                pending = []
-            if progress is not None:
-                progress(number, len(wanted))
-        self.store.save_many(pending)
+        try:
+            for number, (doc_id, text, matches) in enumerate(
+                _zip_results(wanted, texts, finder), 1
+            ):
+                report.documents += 1
+                report.found += len(matches)
+                if matches:
+                    suggested = self.store.get(doc_id) or DocumentAnnotation(
+                        doc_id=doc_id, text_hash=text_hash(text)
+                    )
+                    added = add_suggestions(suggested, labels_of(doc_id), text, matches, source)
+                    if added:
+                        report.added += len(added)
+                        report.by_label.update(span.label for span in added)
+                        pending.append(suggested)
+                if len(pending) >= SAVE_BATCH:
+                    self.store.save_many(pending)
+                    pending = []
+                if progress is not None:
+                    progress(number, len(wanted))
+        finally:
+            # Stopped half-way (a progress callback may cancel): what was found is kept,
+            # and a later run adds the rest without duplicating it.
+            self.store.save_many(pending)
         return report
 
     def add_ranges(

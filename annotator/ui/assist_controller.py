@@ -7,6 +7,7 @@ whose shortcuts follow Prodigy's: A accepts, X rejects.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QMenu,
     QMessageBox,
+    QProgressDialog,
     QToolTip,
 )
 
@@ -438,20 +440,42 @@ class AssistController(QObject):
             QMessageBox.warning(self.window, "Suggestions are read-only", book.read_only_reason)
             return
         session.save_all()  # the run reads the saved labels to skip what is labelled
-        QApplication.setOverrideCursor(QCursor(Qt.CursorShape.WaitCursor))
+        dialog = QProgressDialog("Finding suggestions…", "Stop", 0, len(project), self.window)
+        dialog.setObjectName("suggestProgress")
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.setMinimumDuration(400)
+        last = [0.0]
+
+        def progress(done: int, total: int | None) -> None:
+            now = time.monotonic()
+            if now - last[0] >= 0.05 or done == total:
+                last[0] = now
+                dialog.setValue(done)
+                QApplication.processEvents()
+            if dialog.wasCanceled():
+                raise _Stopped
+
+        message = ""
         try:
-            report = SuggestionLayer(project, self.window.annotator).suggest(finder, source)
+            report = SuggestionLayer(project, self.window.annotator).suggest(
+                finder, source, progress=progress
+            )
+            skipped = (
+                f"; {len(warnings)} patterns skipped (they can never match)" if warnings else ""
+            )
+            message = report.describe() + skipped
+        except _Stopped:
+            message = "Stopped: the suggestions found so far were kept"
         except AnnotatorError as exc:
             QMessageBox.warning(self.window, "Suggestions", str(exc))
-            return
         finally:
-            QApplication.restoreOverrideCursor()
-        # The run saved through the same store; show what it wrote.
-        book.forget()
-        self.doc_id = None
-        self.sync()
-        skipped = f"; {len(warnings)} patterns skipped (see the command line)" if warnings else ""
-        self.window.statusBar().showMessage(report.describe() + skipped, 10000)
+            dialog.close()
+            # The run saved through the same store; show what it wrote.
+            book.forget()
+            self.doc_id = None
+            self.sync()
+        if message:
+            self.window.statusBar().showMessage(message, 10000)
 
     # --- mouse over the view ---------------------------------------------------------------------
 
@@ -499,6 +523,10 @@ class AssistController(QObject):
         menu.addAction("Reject", self.reject_current)
         menu.addAction("Accept all suggestions in this document", self.accept_all)
         menu.exec(position)
+
+
+class _Stopped(Exception):
+    """The analyst pressed Stop during a run over the project."""
 
 
 def _next_after(spans: list[Span], span: Span) -> Span | None:

@@ -340,3 +340,25 @@ def test_a_label_hotkey_on_a_takes_precedence(
     window = open_window(project_path)
     assert window.assist.accept_action.shortcut().toString() == "Alt+A"
     assert window.assist.reject_action.shortcut().toString() == "X"
+
+
+def test_stopping_a_project_run_keeps_what_was_found(
+    open_window: Callable[[Path], Any],
+    project_path: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from PySide6.QtWidgets import QProgressDialog
+
+    window = open_window(project_path)
+    monkeypatch.setattr(QProgressDialog, "wasCanceled", lambda self: True)
+    words = tmp_path / "people.txt"
+    words.write_text("Putin\n", encoding="utf-8")
+    window.assist.suggest_from_patterns(words, "PERSON")
+    settle()
+    assert window.statusBar().currentMessage().startswith("Stopped")
+    assert [s.text for s in window.assist.pending() if s.label == "PERSON"] == [
+        "Putin",
+        "Xi Jinping",
+        "Putin",
+    ]

@@ -160,3 +160,22 @@ def test_layer_add_ranges_for_label_all_mentions(project: Project) -> None:
     added = layer.add_ranges("a", [(16, 23, "GPE"), (16, 23, "GPE")], "mentions", None)
     assert [s.text for s in added] == ["Beijing"]
     assert layer.pending("a")[0].attrs == {"source": "mentions"}
+
+
+def test_a_run_stopped_half_way_keeps_what_it_found(project: Project) -> None:
+    project.add_documents([Document(id=f"d{i}", text=f"Beijing {i}") for i in range(5)])
+    matcher = PatternMatcher([parse_pattern({"label": "GPE", "pattern": "Beijing"})])
+
+    class Stop(Exception):
+        pass
+
+    def progress(done: int, total: int | None) -> None:
+        if done == 3:
+            raise Stop
+
+    layer = SuggestionLayer(project, "alice")
+    with pytest.raises(Stop):
+        layer.suggest(matcher, "patterns:test", progress=progress)
+    assert [doc for doc in project.document_ids() if layer.pending(doc)] == ["d0", "d1", "d2"]
+    report = layer.suggest(matcher, "patterns:test")
+    assert (report.added, report.skipped) == (2, 3)

@@ -146,11 +146,10 @@ def place_spans(
                 raise fail(f"{raw.pointer}: {name} must be an integer, not {value!r}")
         if not isinstance(raw.label, str) or not raw.label.strip():
             raise fail(f"{raw.pointer}: label must be a non-empty string, not {raw.label!r}")
-    candidates = list(units)
-    if source.utf16.identity:
-        candidates = candidates[:1]
     first_error = ""
-    for unit in candidates:
+    for number, unit in enumerate(units):
+        if number and source.utf16.identity:
+            break  # without astral characters every unit reads the same
         spans, error = _try_unit(source, raws, unit, loose_whitespace)
         if not error:
             return spans, unit

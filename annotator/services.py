@@ -158,7 +158,9 @@ def import_sources(
             merged_by_name[name] = (store, merged)
 
     for old_name, new_name in renamed.items():
-        notify(f"label {old_name!r} imported as {new_name!r} (label names cannot hold spaces or commas)")
+        notify(
+            f"label {old_name!r} imported as {new_name!r} (label names cannot hold spaces or commas)"
+        )
     if new_labels or new_relations:
         schema = _extend_schema(schema, new_labels, new_relations)
         project.set_schema(schema)

@@ -7,6 +7,8 @@ from typing import Any
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from annotator.core import (
     AnnotatorError,
@@ -16,7 +18,10 @@ from annotator.core import (
     Relation,
     Span,
 )
-from annotator.formats.native import NativeRecord, json_schema
+from annotator.core.models import Document
+from annotator.core.text import normalize_newlines, strip_bom
+from annotator.formats.base import ExportRecord
+from annotator.formats.native import NativeRecord, json_schema, native_record, record_to_import
 from annotator.formats.native import reader as native_reader
 from annotator.services import export_project, import_sources
 from annotator.store import Project
@@ -284,3 +289,64 @@ def test_the_reader_claims_json_files(tmp_path: Path) -> None:
     assert not native_reader.sniff(tmp_path / "a.txt")
     with pytest.raises(InputError):
         list(native_reader.read(write_jsonl(tmp_path / "x.jsonl", [{"no": "text"}])))
+
+
+# --- properties ---------------------------------------------------------------------------
+
+PIECES = ["\r\n", "\r", "\n", "a", " ", "\t", "\u00a0", "👍🏽", "e\u0301", "北京", "“", "\ufeff"]
+texts = st.lists(st.sampled_from(PIECES), min_size=1, max_size=30).map("".join)
+
+
+def _boundaries(text: str) -> list[int]:
+    """Offsets a source tool could put a span edge on: never inside a CRLF."""
+    return [
+        i for i in range(len(text) + 1) if not (0 < i < len(text) and text[i - 1 : i + 1] == "\r\n")
+    ]
+
+
+@settings(max_examples=150, deadline=None)
+@given(texts, st.data())
+def test_spans_in_a_crlf_source_cover_the_same_text_after_import(
+    original: str, data: st.DataObject
+) -> None:
+    if original.startswith("\ufeff"):
+        original = "x" + original  # a leading BOM is stripped: covered by its own test
+    edges = _boundaries(original)
+    raw_spans: list[dict[str, Any]] = []
+    for number in range(data.draw(st.integers(0, 4))):
+        start, end = sorted(
+            data.draw(st.lists(st.sampled_from(edges), min_size=2, max_size=2, unique=True))
+        )
+        raw_spans.append({"id": f"T{number}", "start": start, "end": end, "label": "X"})
+    record = record_to_import({"id": "d", "text": original, "spans": raw_spans}, "f.jsonl:1", "d")
+    text = record.document.text
+    assert text == normalize_newlines(original)[0]
+    imported = record.labels[None].spans
+    assert len(imported) == len(raw_spans)
+    for raw, span in zip(raw_spans, imported, strict=True):
+        assert span.text == text[span.start : span.end]
+        assert span.text == normalize_newlines(original[raw["start"] : raw["end"]])[0]
+
+
+@settings(max_examples=100, deadline=None)
+@given(texts, st.data())
+def test_native_record_then_import_gives_back_the_same_labels(
+    text: str, data: st.DataObject
+) -> None:
+    text = normalize_newlines(strip_bom(text)[0])[0] or "x"
+    annotation = DocumentAnnotation(doc_id="d")
+    for _ in range(data.draw(st.integers(0, 5))):
+        start = data.draw(st.integers(0, len(text) - 1))
+        end = data.draw(st.integers(start + 1, len(text)))
+        annotation.add_span(Span.of(text, start, end, "X", annotation.next_span_id()))
+    if len(annotation.spans) >= 2:
+        annotation.add_relation(
+            Relation(id="R1", label="ATTRIBUTED_TO", head="T1", tail="T2", note="n")
+        )
+    document = Document(id="d", text=text, meta={"title": "t"})
+    exported = orjson.loads(orjson.dumps(native_record(ExportRecord(document, annotation, "a"))))
+    record = record_to_import(exported, "f.jsonl:1", "d")
+    assert record.document == document
+    labels = record.labels["a"]
+    assert labels.spans == annotation.spans
+    assert labels.relations == annotation.relations

@@ -49,9 +49,13 @@ def normalize_newlines(text: str) -> tuple[str, dict[str, int], NewlineMap]:
 
 
 def strip_bom(text: str) -> tuple[str, bool]:
-    if text.startswith("\ufeff"):
-        return text[1:], True
-    return text, False
+    """Drop leading byte-order marks, a file's and any a conversion doubled.
+
+    Qt drops a leading U+FEFF silently, and an exported text must import unchanged, so a
+    stored text never starts with one.
+    """
+    stripped = text.lstrip("\ufeff")
+    return stripped, len(stripped) != len(text)
 
 
 def first_line_title(text: str, limit: int = 200) -> str:

@@ -77,9 +77,10 @@ def record_to_import(item: dict[str, Any], where: str, fallback_id: str) -> Impo
     text = item.get("text")
     if not isinstance(text, str):
         raise _fail(where, 'has no "text" field with a string')
-    # Offsets in the source count a leading BOM; the stored text does not have it.
-    text, had_bom = strip_bom(text)
-    shift = 1 if had_bom else 0
+    # Offsets in the source count leading BOMs; the stored text does not have them.
+    stripped, _ = strip_bom(text)
+    shift = len(text) - len(stripped)
+    text = stripped
     text, newlines, newline_map = normalize_newlines(text)
     raw_id = item.get("id", fallback_id)
     if not isinstance(raw_id, str | int) or isinstance(raw_id, bool) or str(raw_id) == "":

@@ -269,3 +269,10 @@ def test_duplicate_ids_with_different_texts_are_refused(project: Project, tmp_pa
     with pytest.raises(AnnotatorError, match=r"dups.jsonl:2: .*'x'"):
         import_sources(project, [path])
     assert snapshot(project.path) == before
+
+
+def test_a_doubled_bom_is_stripped_too(tmp_path: Path) -> None:
+    path = tmp_path / "double.txt"
+    path.write_bytes(b"\xef\xbb\xbf" + "\ufeffTitle\n".encode())
+    _, text, meta = read_one(path)
+    assert text == "Title\n" and meta["bom"] is True

@@ -13,7 +13,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt
-from PySide6.QtGui import QAction, QContextMenuEvent, QCursor, QHelpEvent, QKeySequence, QMouseEvent
+from PySide6.QtGui import (
+    QAction,
+    QContextMenuEvent,
+    QCursor,
+    QHelpEvent,
+    QKeySequence,
+    QMouseEvent,
+    QUndoCommand,
+)
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
@@ -31,6 +39,7 @@ from annotator.assist.suggestions import SOURCE_ATTR, Finder, SuggestionLayer
 from annotator.core.errors import AnnotatorError
 from annotator.core.models import Span
 from annotator.store import Project
+from annotator.ui import commands
 from annotator.ui.assist_book import SuggestionBook
 from annotator.ui.assist_commands import (
     AcceptSuggestions,
@@ -290,10 +299,23 @@ class AssistController(QObject):
         session = self.window.session
         assert session is not None
         if accept:
-            self.window.undo_stack.push(AcceptSuggestions(session, book, doc_id, [span.id]))
+            self._push_labels(AcceptSuggestions(session, book, doc_id, [span.id]), doc_id)
         else:
             self.window.undo_stack.push(RejectSuggestion(session, book, doc_id, span))
         self.select(following.id if following else None)
+
+    def _push_labels(self, command: QUndoCommand, doc_id: str) -> None:
+        """Push a command that adds labels; a document still "to do" becomes "in progress"
+        in the same undo step, as when a span is labelled by hand."""
+        session, stack = self.window.session, self.window.undo_stack
+        assert session is not None
+        if session.annotation(doc_id).status != "todo":
+            stack.push(command)
+            return
+        stack.beginMacro(command.text())
+        stack.push(command)
+        stack.push(commands.SetStatus(session, doc_id, "in_progress", "todo"))
+        stack.endMacro()
 
     def accept_all(self) -> None:
         self.sync()
@@ -306,7 +328,7 @@ class AssistController(QObject):
             self.window.statusBar().showMessage("No suggestions in this document", 3000)
             return
         assert self.window.session is not None
-        self.window.undo_stack.push(AcceptSuggestions(self.window.session, book, doc_id, ids))
+        self._push_labels(AcceptSuggestions(self.window.session, book, doc_id, ids), doc_id)
         self.window.statusBar().showMessage(
             f"Accepted {len(ids)} suggestion{'s' if len(ids) != 1 else ''} (Ctrl+Z undoes)", 5000
         )
@@ -346,7 +368,7 @@ class AssistController(QObject):
             self.window.undo_stack.push(command)
             message = f"Suggested {command.added} mentions"
         else:
-            self.window.undo_stack.push(LabelMentions(session, book, doc_id, plan))
+            self._push_labels(LabelMentions(session, book, doc_id, plan), doc_id)
             message = f"Labelled {len(plan)} mentions {span.label}"
         self.window.statusBar().showMessage(
             f"{message} of “{span.text[:40]}” in {documents} document"

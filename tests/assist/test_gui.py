@@ -362,3 +362,19 @@ def test_stopping_a_project_run_keeps_what_was_found(
         "Xi Jinping",
         "Putin",
     ]
+
+
+def test_accepting_in_a_todo_document_starts_it_in_one_undo_step(
+    open_window: Callable[[Path], Any], project_path: Path, qtbot: Any
+) -> None:
+    window = open_window(project_path)
+    assert window.session.status("a") == "todo"
+    press(qtbot, window, Qt.Key.Key_F8)
+    press(qtbot, window, Qt.Key.Key_A)
+    assert window.session.status("a") == "in_progress"
+    press(qtbot, window, Qt.Key.Key_X)
+    assert window.session.status("a") == "in_progress"
+    window.undo_stack.undo()
+    window.undo_stack.undo()
+    settle()
+    assert window.session.status("a") == "todo" and labels(window, "a") == []

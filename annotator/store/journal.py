@@ -85,6 +85,23 @@ class AnnotationStore:
         if self.writable and self._should_compact():
             self.compact()
 
+    def refresh(self) -> None:
+        """Re-read a read-only journal if another writer appended to it or compacted it."""
+        if self.writable or self.closed:
+            return
+        try:
+            stat = os.stat(self.path)
+        except FileNotFoundError:
+            return
+        if self._fd is not None:
+            current = os.fstat(self._fd)
+            if (current.st_ino, current.st_size) == (stat.st_ino, stat.st_size):
+                return
+            os.close(self._fd)
+            self._fd = None
+        self.problems = []
+        self._open()
+
     def _index(self) -> None:
         assert self._fd is not None
         size = os.fstat(self._fd).st_size

@@ -311,12 +311,22 @@ class Project:
 
     def annotations(self, annotator: str, writable: bool = True) -> AnnotationStore:
         """One annotator's labels; writable stores take a lock that a second program is refused."""
+        return self._layer(annotator, writable, ANNOTATIONS_DIR)
+
+    def _layer(self, annotator: str, writable: bool, folder: str) -> AnnotationStore:
         check_annotator_name(annotator)
-        key = f"{annotator}\0{'w' if writable else 'r'}"
+        writer = self._stores.get(f"{folder}\0{annotator}\0w")
+        if writer is not None and not writer.closed:
+            # This program's own writer is always up to date; a separate reader would not
+            # see its saves.
+            return writer
+        key = f"{folder}\0{annotator}\0{'w' if writable else 'r'}"
         store = self._stores.get(key)
         if store is None or store.closed:
-            store = AnnotationStore(self, annotator, writable=writable)
+            store = AnnotationStore(self, annotator, writable=writable, folder=folder)
             self._stores[key] = store
+        else:
+            store.refresh()
         return store
 
     def suggestions(self, annotator: str, writable: bool = True) -> AnnotationStore:
@@ -325,16 +335,10 @@ class Project:
         Kept in suggestions/NAME.jsonl, apart from the annotator's own labels, so nothing
         suggested is exported as a label until it is accepted.
         """
-        check_annotator_name(annotator)
-        key = f"{annotator}\0{'sw' if writable else 'sr'}"
-        store = self._stores.get(key)
-        if store is None or store.closed:
-            store = AnnotationStore(self, annotator, writable=writable, folder=SUGGESTIONS_DIR)
-            self._stores[key] = store
-        return store
+        return self._layer(annotator, writable, SUGGESTIONS_DIR)
 
     def release_annotations(self, annotator: str) -> None:
-        for key in [k for k in self._stores if k.split("\0")[0] == annotator]:
+        for key in [k for k in self._stores if k.split("\0")[1] == annotator]:
             self._stores.pop(key).close()
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QApplication, QInputDialog, QMessageBox
 
 from annotator.core.errors import AnnotatorError
+from annotator.sample import seed_sample_labels
 from annotator.store import check_annotator_name
 from annotator.ui.main_window import MainWindow
 from annotator.ui.settings import Settings
@@ -57,6 +58,9 @@ def run_gui(project_path: Path, annotator: str | None) -> int:
             return 1
     else:
         settings.annotator = annotator
+    # A newcomer on the sample project starts from the example labels, to see what
+    # labelled text looks like.
+    seed_sample_labels(project_path, annotator)
     try:
         window = open_window(project_path, annotator)
     except AnnotatorError as exc:

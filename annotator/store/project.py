@@ -99,6 +99,9 @@ class Project:
         self._index: dict[str, int] = {}
         self._fd: int | None = None
         self._hashes: dict[str, str] | None = None
+        # The text asked for last: the window asks for the open article's text at every
+        # save, and reading 1 MB back each time would cost more than the save.
+        self._last_text: tuple[str, str] | None = None
         self._line_count = 0
         # What documents.jsonl was when indexed: another program may replace it meanwhile.
         self._identity: tuple[int, int, int] | None = None
@@ -154,6 +157,7 @@ class Project:
         self._identity = _identity(self._fd)
         self.problems = []
         self._hashes = None
+        self._last_text = None
         data = _read_all(self._fd)
         entries: list[DocumentEntry] = []
         index: dict[str, int] = {}
@@ -261,7 +265,12 @@ class Project:
         return self._read_document(entry)
 
     def get_text(self, doc_id: str) -> str:
-        return self.get_document(doc_id).text
+        last = self._last_text
+        if last is not None and last[0] == doc_id:
+            return last[1]
+        text = self.get_document(doc_id).text
+        self._last_text = (doc_id, text)
+        return text
 
     def _read_document(self, entry: DocumentEntry) -> Document:
         assert self._fd is not None, "project is closed"
@@ -304,10 +313,15 @@ class Project:
     # --- annotations ---------------------------------------------------------------------
 
     def annotators(self) -> list[str]:
+        """Everyone who has saved labels; opening a layer without saving does not count."""
         folder = self.path / ANNOTATIONS_DIR
         if not folder.is_dir():
             return []
-        return sorted(path.stem for path in folder.glob("*.jsonl") if not path.name.startswith("."))
+        return sorted(
+            path.stem
+            for path in folder.glob("*.jsonl")
+            if not path.name.startswith(".") and path.stat().st_size > 0
+        )
 
     def annotations(self, annotator: str, writable: bool = True) -> AnnotationStore:
         """One annotator's labels; writable stores take a lock that a second program is refused."""

@@ -105,6 +105,7 @@ class MainWindow(QMainWindow):
             "This document", "spansDock", self.panel, Qt.DockWidgetArea.RightDockWidgetArea
         )
         self.document_list: DocumentList | None = None
+        self.review_window: QMainWindow | None = None
 
         self.save_label = QLabel()
         self.save_label.setObjectName("saveState")
@@ -170,6 +171,11 @@ class MainWindow(QMainWindow):
         self.recent_menu = file_menu.addMenu("Recent projects")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         self._action(file_menu, "&Save", self.save_now, "Ctrl+S")
+        file_menu.addSeparator()
+        self._action(file_menu, "&Import documents and labels…", self.import_files, "Ctrl+I")
+        self._action(file_menu, "&Export labels…", self.export_labels, "Ctrl+Shift+S")
+        file_menu.addSeparator()
+        self._action(file_menu, "&Review and agreement…", self.open_review_window, "Ctrl+Shift+R")
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, "Ctrl+Q")
 
@@ -283,6 +289,8 @@ class MainWindow(QMainWindow):
     # --- project -----------------------------------------------------------------------------
 
     def load_project(self, path: Path) -> None:
+        # Close first: reopening the same project must not find our own lock held.
+        self._close_project()
         project = Project.open(path)
         read_only_reason = ""
         store: AnnotationStore
@@ -291,7 +299,6 @@ class MainWindow(QMainWindow):
         except LockedError as exc:
             read_only_reason = str(exc)
             store = project.annotations(self.annotator, writable=False)
-        self._close_project()
         self.project = project
         self.session = Session(project, self.annotator, store, read_only_reason)
         self.session.listeners.append(self._on_change)
@@ -360,6 +367,44 @@ class MainWindow(QMainWindow):
         self.session = None
         self.current = None
         self.pending_relation = None
+
+    def import_files(self) -> None:
+        if self.project is None or self.session is None:
+            return
+        self.session.save_all()
+        from annotator.ui.import_dialog import ImportDialog
+
+        dialog = ImportDialog(self.project, self.annotator, self)
+        dialog.imported.connect(lambda _summary: self.load_project(self._project_path()))
+        dialog.exec()
+
+    def export_labels(self) -> None:
+        if self.project is None or self.session is None:
+            return
+        self.session.save_all()
+        from annotator.ui.export_dialog import ExportDialog
+
+        ExportDialog(self.project, self.annotator, self).exec()
+
+    def open_review_window(self) -> None:
+        """Review mode in its own window: the reviewer settles a gold layer from everyone's labels."""
+        if self.project is None or self.session is None:
+            return
+        self.session.save_all()
+        from annotator.ui.review_mode import open_review
+
+        try:
+            window = open_review(self.project.path, self.annotator)
+        except AnnotatorError as exc:
+            QMessageBox.warning(self, "Cannot open review mode", str(exc))
+            return
+        window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.review_window = window
+        window.show()
+
+    def _project_path(self) -> Path:
+        assert self.project is not None
+        return self.project.path
 
     def choose_project(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "Open project folder")

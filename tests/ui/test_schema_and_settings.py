@@ -149,4 +149,7 @@ def test_open_window_and_run_gui(
     QTimer.singleShot(200, close_soon)
     assert ui.run_gui(path, None) == 0
     assert asked == ["once"]  # the saved name is used, not asked again
-    assert Project.open(path).annotators() == ["bob", "carol"]
+    # Both opened their layer; neither saved a label, so neither counts as an annotator yet.
+    layers = sorted(file.stem for file in (path / "annotations").glob("*.jsonl"))
+    assert layers == ["bob", "carol"]
+    assert Project.open(path).annotators() == []

@@ -50,7 +50,9 @@ class Document(BaseModel):
 
 
 class Span(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Frozen: a span checked once stays valid, so saving an edit re-checks only new spans
+    # (store/journal.py); edits replace spans with model_copy(update=...).
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: str = Field(min_length=1)
     start: int = Field(ge=0)
@@ -82,7 +84,7 @@ class Span(BaseModel):
 
 
 class Relation(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: str = Field(min_length=1)
     label: str = Field(min_length=1)

@@ -15,13 +15,20 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from pydantic import ValidationError
 
 from annotator.core.errors import AnnotationError, AnnotatorError, InputError
 from annotator.core.models import DocumentAnnotation, Status, text_hash
+from annotator.core.records import (
+    COUNTS_KEY,
+    LineEncoder,
+    annotation_from_record,
+    encode_record,
+    record_ok,
+)
 from annotator.store.files import FileLock, append_durably, atomic_writer
 
 if TYPE_CHECKING:
@@ -58,6 +65,10 @@ class AnnotationStore:
         self._entries: dict[str, JournalEntry] = {}
         self._lines = 0
         self._size = 0
+        self._encoder = LineEncoder()
+        # (doc_id, text, its hash) of the last save: an article's edits are saved one
+        # after another, and hashing 1 MB each time would be most of a save's cost.
+        self._digest: tuple[str, str, str] | None = None
         if writable:
             self._lock.acquire()
         try:
@@ -109,10 +120,18 @@ class AnnotationStore:
         entries: dict[str, JournalEntry] = {}
         offset = 0
         line_no = 0
+        find = data.find
         while offset < size:
-            newline = data.find(b"\n", offset)
+            newline = find(b"\n", offset)
             end = size if newline == -1 else newline
             line_no += 1
+            # A complete line as this program writes it: its summary is read from the
+            # start of the line, without parsing the spans (most of the line).
+            found = _summary_of(data, offset, end, line_no) if newline != -1 else None
+            if found is not None:
+                entries[found[0]] = found[1]
+                offset = end + 1
+                continue
             raw = data[offset:end]
             if raw.strip():
                 try:
@@ -211,12 +230,45 @@ class AnnotationStore:
         return DocumentAnnotation(doc_id=doc_id, text_hash=text_hash(self.project.get_text(doc_id)))
 
     def _read(self, entry: JournalEntry) -> DocumentAnnotation:
+        record = self._load(entry)
+        try:
+            return annotation_from_record(record)
+        except ValidationError as exc:
+            raise InputError(self.path, _short_validation_error(exc), entry.line) from None
+
+    def _load(self, entry: JournalEntry) -> Any:
         assert self._fd is not None
         raw = os.pread(self._fd, entry.length, entry.offset)
         try:
-            return DocumentAnnotation.model_validate_json(raw)
+            record = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise InputError(self.path, f"not valid JSON: {exc}", entry.line) from None
+        if isinstance(record, dict):
+            counts = record.pop(COUNTS_KEY, None)
+            spans, relations = record.get("spans"), record.get("relations")
+            if isinstance(spans, list) and isinstance(relations, list):
+                # The summary came from the counts a hand edit may have left stale.
+                if counts != [len(spans), len(relations)]:
+                    entry.spans, entry.relations = len(spans), len(relations)
+        return record
+
+    def get_record(self, doc_id: str) -> dict[str, Any] | None:
+        """A document's labels as a checked JSON record (plain dicts and lists).
+
+        As valid as :meth:`get`'s model, without building one object per span: for
+        readers that only look (export, agreement). Raises InputError like :meth:`get`.
+        """
+        entry = self._entries.get(doc_id)
+        if entry is None:
+            return None
+        record = self._load(entry)
+        if record_ok(record):
+            return record
+        try:
+            annotation = DocumentAnnotation.model_validate(record)
         except ValidationError as exc:
             raise InputError(self.path, _short_validation_error(exc), entry.line) from None
+        return annotation.model_dump(mode="json")
 
     def iter_annotations(self) -> Iterator[DocumentAnnotation]:
         for entry in sorted(self._entries.values(), key=lambda e: e.offset):
@@ -230,10 +282,7 @@ class AnnotationStore:
             raise AnnotatorError(f"{self.path}: opened read-only")
         if text is None:
             text = self.project.get_text(annotation.doc_id)
-        if not annotation.text_hash:
-            annotation.text_hash = text_hash(text)
-        annotation.check_against(text)
-        line = _encode(annotation) + b"\n"
+        line = self._line_for(annotation, text, self._encoder) + b"\n"
         offset = self._size
         append_durably(self._fd, line)
         self._size += len(line)
@@ -248,6 +297,22 @@ class AnnotationStore:
             annotation.updated,
         )
 
+    def _line_for(self, annotation: DocumentAnnotation, text: str, encoder: LineEncoder) -> bytes:
+        cached = self._digest
+        if cached is not None and cached[0] == annotation.doc_id and cached[1] is text:
+            digest = cached[2]
+        else:
+            digest = text_hash(text)
+            self._digest = (annotation.doc_id, text, digest)
+        if not annotation.text_hash:
+            annotation.text_hash = digest
+        line = encoder.encode(annotation, text) if annotation.text_hash == digest else None
+        if line is None:
+            # Something is wrong: the model's and the text's checks say what.
+            annotation.check_against(text)
+            line = _encode(annotation)
+        return line
+
     def save_many(self, annotations: list[DocumentAnnotation]) -> None:
         """Append several documents' labels with one write (imports)."""
         if not annotations:
@@ -255,28 +320,31 @@ class AnnotationStore:
         if not self.writable or self._fd is None:
             raise AnnotatorError(f"{self.path}: opened read-only")
         lines = []
+        new_entries: list[tuple[str, JournalEntry]] = []
         offset = self._size
+        line_no = self._lines
+        encoder = LineEncoder(keep=0)
         for annotation in annotations:
             text = self.project.get_text(annotation.doc_id)
-            if not annotation.text_hash:
-                annotation.text_hash = text_hash(text)
-            annotation.check_against(text)
-            line = _encode(annotation)
+            line = self._line_for(annotation, text, encoder)
             lines.append(line)
-            self._lines += 1
-            self._entries[annotation.doc_id] = JournalEntry(
+            line_no += 1
+            entry = JournalEntry(
                 offset,
                 len(line),
-                self._lines,
+                line_no,
                 annotation.status,
                 len(annotation.spans),
                 len(annotation.relations),
                 annotation.updated,
             )
+            new_entries.append((annotation.doc_id, entry))
             offset += len(line) + 1
         data = b"\n".join(lines) + b"\n"
         append_durably(self._fd, data)
         self._size += len(data)
+        self._lines = line_no
+        self._entries.update(new_entries)
 
     def compact(self) -> None:
         """Rewrite the journal atomically with only the latest save of each document."""
@@ -311,7 +379,8 @@ def _encode(annotation: DocumentAnnotation) -> bytes:
 
     Edits made around the edit methods (a list appended to directly) skip validation;
     writing such a record would make the document's labels unreadable, since the last
-    record wins.
+    record wins. Called when the hand-written checks of records.py did not vouch for
+    the record: pydantic says what is wrong.
     """
     data = annotation.model_dump(mode="json")
     try:
@@ -320,7 +389,51 @@ def _encode(annotation: DocumentAnnotation) -> bytes:
         raise AnnotationError(
             f"document {annotation.doc_id}: not saved, {_short_validation_error(exc)}"
         ) from None
-    return orjson.dumps(data)
+    return encode_record(data)
+
+
+_SPANS_MARK = b',"spans":'
+
+
+def _summary_of(
+    data: bytes, offset: int, end: int, line_no: int
+) -> tuple[str, JournalEntry] | None:
+    """A journal line's doc id and summary, read from the fields before its spans.
+
+    A quote inside a JSON string is always escaped, so the first ``,"spans":`` of a line
+    lies outside any string; if it is nested deeper than the top level, the prefix
+    closed with one brace is not valid JSON and the caller parses the whole line.
+    None means "parse the whole line" (lines of older versions carry no counts).
+    """
+    mark = data.find(_SPANS_MARK, offset, end)
+    if mark == -1 or data[end - 1] != 0x7D:  # a line that does not end with "}" is damaged
+        return None
+    try:
+        head = orjson.loads(data[offset:mark] + b"}")
+    except orjson.JSONDecodeError:
+        return None
+    if type(head) is not dict:
+        return None
+    doc_id = head.get("doc_id")
+    counts = head.get(COUNTS_KEY)
+    if (
+        type(doc_id) is not str
+        or type(counts) is not list
+        or len(counts) != 2
+        or type(counts[0]) is not int
+        or type(counts[1]) is not int
+    ):
+        return None
+    entry = JournalEntry(
+        offset,
+        end - offset,
+        line_no,
+        head.get("status", "todo"),
+        counts[0],
+        counts[1],
+        head.get("updated", ""),
+    )
+    return doc_id, entry
 
 
 def _short_validation_error(exc: ValidationError) -> str:

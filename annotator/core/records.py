@@ -14,7 +14,9 @@ compares both paths on valid and invalid records.
 
 from __future__ import annotations
 
-from operator import attrgetter
+from collections import deque
+from itertools import repeat
+from operator import attrgetter, itemgetter, lt, sub
 from typing import Any
 
 import orjson
@@ -44,6 +46,10 @@ _RELATION_FIELDS_SET = set(RELATION_FIELDS)
 _ANNOTATION_FIELDS_SET = set(ANNOTATION_FIELDS)
 _new = object.__new__
 _set = object.__setattr__
+_FIELDS_SETS: dict[type[BaseModel], set[str]] = {
+    Span: _SPAN_FIELDS_SET,
+    Relation: _RELATION_FIELDS_SET,
+}
 
 assert tuple(Span.model_fields) == SPAN_FIELDS
 assert tuple(Relation.model_fields) == RELATION_FIELDS
@@ -51,23 +57,74 @@ assert tuple(DocumentAnnotation.model_fields) == ANNOTATION_FIELDS
 
 
 def _span_ok(span: Any) -> bool:
-    """The Span model's constraints, for a dict holding every field in field order."""
-    if type(span) is not dict or tuple(span) != SPAN_FIELDS:
+    """The Span model's constraints, for a dict holding exactly the Span fields."""
+    return spans_ok([span])
+
+
+def spans_ok(spans: list[Any], text: str | None = None) -> bool:
+    """The Span model's constraints for every dict of ``spans`` (each holding exactly the
+    Span fields), unique ids, and, given the document text, ``text[start:end] == text``.
+
+    Written as whole-list operations (map, zip, set) that run in C: a Python loop with
+    the same checks cost as much as parsing the JSON the spans came from.
+    """
+    if not spans:
+        return True
+    try:
+        if set(map(type, spans)) != {dict} or set(map(len, spans)) != {7}:
+            return False
+        # Seven keys, all of them fields: exactly the fields.
+        ids, starts, ends, labels, texts, attrs, notes = zip(*map(_span_values, spans), strict=True)
+    except KeyError:
         return False
-    span_id, start, end, label, text, attrs, note = span.values()
-    return (
-        type(span_id) is str
-        and span_id != ""
-        and type(start) is int
-        and type(end) is int
-        and 0 <= start < end
-        and type(label) is str
-        and label != ""
-        and type(text) is str
-        and len(text) == end - start
-        and type(attrs) is dict
-        and type(note) is str
+    if not (
+        {*map(type, starts), *map(type, ends)} == _INT
+        and {*map(type, ids), *map(type, labels), *map(type, texts), *map(type, notes)} == _STR
+        and set(map(type, attrs)) == _DICT
+        and min(starts) >= 0
+        and all(map(lt, starts, ends))
+        and "" not in ids
+        and "" not in labels
+        and list(map(len, texts)) == list(map(sub, ends, starts))
+        and len(set(ids)) == len(ids)
+    ):
+        return False
+    if text is None:
+        return True
+    return max(ends) <= len(text) and list(map(text.__getitem__, map(slice, starts, ends))) == list(
+        texts
     )
+
+
+def relations_ok(relations: list[Any], span_ids: set[str] | frozenset[str]) -> bool:
+    """The Relation model's constraints for dicts of exactly its fields, unique ids, ends
+    among ``span_ids``."""
+    if not relations:
+        return True
+    try:
+        if set(map(type, relations)) != {dict} or set(map(len, relations)) != {5}:
+            return False
+        ids, labels, heads, tails, notes = zip(*map(_relation_values, relations), strict=True)
+    except KeyError:
+        return False
+    return (
+        set(map(type, ids)) == _STR
+        and set(map(type, labels)) == _STR
+        and set(map(type, notes)) == _STR
+        and "" not in ids
+        and "" not in labels
+        and span_ids.issuperset(heads)
+        and span_ids.issuperset(tails)
+        and len(set(ids)) == len(ids)
+    )
+
+
+_span_values = itemgetter(*SPAN_FIELDS)
+_relation_values = itemgetter(*RELATION_FIELDS)
+_span_id = itemgetter("id")
+_INT = {int}
+_STR = {str}
+_DICT = {dict}
 
 
 def _relation_ok(relation: Any) -> bool:
@@ -93,7 +150,7 @@ def record_ok(record: Any) -> bool:
     if type(record) is not dict or tuple(record) != ANNOTATION_FIELDS:
         return False
     doc_id, digest, status, note, updated, spans, relations, provenance = record.values()
-    if not (
+    return (
         type(doc_id) is str
         and doc_id != ""
         and type(digest) is str
@@ -104,23 +161,35 @@ def record_ok(record: Any) -> bool:
         and type(spans) is list
         and type(relations) is list
         and type(provenance) is dict
+        and spans_ok(spans)
+        and relations_ok(relations, set(map(_span_id, spans)))
+    )
+
+
+def check_ids(annotation: DocumentAnnotation) -> None:
+    """DocumentAnnotation's own check (unique ids, relations between its spans), for a
+    model built without validation; raises ValueError with the model's message."""
+    span_ids = set(map(_id_of, annotation.spans))
+    relation_ids = set(map(_id_of, annotation.relations))
+    if (
+        len(span_ids) != len(annotation.spans)
+        or len(relation_ids) != len(annotation.relations)
+        or not span_ids.issuperset(map(_head_of, annotation.relations))
+        or not span_ids.issuperset(map(_tail_of, annotation.relations))
     ):
-        return False
-    span_ids = set()
-    for span in spans:
-        if not _span_ok(span):
-            return False
-        span_ids.add(span["id"])
-    if len(span_ids) != len(spans):
-        return False
-    relation_ids = set()
-    for relation in relations:
-        if not _relation_ok(relation):
-            return False
-        if relation["head"] not in span_ids or relation["tail"] not in span_ids:
-            return False
-        relation_ids.add(relation["id"])
-    return len(relation_ids) == len(relations)
+        DocumentAnnotation.model_validate(annotation.model_dump())
+
+
+def build_all(model: type[BaseModel], records: list[dict[str, Any]]) -> list[Any]:
+    """:func:`_build` for a list of checked records, without a Python call per record."""
+    count = len(records)
+    objects = list(map(_new, repeat(model, count)))
+    fields_set = _FIELDS_SETS[model]
+    deque(map(_set, objects, repeat("__dict__", count), records), 0)
+    deque(map(_set, objects, repeat("__pydantic_fields_set__", count), repeat(fields_set)), 0)
+    deque(map(_set, objects, repeat("__pydantic_extra__", count), repeat(None)), 0)
+    deque(map(_set, objects, repeat("__pydantic_private__", count), repeat(None)), 0)
+    return objects
 
 
 def _build(model: type[BaseModel], fields: dict[str, Any], fields_set: set[str]) -> Any:
@@ -135,6 +204,48 @@ def _build(model: type[BaseModel], fields: dict[str, Any], fields_set: set[str])
     return instance
 
 
+def make_span(
+    span_id: str, start: int, end: int, label: str, text: str, attrs: Any, note: str
+) -> Span:
+    """``Span(...)`` for readers of foreign files: the same checks, by hand when they pass
+    (pydantic raises the usual ValidationError when they do not)."""
+    if (
+        type(start) is int
+        and type(end) is int
+        and 0 <= start < end
+        and type(text) is str
+        and len(text) == end - start
+        and type(span_id) is str
+        and span_id != ""
+        and type(label) is str
+        and label != ""
+        and type(attrs) is dict
+        and type(note) is str
+    ):
+        fields = {
+            "id": span_id,
+            "start": start,
+            "end": end,
+            "label": label,
+            "text": text,
+            "attrs": attrs,
+            "note": note,
+        }
+        return _build(Span, fields, _SPAN_FIELDS_SET)
+    return Span(id=span_id, start=start, end=end, label=label, text=text, attrs=attrs, note=note)
+
+
+def make_relation(raw: Any) -> Relation:
+    """``Relation.model_validate(raw)``, by hand when the record is in the usual shape."""
+    if type(raw) is dict and "note" not in raw and tuple(raw) == RELATION_FIELDS[:4]:
+        fields = {**raw, "note": ""}
+        if _relation_ok(fields):
+            return _build(Relation, fields, _RELATION_FIELDS_SET)
+    elif _relation_ok(raw):
+        return _build(Relation, dict(raw), _RELATION_FIELDS_SET)
+    return Relation.model_validate(raw)
+
+
 def annotation_from_record(record: Any) -> DocumentAnnotation:
     """A DocumentAnnotation from a JSON record; raises pydantic's ValidationError if invalid.
 
@@ -144,12 +255,8 @@ def annotation_from_record(record: Any) -> DocumentAnnotation:
         record = {key: value for key, value in record.items() if key != COUNTS_KEY}
     if not record_ok(record):
         return DocumentAnnotation.model_validate(record)
-    span_fields = _SPAN_FIELDS_SET
-    relation_fields = _RELATION_FIELDS_SET
-    record["spans"] = [_build(Span, span, span_fields) for span in record["spans"]]
-    record["relations"] = [
-        _build(Relation, relation, relation_fields) for relation in record["relations"]
-    ]
+    record["spans"] = build_all(Span, record["spans"])
+    record["relations"] = build_all(Relation, record["relations"])
     return _build(DocumentAnnotation, record, set(_ANNOTATION_FIELDS_SET))
 
 
@@ -216,39 +323,26 @@ class LineEncoder:
                 None if span.attrs else piece for span, piece in zip(spans, pieces, strict=True)
             ]
         if None in pieces:
-            dumps = orjson.dumps
-            length = len(text)
-            for index, piece in enumerate(pieces):
-                if piece is not None:
-                    continue
-                span = spans[index]
-                if type(span) is not Span or span.__pydantic_extra__:
-                    return None
-                values = span.__dict__
-                if not _span_ok(values):
-                    return None
-                start, end = values["start"], values["end"]
-                if end > length or text[start:end] != values["text"]:
-                    return None
-                try:
-                    pieces[index] = dumps(values)
-                except orjson.JSONEncodeError:
-                    return None
+            missing = [index for index, piece in enumerate(pieces) if piece is None]
+            new = [spans[index] for index in missing]
+            if set(map(type, new)) != {Span} or any(map(_extra_of, new)):
+                return None
+            values = list(map(vars, new))
+            if not spans_ok(values, text):
+                return None
+            try:
+                for index, piece in zip(missing, map(orjson.dumps, values), strict=True):
+                    pieces[index] = piece
+            except orjson.JSONEncodeError:
+                return None
         span_ids = set(map(_id_of, spans))
         if len(span_ids) != len(spans):
             return None
-        relation_ids = set()
-        for relation in relations:
-            if (
-                type(relation) is not Relation
-                or relation.__pydantic_extra__
-                or not _relation_ok(relation.__dict__)
-                or relation.head not in span_ids
-                or relation.tail not in span_ids
-            ):
-                return None
-            relation_ids.add(relation.id)
-        if len(relation_ids) != len(relations):
+        if relations and (
+            set(map(type, relations)) != {Relation}
+            or any(map(_extra_of, relations))
+            or not relations_ok(list(map(vars, relations)), span_ids)
+        ):
             return None
         try:
             head = orjson.dumps(
@@ -266,7 +360,7 @@ class LineEncoder:
             )
         except orjson.JSONEncodeError:
             return None
-        encoded: list[bytes] = pieces  # type: ignore[assignment]  # no None left
+        encoded: list[bytes] = pieces  # type: ignore[assignment]  # no None is left
         if self.keep:
             self._known[doc_id] = (text, list(spans), dict(zip(ids, encoded, strict=True)))
             while len(self._known) > self.keep:
@@ -275,7 +369,10 @@ class LineEncoder:
 
 
 _attrs_of = attrgetter("attrs")
+_extra_of = attrgetter("__pydantic_extra__")
 _id_of = attrgetter("id")
+_head_of = attrgetter("head")
+_tail_of = attrgetter("tail")
 
 
 def encode_record(record: dict[str, Any]) -> bytes:

@@ -13,7 +13,8 @@ objects imports documents; an ``id`` field is kept, other fields go to ``meta``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from annotator.core.errors import InputError
 from annotator.core.models import STATUSES, Document, LabelSchema, Relation, Span, Status
+from annotator.core.records import (
+    RELATION_FIELDS,
+    build_all,
+    make_relation,
+    make_span,
+    relations_ok,
+    spans_ok,
+)
 from annotator.core.text import first_line_title, normalize_newlines, strip_bom
 from annotator.formats.base import AtomicFileSink, ExportRecord, ImportedLabels, ImportRecord
 from annotator.formats.text import decode_utf8
@@ -98,22 +107,19 @@ def record_to_import(item: dict[str, Any], where: str, fallback_id: str) -> Impo
     document = Document(id=str(raw_id), text=text, meta=meta)
     record = ImportRecord(document=document, where=where)
     if "spans" in item or "relations" in item:
-        spans = []
-        for index, raw in enumerate(item.get("spans") or []):
-            spans.append(_span(raw, index, text, newline_map, where, shift))
-        relations = []
-        for index, raw in enumerate(item.get("relations") or []):
-            try:
-                relations.append(Relation.model_validate(raw))
-            except ValidationError as exc:
-                raise _fail(where, f"relations[{index}]: {exc.errors()[0]['msg']}") from None
-        # Checked here, so the message names the record (the model would refuse them later).
-        known = _unique_ids((span.id for span in spans), "span", where)
-        _unique_ids((rel.id for rel in relations), "relation", where)
-        for rel in relations:
-            for end in (rel.head, rel.tail):
-                if end not in known:
-                    raise _fail(where, f"relation {rel.id} refers to missing span {end!r}")
+        raw_spans = item.get("spans") or []
+        raw_relations = item.get("relations") or []
+        checked = (
+            None
+            if shift or newline_map.removed
+            else _checked_labels(raw_spans, raw_relations, text)
+        )
+        if checked is not None:
+            spans, relations = checked
+        else:
+            spans, relations = _labels_one_by_one(
+                raw_spans, raw_relations, text, newline_map, where, shift
+            )
         status = item.get("status")
         if status is not None and status not in STATUSES:
             raise _fail(where, f"unknown status {status!r}")
@@ -124,9 +130,92 @@ def record_to_import(item: dict[str, Any], where: str, fallback_id: str) -> Impo
     return record
 
 
-def _unique_ids(ids: Iterator[str], what: str, where: str) -> set[str]:
-    seen: set[str] = set()
-    for value in ids:
+def _labels_one_by_one(
+    raw_spans: Any, raw_relations: Any, text: str, newline_map: Any, where: str, shift: int
+) -> tuple[list[Span], list[Relation]]:
+    """Spans and relations checked one at a time, converting offsets; says which is wrong."""
+    spans = []
+    for index, raw in enumerate(raw_spans):
+        spans.append(_span(raw, index, text, newline_map, where, shift))
+    relations = []
+    for index, raw in enumerate(raw_relations):
+        try:
+            relations.append(make_relation(raw))
+        except ValidationError as exc:
+            raise _fail(where, f"relations[{index}]: {exc.errors()[0]['msg']}") from None
+    # Checked here, so the message names the record (the model would refuse them later).
+    known = _unique_ids((span.id for span in spans), "span", where)
+    _unique_ids((rel.id for rel in relations), "relation", where)
+    for rel in relations:
+        for end in (rel.head, rel.tail):
+            if end not in known:
+                raise _fail(where, f"relation {rel.id} refers to missing span {end!r}")
+    return spans, relations
+
+
+_SPAN_REQUIRED = ("id", "start", "end", "label", "text")
+_RELATION_REQUIRED = ("id", "label", "head", "tail")
+
+
+def _checked_labels(
+    raw_spans: Any, raw_relations: Any, text: str
+) -> tuple[list[Span], list[Relation]] | None:
+    """Labels as native export writes them, checked all at once (records.spans_ok);
+    None when anything is unusual or wrong, for the one-by-one path to handle or name."""
+    if type(raw_spans) is not list or type(raw_relations) is not list:
+        return None
+    rows = _rows(raw_spans, _SPAN_REQUIRED, 7)
+    if rows is None:
+        return None
+    spans = (
+        rows
+        if rows is raw_spans
+        else [
+            {"id": a, "start": b, "end": c, "label": d, "text": e, "attrs": {}, "note": ""}
+            for a, b, c, d, e in rows
+        ]
+    )
+    if not spans_ok(spans, text):
+        return None
+    rows = _rows(raw_relations, _RELATION_REQUIRED, 5)
+    if rows is None:
+        return None
+    relations = (
+        rows
+        if rows is raw_relations
+        else [dict(zip(RELATION_FIELDS, (*row, ""), strict=True)) for row in rows]
+    )
+    if not relations_ok(relations, {span["id"] for span in spans}):
+        return None
+    return build_all(Span, spans), build_all(Relation, relations)
+
+
+def _rows(raw: list[Any], required: tuple[str, ...], complete: int) -> list[Any] | None:
+    """``raw`` itself when every record has ``complete`` keys (checked later), else the
+    values of the required fields of records that have exactly those (export leaves the
+    optional ones out when empty); None for any other shape."""
+    if not raw:
+        return raw
+    if set(map(type, raw)) != {dict}:
+        return None
+    lengths = set(map(len, raw))
+    if lengths == {complete}:
+        return raw
+    if lengths != {len(required)}:
+        return None
+    try:
+        return list(map(itemgetter(*required), raw))
+    except KeyError:
+        return None
+
+
+def _unique_ids(ids: Iterable[str], what: str, where: str) -> set[str]:
+    values = list(ids)
+    seen = set(values)
+    if len(seen) == len(values):
+        return seen
+    seen.clear()
+    for value in values:
         if value in seen:
             raise _fail(where, f"duplicate {what} id {value!r}")
         seen.add(value)
@@ -137,33 +226,37 @@ def _span(raw: Any, index: int, text: str, newline_map: Any, where: str, shift: 
     if not isinstance(raw, dict):
         raise _fail(where, f"spans[{index}] is not an object")
     try:
-        start = newline_map.to_normalized(int(raw["start"]) - shift)
-        end = newline_map.to_normalized(int(raw["end"]) - shift)
-        label = str(raw["label"])
+        start, end, label = raw["start"], raw["end"], raw["label"]
+        if type(start) is not int or type(end) is not int or type(label) is not str:
+            start, end, label = int(start), int(end), str(label)
     except (KeyError, TypeError, ValueError):
         raise _fail(where, f'spans[{index}] needs integer "start", "end" and a "label"') from None
+    if shift or newline_map.removed:
+        start = newline_map.to_normalized(start - shift)
+        end = newline_map.to_normalized(end - shift)
     if not 0 <= start < end <= len(text):
         raise _fail(
             where, f"spans[{index}] [{start}, {end}) is outside the text (length {len(text)})"
         )
     covered = text[start:end]
     stated = raw.get("text")
-    if isinstance(stated, str):
-        stated, _, _ = normalize_newlines(stated)
+    if isinstance(stated, str) and stated != covered:
+        if "\r" in stated:
+            stated, _, _ = normalize_newlines(stated)
         if stated != covered:
             raise _fail(
                 where,
                 f"spans[{index}] says {stated!r} but the text at [{start}, {end}) is {covered!r}",
             )
     try:
-        return Span(
-            id=str(raw.get("id") or f"T{index + 1}"),
-            start=start,
-            end=end,
-            label=label,
-            text=covered,
-            attrs=raw.get("attrs") or {},
-            note=str(raw.get("note") or ""),
+        return make_span(
+            str(raw.get("id") or f"T{index + 1}"),
+            start,
+            end,
+            label,
+            covered,
+            raw.get("attrs") or {},
+            str(raw.get("note") or ""),
         )
     except ValidationError as exc:
         raise _fail(where, f"spans[{index}]: {exc.errors()[0]['msg']}") from None

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from collections.abc import Callable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ from typing import Any, Literal
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from annotator.core.errors import AnnotatorError, InputError
+from annotator.core.errors import AnnotatorError, InputError, LockedError
 from annotator.core.models import Document, LabelSchema, text_hash
 from annotator.core.schema import default_schema
 from annotator.store.files import (
@@ -31,7 +30,6 @@ from annotator.store.files import (
     atomic_write_bytes,
     fsync_dir,
     fsync_enabled,
-    make_temp_file,
 )
 from annotator.store.journal import AnnotationStore
 
@@ -98,7 +96,6 @@ class Project:
         self._entries: list[DocumentEntry] = []
         self._index: dict[str, int] = {}
         self._fd: int | None = None
-        self._hashes: dict[str, str] | None = None
         # The text asked for last: the window asks for the open article's text at every
         # save, and reading 1 MB back each time would cost more than the save.
         self._last_text: tuple[str, str] | None = None
@@ -122,7 +119,7 @@ class Project:
         (root / ANNOTATIONS_DIR).mkdir(parents=True, exist_ok=True)
         (root / DOCUMENTS_FILE).touch()
         # Lock files are per machine; a team keeping the project in git should not share them.
-        (root / ".gitignore").write_text("*.lock\n*.tmp\n")
+        (root / ".gitignore").write_text("*.lock\n*.tmp\n*.pending\n")
         atomic_write_bytes(root / CONFIG_FILE, config.to_json())
         return cls.open(root)
 
@@ -154,11 +151,16 @@ class Project:
         if self._fd is not None:
             os.close(self._fd)
         self._fd = os.open(documents, os.O_RDONLY)
+        if _read_pending(self.path) is not None:
+            self._finish_interrupted_import()
         self._identity = _identity(self._fd)
         self.problems = []
-        self._hashes = None
         self._last_text = None
         data = _read_all(self._fd)
+        # Lines an import is still appending may yet be taken back: not read until it ends.
+        limit = _read_pending(self.path)
+        if limit is not None and 0 <= limit < len(data):
+            data = data[:limit]
         entries: list[DocumentEntry] = []
         index: dict[str, int] = {}
         offset = 0
@@ -198,6 +200,18 @@ class Project:
         self._entries = entries
         self._index = index
         self._line_count = line_no
+
+    def _finish_interrupted_import(self) -> None:
+        """Roll back an import that crashed, unless one is running (it holds the lock)."""
+        lock = FileLock(self.path / ANNOTATIONS_DIR / ".project.lock", str(self.path))
+        try:
+            lock.acquire()
+        except (LockedError, OSError):
+            return
+        try:
+            _roll_back_pending(self.path)
+        finally:
+            lock.release()
 
     def _reload_if_replaced(self) -> None:
         """Re-index documents.jsonl if another program added documents since we read it."""
@@ -286,11 +300,6 @@ class Project:
             if progress is not None:
                 progress(number, total)
 
-    def _text_hashes(self) -> dict[str, str]:
-        if self._hashes is None:
-            self._hashes = {doc.id: text_hash(doc.text) for doc in self.iter_documents()}
-        return self._hashes
-
     def add_documents(
         self, documents: Iterator[Document] | list[Document], progress: Progress | None = None
     ) -> dict[AddOutcome, int]:
@@ -359,8 +368,12 @@ class Project:
 class DocumentBatch:
     """Documents added in one all-or-nothing step.
 
-    New lines go to a copy of documents.jsonl that replaces the original only when the
-    batch ends without error, so a failed import leaves the project exactly as it was.
+    New lines are appended to documents.jsonl itself (an import no longer copies the
+    project). Before the first byte is appended, the file's size is written durably to
+    a pending file; the batch ends with fsync and the pending file's removal. A batch
+    that fails is cut back (ftruncate) to that size, and a pending file found later (a
+    crash mid-import) means the same: the next program to take the project lock cuts
+    the file back, and readers meanwhile read only up to that size.
     """
 
     def __init__(self, project: Project, progress: Progress | None) -> None:
@@ -370,45 +383,56 @@ class DocumentBatch:
         self._lock = FileLock(
             project.path / ANNOTATIONS_DIR / ".project.lock", f"{project.path / DOCUMENTS_FILE}"
         )
-        self._tmp: Path | None = None
         self._handle: Any = None
+        self._start_size = 0
         self._new_entries: list[DocumentEntry] = []
         self._new_ids: dict[str, str] = {}
         self._by_hash: dict[str, str] = {}
         self._offset = 0
         self._line = 0
-        # The id under which the last added text is stored (an earlier id for a duplicate).
+        self._stored: StoredHashes | None = None
+        self._pending = False
+        # The id under which the last added text is stored (an earlier id for a duplicate),
+        # and that text's hash.
         self.last_id = ""
+        self.last_digest = ""
 
     def __enter__(self) -> DocumentBatch:
         self._lock.acquire()
         try:
-            self.project._reload_if_replaced()
-            documents = self.project.path / DOCUMENTS_FILE
-            # An import killed half-way leaves its copy (as large as the project); we hold
-            # the project lock, so no other import is writing one now.
-            for stale in self.project.path.glob(f".{DOCUMENTS_FILE}.*.tmp"):
+            project = self.project
+            _roll_back_pending(project.path)
+            # A copy left by an import of an older version killed half-way.
+            for stale in project.path.glob(f".{DOCUMENTS_FILE}.*.tmp"):
                 stale.unlink(missing_ok=True)
-            fd, self._tmp = make_temp_file(self.project.path, DOCUMENTS_FILE)
-            os.close(fd)
-            shutil.copyfile(documents, self._tmp)
-            self._handle = open(self._tmp, "ab")
-            self._offset = self._handle.tell()
-            if self._offset and not _ends_with_newline(self._tmp):
+            project._reload_if_replaced()
+            documents = project.path / DOCUMENTS_FILE
+            self._stored = StoredHashes(project)
+            self._start_size = documents.stat().st_size
+            atomic_write_bytes(_pending_path(project.path), b"%d\n" % self._start_size)
+            self._pending = True
+            self._handle = open(documents, "ab", buffering=1 << 20)
+            self._offset = self._start_size
+            if self._start_size and not _ends_with_newline(documents):
                 self._handle.write(b"\n")
                 self._offset += 1
-            self._line = self.project._line_count
-            hashes = self.project._text_hashes() if len(self.project) else {}
-            self._by_hash = {value: key for key, value in hashes.items()}
+            self._line = project._line_count
         except BaseException:
-            self._discard()
+            self._roll_back()
+            self._lock.release()
             raise
         return self
 
     def add(self, document: Document) -> AddOutcome:
-        existing_hashes = self.project._text_hashes() if len(self.project) else {}
+        assert self._stored is not None
         digest = text_hash(document.text)
-        known = existing_hashes.get(document.id) or self._new_ids.get(document.id)
+        self.last_digest = digest
+        if document.id in self._new_ids:
+            known: str | None = self._new_ids[document.id]
+        elif document.id in self.project:
+            known = self._stored.of(document.id)
+        else:
+            known = None
         if known is not None:
             if known != digest:
                 where = (
@@ -423,6 +447,9 @@ class DocumentBatch:
         elif digest in self._by_hash:
             outcome = "duplicate"
             self.last_id = self._by_hash[digest]
+        elif (twin := self._stored.find(document.text, digest)) is not None:
+            outcome = "duplicate"
+            self.last_id = twin
         else:
             self.last_id = document.id
             record = {"id": document.id, "text": document.text, "meta": document.meta}
@@ -451,35 +478,106 @@ class DocumentBatch:
     def __exit__(self, exc_type: object, *exc: object) -> None:
         try:
             if exc_type is not None or not self._new_entries:
-                self._discard()
+                self._roll_back()
                 return
             self._handle.flush()
             if fsync_enabled():
                 os.fsync(self._handle.fileno())
             self._handle.close()
-            assert self._tmp is not None
+            self._handle = None
             project = self.project
-            os.replace(self._tmp, project.path / DOCUMENTS_FILE)
+            _pending_path(project.path).unlink()
+            self._pending = False
             fsync_dir(project.path)
-            if project._fd is not None:
-                os.close(project._fd)
-            project._fd = os.open(project.path / DOCUMENTS_FILE, os.O_RDONLY)
+            assert project._fd is not None
             project._identity = _identity(project._fd)
             for entry in self._new_entries:
                 project._index[entry.id] = len(project._entries)
                 project._entries.append(entry)
             project._line_count = self._line
-            if project._hashes is not None:
-                project._hashes.update(self._new_ids)
         finally:
             self._lock.release()
 
-    def _discard(self) -> None:
+    def _roll_back(self) -> None:
+        """Cut documents.jsonl back to its size before the batch, and end the batch."""
         if self._handle is not None:
-            self._handle.close()
-        if self._tmp is not None:
-            with suppress(FileNotFoundError):
-                self._tmp.unlink()
+            with suppress(OSError):
+                self._handle.close()
+            self._handle = None
+            _truncate(self.project.path / DOCUMENTS_FILE, self._start_size)
+        if self._pending:
+            _pending_path(self.project.path).unlink(missing_ok=True)
+            self._pending = False
+
+
+class StoredHashes:
+    """Text hashes of stored documents, computed only for those an import needs.
+
+    A new text can only repeat a stored text of the same length, so only stored
+    documents sharing a length with some imported text are read and hashed.
+    """
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self._hashes: dict[str, str] = {}
+        self._by_length: dict[int, list[str]] | None = None
+        self._by_hash: dict[str, str] = {}
+
+    def of(self, doc_id: str) -> str:
+        digest = self._hashes.get(doc_id)
+        if digest is None:
+            digest = text_hash(self.project.get_document(doc_id).text)
+            self._hashes[doc_id] = digest
+            self._by_hash.setdefault(digest, doc_id)
+        return digest
+
+    def find(self, text: str, digest: str) -> str | None:
+        """The id of a stored document with this text, if any."""
+        if self._by_length is None:
+            self._by_length = {}
+            for entry in self.project._entries:
+                self._by_length.setdefault(entry.chars, []).append(entry.id)
+        same_length = self._by_length.pop(len(text), None)
+        if same_length:
+            for doc_id in same_length:
+                self.of(doc_id)
+        return self._by_hash.get(digest)
+
+
+def _pending_path(root: Path) -> Path:
+    return root / f".{DOCUMENTS_FILE}.pending"
+
+
+def _read_pending(root: Path) -> int | None:
+    """The size documents.jsonl had before an unfinished import, or None."""
+    try:
+        return int(_pending_path(root).read_bytes().strip() or b"-1")
+    except FileNotFoundError:
+        return None
+    except ValueError:
+        return -1
+
+
+def _roll_back_pending(root: Path) -> None:
+    """Undo an import that did not finish (the caller holds the project lock)."""
+    size = _read_pending(root)
+    if size is None:
+        return
+    if size >= 0:
+        _truncate(root / DOCUMENTS_FILE, size)
+    _pending_path(root).unlink(missing_ok=True)
+    fsync_dir(root)
+
+
+def _truncate(path: Path, size: int) -> None:
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        if os.fstat(fd).st_size > size:
+            os.ftruncate(fd, size)
+            if fsync_enabled():
+                os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _read_all(fd: int) -> bytes:

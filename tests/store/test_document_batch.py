@@ -1,0 +1,119 @@
+"""Imports append to documents.jsonl and roll back by truncation: crashes, readers, failures."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from annotator.core import AnnotatorError, Document
+from annotator.store import DOCUMENTS_FILE, Project
+from tests.store.helpers import make_documents, snapshot
+
+REPO = Path(__file__).resolve().parents[2]
+PENDING = f".{DOCUMENTS_FILE}.pending"
+
+
+@pytest.fixture
+def filled(project_path: Path) -> Path:
+    with Project.open(project_path) as project:
+        project.add_documents(make_documents(3))
+    return project_path
+
+
+def test_an_import_appends_and_leaves_no_pending_file(filled: Path) -> None:
+    before = (filled / DOCUMENTS_FILE).read_bytes()
+    with Project.open(filled) as project:
+        project.add_documents([Document(id="new", text="a new text 👍🏽")])
+        assert project.get_text("new") == "a new text 👍🏽"
+    after = (filled / DOCUMENTS_FILE).read_bytes()
+    assert after.startswith(before) and after.count(b"\n") == before.count(b"\n") + 1
+    assert not (filled / PENDING).exists()
+
+
+def test_a_failed_import_is_cut_back_to_the_bytes_before(filled: Path) -> None:
+    before = snapshot(filled)
+    with Project.open(filled) as project:
+        with pytest.raises(AnnotatorError), project.document_batch() as batch:
+            for number in range(500):  # more than one write buffer
+                batch.add(Document(id=f"n{number}", text=f"text {number} " * 300))
+            batch.add(Document(id="doc-0", text="another text under an existing id"))
+        assert len(project) == 3
+    assert snapshot(filled) == before
+
+
+def test_a_file_without_its_last_newline_gets_one_and_loses_it_again_on_failure(
+    filled: Path,
+) -> None:
+    documents = filled / DOCUMENTS_FILE
+    documents.write_bytes(documents.read_bytes().rstrip(b"\n"))
+    before = documents.read_bytes()
+    with Project.open(filled) as project:
+        with pytest.raises(RuntimeError), project.document_batch() as batch:
+            batch.add(Document(id="x", text="x"))
+            raise RuntimeError("stop")
+    assert documents.read_bytes() == before
+    with Project.open(filled) as project:
+        project.add_documents([Document(id="x", text="x")])
+    with Project.open(filled) as project:
+        assert project.problems == [] and project.document_ids()[-1] == "x"
+
+
+def test_an_import_killed_half_way_is_rolled_back_by_the_next_open(filled: Path) -> None:
+    before = (filled / DOCUMENTS_FILE).read_bytes()
+    script = textwrap.dedent(
+        """
+        import sys
+        from annotator.core import Document
+        from annotator.store import Project
+        project = Project.open(sys.argv[1])
+        with project.document_batch() as batch:
+            for number in range(10**9):
+                batch.add(Document(id=f"k{number}", text=f"killed {number} " * 50))
+                if number == 2000:
+                    print("appending", flush=True)
+        """
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", script, str(filled)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+        env={**os.environ, "ANNOTATOR_FSYNC": "0"},
+    )
+    assert child.stdout is not None and child.stdout.readline() == "appending\n"
+    # While it runs, a reader sees only the documents from before the import.
+    with Project.open(filled) as reader:
+        assert reader.document_ids() == ["doc-0", "doc-1", "doc-2"]
+    assert (filled / PENDING).exists()
+    time.sleep(0.05)
+    child.send_signal(signal.SIGKILL)
+    child.wait(timeout=10)
+    assert (filled / DOCUMENTS_FILE).stat().st_size > len(before)
+    with Project.open(filled) as project:
+        assert project.document_ids() == ["doc-0", "doc-1", "doc-2"]
+        assert project.problems == []
+    assert (filled / DOCUMENTS_FILE).read_bytes() == before
+    assert not (filled / PENDING).exists()
+
+
+def test_duplicates_are_found_among_stored_texts_without_hashing_them_all(
+    filled: Path,
+) -> None:
+    with Project.open(filled) as project:
+        texts = [project.get_text(doc_id) for doc_id in project.document_ids()]
+        counts = project.add_documents(
+            [
+                Document(id="copy", text=texts[1]),
+                Document(id="doc-2", text=texts[2]),
+                Document(id="fresh", text="nothing like it"),
+            ]
+        )
+        assert counts == {"added": 1, "unchanged": 1, "duplicate": 1}
+        assert project.document_ids() == ["doc-0", "doc-1", "doc-2", "fresh"]

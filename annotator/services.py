@@ -14,10 +14,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from operator import attrgetter
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
-from annotator.core.errors import AnnotatorError, InputError
+from annotator.core.errors import AnnotationError, AnnotatorError, InputError
 from annotator.core.models import (
     Category,
     Document,
@@ -375,20 +376,46 @@ def export_records(
     progress: Progress | None = None,
     warn: Notify = _ignore_notice,
 ) -> Iterator[ExportRecord]:
-    """Documents with one layer's labels, filtered; labels made on another text are skipped."""
+    """Documents with one layer's labels, filtered; labels made on another text are skipped.
+
+    Labels travel as the store's checked records (plain dicts): writers that need
+    models get them built on demand (ExportRecord.annotation).
+    """
     store = project.annotations(annotator, writable=False) if annotator else None
     for document in project.iter_documents(progress):
-        annotation = store.get(document.id) if store is not None else None
-        if annotation is None:
-            annotation = DocumentAnnotation(doc_id=document.id, text_hash=document.hash)
-        elif annotation.problems_with(document.text):
-            warn(annotation.problems_with(document.text)[0] + "; not exported")
+        try:
+            record = store.get_record(document.id, document.text) if store is not None else None
+            stale = record is not None and record["text_hash"] not in ("", document.hash)
+        except AnnotationError:
+            stale = True
+        if stale:
+            annotation = store.get(document.id)  # type: ignore[union-attr]
+            problems = annotation.problems_with(document.text) if annotation else []
+            warn((problems or ["labels do not fit the text"])[0] + "; not exported")
             continue
-        if statuses is not None and annotation.status not in statuses:
+        if record is None:
+            record = {
+                "doc_id": document.id,
+                "text_hash": document.hash,
+                "status": "todo",
+                "note": "",
+                "updated": now_iso(),
+                "spans": [],
+                "relations": [],
+                "provenance": {},
+            }
+        if statuses is not None and record["status"] not in statuses:
             continue
         if labels is not None:
-            annotation = filter_labels(annotation, labels)
-        yield ExportRecord(document=document, annotation=annotation, annotator=annotator or "")
+            record = filter_record(record, labels)
+        yield ExportRecord(document=document, annotator=annotator or "", labels=record)
+
+
+def filter_record(record: dict[str, Any], labels: set[str]) -> dict[str, Any]:
+    spans = [span for span in record["spans"] if span["label"] in labels]
+    kept = {span["id"] for span in spans}
+    relations = [rel for rel in record["relations"] if rel["head"] in kept and rel["tail"] in kept]
+    return {**record, "spans": spans, "relations": relations}
 
 
 def filter_labels(annotation: DocumentAnnotation, labels: set[str]) -> DocumentAnnotation:
@@ -471,8 +498,8 @@ def _export_project(
         ):
             sink_for(record.document.id).write(record)
             summary.documents += 1
-            summary.spans += len(record.annotation.spans)
-            summary.relations += len(record.annotation.relations)
+            summary.spans += record.span_count
+            summary.relations += record.relation_count
         for sink in sinks.values():
             sink.commit()
     except BaseException:

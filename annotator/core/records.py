@@ -96,6 +96,17 @@ def spans_ok(spans: list[Any], text: str | None = None) -> bool:
     )
 
 
+def spans_fit(spans: list[dict[str, Any]], text: str) -> bool:
+    """Whether checked span records cover exactly their ``text`` in the document text."""
+    if not spans:
+        return True
+    starts = list(map(_start_of, spans))
+    ends = list(map(_end_of, spans))
+    return max(ends) <= len(text) and list(map(text.__getitem__, map(slice, starts, ends))) == list(
+        map(_text_of, spans)
+    )
+
+
 def relations_ok(relations: list[Any], span_ids: set[str] | frozenset[str]) -> bool:
     """The Relation model's constraints for dicts of exactly its fields, unique ids, ends
     among ``span_ids``."""
@@ -122,6 +133,9 @@ def relations_ok(relations: list[Any], span_ids: set[str] | frozenset[str]) -> b
 _span_values = itemgetter(*SPAN_FIELDS)
 _relation_values = itemgetter(*RELATION_FIELDS)
 _span_id = itemgetter("id")
+_start_of = itemgetter("start")
+_end_of = itemgetter("end")
+_text_of = itemgetter("text")
 _INT = {int}
 _STR = {str}
 _DICT = {dict}
@@ -141,8 +155,9 @@ def _relation_ok(relation: Any) -> bool:
     )
 
 
-def record_ok(record: Any) -> bool:
-    """True when ``record`` (with every field, in field order) is a valid DocumentAnnotation.
+def record_ok(record: Any, text: str | None = None) -> bool:
+    """True when ``record`` (with every field, in field order) is a valid DocumentAnnotation,
+    and, given the document text, its spans fit it.
 
     False means "ask pydantic", not "invalid": a record with fields missing or reordered
     may still be valid.
@@ -161,7 +176,7 @@ def record_ok(record: Any) -> bool:
         and type(spans) is list
         and type(relations) is list
         and type(provenance) is dict
-        and spans_ok(spans)
+        and spans_ok(spans, text)
         and relations_ok(relations, set(map(_span_id, spans)))
     )
 

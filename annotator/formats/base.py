@@ -18,8 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Protocol
 
+import orjson
+
 from annotator.core.errors import AnnotatorError
 from annotator.core.models import Document, DocumentAnnotation, LabelSchema, Relation, Span, Status
+from annotator.core.records import annotation_from_record
 from annotator.store.files import fsync_dir, fsync_enabled, make_temp_file
 
 # Format name -> module. Modules are imported on first use, so a missing optional
@@ -58,11 +61,49 @@ class ImportRecord:
     notices: list[str] = field(default_factory=list)
 
 
-@dataclass
 class ExportRecord:
-    document: Document
-    annotation: DocumentAnnotation
-    annotator: str
+    """A document with one annotator's labels, on its way to a writer.
+
+    The labels come as a model (``annotation``) or as the checked journal record
+    (``labels``: plain dicts, what the store reads); the model is built from the record
+    only when a writer asks for it, so writers that work on the record (native) skip
+    building one object per span.
+    """
+
+    __slots__ = ("_annotation", "annotator", "document", "labels")
+
+    def __init__(
+        self,
+        document: Document,
+        annotation: DocumentAnnotation | None = None,
+        annotator: str = "",
+        labels: dict[str, Any] | None = None,
+    ) -> None:
+        if annotation is None and labels is None:
+            raise ValueError("an ExportRecord needs an annotation or a labels record")
+        self.document = document
+        self.annotator = annotator
+        self.labels = labels
+        self._annotation = annotation
+
+    @property
+    def span_count(self) -> int:
+        return len(self.labels["spans"] if self.labels is not None else self.annotation.spans)
+
+    @property
+    def relation_count(self) -> int:
+        if self.labels is not None:
+            return len(self.labels["relations"])
+        return len(self.annotation.relations)
+
+    @property
+    def annotation(self) -> DocumentAnnotation:
+        if self._annotation is None:
+            assert self.labels is not None
+            # A copy (orjson's round trip is the quick deep copy): the models take over
+            # the dicts they are built from.
+            self._annotation = annotation_from_record(orjson.loads(orjson.dumps(self.labels)))
+        return self._annotation
 
 
 class Reader(Protocol):

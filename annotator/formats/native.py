@@ -14,6 +14,7 @@ objects imports documents; an ``id`` field is kept, other fields go to ``meta``.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from itertools import repeat
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -274,6 +275,8 @@ class NativeReader:
 
 
 def native_record(record: ExportRecord) -> dict[str, Any]:
+    if record.labels is not None:
+        return _native_from_labels(record)
     annotation = record.annotation
     spans = []
     for span in annotation.spans:
@@ -304,6 +307,51 @@ def native_record(record: ExportRecord) -> dict[str, Any]:
     return result
 
 
+_SPAN_CORE = ("id", "start", "end", "label", "text")
+_span_core = itemgetter(*_SPAN_CORE)
+_RELATION_CORE = ("id", "label", "head", "tail")
+_relation_core = itemgetter(*_RELATION_CORE)
+_optional = itemgetter("attrs", "note")
+
+
+def _native_from_labels(record: ExportRecord) -> dict[str, Any]:
+    """The same record, from the store's checked journal record (no models built)."""
+    labels = record.labels
+    assert labels is not None
+    spans = _without_empty(labels["spans"], _SPAN_CORE, _span_core, ("attrs", "note"))
+    relations = _without_empty(labels["relations"], _RELATION_CORE, _relation_core, ("note",))
+    result: dict[str, Any] = {
+        "id": record.document.id,
+        "text": record.document.text,
+        "meta": record.document.meta,
+        "annotator": record.annotator,
+        "status": labels["status"],
+        "note": labels["note"],
+        "spans": spans,
+        "relations": relations,
+    }
+    if labels["provenance"]:
+        result["provenance"] = labels["provenance"]
+    return result
+
+
+def _without_empty(
+    items: list[dict[str, Any]],
+    core: tuple[str, ...],
+    getter: itemgetter[Any],
+    optional: tuple[str, ...],
+) -> list[dict[str, Any]]:
+    """Each item's core fields, and its optional ones only when set (as export writes them)."""
+    result = list(map(dict, map(zip, repeat(core), map(getter, items))))
+    for key in optional:
+        values = list(map(itemgetter(key), items))
+        if any(values):
+            for item, value in zip(result, values, strict=True):
+                if value:
+                    item[key] = value
+    return result
+
+
 def _native_relation(rel: Relation) -> dict[str, Any]:
     item: dict[str, Any] = {"id": rel.id, "label": rel.label, "head": rel.head, "tail": rel.tail}
     if rel.note:
@@ -311,9 +359,46 @@ def _native_relation(rel: Relation) -> dict[str, Any]:
     return item
 
 
+def native_line(record: ExportRecord) -> bytes:
+    """``orjson.dumps(native_record(record))``, made from the store's record without
+    rebuilding every span to leave out its empty ``attrs`` and ``note``.
+
+    With no span carrying attrs, the only places ``,"attrs":{},"note":""}`` and the like
+    can occur in the encoded spans are the ends of span objects: a quote inside a JSON
+    string is always escaped. Relations hold strings only.
+    """
+    labels = record.labels
+    if labels is None or any(map(_attrs_of, labels["spans"])):
+        return orjson.dumps(native_record(record))
+    spans = (
+        orjson.dumps(labels["spans"])
+        .replace(b',"attrs":{},"note":""}', b"}")
+        .replace(b',"attrs":{},"note":', b',"note":')
+    )
+    relations = orjson.dumps(labels["relations"]).replace(b',"note":""}', b"}")
+    head = orjson.dumps(
+        {
+            "id": record.document.id,
+            "text": record.document.text,
+            "meta": record.document.meta,
+            "annotator": record.annotator,
+            "status": labels["status"],
+            "note": labels["note"],
+        }
+    )
+    parts = [head[:-1], b',"spans":', spans, b',"relations":', relations]
+    if labels["provenance"]:
+        parts += [b',"provenance":', orjson.dumps(labels["provenance"])]
+    parts.append(b"}")
+    return b"".join(parts)
+
+
+_attrs_of = itemgetter("attrs")
+
+
 class NativeSink(AtomicFileSink):
     def write(self, record: ExportRecord) -> None:
-        self.handle.write(orjson.dumps(native_record(record)) + b"\n")
+        self.handle.write(native_line(record) + b"\n")
 
 
 class NativeWriter:

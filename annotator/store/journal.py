@@ -252,22 +252,27 @@ class AnnotationStore:
                     entry.spans, entry.relations = len(spans), len(relations)
         return record
 
-    def get_record(self, doc_id: str) -> dict[str, Any] | None:
+    def get_record(self, doc_id: str, text: str | None = None) -> dict[str, Any] | None:
         """A document's labels as a checked JSON record (plain dicts and lists).
 
         As valid as :meth:`get`'s model, without building one object per span: for
-        readers that only look (export, agreement). Raises InputError like :meth:`get`.
+        readers that only look (export, agreement). Raises InputError like :meth:`get`;
+        given the document's text, spans that do not fit it raise AnnotationError.
         """
         entry = self._entries.get(doc_id)
         if entry is None:
             return None
         record = self._load(entry)
-        if record_ok(record):
+        if record_ok(record, text):
             return record
         try:
             annotation = DocumentAnnotation.model_validate(record)
         except ValidationError as exc:
             raise InputError(self.path, _short_validation_error(exc), entry.line) from None
+        if text is not None:
+            problems = [p for p in annotation.problems_with(text) if "different text" not in p]
+            if problems:
+                raise AnnotationError(problems[0])
         return annotation.model_dump(mode="json")
 
     def iter_annotations(self) -> Iterator[DocumentAnnotation]:

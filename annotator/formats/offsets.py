@@ -83,6 +83,9 @@ class SourceText:
 
     def __init__(self, original: str) -> None:
         self.original, self.had_bom = strip_bom(original)
+        # The source's offsets count the byte-order marks we drop (one unit each, in code
+        # points and in UTF-16 alike).
+        self.bom = len(original) - len(self.original)
         self.text, self.newlines, self.newline_map = normalize_newlines(self.original)
         self._utf16: Utf16Map | None = None
 
@@ -93,11 +96,18 @@ class SourceText:
         return self._utf16
 
     def to_stored(self, offset: int, unit: Unit) -> int:
-        """A source offset (into the original text, in ``unit``) as an offset into ``text``."""
+        """A source offset (into the original text, in ``unit``) as an offset into ``text``.
+
+        An offset inside the leading byte-order marks means the start of the text.
+        """
+        given = offset
+        if offset >= 0:
+            offset = max(offset - self.bom, 0)
         if unit == "utf16":
             offset = self.utf16.from_utf16(offset)
         if not 0 <= offset <= len(self.original):
-            raise OffsetError(f"offset {offset} is outside the text (length {len(self.original)})")
+            length = len(self.original) + self.bom
+            raise OffsetError(f"offset {given} is outside the text (length {length})")
         return self.newline_map.to_normalized(offset)
 
     def meta(self) -> dict[str, Any]:

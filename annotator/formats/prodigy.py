@@ -27,7 +27,7 @@ from annotator.formats.base import AtomicFileSink, ExportRecord, ImportedLabels,
 from annotator.formats.common import Tally, document_id, document_meta, layer_name, with_tally
 from annotator.formats.jsonio import Location, iter_json_objects, json_suffix, peek_first_object
 from annotator.formats.offsets import RawSpan, SourceText, drop_duplicate_spans, place_spans
-from annotator.formats.tokens import TokenIndex, tokens_for
+from annotator.formats.tokens import Tokens, tokens_at
 
 # Keys Prodigy adds to a task; anything else at the top level is the user's and goes to meta.
 _MACHINERY = {
@@ -200,8 +200,7 @@ class ProdigySink(AtomicFileSink):
 def prodigy_task(record: ExportRecord, warnings: list[str]) -> dict[str, Any]:
     document, annotation = record.document, record.annotation
     text = document.text
-    tokens = tokens_for(text, [p for s in annotation.spans for p in (s.start, s.end)])
-    index = TokenIndex(tokens)
+    tokens = tokens_at(text, [p for s in annotation.spans for p in (s.start, s.end)])
     spans_out: dict[str, dict[str, Any]] = {}
     for span in annotation.spans:
         item: dict[str, Any] = {
@@ -210,7 +209,7 @@ def prodigy_task(record: ExportRecord, warnings: list[str]) -> dict[str, Any]:
             "text": span.text,
             "label": span.label,
         }
-        covered = index.covering(span.start, span.end)
+        covered = tokens.covering(span.start, span.end)
         if covered is None:
             warnings.append(f"document {document.id}: span {span.id} {span.text!r} holds no token")
         else:
@@ -250,16 +249,7 @@ def prodigy_task(record: ExportRecord, warnings: list[str]) -> dict[str, Any]:
         "meta": meta,
         "_input_hash": input_hash,
         "_task_hash": prodigy_hash(str(input_hash).encode() + labels_key),
-        "tokens": [
-            {
-                "text": text[start:end],
-                "start": start,
-                "end": end,
-                "id": number,
-                "ws": end < len(text) and text[end].isspace(),
-            }
-            for number, (start, end) in enumerate(tokens)
-        ],
+        "tokens": _token_dicts(tokens, len(text)),
         "spans": spans_list,
         "answer": "accept",
         "_view_id": "relations" if relations else "ner_manual",
@@ -270,6 +260,18 @@ def prodigy_task(record: ExportRecord, warnings: list[str]) -> dict[str, Any]:
         task["_annotator_id"] = record.annotator
         task["_session_id"] = record.annotator
     return task
+
+
+def _token_dicts(tokens: Tokens, length: int) -> list[dict[str, Any]]:
+    # Everything between two tokens is whitespace: a token is followed by a space exactly
+    # when the next one does not start where it ends (or, for the last, before the end).
+    follows = [*tokens.starts[1:], length] if len(tokens) else []
+    return [
+        {"text": word, "start": start, "end": end, "id": number, "ws": end != after}
+        for number, (word, start, end, after) in enumerate(
+            zip(tokens.texts, tokens.starts, tokens.ends, follows, strict=True)
+        )
+    ]
 
 
 def _span_ref(span: dict[str, Any]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ spaCy is an optional dependency: ``pip install 'annotator[spacy]'``.
 
 from __future__ import annotations
 
+import bisect
 from pathlib import Path
 from typing import Any
 
@@ -36,14 +37,21 @@ def _require_spacy() -> Any:
 
 def non_overlapping(spans: list[Span]) -> tuple[list[Span], list[Span]]:
     """(kept, left out): longest first, then earliest, as spaCy's filter_spans does."""
+    # Kept spans never overlap, so sorted by start their ends are sorted too: the one kept
+    # span that could overlap a candidate is the last one starting before its end.
+    starts: list[int] = []
+    ends: list[int] = []
     kept: list[Span] = []
     left_out: list[Span] = []
-    for span in sorted(spans, key=lambda s: (-(s.end - s.start), s.start)):
-        if any(span.start < other.end and other.start < span.end for other in kept):
+    for span in sorted(spans, key=lambda s: (s.start - s.end, s.start)):
+        position = bisect.bisect_left(starts, span.end)
+        if position and ends[position - 1] > span.start:
             left_out.append(span)
-        else:
-            kept.append(span)
-    return sorted(kept, key=lambda s: s.start), left_out
+            continue
+        starts.insert(position, span.start)
+        ends.insert(position, span.end)
+        kept.insert(position, span)
+    return kept, left_out
 
 
 class SpacySink(AtomicFileSink):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import orjson
@@ -11,10 +12,12 @@ from hypothesis import strategies as st
 
 from annotator.core import InputError
 from annotator.formats import jsonio
+from annotator.formats import tokens as tokens_module
 from annotator.formats.offsets import OffsetError, RawSpan, SourceText, Utf16Map, place_spans
-from annotator.formats.tokens import TokenIndex, tokenize, tokens_for
+from annotator.formats.tokens import TokenIndex, token_texts, tokenize, tokens_at, tokens_for
 
-ALPHABET = st.sampled_from([*"ab \t\n\r,.", "👍", "🏽", "e\u0301", "北", "京", "é", "\u200d"])
+ALPHABET_ITEMS = [*"ab \t\n\r,.", "👍", "🏽", "e\u0301", "北", "京", "é", "\u200d"]
+ALPHABET = st.sampled_from(ALPHABET_ITEMS)
 texts = st.lists(ALPHABET, max_size=40).map("".join)
 
 
@@ -142,3 +145,48 @@ def test_big_arrays_are_streamed_with_line_numbers(
 def test_json_errors(tmp_path: Path, data: bytes, message: str) -> None:
     with pytest.raises(InputError, match=message):
         list(jsonio.iter_json_objects(write(tmp_path / "x.json", data)))
+
+
+@given(texts, st.integers(1, 2), st.data())
+def test_source_offsets_count_leading_boms(body: str, boms: int, data: st.DataObject) -> None:
+    """A source counts the byte-order marks we drop: its offsets land on the same characters."""
+    original = "\ufeff" * boms + body
+    source = SourceText(original)
+    plain = SourceText(body.lstrip("\ufeff"))
+    start = data.draw(st.integers(boms, len(original)))
+    expected = plain.to_stored(start - boms, "codepoint")
+    assert source.to_stored(start, "codepoint") == expected
+    assert source.to_stored(Utf16Map(original).to_utf16(start), "utf16") == expected
+    assert source.to_stored(0, "codepoint") == 0
+    with pytest.raises(OffsetError, match=f"offset {len(original) + 1} is outside"):
+        source.to_stored(len(original) + 1, "codepoint")
+
+
+def _reference_pattern() -> re.Pattern[str]:
+    """The tokenizer's rules written plainly (slower): the fast pattern must agree with it."""
+    ext = f"[{tokens_module._extend_ranges()}]*"
+    cjk = tokens_module._CJK
+    return re.compile(
+        f"[\U0001f1e6-\U0001f1ff]{{2}}{ext}|[{cjk}]{ext}|(?:[^\\W{cjk}]+{ext})+"
+        f"|\\S{ext}(?:\u200d\\S{ext})*"
+    )
+
+
+MORE = st.sampled_from(
+    [*ALPHABET_ITEMS, "\u200c", "🇫", "🇷", "\U0001d165", "\U000e0067", "\u3000", "\x1c", "_", "9"]
+)
+
+
+@given(st.lists(MORE, max_size=30).map("".join), st.lists(st.integers(0, 30), max_size=5))
+def test_fast_tokenizer_matches_the_plain_rules(text: str, cuts: list[int]) -> None:
+    reference = _reference_pattern()
+    spans = [match.span() for match in reference.finditer(text)]
+    assert tokenize(text) == spans
+    assert token_texts(text) == reference.findall(text)
+    cuts = sorted({c for c in cuts if 0 < c < len(text)})
+    expected: list[tuple[int, int]] = []
+    for start, end in zip([0, *cuts], [*cuts, len(text)], strict=True):
+        expected += [match.span() for match in reference.finditer(text, start, end)]
+    tokens = tokens_at(text, cuts)
+    assert tokens.pairs() == expected
+    assert tokens.texts == [text[s:e] for s, e in expected]

@@ -389,3 +389,47 @@ def test_prodigy_relation_finds_the_span_with_its_label(tmp_path: Path, fresh: P
     (rel,) = result.relations
     assert result.span(rel.tail).label == "SOURCE"  # type: ignore[union-attr]
     again.close()
+
+
+# --- a byte-order mark inside the text ------------------------------------------------------
+
+BOM_SOURCE = "\ufeff" + SOURCE
+
+
+def test_doccano_text_with_a_bom_keeps_its_spans_in_place(tmp_path: Path, fresh: Project) -> None:
+    # doccano (JavaScript) counts the BOM as one UTF-16 unit; the stored text drops it.
+    item = {
+        "text": BOM_SOURCE,
+        "label": [[*u16("Putin", BOM_SOURCE), "PERSON"], [*u16("北京", BOM_SOURCE), "GPE"]],
+    }
+    import_sources(fresh, [write_jsonl(tmp_path / "d.jsonl", [item])], "doccano", "bob")
+    assert fresh.get_document("d-1").text == STORED
+    assert covered(fresh) == [("GPE", "北京"), ("PERSON", "Putin")]
+
+
+def test_label_studio_text_with_a_bom_keeps_its_spans_in_place(
+    tmp_path: Path, fresh: Project
+) -> None:
+    task = {
+        "id": 8,
+        "data": {"text": BOM_SOURCE},
+        "annotations": [
+            {
+                "result": [
+                    region("a", cp("Xi", BOM_SOURCE), "PERSON", "Xi"),
+                    region("b", cp("北京", BOM_SOURCE), "GPE", "北京"),
+                ]
+            }
+        ],
+    }
+    path = tmp_path / "ls.json"
+    path.write_bytes(orjson.dumps([task]))
+    import_sources(fresh, [path], "label-studio", "carol")
+    assert covered(fresh) == [("GPE", "北京"), ("PERSON", "Xi")]
+
+
+def test_prodigy_text_with_a_bom_keeps_its_spans_in_place(tmp_path: Path, fresh: Project) -> None:
+    start, end = cp("cafe\u0301", BOM_SOURCE)
+    task = {"text": BOM_SOURCE, "spans": [{"start": start, "end": end, "label": "ORG"}]}
+    import_sources(fresh, [write_jsonl(tmp_path / "p.jsonl", [task])], "prodigy", "dan")
+    assert covered(fresh) == [("ORG", "cafe\u0301")]

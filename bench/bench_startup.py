@@ -1,0 +1,153 @@
+"""Start-up to a shown window, against a bare QApplication showing an empty QMainWindow.
+
+    .venv/bin/python bench/bench_startup.py [--runs N]
+
+Each run is a fresh interpreter (offscreen), timed by this process from spawning it
+to the child's word that its window is shown and the first events (expose, paint) are
+processed. The app runs as ``annotator gui PROJECT --annotator bench`` on a copy of the
+bundled sample project, with its settings in a temporary folder. The two kinds of run
+alternate, and the figure is the median of each (budget: within 1.5x, DESIGN.md). The
+child also reports where its time went, and which heavy modules it imported (none of
+pydantic's validators' users, formats, review, assist, spaCy should load at start-up).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from bench import Result  # noqa: E402
+
+SMALL_ARGS = ["--runs", "1"]
+
+# Both children print SHOWN once their window is on screen and its events processed.
+BARE = """
+import time
+began = time.perf_counter()
+from PySide6.QtWidgets import QApplication, QMainWindow
+app = QApplication([])
+window = QMainWindow()
+window.show()
+app.processEvents()
+print("SHOWN", time.perf_counter() - began, flush=True)
+"""
+
+APP = """
+import sys, time
+began = time.perf_counter()
+from PySide6.QtWidgets import QApplication
+
+def shown(self):
+    self.processEvents()
+    print("SHOWN", time.perf_counter() - began, flush=True)
+    heavy = ("annotator.formats", "annotator.review", "annotator.assist", "annotator.services",
+             "spacy", "datasets", "annotator.ui.review_mode", "annotator.ui.export_dialog",
+             "annotator.ui.import_dialog", "annotator.ui.schema_editor")
+    loaded = sorted(n for n in sys.modules if n.startswith(heavy))
+    print("MODULES", len(sys.modules), " ".join(loaded), flush=True)
+    return 0
+
+QApplication.exec = shown
+from annotator.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def run_child(code: str, args: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """(wall seconds until shown, the child's own figure, its module report)."""
+    began = time.perf_counter()
+    child = subprocess.Popen(
+        [sys.executable, "-c", code, *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+        env=env,
+    )
+    assert child.stdout is not None
+    wall = inner = 0.0
+    modules = ""
+    for line in child.stdout:
+        if line.startswith("SHOWN"):
+            wall = time.perf_counter() - began
+            inner = float(line.split()[1])
+        elif line.startswith("MODULES"):
+            modules = line[len("MODULES ") :].strip()
+    _, stderr = child.communicate(timeout=120)
+    if child.returncode != 0 or not wall:
+        raise SystemExit(f"bench_startup: child failed ({child.returncode}): {stderr[-2000:]}")
+    return wall, inner, modules
+
+
+def main(argv: list[str] | None = None) -> list[Result]:
+    parser = argparse.ArgumentParser(prog="bench_startup", description=__doc__)
+    parser.add_argument("--runs", type=int, default=7)
+    args = parser.parse_args(argv)
+    work = Path(tempfile.mkdtemp(prefix="bench-startup-"))
+    try:
+        project = work / "sample"
+        shutil.copytree(REPO / "resources" / "sample", project)
+        env = {
+            **os.environ,
+            "QT_QPA_PLATFORM": "offscreen",
+            "XDG_CONFIG_HOME": str(work / "config"),
+            "XDG_DATA_HOME": str(work / "data"),
+            "XDG_CACHE_HOME": str(work / "cache"),
+            "PYTHONPATH": str(REPO),
+        }
+        app_args = ["gui", str(project), "--annotator", "bench"]
+        # One of each first: the file system cache warm for both.
+        run_child(BARE, [], env)
+        run_child(APP, app_args, env)
+        bare: list[float] = []
+        ours: list[float] = []
+        bare_inner: list[float] = []
+        ours_inner: list[float] = []
+        modules = ""
+        for _ in range(args.runs):
+            wall, inner, _ = run_child(BARE, [], env)
+            bare.append(wall)
+            bare_inner.append(inner)
+            wall, inner, modules = run_child(APP, app_args, env)
+            ours.append(wall)
+            ours_inner.append(inner)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    count, _, loaded = modules.partition(" ")
+    print(
+        f"start-up to a shown window (median of {args.runs}, fresh interpreters): "
+        f"bare QMainWindow {statistics.median(bare) * 1000:.0f} ms "
+        f"(after interpreter start {statistics.median(bare_inner) * 1000:.0f} ms), "
+        f"annotator {statistics.median(ours) * 1000:.0f} ms "
+        f"(after interpreter start {statistics.median(ours_inner) * 1000:.0f} ms)"
+    )
+    print(f"modules loaded by the app at start-up: {count}; heavy ones: {loaded or 'none'}")
+    return [
+        Result(
+            "start-up to a shown window",
+            statistics.median(ours),
+            "bare QApplication + QMainWindow",
+            statistics.median(bare),
+            1.5,
+        ),
+        Result(
+            "  the same after interpreter start",
+            statistics.median(ours_inner),
+            "bare, after interpreter start",
+            statistics.median(bare_inner),
+        ),
+    ]
+
+
+if __name__ == "__main__":
+    main()

@@ -278,7 +278,7 @@ class DocumentCounts:
 class Layer:
     """One annotator's labels on one document, indexed for matching."""
 
-    __slots__ = ("_masks", "by_label", "keys", "relations")
+    __slots__ = ("_intervals", "_masks", "by_label", "keys", "relations")
 
     def __init__(self, annotation: DocumentAnnotation) -> None:
         by_label: dict[str, list[tuple[int, int]]] = {}
@@ -296,6 +296,14 @@ class Layer:
             if rel.head in keys and rel.tail in keys
         }
         self._masks: dict[str, int] | None = None
+        self._intervals: dict[str, _Intervals] = {}
+
+    def intervals(self, label: str) -> _Intervals:
+        """This label's ranges indexed for overlap queries (built once, used by every pair)."""
+        found = self._intervals.get(label)
+        if found is None:
+            found = self._intervals[label] = _Intervals(self.by_label[label])
+        return found
 
     def masks(self, tokens: Tokens) -> dict[str, int]:
         """Per label, the tokens inside this annotator's spans (computed once per document)."""
@@ -348,8 +356,8 @@ def compare_layers(reference: Layer, other: Layer, tokens: Tokens | None) -> Doc
         else:
             common = len(set(ref_ranges).intersection(other_ranges))
             exact[label] = Score(common, n_other, common, n_ref)
-            ref_index = _Intervals(ref_ranges)
-            other_index = _Intervals(other_ranges)
+            ref_index = reference.intervals(label)
+            other_index = other.intervals(label)
             lenient[label] = Score(
                 sum(1 for s, e in other_ranges if ref_index.overlaps(s, e)),
                 n_other,

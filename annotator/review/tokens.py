@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
+from itertools import accumulate
 
 _MARKS = (
     "\u0300-\u036f\u0483-\u0489\u0591-\u05bd\u0610-\u061a\u064b-\u065f\u0900-\u0903"
@@ -30,15 +31,22 @@ TOKEN_PATTERN = re.compile(
 )
 
 
+# The same tokens as the pieces of a split: the pieces' lengths add up to every token's
+# start and end without a Python step per token (finditer and match.span() were a
+# quarter of the time agreement took).
+_SPLIT = re.compile(f"({TOKEN_PATTERN.pattern})")
+
+
 class Tokens:
     """Token boundaries of one text, and which tokens a character range touches."""
 
     __slots__ = ("ends", "starts")
 
     def __init__(self, text: str) -> None:
-        spans = [match.span() for match in TOKEN_PATTERN.finditer(text)]
-        self.starts: Sequence[int] = [start for start, _ in spans]
-        self.ends: Sequence[int] = [end for _, end in spans]
+        # [gap, token, gap, token, ..., gap]: cumulative lengths are token starts and ends.
+        edges = list(accumulate(map(len, _SPLIT.split(text))))
+        self.starts: Sequence[int] = edges[0:-1:2]
+        self.ends: Sequence[int] = edges[1::2]
 
     def __len__(self) -> int:
         return len(self.starts)

@@ -10,10 +10,10 @@ the SuggestionBook).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QUndoCommand
 
-from annotator.assist.mentions import Mention
 from annotator.assist.suggestions import (
     Accepted,
     accept,
@@ -25,6 +25,10 @@ from annotator.assist.suggestions import (
 from annotator.core.models import Span
 from annotator.ui.assist_book import SuggestionBook
 from annotator.ui.session import Change, Session
+
+if TYPE_CHECKING:
+    # Only named in annotations: the matcher behind it is loaded when first used.
+    from annotator.assist.mentions import Mention
 
 
 class _AssistCommand(QUndoCommand):

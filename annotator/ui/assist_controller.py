@@ -32,9 +32,6 @@ from PySide6.QtWidgets import (
     QToolTip,
 )
 
-from annotator.assist.mentions import Mention, plan_mentions
-from annotator.assist.model import ModelSuggester, load_pipeline
-from annotator.assist.patterns import load_pattern_file
 from annotator.assist.suggestions import SOURCE_ATTR, Finder, SuggestionLayer
 from annotator.core.errors import AnnotatorError
 from annotator.core.models import Span
@@ -50,6 +47,8 @@ from annotator.ui.assist_commands import (
 from annotator.ui.assist_overlay import SuggestionOverlay
 
 if TYPE_CHECKING:
+    # Matchers and models are loaded when first used, not at start-up.
+    from annotator.assist.mentions import Mention
     from annotator.ui.main_window import MainWindow
 
 # Preferred keys, then fallbacks used when a label already has the preferred hotkey.
@@ -377,6 +376,8 @@ class AssistController(QObject):
         )
 
     def _plan(self, project: Project, span: Span, doc_id: str, everywhere: bool) -> list[Mention]:
+        from annotator.assist.mentions import plan_mentions
+
         session = self.window.session
         assert session is not None
         documents: Iterator[tuple[str, str]]
@@ -422,6 +423,8 @@ class AssistController(QObject):
     def suggest_from_patterns(
         self, path: Path, label: str | None = None, ignore_case: bool = False
     ) -> None:
+        from annotator.assist.patterns import load_pattern_file
+
         try:
             patterns = load_pattern_file(path, label, ignore_case)
             project = self.window.project
@@ -444,6 +447,8 @@ class AssistController(QObject):
             self.suggest_from_model(name.strip())
 
     def suggest_from_model(self, name: str) -> None:
+        from annotator.assist.model import ModelSuggester, load_pipeline
+
         project = self.window.project
         if project is None:
             return

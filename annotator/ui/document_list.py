@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from PySide6.QtCore import (
     QAbstractTableModel,
     QModelIndex,
@@ -19,7 +21,8 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QTreeView,
+    QStyle,
+    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -120,18 +123,33 @@ class DocumentList(QWidget):
         self.status_filter.addItem("All statuses", "")
         for status in STATUSES:
             self.status_filter.addItem(STATUS_TEXT[status], status)
-        self.view = QTreeView()
+        # A table, not a tree view: QTreeView lays out every row (asking the model about
+        # each of 100,000 documents) before it can scroll to the open one.
+        self.view = QTableView()
         self.view.setObjectName("documentList")
-        self.view.setRootIsDecorated(False)
-        self.view.setUniformRowHeights(True)
+        self.view.setShowGrid(False)
+        self.view.setWordWrap(False)
+        self.view.verticalHeader().setVisible(False)
+        self.view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.view.verticalHeader().setDefaultSectionSize(self.view.fontMetrics().height() + 6)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.view.setAlternatingRowColors(True)
         self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.view.setModel(self.proxy)
-        header = self.view.header()
+        header = self.view.horizontalHeader()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        # Widths from the widest possible content, not ResizeToContents: that measures
+        # every visible row again each time one row changes (after every edit).
+        metrics = self.view.fontMetrics()
+        statuses = [f"{STATUS_MARK[status]} {STATUS_TEXT[status]}" for status in STATUSES]
+        padding = 4 * self.view.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin) + 16
+        for column, samples in ((1, statuses), (2, ["99,999"])):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Interactive)
+            width = max(
+                header.sectionSizeHint(column), *(metrics.horizontalAdvance(t) for t in samples)
+            )
+            header.resizeSection(column, width + padding)
 
         filters = QHBoxLayout()
         filters.addWidget(self.search, 1)
@@ -157,14 +175,10 @@ class DocumentList(QWidget):
     # --- state ---------------------------------------------------------------------------
 
     def _recount(self) -> None:
-        counts: dict[str, int] = {}
-        status_of: dict[str, str] = {}
-        for entry in self.model.entries:
-            status = self.session.status(entry.id)
-            status_of[entry.id] = status
-            counts[status] = counts.get(status, 0) + 1
-        self._counts = counts
-        self._status_of = status_of
+        ids = [entry.id for entry in self.model.entries]
+        statuses = self.session.statuses(ids)
+        self._counts = dict(Counter(statuses))
+        self._status_of = dict(zip(ids, statuses, strict=True))
         self._show_progress()
 
     def _show_progress(self) -> None:

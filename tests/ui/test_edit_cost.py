@@ -1,0 +1,91 @@
+"""An edit touches only what it changed: the attribution list, the document list's row."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtWidgets import QTableView
+from pytest import MonkeyPatch
+
+from annotator.core.models import Relation, Span
+from annotator.ui import commands
+from annotator.ui.main_window import MainWindow
+
+Opener = Callable[..., MainWindow]
+
+
+def test_a_span_outside_every_attribution_leaves_the_attribution_list_alone(
+    make_project: Callable[..., Path], open_main: Opener, monkeypatch: MonkeyPatch
+) -> None:
+    window = open_main(make_project())
+    window.show_document("quote")
+    window.snap_action.setChecked(False)
+    text = window.view.text
+    for phrase, label in (('"we remain together now"', "QUOTE"), ("Putin", "PERSON")):
+        start = text.index(phrase)
+        window.view.select_range(start, start + len(phrase))
+        window.apply_label(label)
+    assert window.session is not None
+    relation = Relation(id="R1", label="ATTRIBUTED_TO", head="T1", tail="T2")
+    window.undo_stack.push(commands.AddRelation(window.session, "quote", relation))
+    assert window.panel.relation_view.topLevelItemCount() == 1
+    rebuilt: list[int] = []
+    original = window.panel.show_relations
+    monkeypatch.setattr(
+        window.panel, "show_relations", lambda annotation: (rebuilt.append(1), original(annotation))
+    )
+    start = text.index("Beijing")
+    window.view.select_range(start, start + len("Beijing"))
+    window.apply_label("GPE")
+    assert rebuilt == []  # a new span no attribution joins
+    window.relabel("T2", "ORG")
+    assert len(rebuilt) == 1  # the attribution's source changed: its line says ORG now
+    assert "ORG" in window.panel.relation_view.topLevelItem(0).text(2)
+    window.delete_span("T2")
+    assert window.panel.relation_view.topLevelItemCount() == 0
+    assert window.view.arrows == []
+
+
+def test_document_list_is_a_table_over_a_model_with_fixed_columns(
+    make_project: Callable[..., Path], open_main: Opener
+) -> None:
+    window = open_main(make_project())
+    assert window.document_list is not None
+    view = window.document_list.view
+    assert isinstance(view, QTableView) and view.objectName() == "documentList"
+    header = view.horizontalHeader()
+    metrics = view.fontMetrics()
+    # Columns keep their width as counts change, and fit the widest status and count.
+    assert header.sectionSize(2) >= metrics.horizontalAdvance("99,999")
+    assert header.sectionSize(1) >= metrics.horizontalAdvance("◐ in progress")
+    window.show_document("kim")
+    before = (header.sectionSize(1), header.sectionSize(2))
+    start = window.view.text.index("Beijing")
+    window.view.select_range(start, start + 7)
+    window.apply_label("GPE")
+    assert (header.sectionSize(1), header.sectionSize(2)) == before
+    row = window.document_list.model.row_of["kim"]
+    assert window.document_list.model.index(row, 2).data() == 1
+    assert "in progress" in window.document_list.model.index(row, 1).data()
+    assert window.document_list.progress.text() == "<b>0 of 6 done</b>"
+
+
+def test_statuses_in_one_pass_agree_with_one_at_a_time(
+    make_project: Callable[..., Path], open_main: Opener
+) -> None:
+    window = open_main(make_project())
+    session = window.session
+    assert session is not None
+    window.show_document("emoji")
+    window.set_status("done")
+    ids = [entry.id for entry in session.project.entries()]
+    assert session.statuses(ids) == [session.status(doc_id) for doc_id in ids]
+    assert session.statuses(ids)[ids.index("emoji")] == "done"
+    # The window's own lookups use the view's table of spans.
+    assert window._span(None) is None and window._span("T404") is None
+    start = window.view.text.index("Putin")
+    window.view.select_range(start, start + 5)
+    window.apply_label("PERSON")
+    span = window._span(window.view.selected_span)
+    assert isinstance(span, Span) and span.text == "Putin"

@@ -16,7 +16,12 @@ each as a median of several runs and as a ratio to a baseline measured in the sa
   block, span list, repaint), against a plain repaint of the view (budget: within 2x,
   and under 16 ms); then the autosave of that edit, which runs on the next turn of the
   event loop, after the repaint;
-- scroll one page and repaint, against the same on the bare editor.
+- scroll one page and repaint, against the same on the bare editor;
+- open a 100,000-document project (about 600 MB with its labels) to a usable window:
+  in a fresh process, Project.open, the window with its document list and first
+  document, shown and painted, against orjson reading documents.jsonl once (budget
+  1.5x); and the growth of the process's peak memory against the project's size on
+  disk (budget 2x).
 """
 
 from __future__ import annotations
@@ -24,7 +29,9 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -98,9 +105,13 @@ def main(argv: list[str] | None = None) -> list[Result]:
     parser.add_argument("--small", action="store_true", help="50 kB and 500 spans (smoke test)")
     parser.add_argument("--size", type=int, default=1_000_000, help="article size in characters")
     parser.add_argument("--spans", type=int, default=10_000)
+    parser.add_argument(
+        "--documents", type=int, default=100_000, help="documents in the project opened (0: skip)"
+    )
+    parser.add_argument("--keep", metavar="DIR", help="build (or reuse) that project in DIR")
     args = parser.parse_args(argv)
     if args.small:
-        args.size, args.spans = 50_000, 500
+        args.size, args.spans, args.documents = 50_000, 500, 300
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     text, spans = make_article(args.size, args.spans)
@@ -233,7 +244,101 @@ def main(argv: list[str] | None = None) -> list[Result]:
     window.close()
     bare.close()
     view.close()
+    if args.documents:
+        rows += open_large_project(args.documents, args.keep)
     return rows
+
+
+WINDOW_CHILD = """
+import os, sys, time
+from pathlib import Path
+def high_water():
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return 0
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from annotator.ui.main_window import MainWindow
+from annotator.ui.settings import Settings
+settings = Settings(QSettings(sys.argv[2], QSettings.Format.IniFormat))
+before = high_water()
+began = time.perf_counter()
+window = MainWindow(Path(sys.argv[1]), "bench", settings)
+window.resize(1400, 900)
+window.show()
+app.processEvents()
+assert window.current is not None and window.document_list is not None
+print(time.perf_counter() - began, high_water() - before)
+"""
+
+ORJSON_CHILD = """
+import sys, time
+import orjson
+began = time.perf_counter()
+for line in open(sys.argv[1], "rb").read().split(b"\\n"):
+    if line:
+        orjson.loads(line)
+print(time.perf_counter() - began)
+"""
+
+
+def open_large_project(documents: int, keep: str | None) -> list[Result]:
+    """Open a large project to a usable window in fresh processes (median of three)."""
+    from bench.bench_store import build_project, disk_size
+
+    folder = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="bench-view-"))
+    path = folder / f"project-{documents}"
+    try:
+        if not (path / "annotator.json").exists():
+            shutil.rmtree(path, ignore_errors=True)
+            began = time.perf_counter()
+            build_project(path, documents)
+            print(f"built {documents:,} labelled documents in {time.perf_counter() - began:.1f} s")
+        env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+        repo = Path(__file__).resolve().parents[1]
+
+        def child(code: str, *child_args: str) -> list[float]:
+            result = subprocess.run(
+                [sys.executable, "-c", code, *child_args],
+                capture_output=True,
+                text=True,
+                cwd=repo,
+                env=env,
+                check=True,
+            )
+            return [float(value) for value in result.stdout.split()]
+
+        opens: list[float] = []
+        reads: list[float] = []
+        peaks: list[float] = []
+        for _ in range(3):
+            reads.append(child(ORJSON_CHILD, str(path / "documents.jsonl"))[0])
+            seconds, peak = child(WINDOW_CHILD, str(path), str(folder / "settings.ini"))
+            opens.append(seconds)
+            peaks.append(peak)
+        size = disk_size(path)
+    finally:
+        if not keep:
+            shutil.rmtree(folder, ignore_errors=True)
+    opened, read, peak = (statistics.median(x) for x in (opens, reads, peaks))
+    print(
+        f"open {documents:,}-document project to a usable window: {opened:.2f} s | orjson reading "
+        f"documents.jsonl {read:.2f} s | ratio {opened / read:4.2f}x (budget 1.5x); peak memory "
+        f"+{peak / 1e6:,.0f} MB for {size / 1e6:,.0f} MB on disk ({peak / size:.2f}x, budget 2x)"
+    )
+    return [
+        Result(
+            f"open {documents:,}-doc project to window",
+            opened,
+            "orjson reads documents.jsonl",
+            read,
+            1.5,
+        ),
+        Result("  its peak memory", peak / 1e6, "project size on disk", size / 1e6, 2.0, "MB"),
+    ]
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ objects imports documents; an ``id`` field is kept, other fields go to ``meta``.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator
 from itertools import repeat
 from operator import itemgetter
@@ -43,36 +44,74 @@ def iter_json_records(path: Path) -> Iterator[tuple[dict[str, Any], str]]:
     """Objects from a JSONL file (one a line) or a JSON file (a list, or one object).
 
     Yields each object with its location for messages: "file:line" or "file: [index]".
+    JSONL is read a line at a time: a 300 MB import holds one line, not the file
+    three times over (bytes, text, lines).
     """
-    data = path.read_bytes()
-    text, _ = strip_bom(decode_utf8(path, data))
-    stripped = text.lstrip()
-    if not stripped:
+    with open(path, "rb") as handle:
+        start = handle.read(8192)
+        boms = 0
+        while start.startswith(_BOM):
+            start = start[len(_BOM) :] + handle.read(len(_BOM))
+            boms += len(_BOM)
+        if b"\x00" in start:
+            decode_utf8(path, start)  # says it looks binary
+        is_json = path.suffix.lower() == ".json" or start.lstrip().startswith(b"[")
+        if is_json:
+            yield from _json_records(path, start + handle.read())
+            return
+        offset = boms  # byte offsets in messages count from the file's first byte
+        found = False
+        for line_no, raw in enumerate(itertools.chain(_first_line(start, handle), handle), 1):
+            if raw.strip():
+                try:
+                    item = orjson.loads(raw)
+                except orjson.JSONDecodeError as exc:
+                    try:
+                        raw.decode("utf-8")
+                    except UnicodeDecodeError as bad:
+                        position = offset + bad.start
+                        raise InputError(
+                            path,
+                            f"not UTF-8 text: byte 0x{raw[bad.start]:02x} at byte offset "
+                            f"{position} (save the file as UTF-8 and import again)",
+                            line_no,
+                        ) from None
+                    raise InputError(path, f"broken JSON line: {exc.msg}", line_no) from None
+                if not isinstance(item, dict):
+                    raise InputError(path, "line is not a JSON object", line_no)
+                found = True
+                yield item, f"{path}:{line_no}"
+            offset += len(raw)
+        if not found:
+            raise InputError(path, "file is empty")
+
+
+_BOM = "\ufeff".encode()
+
+
+def _first_line(start: bytes, handle: Any) -> Iterator[bytes]:
+    """The lines of ``start`` (the file's first bytes), the last one completed from the file."""
+    lines = start.split(b"\n")
+    for line in lines[:-1]:
+        yield line + b"\n"
+    rest = lines[-1]
+    if rest:
+        yield rest + handle.readline()
+
+
+def _json_records(path: Path, data: bytes) -> Iterator[tuple[dict[str, Any], str]]:
+    text = decode_utf8(path, data)
+    if not text.strip():
         raise InputError(path, "file is empty")
-    if path.suffix.lower() == ".json" or stripped.startswith("["):
-        try:
-            value = orjson.loads(text)
-        except orjson.JSONDecodeError as exc:
-            raise InputError(
-                path, f"not valid JSON: {exc.msg}", getattr(exc, "lineno", None)
-            ) from None
-        items = value if isinstance(value, list) else [value]
-        for index, item in enumerate(items):
-            where = f"{path}: [{index}]"
-            if not isinstance(item, dict):
-                raise InputError(path, f"[{index}] is not a JSON object")
-            yield item, where
-        return
-    for line_no, line in enumerate(text.split("\n"), 1):
-        if not line.strip():
-            continue
-        try:
-            item = orjson.loads(line)
-        except orjson.JSONDecodeError as exc:
-            raise InputError(path, f"broken JSON line: {exc.msg}", line_no) from None
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        raise InputError(path, f"not valid JSON: {exc.msg}", getattr(exc, "lineno", None)) from None
+    items = value if isinstance(value, list) else [value]
+    for index, item in enumerate(items):
         if not isinstance(item, dict):
-            raise InputError(path, "line is not a JSON object", line_no)
-        yield item, f"{path}:{line_no}"
+            raise InputError(path, f"[{index}] is not a JSON object")
+        yield item, f"{path}: [{index}]"
 
 
 def _fail(where: str, message: str) -> InputError:

@@ -19,19 +19,23 @@ import orjson
 
 from annotator.core.models import LabelSchema
 from annotator.formats.base import AtomicFileSink, ExportRecord
+from annotator.formats.common import SpanRow, span_rows
 from annotator.formats.spacy_docbin import non_overlapping
 from annotator.formats.tokens import token_texts
 
 
 def bio_record(
-    record: ExportRecord, labels: set[str] | None, entity_labels: set[str]
+    record: ExportRecord,
+    labels: set[str] | None,
+    entity_labels: set[str],
+    rows: list[SpanRow] | None = None,
 ) -> tuple[dict[str, Any], list[str]]:
     """One document's tokens and tags, and what could not be tagged."""
-    document, annotation = record.document, record.annotation
+    document = record.document
     text = document.text
     wanted = [
         s
-        for s in annotation.spans
+        for s in (span_rows(record) if rows is None else rows)
         if (s.label in labels if labels is not None else s.label in entity_labels)
     ]
     kept, left_out = non_overlapping(wanted)
@@ -71,10 +75,9 @@ class BioSink(AtomicFileSink):
         self.problem_count = 0
 
     def write(self, record: ExportRecord) -> None:
-        entity_labels = self.entity_labels | {
-            s.label for s in record.annotation.spans if s.label not in self.known
-        }
-        item, problems = bio_record(record, self.labels, entity_labels)
+        rows = span_rows(record)
+        entity_labels = self.entity_labels | {s.label for s in rows if s.label not in self.known}
+        item, problems = bio_record(record, self.labels, entity_labels, rows)
         self.handle.write(orjson.dumps(item) + b"\n")
         if problems:
             if self.problem_count < 20:

@@ -7,10 +7,10 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
 from annotator.core.text import first_line_title
-from annotator.formats.base import ImportRecord
+from annotator.formats.base import ExportRecord, ImportRecord
 
 _NOT_NAME = re.compile(r"[^\w.-]+")
 # File names Windows refuses whatever the extension.
@@ -109,3 +109,51 @@ def safe_file_stem(doc_id: str, used: set[str]) -> str:
         number += 1
     used.add(stem.lower())
     return stem
+
+
+class SpanLike(Protocol):
+    """What writers read of a span: a model's Span or a :class:`SpanRow` alike."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def start(self) -> int: ...
+    @property
+    def end(self) -> int: ...
+    @property
+    def label(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+
+
+class SpanRow(NamedTuple):
+    id: str
+    start: int
+    end: int
+    label: str
+    text: str
+
+
+class RelationRow(NamedTuple):
+    id: str
+    label: str
+    head: str
+    tail: str
+
+
+def span_rows(record: ExportRecord) -> list[SpanRow]:
+    """A record's spans as tuples: the store's checked record, without a model per span."""
+    if record.labels is None:
+        return [SpanRow(s.id, s.start, s.end, s.label, s.text) for s in record.annotation.spans]
+    return [
+        SpanRow(s["id"], s["start"], s["end"], s["label"], s["text"])
+        for s in record.labels["spans"]
+    ]
+
+
+def relation_rows(record: ExportRecord) -> list[RelationRow]:
+    if record.labels is None:
+        return [RelationRow(r.id, r.label, r.head, r.tail) for r in record.annotation.relations]
+    return [
+        RelationRow(r["id"], r["label"], r["head"], r["tail"]) for r in record.labels["relations"]
+    ]

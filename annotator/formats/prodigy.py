@@ -24,7 +24,15 @@ import orjson
 
 from annotator.core.models import Document, LabelSchema, Relation
 from annotator.formats.base import AtomicFileSink, ExportRecord, ImportedLabels, ImportRecord
-from annotator.formats.common import Tally, document_id, document_meta, layer_name, with_tally
+from annotator.formats.common import (
+    Tally,
+    document_id,
+    document_meta,
+    layer_name,
+    relation_rows,
+    span_rows,
+    with_tally,
+)
 from annotator.formats.jsonio import Location, iter_json_objects, json_suffix, peek_first_object
 from annotator.formats.offsets import RawSpan, SourceText, drop_duplicate_spans, place_spans
 from annotator.formats.tokens import Tokens, tokens_at
@@ -198,11 +206,12 @@ class ProdigySink(AtomicFileSink):
 
 
 def prodigy_task(record: ExportRecord, warnings: list[str]) -> dict[str, Any]:
-    document, annotation = record.document, record.annotation
+    document = record.document
     text = document.text
-    tokens = tokens_at(text, [p for s in annotation.spans for p in (s.start, s.end)])
+    spans = span_rows(record)
+    tokens = tokens_at(text, [p for s in spans for p in (s.start, s.end)])
     spans_out: dict[str, dict[str, Any]] = {}
-    for span in annotation.spans:
+    for span in spans:
         item: dict[str, Any] = {
             "start": span.start,
             "end": span.end,
@@ -216,7 +225,7 @@ def prodigy_task(record: ExportRecord, warnings: list[str]) -> dict[str, Any]:
             item["token_start"], item["token_end"] = covered
         spans_out[span.id] = item
     relations = []
-    for rel in annotation.relations:
+    for rel in relation_rows(record):
         head, child = spans_out[rel.head], spans_out[rel.tail]
         if "token_end" not in head or "token_end" not in child:
             warnings.append(

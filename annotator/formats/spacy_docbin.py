@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import bisect
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from annotator.core.errors import AnnotatorError
 from annotator.core.models import LabelSchema, Span
 from annotator.formats.base import AtomicFileSink, ExportRecord
+from annotator.formats.common import SpanLike
 
 SPANS_KEY = "sc"
+S = TypeVar("S", bound=SpanLike)
 
 
 def _require_spacy() -> Any:
@@ -35,14 +37,14 @@ def _require_spacy() -> Any:
     return spacy, DocBin
 
 
-def non_overlapping(spans: list[Span]) -> tuple[list[Span], list[Span]]:
+def non_overlapping(spans: list[S]) -> tuple[list[S], list[S]]:
     """(kept, left out): longest first, then earliest, as spaCy's filter_spans does."""
     # Kept spans never overlap, so sorted by start their ends are sorted too: the one kept
     # span that could overlap a candidate is the last one starting before its end.
     starts: list[int] = []
     ends: list[int] = []
-    kept: list[Span] = []
-    left_out: list[Span] = []
+    kept: list[S] = []
+    left_out: list[S] = []
     for span in sorted(spans, key=lambda s: (s.start - s.end, s.start)):
         position = bisect.bisect_left(starts, span.end)
         if position and ends[position - 1] > span.start:

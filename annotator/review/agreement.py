@@ -185,9 +185,17 @@ class PairAgreement:
             (self.spans_exact, counts.spans_exact),
             (self.spans_overlap, counts.spans_overlap),
         ):
+            if not source:
+                continue
+            overall = table.get(ALL)
+            if overall is None:
+                overall = table[ALL] = Score()
             for label, score in source.items():
-                table.setdefault(label, Score()).add(score)
-                table.setdefault(ALL, Score()).add(score)
+                per_label = table.get(label)
+                if per_label is None:
+                    per_label = table[label] = Score()
+                per_label.add(score)
+                overall.add(score)
         self.tokens += counts.tokens
         for label, cell in counts.kappa.items():
             running = self.token_counts.get(label)

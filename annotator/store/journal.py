@@ -48,6 +48,21 @@ class JournalEntry:
     updated: str
 
 
+@dataclass(slots=True)
+class PreparedLine:
+    """A document's labels checked and encoded as a journal line, not yet written."""
+
+    doc_id: str
+    line: bytes
+    status: Status
+    spans: int
+    relations: int
+    updated: str
+
+    def annotation(self) -> DocumentAnnotation:
+        return annotation_from_record(orjson.loads(self.line))
+
+
 class AnnotationStore:
     """Read and save one annotator's labels; writable stores hold the annotator's lock."""
 
@@ -328,28 +343,55 @@ class AnnotationStore:
             return
         if not self.writable or self._fd is None:
             raise AnnotatorError(f"{self.path}: opened read-only")
-        lines = []
+        encoder = LineEncoder(keep=0)
+        self.append_prepared(
+            [
+                self.prepare(annotation, self.project.get_text(annotation.doc_id), encoder)
+                for annotation in annotations
+            ]
+        )
+
+    def prepare(
+        self, annotation: DocumentAnnotation, text: str, encoder: LineEncoder | None = None
+    ) -> PreparedLine:
+        """Check and encode a document's labels for :meth:`append_prepared`, writing nothing.
+
+        An import prepares its labels while its documents are still uncommitted (checked
+        against the texts it is adding), and keeps the compact lines, not the models.
+        """
+        line = self._line_for(annotation, text, encoder or LineEncoder(keep=0))
+        return PreparedLine(
+            annotation.doc_id,
+            line,
+            annotation.status,
+            len(annotation.spans),
+            len(annotation.relations),
+            annotation.updated,
+        )
+
+    def append_prepared(self, prepared: list[PreparedLine]) -> None:
+        """Append prepared lines with one write (and one fsync)."""
+        if not prepared:
+            return
+        if not self.writable or self._fd is None:
+            raise AnnotatorError(f"{self.path}: opened read-only")
         new_entries: list[tuple[str, JournalEntry]] = []
         offset = self._size
         line_no = self._lines
-        encoder = LineEncoder(keep=0)
-        for annotation in annotations:
-            text = self.project.get_text(annotation.doc_id)
-            line = self._line_for(annotation, text, encoder)
-            lines.append(line)
+        for item in prepared:
             line_no += 1
             entry = JournalEntry(
                 offset,
-                len(line),
+                len(item.line),
                 line_no,
-                annotation.status,
-                len(annotation.spans),
-                len(annotation.relations),
-                annotation.updated,
+                item.status,
+                item.spans,
+                item.relations,
+                item.updated,
             )
-            new_entries.append((annotation.doc_id, entry))
-            offset += len(line) + 1
-        data = b"\n".join(lines) + b"\n"
+            new_entries.append((item.doc_id, entry))
+            offset += len(item.line) + 1
+        data = b"\n".join(item.line for item in prepared) + b"\n"
         append_durably(self._fd, data)
         self._size += len(data)
         self._lines = line_no

@@ -22,6 +22,7 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
+from operator import itemgetter
 from typing import Any
 
 from annotator.core.models import DocumentAnnotation, text_hash
@@ -289,19 +290,37 @@ class Layer:
     __slots__ = ("_intervals", "_masks", "by_label", "keys", "relations")
 
     def __init__(self, annotation: DocumentAnnotation) -> None:
+        self._index(
+            [(span.id, span.start, span.end, span.label) for span in annotation.spans],
+            [(rel.label, rel.head, rel.tail) for rel in annotation.relations],
+        )
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Layer:
+        """The same, from the store's checked record (no model built per span)."""
+        layer = cls.__new__(cls)
+        layer._index(
+            list(map(_span_fields, record["spans"])),
+            list(map(_relation_fields, record["relations"])),
+        )
+        return layer
+
+    def _index(
+        self, spans: list[tuple[str, int, int, str]], relations: list[tuple[str, str, str]]
+    ) -> None:
         by_label: dict[str, list[tuple[int, int]]] = {}
         keys: dict[str, SpanKey] = {}
-        for span in annotation.spans:
-            by_label.setdefault(span.label, []).append((span.start, span.end))
-            keys[span.id] = (span.start, span.end, span.label)
+        for span_id, start, end, label in spans:
+            by_label.setdefault(label, []).append((start, end))
+            keys[span_id] = (start, end, label)
         for ranges in by_label.values():
             ranges.sort()
         self.by_label = by_label
         self.keys = keys
         self.relations: set[RelationKey] = {
-            (rel.label, keys[rel.head], keys[rel.tail])
-            for rel in annotation.relations
-            if rel.head in keys and rel.tail in keys
+            (label, keys[head], keys[tail])
+            for label, head, tail in relations
+            if head in keys and tail in keys
         }
         self._masks: dict[str, int] | None = None
         self._intervals: dict[str, _Intervals] = {}
@@ -318,6 +337,10 @@ class Layer:
         if self._masks is None:
             self._masks = {label: tokens.mask(ranges) for label, ranges in self.by_label.items()}
         return self._masks
+
+
+_span_fields = itemgetter("id", "start", "end", "label")
+_relation_fields = itemgetter("label", "head", "tail")
 
 
 class _Intervals:
@@ -439,17 +462,17 @@ def compute_agreement(
     total = len(doc_ids)
     seen_labels = set(labels)
     for number, doc_id in enumerate(doc_ids, 1):
-        annotations = source.annotations(doc_id)
-        text = project.get_text(doc_id) if kappa or annotations else ""
+        records = source.records(doc_id)
+        text = project.get_text(doc_id) if kappa or records else ""
         current = text_hash(text)
         layers: dict[str, Layer] = {}
-        for name, annotation in annotations.items():
-            if annotation.text_hash and annotation.text_hash != current:
+        for name, record in records.items():
+            if record["text_hash"] and record["text_hash"] != current:
                 report.problems.append(
                     f"{doc_id}: {name}'s labels were made on a different text; left out"
                 )
                 continue
-            layers[name] = Layer(annotation)
+            layers[name] = Layer.from_record(record)
             seen_labels.update(layers[name].by_label)
         if len(layers) >= 2:
             report.documents += 1

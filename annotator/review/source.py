@@ -7,6 +7,7 @@ reviewer compares; their later saves show up the next time the project is opened
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 from annotator.core.errors import AnnotatorError
 from annotator.core.models import STATUSES, DocumentAnnotation, Status
@@ -102,6 +103,16 @@ class ReviewSource:
             annotation = self.stores[name].get(doc_id)
             if annotation is not None:
                 found[name] = annotation
+        return found
+
+    def records(self, doc_id: str) -> dict[str, dict[str, Any]]:
+        """Like :meth:`annotations`, as the store's checked records (plain dicts): for
+        readers that only count, without building a model per span."""
+        found: dict[str, dict[str, Any]] = {}
+        for name in self.labelled_by(doc_id):
+            record = self.stores[name].get_record(doc_id)
+            if record is not None:
+                found[name] = record
         return found
 
     def iter_annotations(

@@ -40,6 +40,7 @@ ANNOTATIONS_DIR = "annotations"
 SUGGESTIONS_DIR = "suggestions"
 # The reviewer's settled labels live in their own layer under this reserved name.
 GOLD_ANNOTATOR = "gold"
+_HEAD = 64  # characters of a text's start in DocumentEntry.head
 _ANNOTATOR_NAME = re.compile(r"^\w[\w.-]{0,63}$")
 
 Progress = Callable[[int, int | None], None]
@@ -77,6 +78,9 @@ class DocumentEntry:
     length: int
     line: int
     chars: int
+    # A fingerprint of the text's start (this process's str hash), so that an import
+    # looks for a repeated text only among stored texts that start the same way.
+    head: int = 0
 
     @property
     def title(self) -> str:
@@ -194,7 +198,15 @@ class Project:
                     else:
                         index[doc_id] = len(entries)
                         entries.append(
-                            DocumentEntry(doc_id, meta, offset, end - offset, line_no, len(text))
+                            DocumentEntry(
+                                doc_id,
+                                meta,
+                                offset,
+                                end - offset,
+                                line_no,
+                                len(text),
+                                hash(text[:_HEAD]),
+                            )
                         )
             offset = end + 1
         self._entries = entries
@@ -464,6 +476,7 @@ class DocumentBatch:
                     len(line),
                     self._line,
                     len(document.text),
+                    hash(document.text[:_HEAD]),
                 )
             )
             self._offset += len(line) + 1
@@ -513,14 +526,15 @@ class DocumentBatch:
 class StoredHashes:
     """Text hashes of stored documents, computed only for those an import needs.
 
-    A new text can only repeat a stored text of the same length, so only stored
-    documents sharing a length with some imported text are read and hashed.
+    A new text can only repeat a stored text of the same length and the same start
+    (DocumentEntry.head), so only stored documents sharing both with an imported text
+    are read and hashed.
     """
 
     def __init__(self, project: Project) -> None:
         self.project = project
         self._hashes: dict[str, str] = {}
-        self._by_length: dict[int, list[str]] | None = None
+        self._by_key: dict[tuple[int, int], list[str]] | None = None
         self._by_hash: dict[str, str] = {}
 
     def of(self, doc_id: str) -> str:
@@ -533,13 +547,13 @@ class StoredHashes:
 
     def find(self, text: str, digest: str) -> str | None:
         """The id of a stored document with this text, if any."""
-        if self._by_length is None:
-            self._by_length = {}
+        if self._by_key is None:
+            self._by_key = {}
             for entry in self.project._entries:
-                self._by_length.setdefault(entry.chars, []).append(entry.id)
-        same_length = self._by_length.pop(len(text), None)
-        if same_length:
-            for doc_id in same_length:
+                self._by_key.setdefault((entry.chars, entry.head), []).append(entry.id)
+        candidates = self._by_key.pop((len(text), hash(text[:_HEAD])), None)
+        if candidates:
+            for doc_id in candidates:
                 self.of(doc_id)
         return self._by_hash.get(digest)
 

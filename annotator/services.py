@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +52,7 @@ AUTO_ORDER = ("brat", "label-studio", "doccano", "prodigy", "native", "text")
 
 _LABEL_NAME_OK = re.compile(r"^[^\s,]+$")
 _label_of = attrgetter("label")
+_label_key = itemgetter("label")
 
 # Colours for labels that imports add to the schema (Paul Tol's "muted" scheme).
 _EXTRA_COLOURS = ("#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677", "#AA4499")
@@ -173,16 +174,24 @@ def _import_sources(
                 # --annotator overrides the names a source carries.
                 name = annotator or who or DEFAULT_IMPORT_ANNOTATOR
                 check_annotator_name(name)
-                for label in dict.fromkeys(map(_label_of, labels.spans)):
+                for label in dict.fromkeys(_span_labels(labels)):
                     if label not in known_labels and label not in new_labels:
                         new_labels[label] = _guess_category(label)
-                for rel in labels.relations:
-                    if schema.relation(rel.label) is None:
-                        new_relations.add(rel.label)
+                for rel_label in _relation_labels(labels):
+                    if schema.relation(rel_label) is None:
+                        new_relations.add(rel_label)
                 if name not in prepared:
                     prepared[name] = (project.annotations(name), {})
                 store, lines = prepared[name]
                 earlier = lines.get(stored_id)
+                if labels.records is not None and earlier is None and stored_id not in store:
+                    # Nothing to merge with, and the reader checked these records against
+                    # this very text: written as they are, checked once, no models.
+                    status = labels.status or ("in_progress" if labels.records[0] else "todo")
+                    lines[stored_id] = store.prepare_checked(
+                        stored_id, batch.last_digest, status, labels.note, *labels.records
+                    )
+                    continue
                 existing = earlier.annotation() if earlier else store.get(stored_id)
                 try:
                     merged = merge_labels(existing, stored_id, batch.last_digest, labels)
@@ -212,9 +221,22 @@ def _import_sources(
     return summary
 
 
+def _span_labels(labels: ImportedLabels) -> Iterator[str]:
+    """The spans' labels, from the checked records when the reader kept them."""
+    if labels.records is not None:
+        return map(_label_key, labels.records[0])
+    return map(_label_of, labels.spans)
+
+
+def _relation_labels(labels: ImportedLabels) -> Iterator[str]:
+    if labels.records is not None:
+        return map(_label_key, labels.records[1])
+    return map(_label_of, labels.relations)
+
+
 def _usable_label_names(labels: ImportedLabels, renamed: dict[str, str]) -> ImportedLabels:
     """Labels whose names the schema cannot hold (spaces, commas) renamed, and remembered."""
-    if all(map(_LABEL_NAME_OK.match, set(map(_label_of, labels.spans)))):
+    if all(map(_LABEL_NAME_OK.match, set(_span_labels(labels)))):
         return labels
     spans = []
     for span in labels.spans:

@@ -22,7 +22,7 @@ import orjson
 
 from annotator.core.errors import AnnotatorError
 from annotator.core.models import Document, DocumentAnnotation, LabelSchema, Relation, Span, Status
-from annotator.core.records import annotation_from_record
+from annotator.core.records import annotation_from_record, build_all
 from annotator.store.files import fsync_dir, fsync_enabled, make_temp_file
 
 # Format name -> module. Modules are imported on first use, so a missing optional
@@ -48,6 +48,50 @@ class ImportedLabels:
     relations: list[Relation] = field(default_factory=list)
     status: Status | None = None
     note: str = ""
+    # The same spans and relations as records of exactly the models' fields, in field
+    # order, already checked (model constraints, ids, relation ends, and every span
+    # against the document's stored text): a reader that has them lets the import write
+    # a new document's journal line straight from them, without checking them again.
+    # The models above share these dicts; leave it None whenever they differ.
+    records: tuple[list[dict[str, Any]], list[dict[str, Any]]] | None = None
+
+
+class CheckedLabels(ImportedLabels):
+    """Labels a reader has checked as records (see ``records``): the models are built
+    only if something asks for them, which a new document's import never does."""
+
+    def __init__(
+        self,
+        records: tuple[list[dict[str, Any]], list[dict[str, Any]]],
+        status: Status | None = None,
+        note: str = "",
+    ) -> None:
+        self.records = records
+        self._checked = records
+        self.status = status
+        self.note = note
+        self._spans: list[Span] | None = None
+        self._relations: list[Relation] | None = None
+
+    @property
+    def spans(self) -> list[Span]:
+        if self._spans is None:
+            self._spans = build_all(Span, self._checked[0])
+        return self._spans
+
+    @spans.setter
+    def spans(self, value: list[Span]) -> None:
+        self._spans = value
+
+    @property
+    def relations(self) -> list[Relation]:
+        if self._relations is None:
+            self._relations = build_all(Relation, self._checked[1])
+        return self._relations
+
+    @relations.setter
+    def relations(self, value: list[Relation]) -> None:
+        self._relations = value
 
 
 @dataclass

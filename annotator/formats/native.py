@@ -27,6 +27,7 @@ from annotator.core.errors import InputError
 from annotator.core.models import STATUSES, Document, LabelSchema, Relation, Span, Status
 from annotator.core.records import (
     RELATION_FIELDS,
+    SPAN_FIELDS,
     build_all,
     make_relation,
     make_span,
@@ -34,7 +35,13 @@ from annotator.core.records import (
     spans_ok,
 )
 from annotator.core.text import first_line_title, normalize_newlines, strip_bom
-from annotator.formats.base import AtomicFileSink, ExportRecord, ImportedLabels, ImportRecord
+from annotator.formats.base import (
+    AtomicFileSink,
+    CheckedLabels,
+    ExportRecord,
+    ImportedLabels,
+    ImportRecord,
+)
 from annotator.formats.text import decode_utf8
 
 LABEL_FIELDS = ("spans", "relations", "annotator", "status", "note", "updated", "text_hash")
@@ -154,19 +161,25 @@ def record_to_import(item: dict[str, Any], where: str, fallback_id: str) -> Impo
             if shift or newline_map.removed
             else _checked_labels(raw_spans, raw_relations, text)
         )
-        if checked is not None:
-            spans, relations = checked
-        else:
+        status = item.get("status")
+        if checked is None:
             spans, relations = _labels_one_by_one(
                 raw_spans, raw_relations, text, newline_map, where, shift
             )
-        status = item.get("status")
         if status is not None and status not in STATUSES:
             raise _fail(where, f"unknown status {status!r}")
+        note = str(item.get("note") or "")
+        labels: ImportedLabels
+        if checked is None:
+            labels = ImportedLabels(spans, relations, status, note)
+        elif checked[2]:
+            labels = CheckedLabels((checked[0], checked[1]), status, note)
+        else:
+            labels = ImportedLabels(
+                build_all(Span, checked[0]), build_all(Relation, checked[1]), status, note
+            )
         annotator = item.get("annotator")
-        record.labels[annotator if isinstance(annotator, str) and annotator else None] = (
-            ImportedLabels(spans, relations, status, str(item.get("note") or ""))
-        )
+        record.labels[annotator if isinstance(annotator, str) and annotator else None] = labels
     return record
 
 
@@ -199,9 +212,12 @@ _RELATION_REQUIRED = ("id", "label", "head", "tail")
 
 def _checked_labels(
     raw_spans: Any, raw_relations: Any, text: str
-) -> tuple[list[Span], list[Relation]] | None:
-    """Labels as native export writes them, checked all at once (records.spans_ok);
-    None when anything is unusual or wrong, for the one-by-one path to handle or name."""
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], bool] | None:
+    """Labels as native export writes them, checked all at once (records.spans_ok):
+    span and relation records of exactly the models' fields, and whether their keys are
+    in field order (always, unless a source spells out every field in another order),
+    so that the import can write them as they are. None when anything is unusual or
+    wrong, for the one-by-one path to handle or name."""
     if type(raw_spans) is not list or type(raw_relations) is not list:
         return None
     rows = _rows(raw_spans, _SPAN_REQUIRED, 7)
@@ -227,7 +243,15 @@ def _checked_labels(
     )
     if not relations_ok(relations, {span["id"] for span in spans}):
         return None
-    return build_all(Span, spans), build_all(Relation, relations)
+    in_order = _in_order(spans, raw_spans, SPAN_FIELDS) and _in_order(
+        relations, raw_relations, RELATION_FIELDS
+    )
+    return spans, relations, in_order
+
+
+def _in_order(records: list[Any], raw: list[Any], fields: tuple[str, ...]) -> bool:
+    """Whether every record's keys are ``fields`` in order (the ones built here are)."""
+    return records is not raw or not raw or set(map(tuple, raw)) == {fields}
 
 
 def _rows(raw: list[Any], required: tuple[str, ...], complete: int) -> list[Any] | None:

@@ -21,7 +21,7 @@ import orjson
 from pydantic import ValidationError
 
 from annotator.core.errors import AnnotationError, AnnotatorError, InputError
-from annotator.core.models import DocumentAnnotation, Status, text_hash
+from annotator.core.models import DocumentAnnotation, Status, now_iso, text_hash
 from annotator.core.records import (
     COUNTS_KEY,
     LineEncoder,
@@ -368,6 +368,34 @@ class AnnotationStore:
             len(annotation.relations),
             annotation.updated,
         )
+
+    def prepare_checked(
+        self,
+        doc_id: str,
+        digest: str,
+        status: Status,
+        note: str,
+        spans: list[dict[str, Any]],
+        relations: list[dict[str, Any]],
+    ) -> PreparedLine:
+        """A new document's labels from records already checked as :meth:`prepare` would
+        check them (every field in field order, unique ids, relation ends among the spans,
+        each span against the text whose hash is ``digest``), encoded without a model or
+        a second check: an import's reader has done all of it once."""
+        updated = now_iso()
+        line = encode_record(
+            {
+                "doc_id": doc_id,
+                "text_hash": digest,
+                "status": status,
+                "note": note,
+                "updated": updated,
+                "spans": spans,
+                "relations": relations,
+                "provenance": {},
+            }
+        )
+        return PreparedLine(doc_id, line, status, len(spans), len(relations), updated)
 
     def append_prepared(self, prepared: list[PreparedLine]) -> None:
         """Append prepared lines with one write (and one fsync)."""

@@ -17,13 +17,16 @@ from __future__ import annotations
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from annotator.assist.patterns import Match
 from annotator.core.errors import AnnotatorError
 from annotator.core.models import DocumentAnnotation, Span, text_hash
 from annotator.store.journal import AnnotationStore
 from annotator.store.project import Project
+
+if TYPE_CHECKING:
+    # Only named in annotations: the pattern compiler stays off the window's start-up.
+    from annotator.assist.patterns import Match
 
 SOURCE_ATTR = "source"
 REJECTED = "rejected"

@@ -34,7 +34,7 @@ def now_iso() -> str:
 
 
 class Document(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     id: str = Field(min_length=1)
     text: str
@@ -52,7 +52,7 @@ class Document(BaseModel):
 class Span(BaseModel):
     # Frozen: a span checked once stays valid, so saving an edit re-checks only new spans
     # (store/journal.py); edits replace spans with model_copy(update=...).
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     id: str = Field(min_length=1)
     start: int = Field(ge=0)
@@ -84,7 +84,7 @@ class Span(BaseModel):
 
 
 class Relation(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(defer_build=True, extra="forbid", frozen=True)
 
     id: str = Field(min_length=1)
     label: str = Field(min_length=1)
@@ -94,7 +94,7 @@ class Relation(BaseModel):
 
 
 class Label(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     name: str = Field(min_length=1)
     category: Category = "entity"
@@ -120,7 +120,7 @@ class Label(BaseModel):
 class RelationType(BaseModel):
     """A relation label; empty ``head``/``tail`` lists allow any span label there."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     name: str = Field(min_length=1)
     head: list[str] = Field(default_factory=list)
@@ -134,7 +134,7 @@ class RelationType(BaseModel):
 
 
 class LabelSchema(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(defer_build=True, extra="forbid")
 
     labels: list[Label] = Field(default_factory=list)
     relations: list[RelationType] = Field(default_factory=list)
@@ -189,7 +189,7 @@ class DocumentAnnotation(BaseModel):
     each call one of them, and every one of them keeps the annotation valid.
     """
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=False)
+    model_config = ConfigDict(defer_build=True, extra="forbid", validate_assignment=False)
 
     doc_id: str = Field(min_length=1)
     text_hash: str = ""

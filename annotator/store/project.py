@@ -23,7 +23,14 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from annotator.core.errors import AnnotatorError, InputError, LockedError
-from annotator.core.models import Document, LabelSchema, text_hash
+from annotator.core.models import (
+    CATEGORIES,
+    Document,
+    Label,
+    LabelSchema,
+    RelationType,
+    text_hash,
+)
 from annotator.core.schema import default_schema
 from annotator.store.files import (
     FileLock,
@@ -56,7 +63,9 @@ def check_annotator_name(name: str) -> str:
 
 
 class ProjectConfig(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    # Built on first validation: opening a project reads annotator.json through
+    # read_config's plain checks, so the window starts without generating a schema.
+    model_config = ConfigDict(defer_build=True, extra="allow")
 
     name: str
     format_version: int = FORMAT_VERSION
@@ -134,7 +143,7 @@ class Project:
         if not config_path.is_file():
             raise AnnotatorError(f"{root}: not a project folder (no {CONFIG_FILE})")
         try:
-            config = ProjectConfig.model_validate(orjson.loads(config_path.read_bytes()))
+            config = read_config(orjson.loads(config_path.read_bytes()))
         except orjson.JSONDecodeError as exc:
             raise InputError(config_path, f"not valid JSON: {exc}", _json_error_line(exc)) from None
         except ValidationError as exc:
@@ -302,7 +311,11 @@ class Project:
         assert self._fd is not None, "project is closed"
         raw = os.pread(self._fd, entry.length, entry.offset)
         record = orjson.loads(raw)
-        return Document(id=record["id"], text=record["text"], meta=record.get("meta") or {})
+        doc_id, text, meta = record["id"], record["text"], record.get("meta") or {}
+        if doc_id and isinstance(doc_id, str) and isinstance(text, str) and isinstance(meta, dict):
+            # The model's own checks, made here: no validator is built or run at start-up.
+            return Document.model_construct(id=doc_id, text=text, meta=meta)
+        return Document(id=doc_id, text=text, meta=meta)
 
     def iter_documents(self, progress: Progress | None = None) -> Iterator[Document]:
         """Every document in file order, reading one text at a time."""
@@ -556,6 +569,95 @@ class StoredHashes:
             for doc_id in candidates:
                 self.of(doc_id)
         return self._by_hash.get(digest)
+
+
+_CONFIG_KEYS = frozenset({"name", "format_version", "schema", "settings"})
+_LABEL_KEYS = frozenset({"name", "category", "color", "hotkey", "description"})
+_RELATION_KEYS = frozenset({"name", "head", "tail", "hotkey"})
+_PLAIN_NAME = re.compile(r"[^\s,]+")
+_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
+
+
+def read_config(data: Any) -> ProjectConfig:
+    """annotator.json's contents as a ProjectConfig, exactly as ``model_validate`` gives it.
+
+    A config in the shape the program writes is checked here, field by field with the
+    models' own rules (a little stricter), and built without validating again; anything
+    else goes through pydantic, which accepts or refuses it with its own message.
+    """
+    config = _plain_config(data)
+    return config if config is not None else ProjectConfig.model_validate(data)
+
+
+def _plain_config(data: Any) -> ProjectConfig | None:
+    # Extra keys (the model allows them) are left to pydantic, which counts them as set.
+    if type(data) is not dict or not data.keys() <= _CONFIG_KEYS:
+        return None
+    if type(data.get("name")) is not str:
+        return None
+    if "format_version" in data and type(data["format_version"]) is not int:
+        return None
+    if "settings" in data and type(data["settings"]) is not dict:
+        return None
+    values = dict(data)
+    if "schema" in data:
+        schema = _plain_schema(data["schema"])
+        if schema is None:
+            return None
+        values["schema"] = schema
+    return ProjectConfig.model_construct(**values)
+
+
+def _plain_schema(data: Any) -> LabelSchema | None:
+    if type(data) is not dict or not data.keys() <= {"labels", "relations"}:
+        return None
+    values: dict[str, Any] = {}
+    if "labels" in data:
+        labels = data["labels"]
+        if type(labels) is not list or not all(map(_plain_label, labels)):
+            return None
+        names = [label["name"] for label in labels]
+        hotkeys = [label["hotkey"] for label in labels if label.get("hotkey")]
+        if len(set(names)) != len(names) or len(set(hotkeys)) != len(hotkeys):
+            return None  # pydantic names the duplicate
+        values["labels"] = [Label.model_construct(**label) for label in labels]
+    if "relations" in data:
+        relations = data["relations"]
+        if type(relations) is not list or not all(map(_plain_relation, relations)):
+            return None
+        names = [relation["name"] for relation in relations]
+        if len(set(names)) != len(names):
+            return None
+        values["relations"] = [RelationType.model_construct(**rel) for rel in relations]
+    return LabelSchema.model_construct(**values)
+
+
+def _plain_label(label: Any) -> bool:
+    return (
+        type(label) is dict
+        and label.keys() <= _LABEL_KEYS
+        and type(label.get("name")) is str
+        and _PLAIN_NAME.fullmatch(label["name"]) is not None
+        and label.get("category", "entity") in CATEGORIES
+        and type(label.get("color", "")) is str
+        and ("color" not in label or _COLOR.fullmatch(label["color"]) is not None)
+        and type(label.get("hotkey", "")) is str
+        and type(label.get("description", "")) is str
+    )
+
+
+def _plain_relation(relation: Any) -> bool:
+    return (
+        type(relation) is dict
+        and relation.keys() <= _RELATION_KEYS
+        and type(relation.get("name")) is str
+        and relation["name"] != ""
+        and type(relation.get("hotkey", "")) is str
+        and all(
+            type(ends) is list and all(type(end) is str for end in ends)
+            for ends in (relation.get("head", []), relation.get("tail", []))
+        )
+    )
 
 
 def _pending_path(root: Path) -> Path:

@@ -44,7 +44,11 @@ class SuggestionBook:
                 # Made on another version of the text: never shown, never overwritten.
                 self._unfit.add(doc_id)
                 stored = None
-            live = stored or DocumentAnnotation(doc_id=doc_id, text_hash=text_hash(text))
+            # Nothing for a validator to check (a project's ids are non-empty strings), and
+            # none is built at start-up.
+            live = stored or DocumentAnnotation.model_construct(
+                doc_id=doc_id, text_hash=text_hash(text)
+            )
             self._live[doc_id] = live
         return live
 

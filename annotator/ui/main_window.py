@@ -74,7 +74,7 @@ class MainWindow(QMainWindow):
         self.label_actions: list[QAction] = []
         self.lock_message: QMessageBox | None = None
 
-        self.colors = LabelColors(LabelSchema())
+        self.colors = LabelColors(LabelSchema.model_construct())  # empty until a project opens
         self.view = DocumentView(self.colors)
         self.view.set_font_size(self.settings.font_size)
         self.banner = QLabel()
@@ -95,7 +95,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.view)
         self.setCentralWidget(central)
 
-        self.palette_widget = LabelPalette(LabelSchema())
+        self.palette_widget = LabelPalette(LabelSchema.model_construct())
         self.palette_widget.snapping.setChecked(self.settings.snapping)
         self.panel = SpansPanel()
         self.list_dock = self._dock(

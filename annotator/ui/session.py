@@ -71,7 +71,8 @@ class Session:
                 problems = stored.problems_with(text)
                 if problems:
                     self._mismatch[doc_id] = problems
-            annotation = stored or DocumentAnnotation(doc_id=doc_id)
+            # A project's document ids are non-empty strings: nothing for a validator to check.
+            annotation = stored or DocumentAnnotation.model_construct(doc_id=doc_id)
             self._annotations[doc_id] = annotation
         return annotation
 

@@ -34,7 +34,7 @@ class SpanModel(QAbstractTableModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.spans: list[Span] = []
-        self.schema = LabelSchema()
+        self.schema = LabelSchema.model_construct()  # empty until a project opens
         self._icons: dict[str, QIcon] = {}
         self._by_id: dict[str, Span] = {}
 

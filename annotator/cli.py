@@ -359,6 +359,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         _say(f"annotator: error: {exc}")
         return EXIT_ERROR
+    except BrokenPipeError:
+        # Whoever read our output stopped early (`annotator agree P | head`): not a failure.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
     except KeyboardInterrupt:
         _say("annotator: interrupted; nothing was half-written")
         return 130

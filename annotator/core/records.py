@@ -77,10 +77,26 @@ def spans_ok(spans: list[Any], text: str | None = None) -> bool:
         ids, starts, ends, labels, texts, attrs, notes = zip(*map(_span_values, spans), strict=True)
     except KeyError:
         return False
+    return (
+        set(map(type, notes)) == _STR
+        and set(map(type, attrs)) == _DICT
+        and span_columns_ok(ids, starts, ends, labels, texts, text)
+    )
+
+
+def span_columns_ok(
+    ids: tuple[Any, ...],
+    starts: tuple[Any, ...],
+    ends: tuple[Any, ...],
+    labels: tuple[Any, ...],
+    texts: tuple[Any, ...],
+    text: str | None = None,
+) -> bool:
+    """:func:`spans_ok` for spans given column by column (one or more), without attrs
+    or notes (a reader whose spans have none checks them before building the records)."""
     if not (
         {*map(type, starts), *map(type, ends)} == _INT
-        and {*map(type, ids), *map(type, labels), *map(type, texts), *map(type, notes)} == _STR
-        and set(map(type, attrs)) == _DICT
+        and {*map(type, ids), *map(type, labels), *map(type, texts)} == _STR
         and min(starts) >= 0
         and all(map(lt, starts, ends))
         and "" not in ids

@@ -82,6 +82,7 @@ class CheckedLabels(ImportedLabels):
     @spans.setter
     def spans(self, value: list[Span]) -> None:
         self._spans = value
+        self.records = None  # no longer the same labels
 
     @property
     def relations(self) -> list[Relation]:
@@ -92,6 +93,7 @@ class CheckedLabels(ImportedLabels):
     @relations.setter
     def relations(self, value: list[Relation]) -> None:
         self._relations = value
+        self.records = None
 
 
 @dataclass

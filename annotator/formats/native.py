@@ -32,6 +32,7 @@ from annotator.core.records import (
     make_relation,
     make_span,
     relations_ok,
+    span_columns_ok,
     spans_ok,
 )
 from annotator.core.text import first_line_title, normalize_newlines, strip_bom
@@ -223,16 +224,19 @@ def _checked_labels(
     rows = _rows(raw_spans, _SPAN_REQUIRED, 7)
     if rows is None:
         return None
-    spans = (
-        rows
-        if rows is raw_spans
-        else [
+    if rows is raw_spans:
+        spans = rows
+        if not spans_ok(spans, text):
+            return None
+    else:
+        # Checked column by column before the records are built (no attrs, no notes).
+        ids, starts, ends, labels, texts = list(zip(*rows, strict=True))
+        if not span_columns_ok(ids, starts, ends, labels, texts, text):
+            return None
+        spans = [
             {"id": a, "start": b, "end": c, "label": d, "text": e, "attrs": {}, "note": ""}
             for a, b, c, d, e in rows
         ]
-    )
-    if not spans_ok(spans, text):
-        return None
     rows = _rows(raw_relations, _RELATION_REQUIRED, 5)
     if rows is None:
         return None

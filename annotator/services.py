@@ -118,20 +118,8 @@ class ImportSummary:
         return ", ".join(parts)
 
 
+@_bulk()
 def import_sources(
-    project: Project,
-    sources: list[Path],
-    fmt: str = "auto",
-    annotator: str | None = None,
-    progress: Progress | None = None,
-    notify: Notify = _ignore_notice,
-) -> ImportSummary:
-    """Import documents and labels, all or nothing: any bad record leaves the project as it was."""
-    with _bulk():
-        return _import_sources(project, sources, fmt, annotator, progress, notify)
-
-
-def _import_sources(
     project: Project,
     sources: list[Path],
     fmt: str = "auto",
@@ -444,27 +432,8 @@ def filter_labels(annotation: DocumentAnnotation, labels: set[str]) -> DocumentA
     return annotation.model_copy(update={"spans": spans, "relations": relations})
 
 
+@_bulk()
 def export_project(
-    project: Project,
-    fmt: str,
-    out: Path,
-    annotator: str | None = None,
-    gold: bool = False,
-    labels: list[str] | None = None,
-    statuses: list[str] | None = None,
-    split: str | None = None,
-    options: dict[str, object] | None = None,
-    progress: Progress | None = None,
-    notify: Notify = _ignore_notice,
-) -> ExportSummary:
-    """Write one layer of labels in ``fmt``: nothing is left half-written if anything fails."""
-    with _bulk():
-        return _export_project(
-            project, fmt, out, annotator, gold, labels, statuses, split, options, progress, notify
-        )
-
-
-def _export_project(
     project: Project,
     fmt: str,
     out: Path,

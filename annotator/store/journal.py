@@ -506,29 +506,40 @@ def _index_of_summaries(data: bytes) -> dict[str, JournalEntry] | None:
     entries: dict[str, JournalEntry] = {}
     offset = 0
     for line_no, (head, length) in enumerate(zip(parsed, lengths, strict=True), 1):
-        if type(head) is not dict:
+        summary = _entry_from_head(head, offset, length, line_no)
+        if summary is None:
             return None
-        doc_id = head.get("doc_id")
-        counts = head.get(COUNTS_KEY)
-        if (
-            type(doc_id) is not str
-            or type(counts) is not list
-            or len(counts) != 2
-            or type(counts[0]) is not int
-            or type(counts[1]) is not int
-        ):
-            return None
-        entries[doc_id] = JournalEntry(
-            offset,
-            length,
-            line_no,
-            head.get("status", "todo"),
-            counts[0],
-            counts[1],
-            head.get("updated", ""),
-        )
+        entries[summary[0]] = summary[1]
         offset += length + 1
     return entries
+
+
+def _entry_from_head(
+    head: object, offset: int, length: int, line_no: int
+) -> tuple[str, JournalEntry] | None:
+    """The doc id and index entry from a line's parsed summary; None if it lacks counts."""
+    if type(head) is not dict:
+        return None
+    doc_id = head.get("doc_id")
+    counts = head.get(COUNTS_KEY)
+    if (
+        type(doc_id) is not str
+        or type(counts) is not list
+        or len(counts) != 2
+        or type(counts[0]) is not int
+        or type(counts[1]) is not int
+    ):
+        return None
+    entry = JournalEntry(
+        offset,
+        length,
+        line_no,
+        head.get("status", "todo"),
+        counts[0],
+        counts[1],
+        head.get("updated", ""),
+    )
+    return doc_id, entry
 
 
 def _summary_of(
@@ -548,28 +559,7 @@ def _summary_of(
         head = orjson.loads(data[offset:mark] + b"}")
     except orjson.JSONDecodeError:
         return None
-    if type(head) is not dict:
-        return None
-    doc_id = head.get("doc_id")
-    counts = head.get(COUNTS_KEY)
-    if (
-        type(doc_id) is not str
-        or type(counts) is not list
-        or len(counts) != 2
-        or type(counts[0]) is not int
-        or type(counts[1]) is not int
-    ):
-        return None
-    entry = JournalEntry(
-        offset,
-        end - offset,
-        line_no,
-        head.get("status", "todo"),
-        counts[0],
-        counts[1],
-        head.get("updated", ""),
-    )
-    return doc_id, entry
+    return _entry_from_head(head, offset, end - offset, line_no)
 
 
 def _short_validation_error(exc: ValidationError) -> str:

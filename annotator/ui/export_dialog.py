@@ -7,7 +7,6 @@ from pathlib import Path
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QDialog,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -23,7 +22,7 @@ from annotator.core.errors import AnnotatorError
 from annotator.formats.base import get_writer, writer_names
 from annotator.services import ExportSummary, export_project
 from annotator.store.project import GOLD_ANNOTATOR, Project
-from annotator.ui.task_progress import Cancelled, TaskProgress
+from annotator.ui.task_progress import Cancelled, TaskDialog, TaskProgress
 
 FORMAT_TITLES = {
     "native": "Native JSONL (everything)",
@@ -37,7 +36,7 @@ FORMAT_TITLES = {
 ALL_STATUSES = "All documents"
 
 
-class ExportDialog(QDialog):
+class ExportDialog(TaskDialog):
     exported = Signal(object)  # ExportSummary
 
     def __init__(
@@ -185,30 +184,12 @@ class ExportDialog(QDialog):
             self.exported.emit(self.summary)
         return ok
 
-    def _set_running(self, running: bool, ok: bool = False) -> None:
-        if running:
-            self.progress.start()
-        else:
-            self.progress.finish(ok)
-        for widget in (self.format_box, self.layer_box, self.output_edit, self.labels_edit,
-                       self.status_box, self.split_edit, self.export_button):  # fmt: skip
-            widget.setEnabled(not running)
-        self.close_button.setText("Cancel" if running else "Close")
+    def _inputs(self) -> list[QWidget]:
+        return [self.format_box, self.layer_box, self.output_edit, self.labels_edit,
+                self.status_box, self.split_edit, self.export_button]  # fmt: skip
 
     def _show_error(self, text: str) -> None:
         self.message.setText(f"<span style='color:#b00020'>Error: {_escape(text)}</span>")
-
-    def _close_or_cancel(self) -> None:
-        if self.progress.running:
-            self.progress.cancel()
-        else:
-            self.accept()
-
-    def reject(self) -> None:  # Escape or the window's close button
-        if self.progress.running:
-            self.progress.cancel()
-            return
-        super().reject()
 
 
 def _escape(text: str) -> str:

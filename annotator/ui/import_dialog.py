@@ -11,7 +11,6 @@ from pathlib import Path
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QDialog,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -28,12 +27,12 @@ from annotator.core.errors import AnnotatorError
 from annotator.formats.base import reader_names
 from annotator.services import ImportSummary, import_sources
 from annotator.store.project import Project
-from annotator.ui.task_progress import Cancelled, TaskProgress
+from annotator.ui.task_progress import Cancelled, TaskDialog, TaskProgress
 
 FILE_FILTER = "Texts and labels (*.txt *.md *.jsonl *.json *.ndjson *.ann);;All files (*)"
 
 
-class ImportDialog(QDialog):
+class ImportDialog(TaskDialog):
     imported = Signal(object)  # ImportSummary
 
     def __init__(
@@ -157,29 +156,11 @@ class ImportDialog(QDialog):
             self.imported.emit(self.summary)
         return ok
 
-    def _set_running(self, running: bool, ok: bool = False) -> None:
-        if running:
-            self.progress.start()
-        else:
-            self.progress.finish(ok)
-        for widget in [
+    def _inputs(self) -> list[QWidget]:
+        return [
             self.sources,
             self.format_box,
             self.annotator_edit,
             self.import_button,
             *self._source_buttons,
-        ]:
-            widget.setEnabled(not running)
-        self.close_button.setText("Cancel" if running else "Close")
-
-    def _close_or_cancel(self) -> None:
-        if self.progress.running:
-            self.progress.cancel()
-        else:
-            self.accept()
-
-    def reject(self) -> None:
-        if self.progress.running:
-            self.progress.cancel()
-            return
-        super().reject()
+        ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QApplication, QProgressBar
+from PySide6.QtWidgets import QApplication, QDialog, QProgressBar, QPushButton, QWidget
 
 _REFRESH_SECONDS = 0.03
 
@@ -70,3 +70,37 @@ class TaskProgress(QObject):
         QApplication.processEvents()
         if self._cancel:
             raise Cancelled("stopped; nothing was written")
+
+
+class TaskDialog(QDialog):
+    """A dialog that runs one long task: its inputs lock and Close becomes Cancel meanwhile.
+
+    Subclasses create ``progress`` and ``close_button`` and list their inputs.
+    """
+
+    progress: TaskProgress
+    close_button: QPushButton
+
+    def _inputs(self) -> list[QWidget]:
+        raise NotImplementedError
+
+    def _set_running(self, running: bool, ok: bool = False) -> None:
+        if running:
+            self.progress.start()
+        else:
+            self.progress.finish(ok)
+        for widget in self._inputs():
+            widget.setEnabled(not running)
+        self.close_button.setText("Cancel" if running else "Close")
+
+    def _close_or_cancel(self) -> None:
+        if self.progress.running:
+            self.progress.cancel()
+        else:
+            self.accept()
+
+    def reject(self) -> None:  # Escape or the window's close button
+        if self.progress.running:
+            self.progress.cancel()
+            return
+        super().reject()

@@ -390,9 +390,12 @@ def export_records(
     """
     store = project.annotations(annotator, writable=False) if annotator else None
     for document in project.iter_documents(progress):
+        digest = document.hash
         try:
-            record = store.get_record(document.id, document.text) if store is not None else None
-            stale = record is not None and record["text_hash"] not in ("", document.hash)
+            record = (
+                store.get_record(document.id, document.text, digest) if store is not None else None
+            )
+            stale = record is not None and record["text_hash"] not in ("", digest)
         except AnnotationError:
             stale = True
         if stale:
@@ -403,7 +406,7 @@ def export_records(
         if record is None:
             record = {
                 "doc_id": document.id,
-                "text_hash": document.hash,
+                "text_hash": digest,
                 "status": "todo",
                 "note": "",
                 "updated": now_iso(),

@@ -14,6 +14,7 @@ compares both paths on valid and invalid records.
 
 from __future__ import annotations
 
+import zlib
 from collections import deque
 from itertools import repeat
 from operator import attrgetter, itemgetter, lt, sub
@@ -39,6 +40,12 @@ ANNOTATION_FIELDS = (
 # Journal lines carry [spans, relations] after the summary fields, so an index can read a
 # document's status and counts from the start of its line without parsing its spans.
 COUNTS_KEY = "counts"
+# The store ends a line it wrote after checking its spans against the text whose hash
+# the line carries with a checksum of the rest of the line: an intact line read back
+# for that same text needs no second check (export reads every line of a project).
+CHECKSUM_KEY = "checksum"
+_CHECKSUM_MARK = b',"checksum":'
+_LINE_KEYS = (COUNTS_KEY, CHECKSUM_KEY)
 
 _STATUSES = frozenset(STATUSES)
 _SPAN_FIELDS_SET = set(SPAN_FIELDS)
@@ -282,8 +289,8 @@ def annotation_from_record(record: Any) -> DocumentAnnotation:
 
     The record's dicts become the models' fields (no copy): do not reuse it.
     """
-    if isinstance(record, dict) and COUNTS_KEY in record:
-        record = {key: value for key, value in record.items() if key != COUNTS_KEY}
+    if isinstance(record, dict) and (COUNTS_KEY in record or CHECKSUM_KEY in record):
+        record = {key: value for key, value in record.items() if key not in _LINE_KEYS}
     if not record_ok(record):
         return DocumentAnnotation.model_validate(record)
     record["spans"] = build_all(Span, record["spans"])
@@ -413,3 +420,18 @@ def encode_record(record: dict[str, Any]) -> bytes:
     for key in ANNOTATION_FIELDS[5:]:
         ordered[key] = record[key]
     return orjson.dumps(ordered)
+
+
+def seal(line: bytes) -> bytes:
+    """``line`` (a JSON object) ending with its checksum, for :func:`intact`."""
+    body = line[:-1]
+    return b"%b%b%d}" % (body, _CHECKSUM_MARK, zlib.crc32(body))
+
+
+def intact(raw: bytes) -> bool:
+    """Whether ``raw`` ends with the checksum :func:`seal` gave it, and the rest matches."""
+    cut = raw.rfind(_CHECKSUM_MARK)
+    if cut < 0 or not raw.endswith(b"}"):
+        return False
+    digits = raw[cut + len(_CHECKSUM_MARK) : -1]
+    return digits.isdigit() and int(digits) == zlib.crc32(memoryview(raw)[:cut])

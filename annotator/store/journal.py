@@ -23,11 +23,14 @@ from pydantic import ValidationError
 from annotator.core.errors import AnnotationError, AnnotatorError, InputError
 from annotator.core.models import DocumentAnnotation, Status, now_iso, text_hash
 from annotator.core.records import (
+    CHECKSUM_KEY,
     COUNTS_KEY,
     LineEncoder,
     annotation_from_record,
     encode_record,
+    intact,
     record_ok,
+    seal,
 )
 from annotator.store.files import FileLock, append_durably, atomic_writer
 
@@ -256,32 +259,45 @@ class AnnotationStore:
             raise InputError(self.path, _short_validation_error(exc), entry.line) from None
 
     def _load(self, entry: JournalEntry) -> Any:
+        return self._load_sealed(entry)[0]
+
+    def _load_sealed(self, entry: JournalEntry) -> tuple[Any, bool]:
+        """The line's record, and whether the line is intact as the store sealed it."""
         assert self._fd is not None
         raw = os.pread(self._fd, entry.length, entry.offset)
         try:
             record = orjson.loads(raw)
         except orjson.JSONDecodeError as exc:
             raise InputError(self.path, f"not valid JSON: {exc}", entry.line) from None
+        sealed = False
         if isinstance(record, dict):
+            sealed = record.pop(CHECKSUM_KEY, None) is not None and intact(raw)
             counts = record.pop(COUNTS_KEY, None)
             spans, relations = record.get("spans"), record.get("relations")
             if isinstance(spans, list) and isinstance(relations, list):
                 # The summary came from the counts a hand edit may have left stale.
                 if counts != [len(spans), len(relations)]:
                     entry.spans, entry.relations = len(spans), len(relations)
-        return record
+        return record, sealed
 
-    def get_record(self, doc_id: str, text: str | None = None) -> dict[str, Any] | None:
+    def get_record(
+        self, doc_id: str, text: str | None = None, digest: str | None = None
+    ) -> dict[str, Any] | None:
         """A document's labels as a checked JSON record (plain dicts and lists).
 
         As valid as :meth:`get`'s model, without building one object per span: for
         readers that only look (export, agreement). Raises InputError like :meth:`get`;
         given the document's text, spans that do not fit it raise AnnotationError.
+
+        ``digest`` is the hash of ``text``, if the caller has it: a line the store sealed
+        after checking it against that very text is returned without a second check.
         """
         entry = self._entries.get(doc_id)
         if entry is None:
             return None
-        record = self._load(entry)
+        record, sealed = self._load_sealed(entry)
+        if sealed and digest is not None and record["text_hash"] == digest:
+            return record
         if record_ok(record, text):
             return record
         try:
@@ -335,7 +351,8 @@ class AnnotationStore:
             # Something is wrong: the model's and the text's checks say what.
             annotation.check_against(text)
             line = _encode(annotation)
-        return line
+        # Checked against this text (check_against raises for labels of another text).
+        return seal(line) if annotation.text_hash == digest else line
 
     def save_many(self, annotations: list[DocumentAnnotation]) -> None:
         """Append several documents' labels with one write (imports)."""
@@ -395,6 +412,7 @@ class AnnotationStore:
                 "provenance": {},
             }
         )
+        line = seal(line)
         return PreparedLine(doc_id, line, status, len(spans), len(relations), updated)
 
     def append_prepared(self, prepared: list[PreparedLine]) -> None:

@@ -15,6 +15,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
@@ -32,12 +33,18 @@ from annotator.core.records import (
     record_ok,
     seal,
 )
-from annotator.store.files import FileLock, append_durably, atomic_writer
+from annotator.store.files import FileLock, append_durably, atomic_write_bytes, atomic_writer
 
 if TYPE_CHECKING:
     from annotator.store.project import Project
 
 COMPACT_MIN_BYTES = 1 << 20
+SIDECAR_VERSION = 1
+# Bytes of the journal's end that the sidecar keeps, to tell an edited journal from the
+# one it indexed (a same-size rewrite in place keeps the inode; mtime is checked too).
+SIDECAR_TAIL = 64
+# Below this a journal is read whole faster than a sidecar is written at every close.
+SIDECAR_MIN_BYTES = 1 << 20
 
 
 @dataclass(slots=True)
@@ -83,6 +90,10 @@ class AnnotationStore:
         self._entries: dict[str, JournalEntry] = {}
         self._lines = 0
         self._size = 0
+        # The journal size the sidecar index on disk describes (-1: none valid), and
+        # whether this open found damage the sidecar must not hide from the next one.
+        self._sidecar_size = -1
+        self._damaged = False
         self._encoder = LineEncoder()
         # (doc_id, text, its hash) of the last save: an article's edits are saved one
         # after another, and hashing 1 MB each time would be most of a save's cost.
@@ -102,8 +113,9 @@ class AnnotationStore:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # A compaction killed half-way leaves its temp file; we hold the lock, so no
             # one else is writing one now.
-            for stale in self.path.parent.glob(f".{self.path.name}.*.tmp"):
-                stale.unlink(missing_ok=True)
+            for pattern in (f".{self.path.name}.*.tmp", f".{self.sidecar_path.name}.*.tmp"):
+                for stale in self.path.parent.glob(pattern):
+                    stale.unlink(missing_ok=True)
             self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
         elif self.path.exists():
             self._fd = os.open(self.path, os.O_RDONLY)
@@ -131,17 +143,32 @@ class AnnotationStore:
         self.problems = []
         self._open()
 
+    @property
+    def sidecar_path(self) -> Path:
+        """annotations/.NAME.jsonl.idx: the labels index as of the journal's last close."""
+        return self.path.with_name(f".{self.path.name}.idx")
+
     def _index(self) -> None:
         assert self._fd is not None
-        size = os.fstat(self._fd).st_size
-        data = os.pread(self._fd, size, 0) if size else b""
-        indexed = _index_of_summaries(data)
+        stat = os.fstat(self._fd)
+        size = stat.st_size
+        loaded = self._load_sidecar(stat)
+        if loaded is None:
+            entries: dict[str, JournalEntry] = {}
+            start = line_no = 0
+        else:
+            entries, start, line_no = loaded
+        self._sidecar_size = start if loaded is not None else -1
+        # Only the lines appended since the sidecar was written are read (all of them
+        # without one): a torn last line is found and recovered here either way.
+        data = os.pread(self._fd, size - start, start) if size > start else b""
+        indexed = _index_of_summaries(data, start, line_no)
         if indexed is not None:
-            self._entries, self._lines, self._size = indexed, data.count(b"\n"), size
+            entries.update(indexed)
+            self._entries, self._lines, self._size = entries, line_no + data.count(b"\n"), size
             return
-        entries: dict[str, JournalEntry] = {}
         offset = 0
-        line_no = 0
+        size -= start
         find = data.find
         while offset < size:
             newline = find(b"\n", offset)
@@ -149,7 +176,7 @@ class AnnotationStore:
             line_no += 1
             # A complete line as this program writes it: its summary is read from the
             # start of the line, without parsing the spans (most of the line).
-            found = _summary_of(data, offset, end, line_no) if newline != -1 else None
+            found = _summary_of(data, offset, end, line_no, start) if newline != -1 else None
             if found is not None:
                 entries[found[0]] = found[1]
                 offset = end + 1
@@ -162,7 +189,7 @@ class AnnotationStore:
                     if not isinstance(doc_id, str):
                         raise TypeError('"doc_id" must be a string')
                     entry = JournalEntry(
-                        offset,
+                        start + offset,
                         end - offset,
                         line_no,
                         record.get("status", "todo"),
@@ -172,10 +199,13 @@ class AnnotationStore:
                     )
                 except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
                     if newline == -1:
-                        self._recover_torn_tail(offset, raw, line_no)
+                        self._recover_torn_tail(start + offset, raw, line_no)
+                        # Cut back: the journal's mtime no longer matches the sidecar's.
+                        self._sidecar_size = -1
                         size = offset
                         line_no -= 1
                         break
+                    self._damaged = True
                     self.problems.append(
                         f"{self.path}:{line_no}: unreadable line skipped ({exc}); "
                         "the document's earlier save is used"
@@ -189,7 +219,79 @@ class AnnotationStore:
             offset = end + 1
         self._entries = entries
         self._lines = line_no
-        self._size = size
+        self._size = start + size
+
+    def _load_sidecar(
+        self, stat: os.stat_result
+    ) -> tuple[dict[str, JournalEntry], int, int] | None:
+        """(entries, journal size covered, lines covered) from the sidecar, or None when it
+        is missing, unreadable or not about this journal (compacted, cut back, edited)."""
+        try:
+            raw = self.sidecar_path.read_bytes()
+            head_end = raw.index(b"\n")
+            head = orjson.loads(raw[:head_end])
+            covered, lines = head["size"], head["lines"]
+            if (
+                head.get("version") != SIDECAR_VERSION
+                or type(covered) is not int
+                or type(lines) is not int
+                or head.get("inode") != stat.st_ino
+                or covered > stat.st_size
+                or covered < 0
+                or (covered == stat.st_size and head.get("mtime_ns") != stat.st_mtime_ns)
+            ):
+                return None
+            assert self._fd is not None
+            tail_start = max(0, covered - SIDECAR_TAIL)
+            tail = os.pread(self._fd, covered - tail_start, tail_start)
+            if tail.hex() != head.get("tail") or (covered and not tail.endswith(b"\n")):
+                return None
+            rows = orjson.loads(raw[head_end + 1 :])
+            entries = {
+                row[0]: JournalEntry(row[1], row[2], row[3], row[4], row[5], row[6], row[7])
+                for row in rows
+            }
+            if len(entries) != len(rows) or any(
+                entry.offset + entry.length >= covered or entry.line > lines
+                for entry in entries.values()
+            ):
+                return None
+        except (OSError, ValueError, KeyError, TypeError, IndexError, AssertionError):
+            return None
+        return entries, covered, lines
+
+    def _write_sidecar(self) -> None:
+        """Save the index for the next open; only the writer does, holding the lock."""
+        if (
+            not self.writable
+            or self._fd is None
+            or self._damaged
+            or self._sidecar_size == self._size
+            or self._size < SIDECAR_MIN_BYTES
+        ):
+            return
+        stat = os.fstat(self._fd)
+        if stat.st_size != self._size:
+            return
+        tail_start = max(0, self._size - SIDECAR_TAIL)
+        head = {
+            "version": SIDECAR_VERSION,
+            "size": self._size,
+            "lines": self._lines,
+            "inode": stat.st_ino,
+            "mtime_ns": stat.st_mtime_ns,
+            "tail": os.pread(self._fd, self._size - tail_start, tail_start).hex(),
+        }
+        rows = [
+            (doc_id, e.offset, e.length, e.line, e.status, e.spans, e.relations, e.updated)
+            for doc_id, e in self._entries.items()
+        ]
+        try:
+            atomic_write_bytes(self.sidecar_path, orjson.dumps(head) + b"\n" + orjson.dumps(rows))
+        except OSError:
+            # Only a speed-up: the next open reads the whole journal instead.
+            return
+        self._sidecar_size = self._size
 
     def _recover_torn_tail(self, offset: int, raw: bytes, line_no: int) -> None:
         message = (
@@ -214,7 +316,10 @@ class AnnotationStore:
             return
         self.closed = True
         if self._fd is not None:
-            os.close(self._fd)
+            try:
+                self._write_sidecar()
+            finally:
+                os.close(self._fd)
             self._fd = None
         self._lock.release()
 
@@ -450,6 +555,10 @@ class AnnotationStore:
         entries = sorted(self._entries.items(), key=lambda item: item[1].offset)
         new_entries: dict[str, JournalEntry] = {}
         offset = 0
+        # The sidecar describes the old journal: gone before the new one can take its
+        # place (a reused inode number must not make it look current).
+        self.sidecar_path.unlink(missing_ok=True)
+        self._sidecar_size = -1
         with atomic_writer(self.path) as handle:
             for line_no, (doc_id, entry) in enumerate(entries, 1):
                 raw = os.pread(self._fd, entry.length, entry.offset)
@@ -492,7 +601,9 @@ def _encode(annotation: DocumentAnnotation) -> bytes:
 _SPANS_MARK = b',"spans":'
 
 
-def _index_of_summaries(data: bytes) -> dict[str, JournalEntry] | None:
+def _index_of_summaries(
+    data: bytes, start: int = 0, first_line: int = 0
+) -> dict[str, JournalEntry] | None:
     """Every line's summary at once, or None unless every line is a complete line of this
     version (then the caller reads line by line, reporting and recovering what it must).
 
@@ -522,8 +633,8 @@ def _index_of_summaries(data: bytes) -> dict[str, JournalEntry] | None:
     if len(parsed) != len(heads):
         return None
     entries: dict[str, JournalEntry] = {}
-    offset = 0
-    for line_no, (head, length) in enumerate(zip(parsed, lengths, strict=True), 1):
+    offset = start
+    for line_no, (head, length) in enumerate(zip(parsed, lengths, strict=True), first_line + 1):
         summary = _entry_from_head(head, offset, length, line_no)
         if summary is None:
             return None
@@ -561,7 +672,7 @@ def _entry_from_head(
 
 
 def _summary_of(
-    data: bytes, offset: int, end: int, line_no: int
+    data: bytes, offset: int, end: int, line_no: int, start: int = 0
 ) -> tuple[str, JournalEntry] | None:
     """A journal line's doc id and summary, read from the fields before its spans.
 
@@ -577,7 +688,7 @@ def _summary_of(
         head = orjson.loads(data[offset:mark] + b"}")
     except orjson.JSONDecodeError:
         return None
-    return _entry_from_head(head, offset, end - offset, line_no)
+    return _entry_from_head(head, start + offset, end - offset, line_no)
 
 
 def _short_validation_error(exc: ValidationError) -> str:

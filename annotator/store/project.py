@@ -131,8 +131,9 @@ class Project:
         config = ProjectConfig(name=name or root.resolve().name, schema=schema or default_schema())
         (root / ANNOTATIONS_DIR).mkdir(parents=True, exist_ok=True)
         (root / DOCUMENTS_FILE).touch()
-        # Lock files are per machine; a team keeping the project in git should not share them.
-        (root / ".gitignore").write_text("*.lock\n*.tmp\n*.pending\n")
+        # Lock files and the journals' sidecar indexes are per machine; a team keeping the
+        # project in git should not share them.
+        (root / ".gitignore").write_text("*.lock\n*.tmp\n*.pending\n*.idx\n")
         atomic_write_bytes(root / CONFIG_FILE, config.to_json())
         return cls.open(root)
 

@@ -187,7 +187,17 @@ def record_ok(record: Any, text: str | None = None) -> bool:
     """
     if type(record) is not dict or tuple(record) != ANNOTATION_FIELDS:
         return False
-    doc_id, digest, status, note, updated, spans, relations, provenance = record.values()
+    spans = record["spans"]
+    return (
+        _annotation_fields_ok(record)
+        and spans_ok(spans, text)
+        and relations_ok(record["relations"], set(map(_span_id, spans)))
+    )
+
+
+def _annotation_fields_ok(fields: dict[str, Any]) -> bool:
+    """The types of a DocumentAnnotation's fields, given them in field order."""
+    doc_id, digest, status, note, updated, spans, relations, provenance = fields.values()
     return (
         type(doc_id) is str
         and doc_id != ""
@@ -199,8 +209,6 @@ def record_ok(record: Any, text: str | None = None) -> bool:
         and type(spans) is list
         and type(relations) is list
         and type(provenance) is dict
-        and spans_ok(spans, text)
-        and relations_ok(relations, set(map(_span_id, spans)))
     )
 
 
@@ -302,19 +310,7 @@ def _top_ok(annotation: DocumentAnnotation) -> bool:
     fields = annotation.__dict__
     if type(annotation) is not DocumentAnnotation or tuple(fields) != ANNOTATION_FIELDS:
         return False
-    doc_id, digest, status, note, updated, spans, relations, provenance = fields.values()
-    return (
-        type(doc_id) is str
-        and doc_id != ""
-        and type(digest) is str
-        and type(status) is str
-        and status in _STATUSES
-        and type(note) is str
-        and type(updated) is str
-        and type(spans) is list
-        and type(relations) is list
-        and type(provenance) is dict
-    )
+    return _annotation_fields_ok(fields)
 
 
 def _fields_of(value: Any) -> dict[str, Any]:

@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections import Counter
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
     QObject,
-    QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
     QTimer,
@@ -29,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from annotator.core.models import STATUSES
 from annotator.ui.session import Session
+from annotator.ui.table_model import ColumnsModel, ModelIndex
 
 STATUS_TEXT = {
     "todo": "to do",
@@ -38,10 +37,9 @@ STATUS_TEXT = {
     "flagged": "flagged",
 }
 STATUS_MARK = {"todo": "○", "in_progress": "◐", "done": "●", "skipped": "⊘", "flagged": "⚑"}
-ModelIndex = QModelIndex | QPersistentModelIndex
 
 
-class DocumentModel(QAbstractTableModel):
+class DocumentModel(ColumnsModel):
     COLUMNS = ("Title", "Status", "Spans")
 
     def __init__(self, session: Session, parent: QObject | None = None) -> None:
@@ -50,18 +48,8 @@ class DocumentModel(QAbstractTableModel):
         self.entries = session.project.entries()
         self.row_of = {entry.id: row for row, entry in enumerate(self.entries)}
 
-    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.entries)
-
-    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> object:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.COLUMNS[section]
-        return None
+    def row_total(self) -> int:
+        return len(self.entries)
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if not index.isValid():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bisect
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPoint, Qt, Signal
+from PySide6.QtCore import QModelIndex, QObject, QPoint, Qt, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -22,11 +22,12 @@ from PySide6.QtWidgets import (
 )
 
 from annotator.core.models import STATUSES, DocumentAnnotation, LabelSchema, Span
-from annotator.ui.document_list import STATUS_MARK, STATUS_TEXT, ModelIndex
+from annotator.ui.document_list import STATUS_MARK, STATUS_TEXT
 from annotator.ui.palette import swatch
+from annotator.ui.table_model import ColumnsModel, ModelIndex
 
 
-class SpanModel(QAbstractTableModel):
+class SpanModel(ColumnsModel):
     """Spans in text order; a model (not items) so a 10,000-span document lists instantly."""
 
     COLUMNS = ("Label", "Text", "Note")
@@ -62,18 +63,8 @@ class SpanModel(QAbstractTableModel):
                 self._by_id[span_id] = span
                 self.endInsertRows()
 
-    def rowCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.spans)
-
-    def columnCount(self, parent: ModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> object:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.COLUMNS[section]
-        return None
+    def row_total(self) -> int:
+        return len(self.spans)
 
     def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
         if not index.isValid():

@@ -13,7 +13,7 @@ import importlib
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -214,6 +214,18 @@ def writer_names() -> list[str]:
         for name in FORMAT_MODULES
         if name not in ("text", "jsonl") and getattr(_module(name), "writer", None) is not None
     ]
+
+
+@dataclass(frozen=True)
+class PathWriter:
+    """A writer whose sink needs nothing but the output path."""
+
+    name: str
+    suffix: str
+    sink: Callable[[Path], Sink]
+
+    def open(self, out: Path, schema: LabelSchema, options: dict[str, Any]) -> Sink:
+        return self.sink(out)
 
 
 class AtomicFileSink:

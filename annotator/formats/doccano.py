@@ -21,8 +21,14 @@ from typing import Any
 
 import orjson
 
-from annotator.core.models import Document, LabelSchema, Relation
-from annotator.formats.base import AtomicFileSink, ExportRecord, ImportedLabels, ImportRecord
+from annotator.core.models import Document, Relation
+from annotator.formats.base import (
+    AtomicFileSink,
+    ExportRecord,
+    ImportedLabels,
+    ImportRecord,
+    PathWriter,
+)
 from annotator.formats.common import Tally, document_id, document_meta, with_tally
 from annotator.formats.jsonio import Location, iter_json_objects, json_suffix, peek_first_object
 from annotator.formats.offsets import (
@@ -250,13 +256,5 @@ class DoccanoSink(AtomicFileSink):
         self.handle = open(self._tmp, "ab")
 
 
-class DoccanoWriter:
-    name = "doccano"
-    suffix = ".jsonl"
-
-    def open(self, out: Path, schema: LabelSchema, options: dict[str, Any]) -> DoccanoSink:
-        return DoccanoSink(out)
-
-
 reader = DoccanoReader()
-writer = DoccanoWriter()
+writer = PathWriter("doccano", ".jsonl", DoccanoSink)

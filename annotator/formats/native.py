@@ -42,6 +42,7 @@ from annotator.formats.base import (
     ExportRecord,
     ImportedLabels,
     ImportRecord,
+    PathWriter,
 )
 from annotator.formats.text import decode_utf8
 
@@ -468,14 +469,6 @@ class NativeSink(AtomicFileSink):
         self.handle.write(native_line(record) + b"\n")
 
 
-class NativeWriter:
-    name = "native"
-    suffix = ".jsonl"
-
-    def open(self, out: Path, schema: LabelSchema, options: dict[str, Any]) -> NativeSink:
-        return NativeSink(out)
-
-
 class NativeSpan(BaseModel):
     """A span as exported: offsets are code points into the document text, end exclusive."""
 
@@ -527,4 +520,4 @@ def json_schema(what: str = "native") -> dict[str, Any]:
 
 
 reader = NativeReader()
-writer = NativeWriter()
+writer = PathWriter("native", ".jsonl", NativeSink)

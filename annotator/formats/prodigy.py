@@ -22,8 +22,14 @@ from typing import Any
 
 import orjson
 
-from annotator.core.models import Document, LabelSchema, Relation
-from annotator.formats.base import AtomicFileSink, ExportRecord, ImportedLabels, ImportRecord
+from annotator.core.models import Document, Relation
+from annotator.formats.base import (
+    AtomicFileSink,
+    ExportRecord,
+    ImportedLabels,
+    ImportRecord,
+    PathWriter,
+)
 from annotator.formats.common import (
     Tally,
     document_id,
@@ -287,13 +293,5 @@ def _span_ref(span: dict[str, Any]) -> dict[str, Any]:
     return {k: span[k] for k in ("start", "end", "token_start", "token_end", "label")}
 
 
-class ProdigyWriter:
-    name = "prodigy"
-    suffix = ".jsonl"
-
-    def open(self, out: Path, schema: LabelSchema, options: dict[str, Any]) -> ProdigySink:
-        return ProdigySink(out)
-
-
 reader = ProdigyReader()
-writer = ProdigyWriter()
+writer = PathWriter("prodigy", ".jsonl", ProdigySink)

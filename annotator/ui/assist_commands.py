@@ -131,11 +131,7 @@ class LabelMentions(_AssistCommand):
     def __init__(
         self, session: Session, book: SuggestionBook, doc_id: str, mentions: Sequence[Mention]
     ) -> None:
-        label = mentions[0].label if mentions else ""
-        text = _short(mentions[0].text) if mentions else ""
-        super().__init__(
-            session, book, doc_id, f"Label {len(mentions)} mentions of {label} “{text}”"
-        )
+        super().__init__(session, book, doc_id, _mentions_title("Label", mentions))
         self.spans: dict[str, list[Span]] = {}
         for mention in mentions:
             span = Span(
@@ -168,11 +164,7 @@ class SuggestMentions(_AssistCommand):
     def __init__(
         self, session: Session, book: SuggestionBook, doc_id: str, mentions: Sequence[Mention]
     ) -> None:
-        label = mentions[0].label if mentions else ""
-        text = _short(mentions[0].text) if mentions else ""
-        super().__init__(
-            session, book, doc_id, f"Suggest {len(mentions)} mentions of {label} “{text}”"
-        )
+        super().__init__(session, book, doc_id, _mentions_title("Suggest", mentions))
         self.mentions: dict[str, list[Mention]] = {}
         for mention in mentions:
             self.mentions.setdefault(mention.doc_id, []).append(mention)
@@ -207,6 +199,13 @@ class SuggestMentions(_AssistCommand):
     @property
     def added(self) -> int:
         return sum(len(spans) for spans in self._added.values())
+
+
+def _mentions_title(verb: str, mentions: Sequence[Mention]) -> str:
+    """The undo history's name for a mentions command, e.g. 'Label 3 mentions of GPE “Beijing”'."""
+    label = mentions[0].label if mentions else ""
+    text = _short(mentions[0].text) if mentions else ""
+    return f"{verb} {len(mentions)} mentions of {label} “{text}”"
 
 
 def _short(text: str, limit: int = 30) -> str:

@@ -5,12 +5,10 @@ Pure Python (no Qt): the GUI calls the same functions, with its own progress cal
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import itertools
 import re
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from operator import attrgetter, itemgetter
 from pathlib import Path
@@ -18,6 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from annotator.core.bulk import no_gc
 from annotator.core.errors import AnnotationError, AnnotatorError, InputError
 from annotator.core.models import (
     Category,
@@ -62,21 +61,7 @@ def _ignore_notice(message: str) -> None:
     del message
 
 
-@contextmanager
-def _bulk() -> Iterator[None]:
-    """No cyclic garbage collection during an import or export.
-
-    They make millions of small objects that all live until the end (an import keeps
-    every document's labels until its documents are in), none of them in a cycle; the
-    collector walked them over and over, a quarter of an import's time.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
+_bulk = no_gc
 
 
 # --- import ------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from pydantic import ValidationError
 
+from annotator.core.bulk import no_gc
 from annotator.core.errors import AnnotationError, AnnotatorError, InputError
 from annotator.core.models import DocumentAnnotation, Status, now_iso, text_hash
 from annotator.core.records import (
@@ -122,7 +123,8 @@ class AnnotationStore:
         else:
             self._fd = None
             return
-        self._index()
+        with no_gc():
+            self._index()
         if self.writable and self._should_compact():
             self.compact()
 

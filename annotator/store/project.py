@@ -6,13 +6,16 @@
       annotations/NAME.jsonl  one analyst's labels (an append-only journal, see journal.py)
 
 Document texts stay on disk: opening a project reads each line once to index it
-(id, meta, byte range) and drops the text; a text is read back when asked for.
+(id, meta, byte range) and drops the text; a text is read back when asked for. The
+index is kept beside the file (``.documents.jsonl.idx``, per machine, never shared) for
+the next open, which then reads only the lines appended since (see DocumentsSidecar).
 """
 
 from __future__ import annotations
 
 import os
 import re
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass
@@ -22,6 +25,7 @@ from typing import Any, Literal
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from annotator.core.bulk import no_gc
 from annotator.core.errors import AnnotatorError, InputError, LockedError
 from annotator.core.models import (
     CATEGORIES,
@@ -48,6 +52,12 @@ SUGGESTIONS_DIR = "suggestions"
 # The reviewer's settled labels live in their own layer under this reserved name.
 GOLD_ANNOTATOR = "gold"
 _HEAD = 64  # characters of a text's start in DocumentEntry.head
+SIDECAR_VERSION = 1
+# Bytes of documents.jsonl's end (at the size indexed) that the sidecar keeps, to tell the
+# file it indexed from one edited or replaced since.
+SIDECAR_TAIL = 64
+# Below this the file is indexed faster than a sidecar is written.
+SIDECAR_MIN_BYTES = 1 << 20
 _ANNOTATOR_NAME = re.compile(r"^\w[\w.-]{0,63}$")
 
 Progress = Callable[[int, int | None], None]
@@ -87,8 +97,9 @@ class DocumentEntry:
     length: int
     line: int
     chars: int
-    # A fingerprint of the text's start (this process's str hash), so that an import
-    # looks for a repeated text only among stored texts that start the same way.
+    # A fingerprint of the text's start (head_of), so that an import looks for a repeated
+    # text only among stored texts that start the same way. Stable across processes: the
+    # sidecar index keeps it.
     head: int = 0
 
     @property
@@ -155,7 +166,8 @@ class Project:
                 f"program understands ({FORMAT_VERSION}); update annotator"
             )
         project = cls(root, config)
-        project._load_index()
+        with no_gc():
+            project._load_index()
         return project
 
     def _load_index(self) -> None:
@@ -167,23 +179,30 @@ class Project:
         self._fd = os.open(documents, os.O_RDONLY)
         if _read_pending(self.path) is not None:
             self._finish_interrupted_import()
-        self._identity = _identity(self._fd)
+        stat = os.fstat(self._fd)
+        self._identity = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
         self.problems = []
         self._last_text = None
-        data = _read_all(self._fd)
+        size = stat.st_size
         # Lines an import is still appending may yet be taken back: not read until it ends.
         limit = _read_pending(self.path)
-        if limit is not None and 0 <= limit < len(data):
-            data = data[:limit]
-        entries: list[DocumentEntry] = []
-        index: dict[str, int] = {}
+        if limit is not None and 0 <= limit < size:
+            size = limit
+        sidecar = DocumentsSidecar(self.path)
+        loaded = sidecar.load(self._fd, stat, size)
+        if loaded is None:
+            entries: list[DocumentEntry] = []
+            index: dict[str, int] = {}
+            start = line_no = 0
+        else:
+            entries, index, start, line_no = loaded
+        data = _read_range(self._fd, start, size)
         offset = 0
-        line_no = 0
+        length = len(data)
         loads = orjson.loads
-        size = len(data)
-        while offset < size:
+        while offset < length:
             newline = data.find(b"\n", offset)
-            end = size if newline == -1 else newline
+            end = length if newline == -1 else newline
             line_no += 1
             if end > offset:
                 try:
@@ -211,17 +230,20 @@ class Project:
                             DocumentEntry(
                                 doc_id,
                                 meta,
-                                offset,
+                                start + offset,
                                 end - offset,
                                 line_no,
                                 len(text),
-                                hash(text[:_HEAD]),
+                                head_of(text),
                             )
                         )
             offset = end + 1
         self._entries = entries
         self._index = index
         self._line_count = line_no
+        # A damaged file keeps being read (and its problems reported) at every open.
+        if not self.problems and length >= SIDECAR_MIN_BYTES:
+            sidecar.save(self._fd, entries, start + data.rfind(b"\n") + 1, line_no)
 
     def _finish_interrupted_import(self) -> None:
         """Roll back an import that crashed, unless one is running (it holds the lock)."""
@@ -490,7 +512,7 @@ class DocumentBatch:
                     len(line),
                     self._line,
                     len(document.text),
-                    hash(document.text[:_HEAD]),
+                    head_of(document.text),
                 )
             )
             self._offset += len(line) + 1
@@ -522,6 +544,10 @@ class DocumentBatch:
                 project._index[entry.id] = len(project._entries)
                 project._entries.append(entry)
             project._line_count = self._line
+            if not project.problems and self._offset >= SIDECAR_MIN_BYTES:
+                DocumentsSidecar(project.path).save(
+                    project._fd, project._entries, self._offset, self._line
+                )
         finally:
             self._lock.release()
 
@@ -565,11 +591,88 @@ class StoredHashes:
             self._by_key = {}
             for entry in self.project._entries:
                 self._by_key.setdefault((entry.chars, entry.head), []).append(entry.id)
-        candidates = self._by_key.pop((len(text), hash(text[:_HEAD])), None)
+        candidates = self._by_key.pop((len(text), head_of(text)), None)
         if candidates:
             for doc_id in candidates:
                 self.of(doc_id)
         return self._by_hash.get(digest)
+
+
+def head_of(text: str) -> int:
+    """DocumentEntry.head: a checksum of the text's first characters."""
+    return zlib.crc32(text[:_HEAD].encode("utf-8", "surrogatepass"))
+
+
+class DocumentsSidecar:
+    """The documents index as of its writing, in ``.documents.jsonl.idx``.
+
+    documents.jsonl only grows (imports append; a failed one is cut back to where it
+    began), so the sidecar describes a prefix of it: its size, line count, the file's
+    inode, mtime and last bytes at that size, and one row per document. An open takes
+    the rows and reads only the lines after that prefix. Anything that does not match
+    (another file, a cut or edit, a damaged sidecar) means the whole file is read again.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.path = root / f".{DOCUMENTS_FILE}.idx"
+
+    def load(
+        self, fd: int, stat: os.stat_result, size: int
+    ) -> tuple[list[DocumentEntry], dict[str, int], int, int] | None:
+        """(entries, index, bytes covered, lines covered), or None if it is not usable."""
+        try:
+            raw = self.path.read_bytes()
+            head_end = raw.index(b"\n")
+            head = orjson.loads(raw[:head_end])
+            covered, lines = head["size"], head["lines"]
+            if (
+                head.get("version") != SIDECAR_VERSION
+                or type(covered) is not int
+                or type(lines) is not int
+                or head.get("inode") != stat.st_ino
+                or not 0 < covered <= size
+                or (covered == stat.st_size and head.get("mtime_ns") != stat.st_mtime_ns)
+            ):
+                return None
+            tail_start = max(0, covered - SIDECAR_TAIL)
+            tail = os.pread(fd, covered - tail_start, tail_start)
+            if tail.hex() != head.get("tail") or not tail.endswith(b"\n"):
+                return None
+            entries = [DocumentEntry(*row) for row in orjson.loads(raw[head_end + 1 :])]
+            index = {entry.id: number for number, entry in enumerate(entries)}
+            if len(index) != len(entries) or any(
+                entry.offset + entry.length >= covered or entry.line > lines for entry in entries
+            ):
+                return None
+        except (OSError, ValueError, KeyError, TypeError, IndexError):
+            return None
+        return entries, index, covered, lines
+
+    def save(self, fd: int, entries: list[DocumentEntry], covered: int, lines: int) -> None:
+        """Write the index of the file's first ``covered`` bytes (whole lines)."""
+        if covered <= 0:
+            return
+        try:
+            stat = os.fstat(fd)
+            tail_start = max(0, covered - SIDECAR_TAIL)
+            head = {
+                "version": SIDECAR_VERSION,
+                "size": covered,
+                "lines": lines,
+                "inode": stat.st_ino,
+                "mtime_ns": stat.st_mtime_ns,
+                "tail": os.pread(fd, covered - tail_start, tail_start).hex(),
+            }
+            rows = [
+                (e.id, e.meta, e.offset, e.length, e.line, e.chars, e.head)
+                for e in entries
+                if e.offset + e.length < covered
+            ]
+            atomic_write_bytes(self.path, orjson.dumps(head) + b"\n" + orjson.dumps(rows))
+        except (OSError, TypeError):
+            # Only a speed-up (a read-only folder, meta orjson cannot write): the next
+            # open reads the whole file instead.
+            return
 
 
 _CONFIG_KEYS = frozenset({"name", "format_version", "schema", "settings"})
@@ -697,18 +800,20 @@ def _truncate(path: Path, size: int) -> None:
         os.close(fd)
 
 
-def _read_all(fd: int) -> bytes:
-    size = os.fstat(fd).st_size
+def _read_range(fd: int, start: int, end: int) -> bytes:
+    """Bytes ``start:end`` of the file in one read where the kernel allows it."""
+    if end <= start:
+        return b""
     # One read straight into the result: reading in chunks and joining them cost a copy
     # of the whole file (0.26 s and twice the memory at 350 MB). Linux caps one read at
     # about 2 GB, so larger files continue in chunks.
-    first = os.pread(fd, size, 0)
-    if len(first) == size:
+    first = os.pread(fd, end - start, start)
+    if len(first) == end - start:
         return first
     chunks = [first]
-    offset = len(first)
-    while offset < size:
-        chunk = os.pread(fd, min(size - offset, 1 << 26), offset)
+    offset = start + len(first)
+    while offset < end:
+        chunk = os.pread(fd, min(end - offset, 1 << 26), offset)
         if not chunk:
             break
         chunks.append(chunk)

@@ -5,7 +5,8 @@
     python bench/bench_store.py --small           # tiny sizes (smoke test)
 
 Generates its own news-like articles (accents, curly quotes, emoji, paragraphs, about
-3,000 characters and 20 labelled spans each, every document labelled), then measures:
+3,000 characters and about 20 labelled spans each, every document labelled by three
+annotators who mostly agree), then measures:
 
 - saving one document's edit (fsync on) in a small and in a large project: the
   median of many saves, interleaved so that machine noise hits both alike;
@@ -43,6 +44,7 @@ from bench import Result, format_table
 
 SMALL_ARGS = ["--small"]
 ANNOTATOR = "bench"
+COLLEAGUES = ("bench-b", "bench-c")
 UPDATED = "2025-09-03T09:00:00.000Z"
 LONG_CHARS = 1_000_000
 
@@ -157,34 +159,62 @@ def article(
 
 
 def build_project(path: Path, size: int, seed: int = 7) -> Path:
-    """A project of ``size`` labelled articles; the journal is written in the store's format."""
+    """A project of ``size`` articles labelled by three annotators (journals in the store's
+    format): ANNOTATOR, whose layer the benches open, and two colleagues who left out or
+    relabelled some of the same spans."""
     rng = random.Random(seed)
     pool = [paragraph(rng) for _ in range(min(2000, max(50, size)))]
     project = Project.create(path, name=f"bench {size}")
-    journal = path / "annotations" / f"{ANNOTATOR}.jsonl"
+    names = [ANNOTATOR, *COLLEAGUES]
+    journals = {name: path / "annotations" / f"{name}.jsonl" for name in names}
 
     def documents() -> Iterator[Document]:
-        with journal.open("wb") as handle:
+        handles = {name: journal.open("wb") for name, journal in journals.items()}
+        try:
             for number in range(size):
                 document, spans, relations = article(number, rng, pool)
-                record = {
-                    "doc_id": document.id,
-                    "text_hash": text_hash(document.text),
-                    "status": "in_progress",
-                    "note": "",
-                    "updated": UPDATED,
-                    "spans": spans,
-                    "relations": relations,
-                    "provenance": {},
-                }
-                handle.write(encode_record(record) + b"\n")
+                digest = text_hash(document.text)
+                for name, handle in handles.items():
+                    own_spans, own_relations = colleague_labels(name, spans, relations)
+                    record = {
+                        "doc_id": document.id,
+                        "text_hash": digest,
+                        "status": "in_progress",
+                        "note": "",
+                        "updated": UPDATED,
+                        "spans": own_spans,
+                        "relations": own_relations,
+                        "provenance": {},
+                    }
+                    handle.write(encode_record(record) + b"\n")
                 yield document
+        finally:
+            for handle in handles.values():
+                handle.close()
 
     project.add_documents(documents())
     # A writer's close leaves the journal's sidecar index, as an import does.
-    project.annotations(ANNOTATOR).close()
+    for name in names:
+        project.annotations(name).close()
     project.close()
     return path
+
+
+def colleague_labels(
+    name: str, spans: list[dict[str, Any]], relations: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The labels ``name`` made: ANNOTATOR's, or a colleague's variation of them."""
+    if name == ANNOTATOR:
+        return spans, relations
+    if name == COLLEAGUES[0]:
+        # Misses the first name of every other paragraph (never a quote or its source).
+        left_out = {span["id"] for number, span in enumerate(spans) if number % 8 == 0}
+        return [span for span in spans if span["id"] not in left_out], relations
+    # Calls some places LOC instead of GPE.
+    return [
+        {**span, "label": "LOC"} if span["label"] == "GPE" and number % 3 == 0 else span
+        for number, span in enumerate(spans)
+    ], relations
 
 
 def sidecars(path: Path) -> list[Path]:

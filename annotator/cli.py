@@ -10,10 +10,13 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from annotator import __version__
 from annotator.core.errors import AnnotatorError
-from annotator.core.models import LabelSchema
+
+if TYPE_CHECKING:
+    from annotator.core.models import LabelSchema
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -32,14 +35,23 @@ def _csv(value: str | None) -> list[str] | None:
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
-    from annotator.sample import ensure_sample_project
+    if not args.project:
+        from annotator.sample import ensure_sample_project
 
-    project_path = Path(args.project) if args.project else ensure_sample_project()
-    if args.project:
-        from annotator.store import Project
+        project_path = ensure_sample_project()
+    else:
+        from annotator.store.names import check_project_folder
 
-        Project.open(project_path).close()  # a clear error here beats one inside the GUI
-    from annotator.ui import run_gui
+        project_path = Path(args.project)
+        # A clear error here beats one inside the GUI. Only the folder is checked: the
+        # window opens the project after it shows, and reports anything else it finds
+        # there the same way (stderr, exit code 1) as well as in a message box.
+        check_project_folder(project_path)
+    if args.annotator is not None:
+        from annotator.store.names import check_annotator_name
+
+        check_annotator_name(args.annotator)
+    from annotator.ui.app import run_gui
 
     return run_gui(project_path, args.annotator)
 
@@ -96,6 +108,7 @@ def _read_schema(path: Path) -> LabelSchema:
     from pydantic import ValidationError
 
     from annotator.core.errors import InputError
+    from annotator.core.models import LabelSchema
 
     try:
         data = orjson.loads(path.read_bytes())

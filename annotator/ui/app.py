@@ -1,4 +1,9 @@
-"""Starting the GUI: the QApplication, the annotator's name, the window, the event loop."""
+"""Starting the GUI: the QApplication, the annotator's name, the window, the event loop.
+
+The window shows first, with no project; the project opens on the event loop's first
+turn (``MainWindow.open_later``). What the window needs to paint is plain Qt and the
+light ui modules; pydantic, the models and the store load with the project.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QApplication, QInputDialog, QMessageBox
 
 from annotator.core.errors import AnnotatorError
-from annotator.sample import seed_sample_labels
-from annotator.store import check_annotator_name
+from annotator.store.names import check_annotator_name
 from annotator.ui.main_window import MainWindow
 from annotator.ui.settings import Settings
 from annotator.ui.theme import apply_theme
@@ -43,8 +47,20 @@ def ask_annotator(settings: Settings) -> str | None:
         return name.strip()
 
 
+def _seed_sample(project_path: Path, annotator: str) -> None:
+    # A newcomer on the sample project starts from the example labels, to see what
+    # labelled text looks like.
+    from annotator.sample import seed_sample_labels
+
+    seed_sample_labels(project_path, annotator)
+
+
 def run_gui(project_path: Path, annotator: str | None) -> int:
-    """Run the labelling window until it is closed; returns the process exit code."""
+    """Run the labelling window until it is closed; returns the process exit code.
+
+    A project that cannot be opened is reported as the command line reports errors
+    (``annotator: error: ...`` on stderr, exit code 1) and in a message box.
+    """
     app = QApplication.instance()
     if not isinstance(app, QApplication):
         app = QApplication(sys.argv[:1])
@@ -57,15 +73,18 @@ def run_gui(project_path: Path, annotator: str | None) -> int:
         if annotator is None:
             return 1
     else:
+        check_annotator_name(annotator)
         settings.annotator = annotator
-    # A newcomer on the sample project starts from the example labels, to see what
-    # labelled text looks like.
-    seed_sample_labels(project_path, annotator)
-    try:
-        window = open_window(project_path, annotator)
-    except AnnotatorError as exc:
-        QMessageBox.critical(None, "annotator", str(exc))
-        return 1
+    window = MainWindow(None, annotator, settings)
     window.dark_action.setChecked(settings.dark)
+
+    def failed(message: str) -> None:
+        print(f"annotator: error: {message}", file=sys.stderr)
+        QMessageBox.critical(window, "annotator", message)
+        window.close()
+        app.exit(1)
+
+    window.loadFailed.connect(failed)
     window.show()
+    window.open_later(project_path, lambda: _seed_sample(project_path, annotator))
     return app.exec()

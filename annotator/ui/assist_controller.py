@@ -32,23 +32,18 @@ from PySide6.QtWidgets import (
     QToolTip,
 )
 
-from annotator.assist.suggestions import SOURCE_ATTR, Finder, SuggestionLayer
 from annotator.core.errors import AnnotatorError
-from annotator.core.models import Span
-from annotator.store import Project
 from annotator.ui import commands
-from annotator.ui.assist_book import SuggestionBook
-from annotator.ui.assist_commands import (
-    AcceptSuggestions,
-    LabelMentions,
-    RejectSuggestion,
-    SuggestMentions,
-)
 from annotator.ui.assist_overlay import SuggestionOverlay
 
 if TYPE_CHECKING:
-    # Matchers and models are loaded when first used, not at start-up.
+    # Matchers, suggestion layers, the store and the models are loaded when first used:
+    # the controller is built with the window, before it shows and before a project opens.
     from annotator.assist.mentions import Mention
+    from annotator.assist.suggestions import Finder
+    from annotator.core.models import Span
+    from annotator.store import Project
+    from annotator.ui.assist_book import SuggestionBook
     from annotator.ui.main_window import MainWindow
 
 # Preferred keys, then fallbacks used when a label already has the preferred hotkey.
@@ -170,6 +165,8 @@ class AssistController(QObject):
             self.book = None
             return None
         if self.book is None or self.book.project is not project:
+            from annotator.ui.assist_book import SuggestionBook
+
             self.book = SuggestionBook(project, self.window.annotator)
             self.book.listeners.append(self._book_changed)
             self.doc_id = None
@@ -227,6 +224,8 @@ class AssistController(QObject):
         if span is not None:
             if reveal:
                 self.view.select_range(span.start, span.start)
+            from annotator.assist.suggestions import SOURCE_ATTR
+
             source = span.attrs.get(SOURCE_ATTR, "")
             self.window.statusBar().showMessage(
                 f"Suggested {span.label} “{span.text[:40]}”"
@@ -294,6 +293,8 @@ class AssistController(QObject):
             else:
                 self.window.statusBar().showMessage("No suggestions in this document", 3000)
             return
+        from annotator.ui.assist_commands import AcceptSuggestions, RejectSuggestion
+
         following = _next_after(spans, span)
         session = self.window.session
         assert session is not None
@@ -327,6 +328,8 @@ class AssistController(QObject):
             self.window.statusBar().showMessage("No suggestions in this document", 3000)
             return
         assert self.window.session is not None
+        from annotator.ui.assist_commands import AcceptSuggestions
+
         self._push_labels(AcceptSuggestions(self.window.session, book, doc_id, ids), doc_id)
         self.window.statusBar().showMessage(
             f"Accepted {len(ids)} suggestion{'s' if len(ids) != 1 else ''} (Ctrl+Z undoes)", 5000
@@ -361,6 +364,8 @@ class AssistController(QObject):
                 f"No other unlabelled mentions of “{span.text[:40]}” {where}", 5000
             )
             return
+        from annotator.ui.assist_commands import LabelMentions, SuggestMentions
+
         documents = len({mention.doc_id for mention in plan})
         if as_suggestions:
             command = SuggestMentions(session, book, doc_id, plan)
@@ -482,6 +487,8 @@ class AssistController(QObject):
             if dialog.wasCanceled():
                 raise _Stopped
 
+        from annotator.assist.suggestions import SuggestionLayer
+
         message = ""
         try:
             report = SuggestionLayer(project, self.window.annotator).suggest(
@@ -531,6 +538,8 @@ class AssistController(QObject):
         elif kind == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
             span = self.overlay.suggestion_at(event.pos())
             if span is not None and not self.view.spans_at(event.pos()):
+                from annotator.assist.suggestions import SOURCE_ATTR
+
                 source = span.attrs.get(SOURCE_ATTR, "")
                 QToolTip.showText(
                     event.globalPos(),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
@@ -28,11 +29,13 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QPlainTextEdit, QToolTip, QWidget
 
-from annotator.core.models import Span
 from annotator.ui.colors import LabelColors
 from annotator.ui.highlighter import BlockStyler
 from annotator.ui.offsets import OffsetMap
 from annotator.ui.span_index import Placed, SpanIndex
+
+if TYPE_CHECKING:
+    from annotator.core.models import Span
 
 LANE_HEIGHT = 2
 LANE_GAP = 1

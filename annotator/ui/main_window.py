@@ -7,8 +7,8 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QPoint, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QCursor, QKeySequence, QUndoStack
+from PySide6.QtCore import QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QCursor, QKeySequence, QPaintEvent, QUndoStack
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
@@ -23,19 +23,10 @@ from PySide6.QtWidgets import (
 )
 
 from annotator.core.errors import AnnotatorError, LockedError
-from annotator.core.models import (
-    STATUSES,
-    DocumentAnnotation,
-    LabelSchema,
-    Relation,
-    Span,
-    Status,
-)
-from annotator.store import AnnotationStore, Project
+from annotator.core.status import STATUSES, Status
 from annotator.ui import commands
 from annotator.ui.assist_controller import AssistController
 from annotator.ui.colors import LabelColors
-from annotator.ui.document_list import STATUS_TEXT, DocumentList
 from annotator.ui.document_view import Arrow, DocumentView
 from annotator.ui.find_bar import FindBar
 from annotator.ui.palette import LabelPalette
@@ -43,10 +34,15 @@ from annotator.ui.session import Change, Session
 from annotator.ui.settings import Settings
 from annotator.ui.snapping import adjust
 from annotator.ui.spans_panel import SpansPanel
+from annotator.ui.statuses import STATUS_TEXT
 from annotator.ui.theme import apply_theme
 
 if TYPE_CHECKING:
-    # Dialogs are loaded when first opened, not at start-up.
+    # The store, the models (pydantic) and the dialogs are loaded when first needed: the
+    # window shows first, then opens its project (``open_later``).
+    from annotator.core.models import DocumentAnnotation, LabelSchema, Relation, Span
+    from annotator.store import AnnotationStore, Project
+    from annotator.ui.document_list import DocumentList
     from annotator.ui.help_dialog import HelpDialog
 
 STATUS_KEYS: dict[Status, str] = {
@@ -59,8 +55,23 @@ STATUS_KEYS: dict[Status, str] = {
 
 
 class MainWindow(QMainWindow):
+    """The labelling window.
+
+    Built on a project path, it opens the project before returning. Built on None, it
+    shows no project until ``open_later`` (or ``open_project``) opens one: the app shows
+    the window that way first and opens the project on the next turn of the event loop,
+    so the window appears without waiting for pydantic, the store and the first document.
+    Until then every action that needs a project does nothing (the same guards that cover
+    an empty project), and input queued meanwhile is handled after the load.
+    """
+
+    # A project was opened: its documents are listed and the first one is shown.
+    loaded = Signal()
+    # Opening a project with ``open_later`` failed; the message names the file.
+    loadFailed = Signal(str)
+
     def __init__(
-        self, project_path: Path, annotator: str, settings: Settings | None = None
+        self, project_path: Path | None, annotator: str, settings: Settings | None = None
     ) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
@@ -74,7 +85,7 @@ class MainWindow(QMainWindow):
         self.label_actions: list[QAction] = []
         self.lock_message: QMessageBox | None = None
 
-        self.colors = LabelColors(LabelSchema.model_construct())  # empty until a project opens
+        self.colors = LabelColors()  # no labels until a project opens
         self.view = DocumentView(self.colors)
         self.view.set_font_size(self.settings.font_size)
         self.banner = QLabel()
@@ -95,7 +106,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.view)
         self.setCentralWidget(central)
 
-        self.palette_widget = LabelPalette(LabelSchema.model_construct())
+        self.palette_widget = LabelPalette()
         self.palette_widget.snapping.setChecked(self.settings.snapping)
         self.panel = SpansPanel()
         self.list_dock = self._dock(
@@ -124,7 +135,14 @@ class MainWindow(QMainWindow):
         self._connect()
         # Suggestions and label-all-mentions (assist_*.py) observe the window.
         self.assist = AssistController(self)
-        self.load_project(project_path)
+        self.panel.show_annotation(None, None, False)
+        self._pending: tuple[Path, Callable[[], object] | None] | None = None
+        self._painted = False
+        self._load_timer = QTimer(self)
+        self._load_timer.setSingleShot(True)
+        self._load_timer.timeout.connect(self._load_pending)
+        if project_path is not None:
+            self.load_project(project_path)
         geometry = self.settings.geometry()
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(1400, 860)
@@ -291,7 +309,61 @@ class MainWindow(QMainWindow):
 
     # --- project -----------------------------------------------------------------------------
 
+    def open_later(self, path: Path, prepare: Callable[[], object] | None = None) -> None:
+        """Open the project once the window has painted, on the event loop's next turn.
+
+        A window not painted within a second (shown minimised, never shown) opens it then.
+        ``prepare`` runs first, in the same turn. Success emits ``loaded``; an AnnotatorError
+        or OSError leaves the window without a project, says why in the status bar and emits
+        ``loadFailed``.
+        """
+        self._pending = (path, prepare)
+        self.setWindowTitle(f"Opening {path.name}… — annotator ({self.annotator})")
+        self.statusBar().showMessage(f"Opening {path}…")
+        self._load_timer.start(0 if self._painted else 1000)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if not self._painted:
+            self._painted = True
+            # A zero timer started while painting fires after this frame is on screen, not
+            # before it (one started before show() can run ahead of the first paint).
+            if self._pending is not None:
+                self._load_timer.start(0)
+
+    @property
+    def loading(self) -> bool:
+        """A project is waiting to be opened by ``open_later``."""
+        return self._pending is not None
+
+    def _load_pending(self) -> None:
+        if self._pending is None:
+            return
+        path, prepare = self._pending
+        self._pending = None
+        self.statusBar().clearMessage()
+        try:
+            if prepare is not None:
+                prepare()
+            self.load_project(path)
+        except (AnnotatorError, OSError) as exc:
+            message = describe_error(exc)
+            self._close_project()
+            self.setWindowTitle(f"annotator ({self.annotator})")
+            self.statusBar().showMessage(f"Could not open the project: {message}")
+            self.loadFailed.emit(message)
+
     def load_project(self, path: Path) -> None:
+        """Open a project now (a scheduled ``open_later`` is dropped); emits ``loaded``."""
+        self._pending = None
+        self._load_timer.stop()
+        self._open(path)
+        self.loaded.emit()
+
+    def _open(self, path: Path) -> None:
+        from annotator.store import Project
+        from annotator.ui.document_list import DocumentList
+
         # Close first: reopening the same project must not find our own lock held.
         self._close_project()
         project = Project.open(path)
@@ -417,6 +489,8 @@ class MainWindow(QMainWindow):
     def open_project(self, path: Path) -> None:
         if not self._save_or_ask():
             return
+        from annotator.store import Project
+
         try:
             Project.open(path).close()
         except AnnotatorError as exc:
@@ -544,6 +618,8 @@ class MainWindow(QMainWindow):
         if existing is not None:
             self.statusBar().showMessage(f"Already labelled {label}", 3000)
         else:
+            from annotator.core.models import Span
+
             span = Span.of(text, start, end, label, self.session.next_span_id(self.current))
             command = commands.AddSpan(self.session, self.current, span)
             if annotation.status == "todo":
@@ -674,6 +750,8 @@ class MainWindow(QMainWindow):
         elif annotation.find_relation(relation.name, head.id, tail.id) is not None:
             self.statusBar().showMessage("That attribution already exists", 3000)
         else:
+            from annotator.core.models import Relation
+
             new = Relation(
                 id=annotation.next_relation_id(), label=relation.name, head=head.id, tail=tail.id
             )
@@ -866,6 +944,9 @@ class MainWindow(QMainWindow):
         if not self._save_or_ask():
             event.ignore()
             return
+        # A project still waiting to open must not open in a closed window.
+        self._pending = None
+        self._load_timer.stop()
         self.settings.save_layout(self.saveGeometry(), self.saveState())
         self.settings.sync()
         self._close_project()
@@ -936,6 +1017,7 @@ class MainWindow(QMainWindow):
         self.view.viewport().update()
 
     def help_dialog(self) -> HelpDialog:
+        from annotator.core.models import LabelSchema
         from annotator.ui.help_dialog import HelpDialog
 
         schema = self.project.schema if self.project is not None else LabelSchema()
@@ -958,3 +1040,11 @@ def _arrows(annotation: DocumentAnnotation) -> list[Arrow]:
 def _joined(relations: list[Relation], span_ids: Iterable[str]) -> bool:
     ids = set(span_ids)
     return any(rel.head in ids or rel.tail in ids for rel in relations)
+
+
+def describe_error(exc: AnnotatorError | OSError) -> str:
+    """One line naming the file, as the command line prints it."""
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if exc.filename else ""
+        return f"{where}{exc.strerror or exc}"
+    return str(exc)

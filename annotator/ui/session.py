@@ -13,10 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from annotator.core.errors import AnnotatorError
-from annotator.core.models import DocumentAnnotation, Span
-from annotator.store import AnnotationStore, Project
+
+if TYPE_CHECKING:
+    from annotator.core.models import DocumentAnnotation, Span
+    from annotator.store import AnnotationStore, Project
 
 
 @dataclass
@@ -71,8 +74,13 @@ class Session:
                 problems = stored.problems_with(text)
                 if problems:
                     self._mismatch[doc_id] = problems
-            # A project's document ids are non-empty strings: nothing for a validator to check.
-            annotation = stored or DocumentAnnotation.model_construct(doc_id=doc_id)
+            if stored is None:
+                # Loaded here, not at import: the window imports this module before it shows.
+                from annotator.core.models import DocumentAnnotation
+
+                # A project's document ids are non-empty strings: nothing for a validator to check.
+                stored = DocumentAnnotation.model_construct(doc_id=doc_id)
+            annotation = stored
             self._annotations[doc_id] = annotation
         return annotation
 

@@ -14,9 +14,12 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from operator import attrgetter
+from typing import TYPE_CHECKING
 
-from annotator.core.models import Span
 from annotator.ui.offsets import OffsetMap, block_starts
+
+if TYPE_CHECKING:
+    from annotator.core.models import Span
 
 _BREAK = re.compile("[\r\n\u2029]")
 

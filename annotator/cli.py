@@ -10,7 +10,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from annotator import __version__
 from annotator.core.errors import AnnotatorError
@@ -254,8 +254,32 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+# The subcommands, in build_parser's order (a test checks they match).
+COMMANDS = ("gui", "init", "import", "export", "agree", "review", "check", "suggest", "schema")
+
+
+class _Fallback(Exception):
+    """The gui-only parser met something it does not answer itself (an error, --help)."""
+
+
+class _GuiOnlyParser(argparse.ArgumentParser):
+    """Parses `annotator gui ...` without building the other commands' parsers.
+
+    argparse looks up a translation for every help string it is given, about 12 ms for
+    all the commands: a quarter of the budget for the window's start-up. Anything it
+    would print (an error, help) is left to the full parser, so it reads as always.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        raise _Fallback(message)
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        raise _Fallback(message)
+
+
+def build_parser(gui_only: bool = False) -> argparse.ArgumentParser:
+    parser_class = _GuiOnlyParser if gui_only else argparse.ArgumentParser
+    parser = parser_class(
         prog="annotator",
         description="Label entities, claims, quotes and their sources in news articles.",
     )
@@ -267,6 +291,8 @@ def build_parser() -> argparse.ArgumentParser:
     gui.add_argument("project", nargs="?", help="project folder")
     gui.add_argument("--annotator", help="your name: your labels are saved under it")
     gui.set_defaults(func=cmd_gui)
+    if gui_only:
+        return parser
 
     formats = "auto|text|jsonl|native|prodigy|doccano|label-studio|brat"
     init = sub.add_parser("init", help="create a project, optionally importing articles")
@@ -344,15 +370,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _default_to_gui(parser: argparse.ArgumentParser, arguments: list[str]) -> list[str]:
+def _default_to_gui(arguments: list[str]) -> list[str]:
     """Bare `annotator` (with or without gui options) means `annotator gui`."""
     if {"-h", "--help", "--version"} & set(arguments):
         return arguments
-    commands: set[str] = set()
-    for action in parser._subparsers._group_actions if parser._subparsers else ():
-        commands.update(getattr(action, "choices", None) or ())
     positional = [arg for arg in arguments if not arg.startswith("-")]
-    if positional and positional[0] in commands:
+    if positional and positional[0] in COMMANDS:
         return arguments
     if "--debug" in arguments:
         arguments = [arg for arg in arguments if arg != "--debug"]
@@ -361,9 +384,17 @@ def _default_to_gui(parser: argparse.ArgumentParser, arguments: list[str]) -> li
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    arguments = list(sys.argv[1:] if argv is None else argv)
-    args = parser.parse_args(_default_to_gui(parser, arguments))
+    arguments = _default_to_gui(list(sys.argv[1:] if argv is None else argv))
+    args: argparse.Namespace | None = None
+    # Help and --version print before they exit: the full parser answers those.
+    printing = {"-h", "--help", "--version"} & set(arguments)
+    if not printing and arguments[arguments[:1] == ["--debug"] :][:1] == ["gui"]:
+        try:
+            args = build_parser(gui_only=True).parse_args(arguments)
+        except _Fallback:
+            pass
+    if args is None:
+        args = build_parser().parse_args(arguments)
     debug = args.debug or os.environ.get("ANNOTATOR_DEBUG") == "1"
     try:
         return int(args.func(args))

@@ -10,13 +10,13 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from PySide6.QtWidgets import QApplication, QInputDialog, QMessageBox
+from PySide6.QtWidgets import QApplication
 
 from annotator.core.errors import AnnotatorError
 from annotator.store.names import check_annotator_name
 from annotator.ui.main_window import MainWindow
 from annotator.ui.settings import Settings
-from annotator.ui.theme import apply_theme
+from annotator.ui.theme import STYLE_ARGUMENTS, apply_theme
 
 
 def open_window(project_path: str | Path, annotator: str) -> MainWindow:
@@ -33,6 +33,8 @@ def ask_annotator(settings: Settings) -> str | None:
             return check_annotator_name(saved)
         except AnnotatorError:
             pass
+    from PySide6.QtWidgets import QInputDialog
+
     prompt = "Your name, as it will appear on your labels (letters, digits, '.', '-', '_'):"
     while True:
         name, ok = QInputDialog.getText(None, "Who is labelling?", prompt)
@@ -62,12 +64,14 @@ def run_gui(project_path: Path, annotator: str | None) -> int:
     (``annotator: error: ...`` on stderr, exit code 1) and in a message box.
     """
     app = QApplication.instance()
+    styled = False
     if not isinstance(app, QApplication):
-        app = QApplication(sys.argv[:1])
+        app = QApplication(sys.argv[:1] + STYLE_ARGUMENTS)
+        styled = True
     app.setApplicationName("annotator")
     app.setOrganizationName("annotator")
     settings = Settings()
-    apply_theme(app, settings.dark)
+    apply_theme(app, settings.dark, style=not styled)
     if annotator is None:
         annotator = ask_annotator(settings)
         if annotator is None:
@@ -79,6 +83,8 @@ def run_gui(project_path: Path, annotator: str | None) -> int:
     window.dark_action.setChecked(settings.dark)
 
     def failed(message: str) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
         print(f"annotator: error: {message}", file=sys.stderr)
         QMessageBox.critical(window, "annotator", message)
         window.close()

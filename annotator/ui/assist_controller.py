@@ -62,8 +62,8 @@ class AssistController(QObject):
         self.doc_id: str | None = None
         self.current: str | None = None
         self._press: QPoint | None = None
+        self._filtering = False
         self._build_menu()
-        self.view.viewport().installEventFilter(self)
         self.view.updateRequest.connect(lambda *_: self.sync())
 
     # --- menu and keys --------------------------------------------------------------------
@@ -168,6 +168,12 @@ class AssistController(QObject):
             from annotator.ui.assist_book import SuggestionBook
 
             self.book = SuggestionBook(project, self.window.annotator)
+            if not self._filtering:
+                # Clicks and tooltips on suggestions, once there can be any. Not earlier:
+                # the view's first viewport() call costs PySide6 a scan of every QWidget
+                # subclass (about 10 ms), which the window's first paint does without.
+                self.view.viewport().installEventFilter(self)
+                self._filtering = True
             self.book.listeners.append(self._book_changed)
             self.doc_id = None
             self._fit_keys()
@@ -176,6 +182,8 @@ class AssistController(QObject):
     def sync(self) -> None:
         """Show the suggestions of the document in view (cheap when nothing changed)."""
         book = self._book()
+        if book is None and self.doc_id is None:
+            return  # no project: nothing shown, nothing to follow
         current_doc = self.window.current if book is not None else None
         if current_doc != self.doc_id:
             self.doc_id = current_doc

@@ -35,7 +35,8 @@ class SuggestionOverlay(QWidget):
         self._ranges: list[tuple[int, int, Span]] = []
         self._longest = 0
         self.painted: list[str] = []  # ids drawn by the last paint (tests look at it)
-        self.follow_viewport()
+        # Placed over the viewport by the controller's first sync with a project open.
+        self.resize(0, 0)
 
     def follow_viewport(self) -> None:
         self.setGeometry(self.view.viewport().geometry())

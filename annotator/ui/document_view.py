@@ -23,19 +23,20 @@ from PySide6.QtGui import (
     QPaintEvent,
     QPen,
     QPolygonF,
-    QTextBlock,
     QTextCursor,
     QTextOption,
 )
 from PySide6.QtWidgets import QPlainTextEdit, QToolTip, QWidget
 
 from annotator.ui.colors import LabelColors
-from annotator.ui.highlighter import BlockStyler
 from annotator.ui.offsets import OffsetMap
 from annotator.ui.span_index import Placed, SpanIndex
 
 if TYPE_CHECKING:
+    from PySide6.QtGui import QTextBlock
+
     from annotator.core.models import Span
+    from annotator.ui.highlighter import BlockStyler
 
 LANE_HEIGHT = 2
 LANE_GAP = 1
@@ -67,7 +68,7 @@ class DocumentView(QPlainTextEdit):
         self.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
         self.setMouseTracking(True)
         self.colors = colors
-        self.styler = BlockStyler(self.document(), colors)
+        self._styler: BlockStyler | None = None
         self.text = ""
         self.offsets = OffsetMap("")
         self.index = SpanIndex("")
@@ -78,6 +79,17 @@ class DocumentView(QPlainTextEdit):
         self._press_pos: QPoint | None = None
         self._last_click: tuple[int, str] | None = None
         self.selectionChanged.connect(self.selectionRangeChanged)
+
+    @property
+    def styler(self) -> BlockStyler:
+        """Built with the first text: the empty view of a window still opening its project
+        shows without the QTextDocument and text-format classes (PySide6 sets up each Qt
+        class on first use, a few ms for these)."""
+        if self._styler is None:
+            from annotator.ui.highlighter import BlockStyler
+
+            self._styler = BlockStyler(self.document(), self.colors)
+        return self._styler
 
     # --- content ------------------------------------------------------------------------
 
@@ -268,6 +280,10 @@ class DocumentView(QPlainTextEdit):
         return rects
 
     def paintEvent(self, event: QPaintEvent) -> None:
+        if not self.text:
+            # Nothing to style (the empty window before a project opens).
+            super().paintEvent(event)
+            return
         visible = self._visible_blocks()
         self.styler.ensure(block for block, _top in visible)
         super().paintEvent(event)

@@ -1013,8 +1013,10 @@ class MainWindow(QMainWindow):
             self.palette_widget.snapping.setChecked(checked)
 
     def _arrows_toggled(self) -> None:
-        self.view.show_all_arrows = self.arrows_action.isChecked()
-        self.view.viewport().update()
+        # Checked while the window is built: nothing to repaint yet.
+        if self.view.show_all_arrows != self.arrows_action.isChecked():
+            self.view.show_all_arrows = self.arrows_action.isChecked()
+            self.view.viewport().update()
 
     def help_dialog(self) -> HelpDialog:
         from annotator.core.models import LabelSchema

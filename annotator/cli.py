@@ -279,15 +279,22 @@ class _GuiOnlyParser(argparse.ArgumentParser):
 
 def build_parser(gui_only: bool = False) -> argparse.ArgumentParser:
     parser_class = _GuiOnlyParser if gui_only else argparse.ArgumentParser
+    # The gui-only parser never answers --help or --version (the full parser does).
     parser = parser_class(
         prog="annotator",
         description="Label entities, claims, quotes and their sources in news articles.",
+        add_help=not gui_only,
     )
-    parser.add_argument("--version", action="version", version=f"annotator {__version__}")
+    if not gui_only:
+        parser.add_argument("--version", action="version", version=f"annotator {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    gui = sub.add_parser("gui", help="open the labelling window (the sample project by default)")
+    gui = sub.add_parser(
+        "gui",
+        help="open the labelling window (the sample project by default)",
+        add_help=not gui_only,
+    )
     gui.add_argument("project", nargs="?", help="project folder")
     gui.add_argument("--annotator", help="your name: your labels are saved under it")
     gui.set_defaults(func=cmd_gui)

@@ -24,12 +24,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QApplication,
-    QFileDialog,
-    QInputDialog,
     QMenu,
-    QMessageBox,
-    QProgressDialog,
-    QToolTip,
 )
 
 from annotator.core.errors import AnnotatorError
@@ -39,6 +34,7 @@ from annotator.ui.assist_overlay import SuggestionOverlay
 if TYPE_CHECKING:
     # Matchers, suggestion layers, the store and the models are loaded when first used:
     # the controller is built with the window, before it shows and before a project opens.
+    # Qt's dialog classes too (PySide6 sets up each class's enums on first use).
     from annotator.assist.mentions import Mention
     from annotator.assist.suggestions import Finder
     from annotator.core.models import Span
@@ -411,6 +407,8 @@ class AssistController(QObject):
     # --- whole-project suggestions -------------------------------------------------------------
 
     def choose_patterns(self) -> None:
+        from PySide6.QtWidgets import QFileDialog, QInputDialog
+
         path, _ = QFileDialog.getOpenFileName(
             self.window, "Pattern file or word list", "", "Patterns (*.jsonl *.json *.txt);;All (*)"
         )
@@ -436,6 +434,8 @@ class AssistController(QObject):
     def suggest_from_patterns(
         self, path: Path, label: str | None = None, ignore_case: bool = False
     ) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
         from annotator.assist.patterns import load_pattern_file
 
         try:
@@ -453,6 +453,8 @@ class AssistController(QObject):
         self._run(patterns.matcher(), f"patterns:{path.name}", patterns.warnings)
 
     def choose_model(self) -> None:
+        from PySide6.QtWidgets import QInputDialog
+
         name, ok = QInputDialog.getText(
             self.window, "spaCy model", "Pipeline name or folder (e.g. en_core_web_sm):"
         )
@@ -460,6 +462,8 @@ class AssistController(QObject):
             self.suggest_from_model(name.strip())
 
     def suggest_from_model(self, name: str) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
         from annotator.assist.model import ModelSuggester, load_pipeline
 
         project = self.window.project
@@ -473,6 +477,8 @@ class AssistController(QObject):
         self._run(suggester, f"model:{name}", [])
 
     def _run(self, finder: Finder, source: str, warnings: list[str]) -> None:
+        from PySide6.QtWidgets import QMessageBox, QProgressDialog
+
         book, session, project = self._book(), self.window.session, self.window.project
         if book is None or session is None or project is None:
             return
@@ -544,6 +550,8 @@ class AssistController(QObject):
                 self._suggestion_menu(span, event.globalPos())
                 return True
         elif kind == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            from PySide6.QtWidgets import QToolTip
+
             span = self.overlay.suggestion_at(event.pos())
             if span is not None and not self.view.spans_at(event.pos()):
                 from annotator.assist.suggestions import SOURCE_ATTR

@@ -8,8 +8,7 @@ only, so their cost does not grow with the article.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
@@ -42,8 +41,7 @@ LANE_HEIGHT = 2
 LANE_GAP = 1
 
 
-@dataclass(frozen=True)
-class Arrow:
+class Arrow(NamedTuple):
     head: str
     tail: str
     label: str

@@ -12,12 +12,9 @@ from PySide6.QtGui import QAction, QCloseEvent, QCursor, QKeySequence, QPaintEve
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
-    QFileDialog,
-    QInputDialog,
     QLabel,
     QMainWindow,
     QMenu,
-    QMessageBox,
     QVBoxLayout,
     QWidget,
 )
@@ -39,7 +36,11 @@ from annotator.ui.theme import apply_theme
 
 if TYPE_CHECKING:
     # The store, the models (pydantic) and the dialogs are loaded when first needed: the
-    # window shows first, then opens its project (``open_later``).
+    # window shows first, then opens its project (``open_later``). Qt's dialog classes
+    # are imported where they are used for the same reason: PySide6 sets up a Qt class
+    # (its enums) the first time it is named, and the first paint needs none of them.
+    from PySide6.QtWidgets import QMessageBox
+
     from annotator.core.models import DocumentAnnotation, LabelSchema, Relation, Span
     from annotator.store import AnnotationStore, Project
     from annotator.ui.document_list import DocumentList
@@ -420,6 +421,8 @@ class MainWindow(QMainWindow):
         return self.project.entries()[0].id
 
     def _warn_locked(self, reason: str) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
         self.statusBar().showMessage(f"Read-only: {reason}")
         box = QMessageBox(
             QMessageBox.Icon.Warning,
@@ -463,6 +466,8 @@ class MainWindow(QMainWindow):
 
     def open_review_window(self) -> None:
         """Review mode in its own window: the reviewer settles a gold layer from everyone's labels."""
+        from PySide6.QtWidgets import QMessageBox
+
         if self.project is None or self.session is None:
             return
         self.session.save_all()
@@ -482,11 +487,15 @@ class MainWindow(QMainWindow):
         return self.project.path
 
     def choose_project(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
         folder = QFileDialog.getExistingDirectory(self, "Open project folder")
         if folder:
             self.open_project(Path(folder))
 
     def open_project(self, path: Path) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
         if not self._save_or_ask():
             return
         from annotator.store import Project
@@ -660,6 +669,8 @@ class MainWindow(QMainWindow):
             self.edit_span_note(self.view.selected_span)
 
     def edit_span_note(self, span_id: str) -> None:
+        from PySide6.QtWidgets import QInputDialog
+
         annotation = self._editable()
         span = self._span(span_id) if annotation is not None else None
         if span is None or self.session is None or self.current is None:
@@ -924,6 +935,8 @@ class MainWindow(QMainWindow):
 
     def _save_or_ask(self) -> bool:
         """Save everything; if that fails, ask whether to leave anyway. True = go ahead."""
+        from PySide6.QtWidgets import QMessageBox
+
         if self.session is None:
             return True
         self._commit_note()

@@ -12,9 +12,8 @@ import bisect
 import itertools
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from operator import attrgetter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from annotator.ui.offsets import OffsetMap, block_starts
 
@@ -24,8 +23,9 @@ if TYPE_CHECKING:
 _BREAK = re.compile("[\r\n\u2029]")
 
 
-@dataclass(frozen=True, slots=True)
-class Placed:
+# Named tuples, not dataclasses: as light and immutable, and the window imports this
+# module before it shows (the dataclasses module and its generated code cost a few ms).
+class Placed(NamedTuple):
     """A span placed in the view: its id, label and Qt range."""
 
     id: str
@@ -34,8 +34,7 @@ class Placed:
     qt_end: int
 
 
-@dataclass(frozen=True, slots=True)
-class Segment:
+class Segment(NamedTuple):
     """A run of a block (Qt offsets inside the block) covered by the same spans."""
 
     start: int

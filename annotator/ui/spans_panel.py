@@ -6,7 +6,6 @@ import bisect
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex, QObject, QPoint, Qt, Signal
-from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -28,6 +27,8 @@ from annotator.ui.statuses import STATUS_MARK, STATUS_TEXT
 from annotator.ui.table_model import ColumnsModel, ModelIndex
 
 if TYPE_CHECKING:
+    from PySide6.QtGui import QIcon
+
     from annotator.core.models import DocumentAnnotation, LabelSchema, Span
 
 

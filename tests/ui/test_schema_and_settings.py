@@ -9,7 +9,7 @@ import orjson
 import pytest
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QApplication, QKeySequenceEdit, QLineEdit
+from PySide6.QtWidgets import QApplication, QInputDialog, QKeySequenceEdit, QLineEdit
 from pytestqt.qtbot import QtBot
 
 from annotator.store import Project
@@ -135,7 +135,8 @@ def test_open_window_and_run_gui(
         asked.append("once")
         return ("carol", True)
 
-    monkeypatch.setattr(app_module.QInputDialog, "getText", ask)
+    # ask_annotator imports the dialog when it needs it: patch the class itself.
+    monkeypatch.setattr(QInputDialog, "getText", ask)
 
     def close_soon() -> None:
         for widget in QApplication.topLevelWidgets():

@@ -73,7 +73,8 @@ def shown(self):
     if len(windows) != 1:
         raise SystemExit(f"expected one shown MainWindow, found {self.topLevelWidgets()}")
     window = windows[0]
-    while window.loading:
+    # getattr: older commits (compared in alternating runs) open the project before show.
+    while getattr(window, "loading", False):
         self.processEvents(QEventLoop.ProcessEventsFlag.WaitForMoreEvents)
     self.processEvents()  # the list and the document painted
     if window.project is None or window.current is None or window.document_list is None:

@@ -54,7 +54,6 @@ print("SHOWN", time.perf_counter() - began, flush=True)
 APP = """
 import sys, time
 began = time.perf_counter()
-from PySide6.QtCore import QEventLoop
 from PySide6.QtWidgets import QApplication
 
 def shown(self):
@@ -68,6 +67,7 @@ def shown(self):
     loaded = sorted({n.split(".")[0] if n.startswith("pydantic") else n
                      for n in sys.modules if n.startswith(heavy)})
     print("MODULES", len(sys.modules), " ".join(loaded), flush=True)
+    from PySide6.QtCore import QEventLoop
     from annotator.ui.main_window import MainWindow
     windows = [w for w in self.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()]
     if len(windows) != 1:

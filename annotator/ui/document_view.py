@@ -17,11 +17,7 @@ from PySide6.QtGui import (
     QFont,
     QHelpEvent,
     QMouseEvent,
-    QPainter,
-    QPainterPath,
     QPaintEvent,
-    QPen,
-    QPolygonF,
     QTextCursor,
     QTextOption,
 )
@@ -32,7 +28,9 @@ from annotator.ui.offsets import OffsetMap
 from annotator.ui.span_index import Placed, SpanIndex
 
 if TYPE_CHECKING:
-    from PySide6.QtGui import QTextBlock
+    # The drawing classes are imported where spans are drawn: the empty view of a window
+    # still opening its project draws none, and PySide6 sets up each Qt class on first use.
+    from PySide6.QtGui import QPainter, QTextBlock
 
     from annotator.core.models import Span
     from annotator.ui.highlighter import BlockStyler
@@ -287,6 +285,8 @@ class DocumentView(QPlainTextEdit):
         super().paintEvent(event)
         if not len(self.index):
             return
+        from PySide6.QtGui import QPainter
+
         painter = QPainter(self.viewport())
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         span_rects: dict[str, list[QRectF]] = {}
@@ -322,6 +322,8 @@ class DocumentView(QPlainTextEdit):
     def _paint_selection(self, painter: QPainter, span_rects: dict[str, list[QRectF]]) -> None:
         if self.selected_span is None:
             return
+        from PySide6.QtGui import QPen
+
         accent = self.palette().highlight().color()
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.setPen(QPen(accent, 2))
@@ -354,6 +356,8 @@ def _draw_arrow(
     painter: QPainter, source: QRectF, target: QRectF, color: QColor, width: float
 ) -> None:
     """A curve over the text from the top of ``source`` to the top of ``target``."""
+    from PySide6.QtGui import QPainterPath, QPen, QPolygonF
+
     start = QPointF(source.left() + min(source.width(), 12) / 2 + 2, source.top() + 1)
     end = QPointF(target.center().x(), target.top() + 1)
     lift = 14 + min(abs(end.x() - start.x()) / 8, 30) + abs(end.y() - start.y()) / 6

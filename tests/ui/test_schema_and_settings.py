@@ -139,9 +139,12 @@ def test_open_window_and_run_gui(
     monkeypatch.setattr(QInputDialog, "getText", ask)
 
     def close_soon() -> None:
-        for widget in QApplication.topLevelWidgets():
-            if isinstance(widget, MainWindow):
-                QTimer.singleShot(0, widget.close)
+        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
+        if not windows or any(window.loading for window in windows):
+            QTimer.singleShot(20, close_soon)  # run_gui opens the project after the first paint
+            return
+        for window in windows:
+            QTimer.singleShot(0, window.close)
 
     QTimer.singleShot(200, close_soon)
     assert ui.run_gui(path, None) == 0

@@ -10,10 +10,13 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 from annotator import __version__
 from annotator.core.errors import AnnotatorError
-from annotator.core.models import LabelSchema
+
+if TYPE_CHECKING:
+    from annotator.core.models import LabelSchema
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -32,14 +35,23 @@ def _csv(value: str | None) -> list[str] | None:
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
-    from annotator.sample import ensure_sample_project
+    if not args.project:
+        from annotator.sample import ensure_sample_project
 
-    project_path = Path(args.project) if args.project else ensure_sample_project()
-    if args.project:
-        from annotator.store import Project
+        project_path = ensure_sample_project()
+    else:
+        from annotator.store.names import check_project_folder
 
-        Project.open(project_path).close()  # a clear error here beats one inside the GUI
-    from annotator.ui import run_gui
+        project_path = Path(args.project)
+        # A clear error here beats one inside the GUI. Only the folder is checked: the
+        # window opens the project after it shows, and reports anything else it finds
+        # there the same way (stderr, exit code 1) as well as in a message box.
+        check_project_folder(project_path)
+    if args.annotator is not None:
+        from annotator.store.names import check_annotator_name
+
+        check_annotator_name(args.annotator)
+    from annotator.ui.app import run_gui
 
     return run_gui(project_path, args.annotator)
 
@@ -96,6 +108,7 @@ def _read_schema(path: Path) -> LabelSchema:
     from pydantic import ValidationError
 
     from annotator.core.errors import InputError
+    from annotator.core.models import LabelSchema
 
     try:
         data = orjson.loads(path.read_bytes())
@@ -241,19 +254,52 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+# The subcommands, in build_parser's order (a test checks they match).
+COMMANDS = ("gui", "init", "import", "export", "agree", "review", "check", "suggest", "schema")
+
+
+class _Fallback(Exception):
+    """The gui-only parser met something it does not answer itself (an error, --help)."""
+
+
+class _GuiOnlyParser(argparse.ArgumentParser):
+    """Parses `annotator gui ...` without building the other commands' parsers.
+
+    argparse looks up a translation for every help string it is given, about 12 ms for
+    all the commands: a quarter of the budget for the window's start-up. Anything it
+    would print (an error, help) is left to the full parser, so it reads as always.
+    """
+
+    def error(self, message: str) -> NoReturn:
+        raise _Fallback(message)
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        raise _Fallback(message)
+
+
+def build_parser(gui_only: bool = False) -> argparse.ArgumentParser:
+    parser_class = _GuiOnlyParser if gui_only else argparse.ArgumentParser
+    # The gui-only parser never answers --help or --version (the full parser does).
+    parser = parser_class(
         prog="annotator",
         description="Label entities, claims, quotes and their sources in news articles.",
+        add_help=not gui_only,
     )
-    parser.add_argument("--version", action="version", version=f"annotator {__version__}")
+    if not gui_only:
+        parser.add_argument("--version", action="version", version=f"annotator {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    gui = sub.add_parser("gui", help="open the labelling window (the sample project by default)")
+    gui = sub.add_parser(
+        "gui",
+        help="open the labelling window (the sample project by default)",
+        add_help=not gui_only,
+    )
     gui.add_argument("project", nargs="?", help="project folder")
     gui.add_argument("--annotator", help="your name: your labels are saved under it")
     gui.set_defaults(func=cmd_gui)
+    if gui_only:
+        return parser
 
     formats = "auto|text|jsonl|native|prodigy|doccano|label-studio|brat"
     init = sub.add_parser("init", help="create a project, optionally importing articles")
@@ -331,15 +377,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _default_to_gui(parser: argparse.ArgumentParser, arguments: list[str]) -> list[str]:
+def _default_to_gui(arguments: list[str]) -> list[str]:
     """Bare `annotator` (with or without gui options) means `annotator gui`."""
     if {"-h", "--help", "--version"} & set(arguments):
         return arguments
-    commands: set[str] = set()
-    for action in parser._subparsers._group_actions if parser._subparsers else ():
-        commands.update(getattr(action, "choices", None) or ())
     positional = [arg for arg in arguments if not arg.startswith("-")]
-    if positional and positional[0] in commands:
+    if positional and positional[0] in COMMANDS:
         return arguments
     if "--debug" in arguments:
         arguments = [arg for arg in arguments if arg != "--debug"]
@@ -348,9 +391,17 @@ def _default_to_gui(parser: argparse.ArgumentParser, arguments: list[str]) -> li
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    arguments = list(sys.argv[1:] if argv is None else argv)
-    args = parser.parse_args(_default_to_gui(parser, arguments))
+    arguments = _default_to_gui(list(sys.argv[1:] if argv is None else argv))
+    args: argparse.Namespace | None = None
+    # Help and --version print before they exit: the full parser answers those.
+    printing = {"-h", "--help", "--version"} & set(arguments)
+    if not printing and arguments[arguments[:1] == ["--debug"] :][:1] == ["gui"]:
+        try:
+            args = build_parser(gui_only=True).parse_args(arguments)
+        except _Fallback:
+            pass
+    if args is None:
+        args = build_parser().parse_args(arguments)
     debug = args.debug or os.environ.get("ANNOTATOR_DEBUG") == "1"
     try:
         return int(args.func(args))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import platformdirs
 
-from annotator.store.project import ANNOTATIONS_DIR, check_annotator_name
+from annotator.store.names import ANNOTATIONS_DIR, check_annotator_name
 
 BUNDLED_SAMPLE = Path(__file__).resolve().parents[1] / "resources" / "sample"
 # The analyst whose example labels a newcomer starts from.

@@ -97,3 +97,39 @@ def test_the_static_check_catches_a_qt_import(tmp_path: Path) -> None:
     )
     flagged = [(line, module) for line, module in _imported_modules(sample) if _forbidden(module)]
     assert {line for line, _ in flagged} == {2, 3, 5, 6}
+
+
+def test_the_packages_hand_out_their_models_and_store_classes_on_first_use() -> None:
+    """annotator.core and annotator.store load pydantic only when a model is asked for."""
+    import importlib
+
+    import annotator.core
+    import annotator.store
+
+    for package, module_name in (
+        (annotator.core, "annotator.core.models"),
+        (annotator.store, "annotator.store.project"),
+    ):
+        module = importlib.import_module(module_name)
+        for name in package.__all__:
+            value = getattr(package, name)
+            if hasattr(module, name):
+                assert value is getattr(module, name), name
+    assert annotator.store.AnnotationStore.__module__ == "annotator.store.journal"
+    for package in (annotator.core, annotator.store):
+        try:
+            package.NoSuchName  # type: ignore[attr-defined]  # noqa: B018
+        except AttributeError as exc:
+            assert "NoSuchName" in str(exc)
+        else:
+            raise AssertionError("unknown names must raise AttributeError")
+    script = (
+        "import sys\n"
+        "from annotator.core import STATUSES, AnnotatorError\n"
+        "from annotator.store import CONFIG_FILE, check_annotator_name\n"
+        "print('pydantic' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, check=True
+    )
+    assert result.stdout.strip() == "False"

@@ -16,10 +16,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from annotator.core.errors import AnnotationError
 
+# Re-exported: the statuses lived here before the window needed them without pydantic.
+from annotator.core.status import STATUSES as STATUSES
+from annotator.core.status import Status as Status
+
 Category = Literal["entity", "claim", "quote", "source"]
 CATEGORIES: tuple[Category, ...] = ("entity", "claim", "quote", "source")
-Status = Literal["todo", "in_progress", "done", "skipped", "flagged"]
-STATUSES: tuple[Status, ...] = ("todo", "in_progress", "done", "skipped", "flagged")
 
 _LABEL_NAME = re.compile(r"^[^\s,]+$")
 

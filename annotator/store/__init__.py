@@ -1,19 +1,43 @@
 """The project folder on disk: documents, per-annotator journals, locks, atomic writes.
 
-Never imports Qt.
+Never imports Qt. The store's classes are loaded on first use: the names module (file
+names, the annotator-name check) is all the window needs before it shows, and the
+journal and project modules bring in pydantic and the models.
 """
 
-from annotator.store.journal import AnnotationStore
-from annotator.store.project import (
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from annotator.store.names import (
     ANNOTATIONS_DIR,
     CONFIG_FILE,
     DOCUMENTS_FILE,
     GOLD_ANNOTATOR,
-    DocumentEntry,
-    Project,
-    ProjectConfig,
     check_annotator_name,
 )
+
+if TYPE_CHECKING:
+    from annotator.store.journal import AnnotationStore
+    from annotator.store.project import DocumentEntry, Project, ProjectConfig
+
+_LAZY = {
+    "AnnotationStore": "annotator.store.journal",
+    "DocumentEntry": "annotator.store.project",
+    "Project": "annotator.store.project",
+    "ProjectConfig": "annotator.store.project",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ANNOTATIONS_DIR",

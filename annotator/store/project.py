@@ -44,13 +44,16 @@ from annotator.store.files import (
 )
 from annotator.store.journal import AnnotationStore
 
+# Re-exported: these names lived here before the window needed them without pydantic.
+from annotator.store.names import ANNOTATIONS_DIR as ANNOTATIONS_DIR
+from annotator.store.names import CONFIG_FILE as CONFIG_FILE
+from annotator.store.names import DOCUMENTS_FILE as DOCUMENTS_FILE
+from annotator.store.names import GOLD_ANNOTATOR as GOLD_ANNOTATOR
+from annotator.store.names import SUGGESTIONS_DIR as SUGGESTIONS_DIR
+from annotator.store.names import check_annotator_name as check_annotator_name
+from annotator.store.names import check_project_folder
+
 FORMAT_VERSION = 1
-CONFIG_FILE = "annotator.json"
-DOCUMENTS_FILE = "documents.jsonl"
-ANNOTATIONS_DIR = "annotations"
-SUGGESTIONS_DIR = "suggestions"
-# The reviewer's settled labels live in their own layer under this reserved name.
-GOLD_ANNOTATOR = "gold"
 _HEAD = 64  # characters of a text's start in DocumentEntry.head
 SIDECAR_VERSION = 1
 # Bytes of documents.jsonl's end (at the size indexed) that the sidecar keeps, to tell the
@@ -58,18 +61,8 @@ SIDECAR_VERSION = 1
 SIDECAR_TAIL = 64
 # Below this the file is indexed faster than a sidecar is written.
 SIDECAR_MIN_BYTES = 1 << 20
-_ANNOTATOR_NAME = re.compile(r"^\w[\w.-]{0,63}$")
 
 Progress = Callable[[int, int | None], None]
-
-
-def check_annotator_name(name: str) -> str:
-    if not _ANNOTATOR_NAME.match(name) or name.endswith(".lock"):
-        raise AnnotatorError(
-            f"annotator name {name!r} must be letters, digits, '.', '-' or '_' "
-            "(it names a file), at most 64 characters"
-        )
-    return name
 
 
 class ProjectConfig(BaseModel):
@@ -151,9 +144,7 @@ class Project:
     @classmethod
     def open(cls, path: str | Path) -> Project:
         root = Path(path)
-        config_path = root / CONFIG_FILE
-        if not config_path.is_file():
-            raise AnnotatorError(f"{root}: not a project folder (no {CONFIG_FILE})")
+        config_path = check_project_folder(root)
         try:
             config = read_config(orjson.loads(config_path.read_bytes()))
         except orjson.JSONDecodeError as exc:

@@ -1,18 +1,22 @@
-"""Starting the GUI: the QApplication, the annotator's name, the window, the event loop."""
+"""Starting the GUI: the QApplication, the annotator's name, the window, the event loop.
+
+The window shows first, with no project; the project opens on the event loop's first
+turn (``MainWindow.open_later``). What the window needs to paint is plain Qt and the
+light ui modules; pydantic, the models and the store load with the project.
+"""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-from PySide6.QtWidgets import QApplication, QInputDialog, QMessageBox
+from PySide6.QtWidgets import QApplication
 
 from annotator.core.errors import AnnotatorError
-from annotator.sample import seed_sample_labels
-from annotator.store import check_annotator_name
+from annotator.store.names import check_annotator_name
 from annotator.ui.main_window import MainWindow
 from annotator.ui.settings import Settings
-from annotator.ui.theme import apply_theme
+from annotator.ui.theme import STYLE_ARGUMENTS, apply_theme
 
 
 def open_window(project_path: str | Path, annotator: str) -> MainWindow:
@@ -29,6 +33,8 @@ def ask_annotator(settings: Settings) -> str | None:
             return check_annotator_name(saved)
         except AnnotatorError:
             pass
+    from PySide6.QtWidgets import QInputDialog
+
     prompt = "Your name, as it will appear on your labels (letters, digits, '.', '-', '_'):"
     while True:
         name, ok = QInputDialog.getText(None, "Who is labelling?", prompt)
@@ -43,29 +49,48 @@ def ask_annotator(settings: Settings) -> str | None:
         return name.strip()
 
 
+def _seed_sample(project_path: Path, annotator: str) -> None:
+    # A newcomer on the sample project starts from the example labels, to see what
+    # labelled text looks like.
+    from annotator.sample import seed_sample_labels
+
+    seed_sample_labels(project_path, annotator)
+
+
 def run_gui(project_path: Path, annotator: str | None) -> int:
-    """Run the labelling window until it is closed; returns the process exit code."""
+    """Run the labelling window until it is closed; returns the process exit code.
+
+    A project that cannot be opened is reported as the command line reports errors
+    (``annotator: error: ...`` on stderr, exit code 1) and in a message box.
+    """
     app = QApplication.instance()
+    styled = False
     if not isinstance(app, QApplication):
-        app = QApplication(sys.argv[:1])
+        app = QApplication(sys.argv[:1] + STYLE_ARGUMENTS)
+        styled = True
     app.setApplicationName("annotator")
     app.setOrganizationName("annotator")
     settings = Settings()
-    apply_theme(app, settings.dark)
+    apply_theme(app, settings.dark, style=not styled)
     if annotator is None:
         annotator = ask_annotator(settings)
         if annotator is None:
             return 1
     else:
+        check_annotator_name(annotator)
         settings.annotator = annotator
-    # A newcomer on the sample project starts from the example labels, to see what
-    # labelled text looks like.
-    seed_sample_labels(project_path, annotator)
-    try:
-        window = open_window(project_path, annotator)
-    except AnnotatorError as exc:
-        QMessageBox.critical(None, "annotator", str(exc))
-        return 1
+    window = MainWindow(None, annotator, settings)
     window.dark_action.setChecked(settings.dark)
+
+    def failed(message: str) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
+        print(f"annotator: error: {message}", file=sys.stderr)
+        QMessageBox.critical(window, "annotator", message)
+        window.close()
+        app.exit(1)
+
+    window.loadFailed.connect(failed)
     window.show()
+    window.open_later(project_path, lambda: _seed_sample(project_path, annotator))
     return app.exec()

@@ -24,31 +24,22 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QApplication,
-    QFileDialog,
-    QInputDialog,
     QMenu,
-    QMessageBox,
-    QProgressDialog,
-    QToolTip,
 )
 
-from annotator.assist.suggestions import SOURCE_ATTR, Finder, SuggestionLayer
 from annotator.core.errors import AnnotatorError
-from annotator.core.models import Span
-from annotator.store import Project
 from annotator.ui import commands
-from annotator.ui.assist_book import SuggestionBook
-from annotator.ui.assist_commands import (
-    AcceptSuggestions,
-    LabelMentions,
-    RejectSuggestion,
-    SuggestMentions,
-)
 from annotator.ui.assist_overlay import SuggestionOverlay
 
 if TYPE_CHECKING:
-    # Matchers and models are loaded when first used, not at start-up.
+    # Matchers, suggestion layers, the store and the models are loaded when first used:
+    # the controller is built with the window, before it shows and before a project opens.
+    # Qt's dialog classes too (PySide6 sets up each class's enums on first use).
     from annotator.assist.mentions import Mention
+    from annotator.assist.suggestions import Finder
+    from annotator.core.models import Span
+    from annotator.store import Project
+    from annotator.ui.assist_book import SuggestionBook
     from annotator.ui.main_window import MainWindow
 
 # Preferred keys, then fallbacks used when a label already has the preferred hotkey.
@@ -67,8 +58,8 @@ class AssistController(QObject):
         self.doc_id: str | None = None
         self.current: str | None = None
         self._press: QPoint | None = None
+        self._filtering = False
         self._build_menu()
-        self.view.viewport().installEventFilter(self)
         self.view.updateRequest.connect(lambda *_: self.sync())
 
     # --- menu and keys --------------------------------------------------------------------
@@ -170,7 +161,15 @@ class AssistController(QObject):
             self.book = None
             return None
         if self.book is None or self.book.project is not project:
+            from annotator.ui.assist_book import SuggestionBook
+
             self.book = SuggestionBook(project, self.window.annotator)
+            if not self._filtering:
+                # Clicks and tooltips on suggestions, once there can be any. Not earlier:
+                # the view's first viewport() call costs PySide6 a scan of every QWidget
+                # subclass (about 10 ms), which the window's first paint does without.
+                self.view.viewport().installEventFilter(self)
+                self._filtering = True
             self.book.listeners.append(self._book_changed)
             self.doc_id = None
             self._fit_keys()
@@ -179,6 +178,8 @@ class AssistController(QObject):
     def sync(self) -> None:
         """Show the suggestions of the document in view (cheap when nothing changed)."""
         book = self._book()
+        if book is None and self.doc_id is None:
+            return  # no project: nothing shown, nothing to follow
         current_doc = self.window.current if book is not None else None
         if current_doc != self.doc_id:
             self.doc_id = current_doc
@@ -227,6 +228,8 @@ class AssistController(QObject):
         if span is not None:
             if reveal:
                 self.view.select_range(span.start, span.start)
+            from annotator.assist.suggestions import SOURCE_ATTR
+
             source = span.attrs.get(SOURCE_ATTR, "")
             self.window.statusBar().showMessage(
                 f"Suggested {span.label} “{span.text[:40]}”"
@@ -294,6 +297,8 @@ class AssistController(QObject):
             else:
                 self.window.statusBar().showMessage("No suggestions in this document", 3000)
             return
+        from annotator.ui.assist_commands import AcceptSuggestions, RejectSuggestion
+
         following = _next_after(spans, span)
         session = self.window.session
         assert session is not None
@@ -327,6 +332,8 @@ class AssistController(QObject):
             self.window.statusBar().showMessage("No suggestions in this document", 3000)
             return
         assert self.window.session is not None
+        from annotator.ui.assist_commands import AcceptSuggestions
+
         self._push_labels(AcceptSuggestions(self.window.session, book, doc_id, ids), doc_id)
         self.window.statusBar().showMessage(
             f"Accepted {len(ids)} suggestion{'s' if len(ids) != 1 else ''} (Ctrl+Z undoes)", 5000
@@ -361,6 +368,8 @@ class AssistController(QObject):
                 f"No other unlabelled mentions of “{span.text[:40]}” {where}", 5000
             )
             return
+        from annotator.ui.assist_commands import LabelMentions, SuggestMentions
+
         documents = len({mention.doc_id for mention in plan})
         if as_suggestions:
             command = SuggestMentions(session, book, doc_id, plan)
@@ -398,6 +407,8 @@ class AssistController(QObject):
     # --- whole-project suggestions -------------------------------------------------------------
 
     def choose_patterns(self) -> None:
+        from PySide6.QtWidgets import QFileDialog, QInputDialog
+
         path, _ = QFileDialog.getOpenFileName(
             self.window, "Pattern file or word list", "", "Patterns (*.jsonl *.json *.txt);;All (*)"
         )
@@ -423,6 +434,8 @@ class AssistController(QObject):
     def suggest_from_patterns(
         self, path: Path, label: str | None = None, ignore_case: bool = False
     ) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
         from annotator.assist.patterns import load_pattern_file
 
         try:
@@ -440,6 +453,8 @@ class AssistController(QObject):
         self._run(patterns.matcher(), f"patterns:{path.name}", patterns.warnings)
 
     def choose_model(self) -> None:
+        from PySide6.QtWidgets import QInputDialog
+
         name, ok = QInputDialog.getText(
             self.window, "spaCy model", "Pipeline name or folder (e.g. en_core_web_sm):"
         )
@@ -447,6 +462,8 @@ class AssistController(QObject):
             self.suggest_from_model(name.strip())
 
     def suggest_from_model(self, name: str) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
         from annotator.assist.model import ModelSuggester, load_pipeline
 
         project = self.window.project
@@ -460,6 +477,8 @@ class AssistController(QObject):
         self._run(suggester, f"model:{name}", [])
 
     def _run(self, finder: Finder, source: str, warnings: list[str]) -> None:
+        from PySide6.QtWidgets import QMessageBox, QProgressDialog
+
         book, session, project = self._book(), self.window.session, self.window.project
         if book is None or session is None or project is None:
             return
@@ -481,6 +500,8 @@ class AssistController(QObject):
                 QApplication.processEvents()
             if dialog.wasCanceled():
                 raise _Stopped
+
+        from annotator.assist.suggestions import SuggestionLayer
 
         message = ""
         try:
@@ -529,8 +550,12 @@ class AssistController(QObject):
                 self._suggestion_menu(span, event.globalPos())
                 return True
         elif kind == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):
+            from PySide6.QtWidgets import QToolTip
+
             span = self.overlay.suggestion_at(event.pos())
             if span is not None and not self.view.spans_at(event.pos()):
+                from annotator.assist.suggestions import SOURCE_ATTR
+
                 source = span.attrs.get(SOURCE_ATTR, "")
                 QToolTip.showText(
                     event.globalPos(),

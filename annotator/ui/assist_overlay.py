@@ -9,14 +9,17 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QPoint, QRectF, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QWidget
 
-from annotator.core.models import Span
 from annotator.ui.colors import LabelColors
 from annotator.ui.document_view import DocumentView
+
+if TYPE_CHECKING:
+    from annotator.core.models import Span
 
 
 class SuggestionOverlay(QWidget):
@@ -32,7 +35,8 @@ class SuggestionOverlay(QWidget):
         self._ranges: list[tuple[int, int, Span]] = []
         self._longest = 0
         self.painted: list[str] = []  # ids drawn by the last paint (tests look at it)
-        self.follow_viewport()
+        # Placed over the viewport by the controller's first sync with a project open.
+        self.resize(0, 0)
 
     def follow_viewport(self) -> None:
         self.setGeometry(self.view.viewport().geometry())

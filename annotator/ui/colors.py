@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QColor
 
-from annotator.core.models import LabelSchema
+if TYPE_CHECKING:
+    from annotator.core.models import LabelSchema
+
 
 FALLBACK = "#BBBBBB"
 
@@ -14,8 +17,10 @@ FALLBACK = "#BBBBBB"
 class LabelColors:
     """Label name -> colour, with the blends of overlapping labels cached."""
 
-    def __init__(self, schema: LabelSchema) -> None:
-        self._base = {label.name: QColor(label.color) for label in schema.labels}
+    def __init__(self, schema: LabelSchema | None = None) -> None:
+        """No schema (before a project opens): every label in the fallback colour."""
+        labels = schema.labels if schema is not None else ()
+        self._base = {label.name: QColor(label.color) for label in labels}
         self._blends: dict[tuple[str, ...], QColor] = {}
 
     def color(self, label: str) -> QColor:

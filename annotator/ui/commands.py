@@ -7,10 +7,14 @@ the session when the command runs, so undoing an edit made on another document w
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtGui import QUndoCommand
 
-from annotator.core.models import DocumentAnnotation, Relation, Span, Status
 from annotator.ui.session import Change, Session
+
+if TYPE_CHECKING:
+    from annotator.core.models import DocumentAnnotation, Relation, Span, Status
 
 
 class AnnotationCommand(QUndoCommand):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
     QModelIndex,
@@ -25,18 +26,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from annotator.core.models import STATUSES
-from annotator.ui.session import Session
+from annotator.core.status import STATUSES
+from annotator.ui.statuses import STATUS_MARK, STATUS_TEXT
 from annotator.ui.table_model import ColumnsModel, ModelIndex
 
-STATUS_TEXT = {
-    "todo": "to do",
-    "in_progress": "in progress",
-    "done": "done",
-    "skipped": "skipped",
-    "flagged": "flagged",
-}
-STATUS_MARK = {"todo": "○", "in_progress": "◐", "done": "●", "skipped": "⊘", "flagged": "⚑"}
+if TYPE_CHECKING:
+    from annotator.ui.session import Session
 
 
 class DocumentModel(ColumnsModel):

@@ -8,7 +8,7 @@ only, so their cost does not grow with the article.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import TYPE_CHECKING, NamedTuple
 
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
@@ -17,29 +17,29 @@ from PySide6.QtGui import (
     QFont,
     QHelpEvent,
     QMouseEvent,
-    QPainter,
-    QPainterPath,
     QPaintEvent,
-    QPen,
-    QPolygonF,
-    QTextBlock,
     QTextCursor,
     QTextOption,
 )
 from PySide6.QtWidgets import QPlainTextEdit, QToolTip, QWidget
 
-from annotator.core.models import Span
 from annotator.ui.colors import LabelColors
-from annotator.ui.highlighter import BlockStyler
 from annotator.ui.offsets import OffsetMap
 from annotator.ui.span_index import Placed, SpanIndex
+
+if TYPE_CHECKING:
+    # The drawing classes are imported where spans are drawn: the empty view of a window
+    # still opening its project draws none, and PySide6 sets up each Qt class on first use.
+    from PySide6.QtGui import QPainter, QTextBlock
+
+    from annotator.core.models import Span
+    from annotator.ui.highlighter import BlockStyler
 
 LANE_HEIGHT = 2
 LANE_GAP = 1
 
 
-@dataclass(frozen=True)
-class Arrow:
+class Arrow(NamedTuple):
     head: str
     tail: str
     label: str
@@ -64,7 +64,7 @@ class DocumentView(QPlainTextEdit):
         self.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
         self.setMouseTracking(True)
         self.colors = colors
-        self.styler = BlockStyler(self.document(), colors)
+        self._styler: BlockStyler | None = None
         self.text = ""
         self.offsets = OffsetMap("")
         self.index = SpanIndex("")
@@ -75,6 +75,17 @@ class DocumentView(QPlainTextEdit):
         self._press_pos: QPoint | None = None
         self._last_click: tuple[int, str] | None = None
         self.selectionChanged.connect(self.selectionRangeChanged)
+
+    @property
+    def styler(self) -> BlockStyler:
+        """Built with the first text: the empty view of a window still opening its project
+        shows without the QTextDocument and text-format classes (PySide6 sets up each Qt
+        class on first use, a few ms for these)."""
+        if self._styler is None:
+            from annotator.ui.highlighter import BlockStyler
+
+            self._styler = BlockStyler(self.document(), self.colors)
+        return self._styler
 
     # --- content ------------------------------------------------------------------------
 
@@ -265,11 +276,17 @@ class DocumentView(QPlainTextEdit):
         return rects
 
     def paintEvent(self, event: QPaintEvent) -> None:
+        if not self.text:
+            # Nothing to style (the empty window before a project opens).
+            super().paintEvent(event)
+            return
         visible = self._visible_blocks()
         self.styler.ensure(block for block, _top in visible)
         super().paintEvent(event)
         if not len(self.index):
             return
+        from PySide6.QtGui import QPainter
+
         painter = QPainter(self.viewport())
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         span_rects: dict[str, list[QRectF]] = {}
@@ -305,6 +322,8 @@ class DocumentView(QPlainTextEdit):
     def _paint_selection(self, painter: QPainter, span_rects: dict[str, list[QRectF]]) -> None:
         if self.selected_span is None:
             return
+        from PySide6.QtGui import QPen
+
         accent = self.palette().highlight().color()
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.setPen(QPen(accent, 2))
@@ -337,6 +356,8 @@ def _draw_arrow(
     painter: QPainter, source: QRectF, target: QRectF, color: QColor, width: float
 ) -> None:
     """A curve over the text from the top of ``source`` to the top of ``target``."""
+    from PySide6.QtGui import QPainterPath, QPen, QPolygonF
+
     start = QPointF(source.left() + min(source.width(), 12) / 2 + 2, source.top() + 1)
     end = QPointF(target.center().x(), target.top() + 1)
     lift = 14 + min(abs(end.x() - start.x()) / 8, 30) + abs(end.y() - start.y()) / 6

@@ -7,35 +7,23 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QPoint, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QCursor, QKeySequence, QUndoStack
+from PySide6.QtCore import QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QCursor, QKeySequence, QPaintEvent, QUndoStack
 from PySide6.QtWidgets import (
     QApplication,
     QDockWidget,
-    QFileDialog,
-    QInputDialog,
     QLabel,
     QMainWindow,
     QMenu,
-    QMessageBox,
     QVBoxLayout,
     QWidget,
 )
 
 from annotator.core.errors import AnnotatorError, LockedError
-from annotator.core.models import (
-    STATUSES,
-    DocumentAnnotation,
-    LabelSchema,
-    Relation,
-    Span,
-    Status,
-)
-from annotator.store import AnnotationStore, Project
+from annotator.core.status import STATUSES, Status
 from annotator.ui import commands
 from annotator.ui.assist_controller import AssistController
 from annotator.ui.colors import LabelColors
-from annotator.ui.document_list import STATUS_TEXT, DocumentList
 from annotator.ui.document_view import Arrow, DocumentView
 from annotator.ui.find_bar import FindBar
 from annotator.ui.palette import LabelPalette
@@ -43,10 +31,19 @@ from annotator.ui.session import Change, Session
 from annotator.ui.settings import Settings
 from annotator.ui.snapping import adjust
 from annotator.ui.spans_panel import SpansPanel
+from annotator.ui.statuses import STATUS_TEXT
 from annotator.ui.theme import apply_theme
 
 if TYPE_CHECKING:
-    # Dialogs are loaded when first opened, not at start-up.
+    # The store, the models (pydantic) and the dialogs are loaded when first needed: the
+    # window shows first, then opens its project (``open_later``). Qt's dialog classes
+    # are imported where they are used for the same reason: PySide6 sets up a Qt class
+    # (its enums) the first time it is named, and the first paint needs none of them.
+    from PySide6.QtWidgets import QMessageBox
+
+    from annotator.core.models import DocumentAnnotation, LabelSchema, Relation, Span
+    from annotator.store import AnnotationStore, Project
+    from annotator.ui.document_list import DocumentList
     from annotator.ui.help_dialog import HelpDialog
 
 STATUS_KEYS: dict[Status, str] = {
@@ -59,8 +56,23 @@ STATUS_KEYS: dict[Status, str] = {
 
 
 class MainWindow(QMainWindow):
+    """The labelling window.
+
+    Built on a project path, it opens the project before returning. Built on None, it
+    shows no project until ``open_later`` (or ``open_project``) opens one: the app shows
+    the window that way first and opens the project on the next turn of the event loop,
+    so the window appears without waiting for pydantic, the store and the first document.
+    Until then every action that needs a project does nothing (the same guards that cover
+    an empty project), and input queued meanwhile is handled after the load.
+    """
+
+    # A project was opened: its documents are listed and the first one is shown.
+    loaded = Signal()
+    # Opening a project with ``open_later`` failed; the message names the file.
+    loadFailed = Signal(str)
+
     def __init__(
-        self, project_path: Path, annotator: str, settings: Settings | None = None
+        self, project_path: Path | None, annotator: str, settings: Settings | None = None
     ) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
@@ -74,7 +86,7 @@ class MainWindow(QMainWindow):
         self.label_actions: list[QAction] = []
         self.lock_message: QMessageBox | None = None
 
-        self.colors = LabelColors(LabelSchema.model_construct())  # empty until a project opens
+        self.colors = LabelColors()  # no labels until a project opens
         self.view = DocumentView(self.colors)
         self.view.set_font_size(self.settings.font_size)
         self.banner = QLabel()
@@ -95,7 +107,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.view)
         self.setCentralWidget(central)
 
-        self.palette_widget = LabelPalette(LabelSchema.model_construct())
+        self.palette_widget = LabelPalette()
         self.palette_widget.snapping.setChecked(self.settings.snapping)
         self.panel = SpansPanel()
         self.list_dock = self._dock(
@@ -124,7 +136,14 @@ class MainWindow(QMainWindow):
         self._connect()
         # Suggestions and label-all-mentions (assist_*.py) observe the window.
         self.assist = AssistController(self)
-        self.load_project(project_path)
+        self.panel.show_annotation(None, None, False)
+        self._pending: tuple[Path, Callable[[], object] | None] | None = None
+        self._painted = False
+        self._load_timer = QTimer(self)
+        self._load_timer.setSingleShot(True)
+        self._load_timer.timeout.connect(self._load_pending)
+        if project_path is not None:
+            self.load_project(project_path)
         geometry = self.settings.geometry()
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(1400, 860)
@@ -291,7 +310,61 @@ class MainWindow(QMainWindow):
 
     # --- project -----------------------------------------------------------------------------
 
+    def open_later(self, path: Path, prepare: Callable[[], object] | None = None) -> None:
+        """Open the project once the window has painted, on the event loop's next turn.
+
+        A window not painted within a second (shown minimised, never shown) opens it then.
+        ``prepare`` runs first, in the same turn. Success emits ``loaded``; an AnnotatorError
+        or OSError leaves the window without a project, says why in the status bar and emits
+        ``loadFailed``.
+        """
+        self._pending = (path, prepare)
+        self.setWindowTitle(f"Opening {path.name}… — annotator ({self.annotator})")
+        self.statusBar().showMessage(f"Opening {path}…")
+        self._load_timer.start(0 if self._painted else 1000)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        super().paintEvent(event)
+        if not self._painted:
+            self._painted = True
+            # A zero timer started while painting fires after this frame is on screen, not
+            # before it (one started before show() can run ahead of the first paint).
+            if self._pending is not None:
+                self._load_timer.start(0)
+
+    @property
+    def loading(self) -> bool:
+        """A project is waiting to be opened by ``open_later``."""
+        return self._pending is not None
+
+    def _load_pending(self) -> None:
+        if self._pending is None:
+            return
+        path, prepare = self._pending
+        self._pending = None
+        self.statusBar().clearMessage()
+        try:
+            if prepare is not None:
+                prepare()
+            self.load_project(path)
+        except (AnnotatorError, OSError) as exc:
+            message = describe_error(exc)
+            self._close_project()
+            self.setWindowTitle(f"annotator ({self.annotator})")
+            self.statusBar().showMessage(f"Could not open the project: {message}")
+            self.loadFailed.emit(message)
+
     def load_project(self, path: Path) -> None:
+        """Open a project now (a scheduled ``open_later`` is dropped); emits ``loaded``."""
+        self._pending = None
+        self._load_timer.stop()
+        self._open(path)
+        self.loaded.emit()
+
+    def _open(self, path: Path) -> None:
+        from annotator.store import Project
+        from annotator.ui.document_list import DocumentList
+
         # Close first: reopening the same project must not find our own lock held.
         self._close_project()
         project = Project.open(path)
@@ -348,6 +421,8 @@ class MainWindow(QMainWindow):
         return self.project.entries()[0].id
 
     def _warn_locked(self, reason: str) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
         self.statusBar().showMessage(f"Read-only: {reason}")
         box = QMessageBox(
             QMessageBox.Icon.Warning,
@@ -391,6 +466,8 @@ class MainWindow(QMainWindow):
 
     def open_review_window(self) -> None:
         """Review mode in its own window: the reviewer settles a gold layer from everyone's labels."""
+        from PySide6.QtWidgets import QMessageBox
+
         if self.project is None or self.session is None:
             return
         self.session.save_all()
@@ -410,13 +487,19 @@ class MainWindow(QMainWindow):
         return self.project.path
 
     def choose_project(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
         folder = QFileDialog.getExistingDirectory(self, "Open project folder")
         if folder:
             self.open_project(Path(folder))
 
     def open_project(self, path: Path) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
         if not self._save_or_ask():
             return
+        from annotator.store import Project
+
         try:
             Project.open(path).close()
         except AnnotatorError as exc:
@@ -544,6 +627,8 @@ class MainWindow(QMainWindow):
         if existing is not None:
             self.statusBar().showMessage(f"Already labelled {label}", 3000)
         else:
+            from annotator.core.models import Span
+
             span = Span.of(text, start, end, label, self.session.next_span_id(self.current))
             command = commands.AddSpan(self.session, self.current, span)
             if annotation.status == "todo":
@@ -584,6 +669,8 @@ class MainWindow(QMainWindow):
             self.edit_span_note(self.view.selected_span)
 
     def edit_span_note(self, span_id: str) -> None:
+        from PySide6.QtWidgets import QInputDialog
+
         annotation = self._editable()
         span = self._span(span_id) if annotation is not None else None
         if span is None or self.session is None or self.current is None:
@@ -674,6 +761,8 @@ class MainWindow(QMainWindow):
         elif annotation.find_relation(relation.name, head.id, tail.id) is not None:
             self.statusBar().showMessage("That attribution already exists", 3000)
         else:
+            from annotator.core.models import Relation
+
             new = Relation(
                 id=annotation.next_relation_id(), label=relation.name, head=head.id, tail=tail.id
             )
@@ -846,6 +935,8 @@ class MainWindow(QMainWindow):
 
     def _save_or_ask(self) -> bool:
         """Save everything; if that fails, ask whether to leave anyway. True = go ahead."""
+        from PySide6.QtWidgets import QMessageBox
+
         if self.session is None:
             return True
         self._commit_note()
@@ -866,6 +957,9 @@ class MainWindow(QMainWindow):
         if not self._save_or_ask():
             event.ignore()
             return
+        # A project still waiting to open must not open in a closed window.
+        self._pending = None
+        self._load_timer.stop()
         self.settings.save_layout(self.saveGeometry(), self.saveState())
         self.settings.sync()
         self._close_project()
@@ -932,10 +1026,13 @@ class MainWindow(QMainWindow):
             self.palette_widget.snapping.setChecked(checked)
 
     def _arrows_toggled(self) -> None:
-        self.view.show_all_arrows = self.arrows_action.isChecked()
-        self.view.viewport().update()
+        # Checked while the window is built: nothing to repaint yet.
+        if self.view.show_all_arrows != self.arrows_action.isChecked():
+            self.view.show_all_arrows = self.arrows_action.isChecked()
+            self.view.viewport().update()
 
     def help_dialog(self) -> HelpDialog:
+        from annotator.core.models import LabelSchema
         from annotator.ui.help_dialog import HelpDialog
 
         schema = self.project.schema if self.project is not None else LabelSchema()
@@ -958,3 +1055,11 @@ def _arrows(annotation: DocumentAnnotation) -> list[Arrow]:
 def _joined(relations: list[Relation], span_ids: Iterable[str]) -> bool:
     ids = set(span_ids)
     return any(rel.head in ids or rel.tail in ids for rel in relations)
+
+
+def describe_error(exc: AnnotatorError | OSError) -> str:
+    """One line naming the file, as the command line prints it."""
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if exc.filename else ""
+        return f"{where}{exc.strerror or exc}"
+    return str(exc)

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QCheckBox, QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from annotator.core.models import LabelSchema
+if TYPE_CHECKING:
+    from PySide6.QtGui import QIcon
+
+    from annotator.core.models import LabelSchema
 
 
 def swatch(color: str, size: int = 14) -> QIcon:
+    # Only once a project has labels: not among the classes the first paint sets up.
+    from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
+
     pixmap = QPixmap(size, size)
     pixmap.fill(Qt.GlobalColor.transparent)
     painter = QPainter(pixmap)
@@ -25,7 +32,7 @@ class LabelPalette(QWidget):
     labelClicked = Signal(str)
     relationClicked = Signal(str)
 
-    def __init__(self, schema: LabelSchema, parent: QWidget | None = None) -> None:
+    def __init__(self, schema: LabelSchema | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("labelPalette")
         self.snapping = QCheckBox("Snap selection to words")
@@ -43,7 +50,8 @@ class LabelPalette(QWidget):
         self.buttons: dict[str, QPushButton] = {}
         self.set_schema(schema)
 
-    def set_schema(self, schema: LabelSchema) -> None:
+    def set_schema(self, schema: LabelSchema | None) -> None:
+        """The schema's buttons; none before a project opens."""
         while self._grid.count():
             item = self._grid.takeAt(0)
             widget = item.widget() if item is not None else None
@@ -52,6 +60,8 @@ class LabelPalette(QWidget):
         self.buttons.clear()
         columns = 2
         row = 0
+        if schema is None:
+            return
         for number, label in enumerate(schema.labels):
             hotkey = f"  [{label.hotkey}]" if label.hotkey else ""
             button = QPushButton(swatch(label.color), f"{label.name}{hotkey}")

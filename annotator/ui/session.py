@@ -12,21 +12,41 @@ in ``unsaved`` until a later save succeeds.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from annotator.core.errors import AnnotatorError
-from annotator.core.models import DocumentAnnotation, Span
-from annotator.store import AnnotationStore, Project
+
+if TYPE_CHECKING:
+    from annotator.core.models import DocumentAnnotation, Span
+    from annotator.store import AnnotationStore, Project
 
 
-@dataclass
 class Change:
-    """What an edit touched: spans by id (None = gone) and whether relations changed."""
+    """What an edit touched: spans by id (None = gone) and whether relations changed.
 
-    doc_id: str
-    spans: dict[str, Span | None] = field(default_factory=dict)
-    relations: bool = False
-    document: bool = False  # status or note
+    A plain class, not a dataclass: the window imports this module before it shows, and
+    the dataclasses module and the classes it generates cost a few ms there.
+    """
+
+    __slots__ = ("doc_id", "document", "relations", "spans")
+
+    def __init__(
+        self,
+        doc_id: str,
+        spans: dict[str, Span | None] | None = None,
+        relations: bool = False,
+        document: bool = False,  # status or note
+    ) -> None:
+        self.doc_id = doc_id
+        self.spans: dict[str, Span | None] = {} if spans is None else spans
+        self.relations = relations
+        self.document = document
+
+    def __repr__(self) -> str:
+        return (
+            f"Change({self.doc_id!r}, spans={self.spans!r}, relations={self.relations}, "
+            f"document={self.document})"
+        )
 
 
 ChangeListener = Callable[[Change], None]
@@ -71,8 +91,13 @@ class Session:
                 problems = stored.problems_with(text)
                 if problems:
                     self._mismatch[doc_id] = problems
-            # A project's document ids are non-empty strings: nothing for a validator to check.
-            annotation = stored or DocumentAnnotation.model_construct(doc_id=doc_id)
+            if stored is None:
+                # Loaded here, not at import: the window imports this module before it shows.
+                from annotator.core.models import DocumentAnnotation
+
+                # A project's document ids are non-empty strings: nothing for a validator to check.
+                stored = DocumentAnnotation.model_construct(doc_id=doc_id)
+            annotation = stored
             self._annotations[doc_id] = annotation
         return annotation
 

@@ -12,17 +12,20 @@ import bisect
 import itertools
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from operator import attrgetter
+from typing import TYPE_CHECKING, NamedTuple
 
-from annotator.core.models import Span
 from annotator.ui.offsets import OffsetMap, block_starts
+
+if TYPE_CHECKING:
+    from annotator.core.models import Span
 
 _BREAK = re.compile("[\r\n\u2029]")
 
 
-@dataclass(frozen=True, slots=True)
-class Placed:
+# Named tuples, not dataclasses: as light and immutable, and the window imports this
+# module before it shows (the dataclasses module and its generated code cost a few ms).
+class Placed(NamedTuple):
     """A span placed in the view: its id, label and Qt range."""
 
     id: str
@@ -31,8 +34,7 @@ class Placed:
     qt_end: int
 
 
-@dataclass(frozen=True, slots=True)
-class Segment:
+class Segment(NamedTuple):
     """A run of a block (Qt offsets inside the block) covered by the same spans."""
 
     start: int

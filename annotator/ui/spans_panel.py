@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import bisect
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex, QObject, QPoint, Qt, Signal
-from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -21,10 +21,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from annotator.core.models import STATUSES, DocumentAnnotation, LabelSchema, Span
-from annotator.ui.document_list import STATUS_MARK, STATUS_TEXT
+from annotator.core.status import STATUSES
 from annotator.ui.palette import swatch
+from annotator.ui.statuses import STATUS_MARK, STATUS_TEXT
 from annotator.ui.table_model import ColumnsModel, ModelIndex
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QIcon
+
+    from annotator.core.models import DocumentAnnotation, LabelSchema, Span
 
 
 class SpanModel(ColumnsModel):
@@ -35,11 +40,11 @@ class SpanModel(ColumnsModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.spans: list[Span] = []
-        self.schema = LabelSchema.model_construct()  # empty until a project opens
+        self.schema: LabelSchema | None = None  # until a project opens
         self._icons: dict[str, QIcon] = {}
         self._by_id: dict[str, Span] = {}
 
-    def set_spans(self, spans: list[Span], schema: LabelSchema) -> None:
+    def set_spans(self, spans: list[Span], schema: LabelSchema | None) -> None:
         self.beginResetModel()
         self.spans = sorted(spans, key=_key)
         self._by_id = {span.id: span for span in self.spans}
@@ -80,7 +85,7 @@ class SpanModel(ColumnsModel):
         if role == Qt.ItemDataRole.DecorationRole and column == 0:
             icon = self._icons.get(span.label)
             if icon is None:
-                label = self.schema.label(span.label)
+                label = self.schema.label(span.label) if self.schema is not None else None
                 icon = self._icons[span.label] = swatch(label.color if label else "#BBBBBB")
             return icon
         if role == Qt.ItemDataRole.ToolTipRole:
@@ -170,7 +175,7 @@ class SpansPanel(QWidget):
         self.relation_view.customContextMenuRequested.connect(self._relation_menu)
 
     def show_annotation(
-        self, annotation: DocumentAnnotation | None, schema: LabelSchema, editable: bool
+        self, annotation: DocumentAnnotation | None, schema: LabelSchema | None, editable: bool
     ) -> None:
         spans = annotation.spans if annotation is not None else []
         self.span_model.set_spans(spans, schema)

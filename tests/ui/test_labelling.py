@@ -290,9 +290,8 @@ def test_notes_on_document_and_span(
     select_qt(window, "Beijing")
     window.view.setFocus()
     qtbot.keyClick(window.view, Qt.Key.Key_G)
-    monkeypatch.setattr(
-        "annotator.ui.main_window.QInputDialog.getText", lambda *a, **k: ("capital", True)
-    )
+    # The window imports its dialogs where it uses them: patch the class itself.
+    monkeypatch.setattr("PySide6.QtWidgets.QInputDialog.getText", lambda *a, **k: ("capital", True))
     qtbot.keyClick(window.view, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
     assert spans(path, "kim")[0]["note"] == "capital"
 

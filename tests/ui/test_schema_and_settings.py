@@ -9,7 +9,7 @@ import orjson
 import pytest
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QApplication, QKeySequenceEdit, QLineEdit
+from PySide6.QtWidgets import QApplication, QInputDialog, QKeySequenceEdit, QLineEdit
 from pytestqt.qtbot import QtBot
 
 from annotator.store import Project
@@ -135,12 +135,16 @@ def test_open_window_and_run_gui(
         asked.append("once")
         return ("carol", True)
 
-    monkeypatch.setattr(app_module.QInputDialog, "getText", ask)
+    # ask_annotator imports the dialog when it needs it: patch the class itself.
+    monkeypatch.setattr(QInputDialog, "getText", ask)
 
     def close_soon() -> None:
-        for widget in QApplication.topLevelWidgets():
-            if isinstance(widget, MainWindow):
-                QTimer.singleShot(0, widget.close)
+        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
+        if not windows or any(window.loading for window in windows):
+            QTimer.singleShot(20, close_soon)  # run_gui opens the project after the first paint
+            return
+        for window in windows:
+            QTimer.singleShot(0, window.close)
 
     QTimer.singleShot(200, close_soon)
     assert ui.run_gui(path, None) == 0

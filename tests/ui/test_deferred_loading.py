@@ -1,0 +1,247 @@
+"""The window shows first and opens its project on the event loop's next turn (start-up).
+
+``run_gui`` builds ``MainWindow(None, ...)``, shows it and calls ``open_later``: the
+first paint has the menus, docks and empty views but no project, and the project, the
+document list and the first document follow. These tests drive that path as the app
+does; the other window tests build ``MainWindow(path)``, which opens the project at once.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import orjson
+import pytest
+from PySide6.QtCore import QEvent, QObject, QSettings
+from PySide6.QtGui import QTextCursor
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
+from pytestqt.qtbot import QtBot
+
+from annotator.ui.main_window import MainWindow
+from annotator.ui.settings import Settings
+from tests.ui.conftest import TEXTS, TITLES, journal
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+class PaintWatcher(QObject):
+    """Records whether a project was open at each paint of the window."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.project_open_at_paint: list[bool] = []
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            self.project_open_at_paint.append(self.window.project is not None)
+        return False
+
+
+@pytest.fixture
+def deferred(qtbot: QtBot, settings: Settings) -> Iterator[Callable[[Path], MainWindow]]:
+    """A window shown without a project, then asked to open one as run_gui does."""
+    windows: list[MainWindow] = []
+
+    def open_(path: Path) -> MainWindow:
+        window = MainWindow(None, "alice", settings)
+        qtbot.addWidget(window)
+        window.show()
+        window.open_later(path)
+        windows.append(window)
+        return window
+
+    yield open_
+    for window in windows:
+        window.close()
+
+
+def select_qt(window: MainWindow, needle: str) -> None:
+    text = window.view.text
+    start = text.index(needle)
+    cursor = window.view.textCursor()
+    cursor.setPosition(window.view.offsets.to_qt(start))
+    cursor.setPosition(
+        window.view.offsets.to_qt(start + len(needle)), QTextCursor.MoveMode.KeepAnchor
+    )
+    window.view.setTextCursor(cursor)
+
+
+def test_the_window_paints_before_the_project_opens_then_lists_and_shows_a_document(
+    deferred: Callable[[Path], MainWindow],
+    make_project: Callable[..., Path],
+    settings: Settings,
+    qtbot: QtBot,
+) -> None:
+    path = make_project()
+    # The document last seen here: an emoji article (UTF-16 offsets differ from Python's).
+    settings.set_last_document(path, "emoji")
+    window = deferred(path)
+    watcher = PaintWatcher(window)
+    window.installEventFilter(watcher)
+    assert window.loading and window.project is None and window.document_list is None
+    assert window.statusBar().currentMessage() == f"Opening {path}…"
+    menus = [action.text() for action in window.menuBar().actions()]
+    assert menus[:3] == ["&File", "&Edit", "&Labels"] and "&Suggestions" in menus
+
+    with qtbot.waitSignal(window.loaded, timeout=10_000):
+        pass
+    # The first paint came before the project; nothing is loaded before the window shows.
+    assert watcher.project_open_at_paint and watcher.project_open_at_paint[0] is False
+    assert not window.loading and window.project is not None
+    assert window.document_list is not None
+    assert window.document_list.model.rowCount() == len(TEXTS)
+    assert window.current == "emoji" and window.view.text == TEXTS["emoji"]
+    assert window.windowTitle().startswith(TITLES["emoji"])
+    assert window.palette_widget.buttons  # the schema's labels
+    assert window.statusBar().currentMessage() == ""
+
+    # Fully usable: a label on a CJK document is saved with code-point offsets.
+    window.show_document("cjk")
+    window.snap_action.setChecked(False)  # CJK has no spaces: snapping takes the whole run
+    select_qt(window, "普京")
+    window.apply_label("PERSON")
+    record = journal(path)["cjk"]
+    spans = record["spans"]
+    assert isinstance(spans, list) and len(spans) == 1
+    span = spans[0]
+    assert TEXTS["cjk"][span["start"] : span["end"]] == span["text"] == "普京"
+
+
+def test_actions_used_while_the_project_opens_do_no_harm(
+    deferred: Callable[[Path], MainWindow],
+    make_project: Callable[..., Path],
+    qtbot: QtBot,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = make_project()
+    # Anything that asks for a file or a name is cancelled, as a user could.
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: "")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: ("", ""))
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("", False))
+    monkeypatch.setattr(QInputDialog, "getItem", lambda *a, **k: ("", False))
+    window = deferred(path)
+    skipped = {"Quit", "Keyboard shortcuts"}  # closes the window / a modal help dialog
+    triggered = 0
+    for action in window.actions():
+        if action.text().replace("&", "") in skipped or not action.isEnabled():
+            continue
+        action.trigger()
+        triggered += 1
+    window.panel.status.setCurrentIndex(2)  # "done", in the panel's status box
+    window.panel.note.setText("typed before the project opened")
+    window.panel.note.editingFinished.emit()
+    assert triggered > 30
+    assert window.project is None and window.loading
+
+    with qtbot.waitSignal(window.loaded, timeout=10_000):
+        pass
+    assert window.project is not None and window.session is not None
+    assert window.session.writable and not window.undo_stack.count()
+    assert journal(path) == {}  # nothing was saved for a document not yet open
+    window.set_status("done")
+    assert window.current is not None
+    assert journal(path)[window.current]["status"] == "done"
+
+
+def test_a_project_that_fails_to_open_is_reported(
+    deferred: Callable[[Path], MainWindow], make_project: Callable[..., Path], qtbot: QtBot
+) -> None:
+    path = make_project()
+    config = path / "annotator.json"
+    config.write_text('{"name": "p",\n "format_version": 1,,}\n', encoding="utf-8")
+    window = deferred(path)
+    with qtbot.waitSignal(window.loadFailed, timeout=10_000) as blocker:
+        pass
+    message = blocker.args[0] if blocker.args else ""
+    assert str(config) in message and "not valid JSON" in message
+    assert not window.loading and window.project is None and window.document_list is None
+    assert window.statusBar().currentMessage() == f"Could not open the project: {message}"
+    window.step_document(1)  # still harmless
+    window.save_now()
+
+
+def test_a_locked_layer_opens_read_only_after_the_window_shows(
+    deferred: Callable[[Path], MainWindow], make_project: Callable[..., Path], qtbot: QtBot
+) -> None:
+    from annotator.store import Project
+
+    path = make_project()
+    other = Project.open(path)
+    other_store = other.annotations("alice")  # another program labelling as alice
+    try:
+        window = deferred(path)
+        with qtbot.waitSignal(window.loaded, timeout=10_000):
+            pass
+        assert window.session is not None and not window.session.writable
+        qtbot.waitUntil(lambda: window.lock_message is not None and window.lock_message.isVisible())
+        assert window.lock_message is not None
+        assert "open for writing" in window.lock_message.text()
+        window.lock_message.close()
+        assert "[read-only]" in window.windowTitle()
+    finally:
+        other_store.close()
+        other.close()
+
+
+def test_closing_before_the_project_opens_never_opens_it(
+    make_project: Callable[..., Path], settings: Settings, qtbot: QtBot
+) -> None:
+    path = make_project()
+    window = MainWindow(None, "alice", settings)
+    qtbot.addWidget(window)
+    window.show()
+    window.open_later(path)
+    window.close()
+    qtbot.wait(50)
+    assert window.project is None and not window.loading
+    from annotator.store import Project
+
+    with Project.open(path) as project:
+        project.annotations("alice").close()  # LockedError if the window held the layer
+
+
+def test_run_gui_reports_a_project_it_cannot_open_like_the_command_line(
+    make_project: Callable[..., Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from annotator.ui import app as app_module
+
+    path = make_project()
+    (path / "annotator.json").write_bytes(orjson.dumps({"name": 3}))
+    isolated = Settings(QSettings(str(tmp_path / "gui.ini"), QSettings.Format.IniFormat))
+    monkeypatch.setattr(app_module, "Settings", lambda: isolated)
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "critical", lambda _parent, _title, text: shown.append(text))
+    assert app_module.run_gui(path, "bob") == 1
+    err = capsys.readouterr().err
+    assert err.startswith("annotator: error: ") and err.count("\n") == 1
+    assert "annotator.json" in err and shown == [err.strip()[len("annotator: error: ") :]]
+
+
+def test_the_window_modules_load_neither_pydantic_nor_the_store() -> None:
+    """What the first paint needs is Qt and the light ui modules (a fresh interpreter)."""
+    code = (
+        "import sys\n"
+        "import annotator.cli, annotator.ui.app, annotator.ui.main_window\n"
+        "heavy = ('pydantic', 'annotator.core.models', 'annotator.store.project',\n"
+        "         'annotator.store.journal', 'annotator.assist', 'annotator.formats',\n"
+        "         'annotator.review', 'annotator.services', 'annotator.ui.document_list',\n"
+        "         'annotator.ui.highlighter', 'dataclasses')\n"
+        "print(' '.join(sorted(n for n in sys.modules if n.startswith(heavy))))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={"PYTHONPATH": str(REPO), "QT_QPA_PLATFORM": "offscreen", "PATH": "/usr/bin:/bin"},
+        timeout=120,
+        check=True,
+    )
+    assert result.stdout.strip() == ""

@@ -58,6 +58,34 @@ class JournalEntry:
     updated: str
 
 
+# The fields a sealed line holds before its spans, in the order the store writes them.
+_SEALED_HEAD = ("doc_id", "text_hash", "status", "note", "updated", COUNTS_KEY)
+_SPANS_MARK = b',"spans":['
+
+
+class SealedLine:
+    """A journal line exactly as the store sealed it for one text, with its head parsed.
+
+    Export reads status, note and counts from the head (everything before the spans,
+    a few dozen bytes) and leaves the spans as bytes: writers that can use them as they
+    are (native) never parse them; :meth:`record` parses the whole line for the others.
+    """
+
+    __slots__ = ("head", "raw", "spans_at")
+
+    def __init__(self, head: dict[str, Any], raw: bytes, spans_at: int) -> None:
+        self.head = head
+        self.raw = raw
+        # Where ``,"spans":[`` starts in ``raw``.
+        self.spans_at = spans_at
+
+    def record(self) -> dict[str, Any]:
+        """The line's record as :meth:`AnnotationStore.get_record` returns it."""
+        record: dict[str, Any] = orjson.loads(self.raw)
+        del record[CHECKSUM_KEY], record[COUNTS_KEY]
+        return record
+
+
 @dataclass(slots=True)
 class PreparedLine:
     """A document's labels checked and encoded as a journal line, not yet written."""
@@ -414,6 +442,28 @@ class AnnotationStore:
             if problems:
                 raise AnnotationError(problems[0])
         return annotation.model_dump(mode="json")
+
+    def sealed_line(self, doc_id: str, digest: str) -> SealedLine | None:
+        """The document's line, if the store sealed it after checking it against the text
+        whose hash is ``digest`` and it is intact; otherwise None (use :meth:`get_record`).
+
+        Only the head is parsed. The first ``,"spans":[`` is the field itself: a quote
+        inside a JSON string is always escaped, and the fields before it are plain values.
+        """
+        entry = self._entries.get(doc_id)
+        if entry is None or self._fd is None:
+            return None
+        raw = os.pread(self._fd, entry.length, entry.offset)
+        cut = raw.find(_SPANS_MARK)
+        if cut < 0 or not intact(raw):
+            return None
+        try:
+            head = orjson.loads(raw[:cut] + b"}")
+        except orjson.JSONDecodeError:
+            return None
+        if tuple(head) != _SEALED_HEAD or head["text_hash"] != digest:
+            return None
+        return SealedLine(head, raw, cut)
 
     def iter_annotations(self) -> Iterator[DocumentAnnotation]:
         for entry in sorted(self._entries.values(), key=lambda e: e.offset):

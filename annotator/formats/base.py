@@ -168,6 +168,18 @@ class ExportRecord:
             self._labels = self.line.record()
         return self._labels
 
+    def span_records(self) -> list[dict[str, Any]] | None:
+        """The spans as the journal's checked records, or None for a model's labels.
+
+        Of a sealed line, only the spans are parsed (when they can be cut out as bytes)."""
+        if self._labels is None and self.line is not None:
+            parts = self.line.parts()
+            if parts is not None:
+                spans: list[dict[str, Any]] = orjson.loads(parts[0])
+                return spans
+        labels = self.labels
+        return None if labels is None else labels["spans"]
+
     @property
     def span_count(self) -> int:
         if self._labels is None and self.line is not None:

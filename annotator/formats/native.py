@@ -488,42 +488,22 @@ def _native_join(
 def _native_from_sealed(record: ExportRecord, line: SealedLine) -> bytes | None:
     """The native line with the sealed journal line's span and relation bytes copied as
     they are: they are orjson's encoding of the checked records (the store wrote them),
-    so they are what encoding the parsed records again would give.
-
-    The line is ``{head,"spans":[...],"relations":[...],"provenance":{...},"checksum":N}``.
-    ``"attrs":{"`` is where a span with attrs would begin its attrs (the quote after
-    ``attrs`` is not escaped, so it is JSON's own); without one, span values are strings,
-    numbers and ``{}``, so the first ``],"relations":[`` ends the spans, and relations
-    (strings only) end at the first ``],"provenance":``. Anything else: None, and the
-    caller parses the line.
-    """
-    raw = line.raw
-    spans_at = line.spans_at + len(_SPANS_MARK) - 1
-    if raw.find(b'"attrs":{"', spans_at) >= 0:
+    so they are what encoding the parsed records again would give. None when a span
+    has attrs (the caller parses the line)."""
+    parts = line.parts()
+    if parts is None:
         return None
-    relations_at = raw.find(_RELATIONS_MARK, spans_at) + 1
-    if relations_at <= 0:
-        return None
-    provenance_at = raw.find(_PROVENANCE_MARK, relations_at) + 1
-    checksum_at = raw.rfind(_CHECKSUM_MARK)
-    if provenance_at <= 0 or checksum_at < provenance_at:
-        return None
-    head = line.head
-    provenance = raw[provenance_at + len(_PROVENANCE_MARK) - 1 : checksum_at]
+    spans, relations, provenance = parts
     return _native_join(
         record,
-        head["status"],
-        head["note"],
-        raw[spans_at:relations_at],
-        raw[relations_at + len(_RELATIONS_MARK) - 2 : provenance_at],
+        line.head["status"],
+        line.head["note"],
+        spans,
+        relations,
         orjson.loads(provenance) if provenance != b"{}" else {},
     )
 
 
-_SPANS_MARK = b',"spans":['
-_RELATIONS_MARK = b'],"relations":['
-_PROVENANCE_MARK = b'],"provenance":'
-_CHECKSUM_MARK = b',"checksum":'
 _attrs_of = itemgetter("attrs")
 
 

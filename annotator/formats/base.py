@@ -281,6 +281,9 @@ class PathWriter:
         return self.sink(out)
 
 
+_WRITE_BUFFER = 1 << 20
+
+
 class AtomicFileSink:
     """Base for sinks that write one file: a temp file beside ``out``, renamed on commit."""
 
@@ -289,8 +292,13 @@ class AtomicFileSink:
         self.warnings: list[str] = []
         out.parent.mkdir(parents=True, exist_ok=True)
         fd, self._tmp = make_temp_file(out.parent, out.name)
+        # A large buffer: exports write a few KB a document, and an 8 KB buffer made a
+        # write system call every other document.
         self.handle: IO[Any] = os.fdopen(
-            fd, "wb" if binary else "w", encoding=None if binary else "utf-8"
+            fd,
+            "wb" if binary else "w",
+            buffering=_WRITE_BUFFER,
+            encoding=None if binary else "utf-8",
         )
 
     def commit(self) -> None:

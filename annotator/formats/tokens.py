@@ -257,6 +257,17 @@ def _mark_non_ascii(error: UnicodeError) -> tuple[bytes, int]:
 codecs.register_error("annotator-non-ascii", _mark_non_ascii)
 
 
+def _stretch(text: str, start: int = 0, end: int | None = None) -> tuple[bytes, int]:
+    """The tokens of ``text[start:end]`` as the inside of their JSON array (one piece,
+    joined as the array joins them), and how many there are."""
+    found = _pattern().findall(text, start, len(text) if end is None else end)
+    return orjson.dumps(found)[2:-2], len(found)
+
+
+_SHORT = 24
+_short_stretch = lru_cache(maxsize=4096)(_stretch)
+
+
 def tokens_json(text: str, cuts: list[int]) -> tuple[bytes, list[int]] | None:
     """The tokens of ``text`` cut at ``cuts`` (ascending offsets), as the JSON array that
     ``orjson.dumps`` writes of the token strings, and how many tokens each of the
@@ -297,13 +308,15 @@ def tokens_json(text: str, cuts: list[int]) -> tuple[bytes, list[int]] | None:
             joined = joined.replace(*_PAD[code])
     pieces = list(map(bytes.split, joined.split(_CUT)))
     counts = list(map(len, pieces))
-    if others:
-        findall = _pattern().findall
-        for index in others:
-            found = findall(text, starts[index], ends[index])
-            counts[index] = len(found)
-            # One piece holding them all, joined as the array joins them.
-            pieces[index] = [orjson.dumps(found)[2:-2]] if found else []
+    for index in others:
+        start, end = starts[index], ends[index]
+        if end - start <= _SHORT:
+            # Names (北京, Zürich) come back again and again: their tokens are kept.
+            found, number = _short_stretch(text[start:end])
+        else:
+            found, number = _stretch(text, start, end)
+        counts[index] = number
+        pieces[index] = [found] if number else []
     if not any(counts):
         return b"[]", counts
     return b'["' + b'","'.join(chain.from_iterable(pieces)) + b'"]', counts

@@ -12,8 +12,8 @@ notes; a span holding no token (only whitespace) is reported.
 
 from __future__ import annotations
 
-from itertools import chain, compress, repeat
-from operator import add, itemgetter, le, mul, sub
+from itertools import chain, repeat
+from operator import itemgetter, le, mul
 from pathlib import Path
 from typing import Any
 
@@ -68,17 +68,18 @@ def bio_record(
 
 
 _label_of = itemgetter("label")
-_start_of = itemgetter("start")
-_end_of = itemgetter("end")
+_row_of = itemgetter("start", "end", "label")
 _OUTSIDE = b'"O",'
 
 
-class _TagBytes(dict[str, tuple[bytes, bytes]]):
-    """Label -> the encoded ``"B-label",`` and ``"I-label",`` (made once per label)."""
+class _TagBytes(dict[tuple[str, int], bytes]):
+    """(label, token count) -> the encoded tags of a span: ``"B-label","I-label",...,``."""
 
-    def __missing__(self, label: str) -> tuple[bytes, bytes]:
-        tags = (orjson.dumps(f"B-{label}") + b",", orjson.dumps(f"I-{label}") + b",")
-        self[label] = tags
+    def __missing__(self, key: tuple[str, int]) -> bytes:
+        label, count = key
+        tags = orjson.dumps(f"B-{label}") + b"," + (orjson.dumps(f"I-{label}") + b",") * (count - 1)
+        if len(self) < 4096:
+            self[key] = tags
         return tags
 
 
@@ -95,76 +96,59 @@ class BioSink(AtomicFileSink):
     def write(self, record: ExportRecord) -> None:
         spans = record.span_records()
         line = None if spans is None else self._line(record, spans)
+        problems: list[str] = []
         if line is None:
             rows = span_rows(record)
             entity_labels = self.entity_labels | {
                 s.label for s in rows if s.label not in self.known
             }
             item, problems = bio_record(record, self.labels, entity_labels, rows)
-            line = orjson.dumps(item), problems
-        self.handle.write(line[0] + b"\n")
-        problems = line[1]
+            line = orjson.dumps(item)
+        self.handle.write(line + b"\n")
         if problems:
             if self.problem_count < 20:
                 self.warnings.extend(problems[: 20 - self.problem_count])
             self.problem_count += len(problems)
 
-    def _line(
-        self, record: ExportRecord, spans: list[dict[str, Any]]
-    ) -> tuple[bytes, list[str]] | None:
+    def _line(self, record: ExportRecord, spans: list[dict[str, Any]]) -> bytes | None:
         """:func:`bio_record`'s line, written with list-wide operations: tokens from
-        :func:`tokens_json`, tags from the token count of each stretch. None when the
-        spans overlap or the text is one tokens_json leaves to the plain way."""
-        names = list(map(_label_of, spans))
+        :func:`tokens_json`, tags from the token count of each stretch. None, for
+        bio_record to write and report, when spans overlap or hold no token, or the text
+        is one tokens_json leaves to the plain way."""
+        rows = list(map(_row_of, spans))
         wanted_labels = self.labels
+        names = set(map(_label_of, spans))
         if wanted_labels is None:
-            unknown = set(names) - self.known
+            unknown = names - self.known
             wanted_labels = self.entity_labels | unknown if unknown else self.entity_labels
-        if wanted_labels.issuperset(names):
-            wanted = sorted(spans, key=_start_of)
-        else:
-            wanted = sorted(compress(spans, map(wanted_labels.__contains__, names)), key=_start_of)
-        starts = list(map(_start_of, wanted))
-        ends = list(map(_end_of, wanted))
+        if not wanted_labels.issuperset(names):
+            rows = [row for row in rows if row[2] in wanted_labels]
+        # By start (then end, label): equal starts overlap, and go to bio_record anyway.
+        rows.sort()
+        starts, ends, labels = zip(*rows, strict=True) if rows else ((), (), ())
         if not all(map(le, ends[:-1], starts[1:])):
-            return None  # overlapping spans: bio_record picks and reports them
+            return None
         found = tokens_json(record.text, list(chain.from_iterable(zip(starts, ends, strict=True))))
         if found is None:
             return None
         tokens, counts = found
         inside = counts[1::2]
-        tags = list(map(self._tags.__getitem__, map(_label_of, wanted)))
-        problems: list[str] = []
         if 0 in inside:
-            runs = []
-            for span, (first, rest), count in zip(wanted, tags, inside, strict=True):
-                if count:
-                    runs.append(first + rest * (count - 1))
-                else:
-                    runs.append(b"")
-                    problems.append(
-                        f"document {record.doc_id}: span {span['id']} {span['text']!r} "
-                        "holds no token; not tagged"
-                    )
-        else:
-            firsts, rests = zip(*tags, strict=True) if tags else ((), ())
-            runs = list(map(add, firsts, map(mul, rests, map(sub, inside, repeat(1)))))
+            return None
         parts: list[bytes] = [b""] * len(counts)
         parts[0::2] = map(mul, repeat(_OUTSIDE), counts[0::2])
-        parts[1::2] = runs
-        tagged = b"".join(parts)
-        line = b"".join(
+        parts[1::2] = map(self._tags.__getitem__, zip(labels, inside, strict=True))
+        return b"".join(
             (
                 b'{"id":',
                 orjson.dumps(record.doc_id),
                 b',"tokens":',
                 tokens,
                 b',"ner_tags":[',
-                tagged[:-1],
+                b"".join(parts)[:-1],
                 b"]}",
             )
         )
-        return line, problems
 
     def finish(self) -> None:
         if self.problem_count > 20:

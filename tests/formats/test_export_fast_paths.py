@@ -163,11 +163,11 @@ def test_bio_lines_equal_the_plain_writer(
             expected = _reference_bio(record, chosen)
             if line is not None:
                 quick += 1
-                assert line == expected, (text, spans)
+                assert (line, []) == expected, (text, spans)
             sink.write(record)
         sink.abort()
         if not overlapping:
-            assert quick > 300  # the fast path is the one taken (NUL texts are not)
+            assert quick > 250  # the fast path is the one taken (not: NUL, empty spans)
 
 
 def test_bio_export_of_a_project_equals_the_plain_writer(tmp_path: Path) -> None:

@@ -28,6 +28,7 @@ from annotator.core.models import (
     RelationType,
     Span,
     now_iso,
+    text_hash,
 )
 from annotator.core.records import check_ids
 from annotator.formats.base import (
@@ -374,23 +375,30 @@ def export_records(
     models get them built on demand (ExportRecord.annotation).
     """
     store = project.annotations(annotator, writable=False) if annotator else None
-    for document in project.iter_documents(progress):
-        digest = document.hash
+    # A line sealed for the very text is handed over unparsed; --labels needs the spans.
+    sealed = store.sealed_line if store is not None and labels is None else None
+    layer = annotator or ""
+    for fields in project.iter_document_fields(progress):
+        doc_id, text, _ = fields
+        digest = text_hash(text)
+        line = sealed(doc_id, digest) if sealed is not None else None
+        if line is not None:
+            if statuses is None or line.head["status"] in statuses:
+                yield ExportRecord(fields=fields, annotator=layer, line=line)
+            continue
         try:
-            record = (
-                store.get_record(document.id, document.text, digest) if store is not None else None
-            )
+            record = store.get_record(doc_id, text, digest) if store is not None else None
             stale = record is not None and record["text_hash"] not in ("", digest)
         except AnnotationError:
             stale = True
         if stale:
-            annotation = store.get(document.id)  # type: ignore[union-attr]
-            problems = annotation.problems_with(document.text) if annotation else []
+            annotation = store.get(doc_id)  # type: ignore[union-attr]
+            problems = annotation.problems_with(text) if annotation else []
             warn((problems or ["labels do not fit the text"])[0] + "; not exported")
             continue
         if record is None:
             record = {
-                "doc_id": document.id,
+                "doc_id": doc_id,
                 "text_hash": digest,
                 "status": "todo",
                 "note": "",
@@ -403,7 +411,7 @@ def export_records(
             continue
         if labels is not None:
             record = filter_record(record, labels)
-        yield ExportRecord(document=document, annotator=annotator or "", labels=record)
+        yield ExportRecord(fields=fields, annotator=layer, labels=record)
 
 
 def filter_record(record: dict[str, Any], labels: set[str]) -> dict[str, Any]:
@@ -472,7 +480,7 @@ def export_project(
             progress,
             summary.warnings.append,
         ):
-            sink_for(record.document.id).write(record)
+            sink_for(record.doc_id).write(record)
             summary.documents += 1
             summary.spans += record.span_count
             summary.relations += record.relation_count

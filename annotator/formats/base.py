@@ -24,6 +24,7 @@ from annotator.core.errors import AnnotatorError
 from annotator.core.models import Document, DocumentAnnotation, LabelSchema, Relation, Span, Status
 from annotator.core.records import annotation_from_record, build_all
 from annotator.store.files import fsync_dir, fsync_enabled, make_temp_file
+from annotator.store.journal import SealedLine
 
 # Format name -> module. Modules are imported on first use, so a missing optional
 # dependency (spaCy) only matters to the format that needs it.
@@ -110,45 +111,97 @@ class ImportRecord:
 class ExportRecord:
     """A document with one annotator's labels, on its way to a writer.
 
-    The labels come as a model (``annotation``) or as the checked journal record
-    (``labels``: plain dicts, what the store reads); the model is built from the record
-    only when a writer asks for it, so writers that work on the record (native) skip
-    building one object per span.
+    The labels come as a model (``annotation``), as the checked journal record
+    (``labels``: plain dicts, what the store reads), or as the journal line the store
+    sealed for this text (``line``), parsed into ``labels`` only when a writer asks: the
+    native writer copies the line's span bytes as they are. Likewise the document comes
+    as a model or as its fields (``doc_id``, ``text``, ``meta``), and the model is built
+    only for writers that ask for ``document``.
     """
 
-    __slots__ = ("_annotation", "annotator", "document", "labels")
+    __slots__ = (
+        "_annotation",
+        "_document",
+        "_labels",
+        "annotator",
+        "doc_id",
+        "line",
+        "meta",
+        "text",
+    )
 
     def __init__(
         self,
-        document: Document,
+        document: Document | None = None,
         annotation: DocumentAnnotation | None = None,
         annotator: str = "",
         labels: dict[str, Any] | None = None,
+        *,
+        fields: tuple[str, str, dict[str, Any]] | None = None,
+        line: SealedLine | None = None,
     ) -> None:
-        if annotation is None and labels is None:
-            raise ValueError("an ExportRecord needs an annotation or a labels record")
-        self.document = document
+        if annotation is None and labels is None and line is None:
+            raise ValueError("an ExportRecord needs an annotation, a labels record or a line")
+        if document is not None:
+            self.doc_id, self.text, self.meta = document.id, document.text, document.meta
+        elif fields is not None:
+            self.doc_id, self.text, self.meta = fields
+        else:
+            raise ValueError("an ExportRecord needs a document or its fields")
+        self._document = document
         self.annotator = annotator
-        self.labels = labels
+        self._labels = labels
+        self.line = line
         self._annotation = annotation
 
     @property
+    def document(self) -> Document:
+        if self._document is None:
+            self._document = Document.model_construct(
+                id=self.doc_id, text=self.text, meta=self.meta
+            )
+        return self._document
+
+    @property
+    def labels(self) -> dict[str, Any] | None:
+        if self._labels is None and self.line is not None:
+            self._labels = self.line.record()
+        return self._labels
+
+    def span_records(self) -> list[dict[str, Any]] | None:
+        """The spans as the journal's checked records, or None for a model's labels.
+
+        Of a sealed line, only the spans are parsed (when they can be cut out as bytes)."""
+        if self._labels is None and self.line is not None:
+            parts = self.line.parts()
+            if parts is not None:
+                spans: list[dict[str, Any]] = orjson.loads(parts[0])
+                return spans
+        labels = self.labels
+        return None if labels is None else labels["spans"]
+
+    @property
     def span_count(self) -> int:
-        return len(self.labels["spans"] if self.labels is not None else self.annotation.spans)
+        if self._labels is None and self.line is not None:
+            return int(self.line.head["counts"][0])
+        labels = self.labels
+        return len(labels["spans"] if labels is not None else self.annotation.spans)
 
     @property
     def relation_count(self) -> int:
-        if self.labels is not None:
-            return len(self.labels["relations"])
-        return len(self.annotation.relations)
+        if self._labels is None and self.line is not None:
+            return int(self.line.head["counts"][1])
+        labels = self.labels
+        return len(labels["relations"] if labels is not None else self.annotation.relations)
 
     @property
     def annotation(self) -> DocumentAnnotation:
         if self._annotation is None:
-            assert self.labels is not None
+            labels = self.labels
+            assert labels is not None
             # A copy (orjson's round trip is the quick deep copy): the models take over
             # the dicts they are built from.
-            self._annotation = annotation_from_record(orjson.loads(orjson.dumps(self.labels)))
+            self._annotation = annotation_from_record(orjson.loads(orjson.dumps(labels)))
         return self._annotation
 
 
@@ -228,6 +281,9 @@ class PathWriter:
         return self.sink(out)
 
 
+_WRITE_BUFFER = 1 << 20
+
+
 class AtomicFileSink:
     """Base for sinks that write one file: a temp file beside ``out``, renamed on commit."""
 
@@ -236,8 +292,13 @@ class AtomicFileSink:
         self.warnings: list[str] = []
         out.parent.mkdir(parents=True, exist_ok=True)
         fd, self._tmp = make_temp_file(out.parent, out.name)
+        # A large buffer: exports write a few KB a document, and an 8 KB buffer made a
+        # write system call every other document.
         self.handle: IO[Any] = os.fdopen(
-            fd, "wb" if binary else "w", encoding=None if binary else "utf-8"
+            fd,
+            "wb" if binary else "w",
+            buffering=_WRITE_BUFFER,
+            encoding=None if binary else "utf-8",
         )
 
     def commit(self) -> None:

@@ -45,6 +45,7 @@ from annotator.formats.base import (
     PathWriter,
 )
 from annotator.formats.text import decode_utf8
+from annotator.store.journal import SealedLine
 
 LABEL_FIELDS = ("spans", "relations", "annotator", "status", "note", "updated", "text_hash")
 
@@ -361,9 +362,9 @@ def native_record(record: ExportRecord) -> dict[str, Any]:
             item["note"] = span.note
         spans.append(item)
     result: dict[str, Any] = {
-        "id": record.document.id,
-        "text": record.document.text,
-        "meta": record.document.meta,
+        "id": record.doc_id,
+        "text": record.text,
+        "meta": record.meta,
         "annotator": record.annotator,
         "status": annotation.status,
         "note": annotation.note,
@@ -389,9 +390,9 @@ def _native_from_labels(record: ExportRecord) -> dict[str, Any]:
     spans = _without_empty(labels["spans"], _SPAN_CORE, _span_core, ("attrs", "note"))
     relations = _without_empty(labels["relations"], _RELATION_CORE, _relation_core, ("note",))
     result: dict[str, Any] = {
-        "id": record.document.id,
-        "text": record.document.text,
-        "meta": record.document.meta,
+        "id": record.doc_id,
+        "text": record.text,
+        "meta": record.meta,
         "annotator": record.annotator,
         "status": labels["status"],
         "note": labels["note"],
@@ -435,30 +436,72 @@ def native_line(record: ExportRecord) -> bytes:
     can occur in the encoded spans are the ends of span objects: a quote inside a JSON
     string is always escaped. Relations hold strings only.
     """
+    if record.line is not None:
+        line = _native_from_sealed(record, record.line)
+        if line is not None:
+            return line
     labels = record.labels
     if labels is None or any(map(_attrs_of, labels["spans"])):
         return orjson.dumps(native_record(record))
-    spans = (
-        orjson.dumps(labels["spans"])
-        .replace(b',"attrs":{},"note":""}', b"}")
-        .replace(b',"attrs":{},"note":', b',"note":')
+    return _native_join(
+        record,
+        labels["status"],
+        labels["note"],
+        orjson.dumps(labels["spans"]),
+        orjson.dumps(labels["relations"]),
+        labels["provenance"],
     )
-    relations = orjson.dumps(labels["relations"]).replace(b',"note":""}', b"}")
+
+
+def _native_join(
+    record: ExportRecord,
+    status: str,
+    note: str,
+    spans: bytes,
+    relations: bytes,
+    provenance: dict[str, Any],
+) -> bytes:
+    """The native line from the journal's encoded spans and relations (see native_line)."""
     head = orjson.dumps(
         {
-            "id": record.document.id,
-            "text": record.document.text,
-            "meta": record.document.meta,
+            "id": record.doc_id,
+            "text": record.text,
+            "meta": record.meta,
             "annotator": record.annotator,
-            "status": labels["status"],
-            "note": labels["note"],
+            "status": status,
+            "note": note,
         }
     )
-    parts = [head[:-1], b',"spans":', spans, b',"relations":', relations]
-    if labels["provenance"]:
-        parts += [b',"provenance":', orjson.dumps(labels["provenance"])]
+    parts = [
+        head[:-1],
+        b',"spans":',
+        spans.replace(b',"attrs":{},"note":""}', b"}").replace(b',"attrs":{},"note":', b',"note":'),
+        b',"relations":',
+        relations.replace(b',"note":""}', b"}"),
+    ]
+    if provenance:
+        parts += [b',"provenance":', orjson.dumps(provenance)]
     parts.append(b"}")
     return b"".join(parts)
+
+
+def _native_from_sealed(record: ExportRecord, line: SealedLine) -> bytes | None:
+    """The native line with the sealed journal line's span and relation bytes copied as
+    they are: they are orjson's encoding of the checked records (the store wrote them),
+    so they are what encoding the parsed records again would give. None when a span
+    has attrs (the caller parses the line)."""
+    parts = line.parts()
+    if parts is None:
+        return None
+    spans, relations, provenance = parts
+    return _native_join(
+        record,
+        line.head["status"],
+        line.head["note"],
+        spans,
+        relations,
+        orjson.loads(provenance) if provenance != b"{}" else {},
+    )
 
 
 _attrs_of = itemgetter("attrs")

@@ -12,12 +12,16 @@ and keeps exactly its characters, whatever the tokenizer thought.
 from __future__ import annotations
 
 import bisect
+import codecs
 import itertools
 import operator
 import re
 import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
+from itertools import chain
+
+import orjson
 
 _CJK = (
     "\u2e80-\u2fdf\u3005-\u3007\u3021-\u3029\u3031-\u3035\u3038-\u303c\u3040-\u30ff"
@@ -212,3 +216,107 @@ class TokenIndex:
         if first > last or first >= len(self.tokens):
             return None
         return first, last
+
+
+# --- tokens as JSON, for writers that only write them (BIO) --------------------------------
+#
+# A regular expression costs about 50 ns a character here, far more than reading and
+# writing the records. In ASCII the tokens are simply runs of [A-Za-z0-9_] and single
+# other visible characters (no marks, ZWJ, CJK or flags exist there), which C-level bytes
+# operations produce: every ASCII character that is neither a word character nor
+# whitespace gets spaces around it, then bytes.split(). It is put in its JSON-escaped form
+# at the same time, so the pieces are the JSON strings' contents as orjson writes them.
+# Stretches holding any other character take the regular expression, as before.
+
+_CUT = b"\x00"
+_WORD_OR_SPACE = frozenset(
+    b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_ \t\n\r\x0b\x0c"
+)
+# Deleted before looking for the characters to pad: word characters, the whitespace
+# bytes.split() knows, the stretch separator, and every non-ASCII byte (none is left).
+_PLAIN = bytes(sorted(_WORD_OR_SPACE | {0} | set(range(128, 256))))
+
+
+def _padding(code: int) -> bytes:
+    char = chr(code)
+    if char.isspace():
+        # \x1c-\x1f: whitespace to str and to the pattern, not to bytes.split().
+        return b" "
+    return b" " + orjson.dumps(char)[1:-1] + b" "
+
+
+_PAD = {code: (bytes([code]), _padding(code)) for code in set(range(1, 128)) - set(_PLAIN)}
+_BACKSLASH = 0x5C
+
+
+def _mark_non_ascii(error: UnicodeError) -> tuple[bytes, int]:
+    assert isinstance(error, UnicodeEncodeError)
+    return b"\x80" * (error.end - error.start), error.end
+
+
+codecs.register_error("annotator-non-ascii", _mark_non_ascii)
+
+
+def _stretch(text: str, start: int = 0, end: int | None = None) -> tuple[bytes, int]:
+    """The tokens of ``text[start:end]`` as the inside of their JSON array (one piece,
+    joined as the array joins them), and how many there are."""
+    found = _pattern().findall(text, start, len(text) if end is None else end)
+    return orjson.dumps(found)[2:-2], len(found)
+
+
+_SHORT = 24
+_short_stretch = lru_cache(maxsize=4096)(_stretch)
+
+
+def tokens_json(text: str, cuts: list[int]) -> tuple[bytes, list[int]] | None:
+    """The tokens of ``text`` cut at ``cuts`` (ascending offsets), as the JSON array that
+    ``orjson.dumps`` writes of the token strings, and how many tokens each of the
+    ``len(cuts) + 1`` stretches holds.
+
+    The tokens are those of :func:`token_texts` on each stretch in turn. None when the
+    text holds a NUL character (it separates the stretches here).
+    """
+    if "\x00" in text:
+        return None
+    starts = [0, *cuts]
+    ends = [*cuts, len(text)]
+    # One byte a character, so that offsets stay as they are; each non-ASCII character
+    # becomes a byte that marks its stretch for the regular expression.
+    if text.isascii():
+        whole, mark = text.encode(), b""
+    elif "?" not in text:
+        whole, mark = text.encode("ascii", "replace"), b"?"
+    else:
+        whole, mark = text.encode("ascii", "annotator-non-ascii"), b"\x80"
+    encoded = list(map(whole.__getitem__, map(slice, starts, ends)))
+    others: list[int] = []
+    at = whole.find(mark) if mark else -1
+    while at >= 0:
+        index = bisect.bisect_right(ends, at)
+        others.append(index)
+        encoded[index] = b""
+        at = whole.find(mark, ends[index])
+    joined = _CUT.join(encoded)
+    present = joined.translate(None, _PLAIN)
+    if present:
+        codes = set(present)
+        if _BACKSLASH in codes:
+            # First: the escapes written for the others hold backslashes.
+            codes.discard(_BACKSLASH)
+            joined = joined.replace(*_PAD[_BACKSLASH])
+        for code in codes:
+            joined = joined.replace(*_PAD[code])
+    pieces = list(map(bytes.split, joined.split(_CUT)))
+    counts = list(map(len, pieces))
+    for index in others:
+        start, end = starts[index], ends[index]
+        if end - start <= _SHORT:
+            # Names (北京, Zürich) come back again and again: their tokens are kept.
+            found, number = _short_stretch(text[start:end])
+        else:
+            found, number = _stretch(text, start, end)
+        counts[index] = number
+        pieces[index] = [found] if number else []
+    if not any(counts):
+        return b"[]", counts
+    return b'["' + b'","'.join(chain.from_iterable(pieces)) + b'"]', counts

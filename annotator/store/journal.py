@@ -59,6 +59,65 @@ class JournalEntry:
     updated: str
 
 
+# The fields a sealed line holds before its spans, in the order the store writes them.
+_SEALED_HEAD = ("doc_id", "text_hash", "status", "note", "updated", COUNTS_KEY)
+
+
+class SealedLine:
+    """A journal line exactly as the store sealed it for one text, with its head parsed.
+
+    Export reads status, note and counts from the head (everything before the spans,
+    a few dozen bytes) and leaves the rest as bytes: writers that can use the encoded
+    spans as they are (native) never parse them; :meth:`record` parses the whole line.
+    """
+
+    __slots__ = ("head", "raw", "spans_at")
+
+    def __init__(self, head: dict[str, Any], raw: bytes, spans_at: int) -> None:
+        self.head = head
+        self.raw = raw
+        # Where ``,"spans":`` starts in ``raw``.
+        self.spans_at = spans_at
+
+    def record(self) -> dict[str, Any]:
+        """The line's record as :meth:`AnnotationStore.get_record` returns it."""
+        record: dict[str, Any] = orjson.loads(self.raw)
+        del record[CHECKSUM_KEY], record[COUNTS_KEY]
+        return record
+
+    def parts(self) -> tuple[bytes, bytes, bytes] | None:
+        """The encoded spans, relations and provenance (orjson's encoding of the checked
+        records, as the store wrote them), when no span has attrs; otherwise None.
+
+        The line is ``{head,"spans":[...],"relations":[...],"provenance":{...},"checksum":N}``.
+        ``"attrs":{"`` is where a span's non-empty attrs would begin (the quote after
+        ``attrs`` is not escaped, so it is JSON's own). Without one, span values are
+        strings, numbers and ``{}``, so the first ``],"relations":[`` ends the spans, and
+        relations (strings only) end at the first ``],"provenance":``.
+        """
+        raw = self.raw
+        spans_at = self.spans_at + len(_SPANS_MARK)
+        if raw[spans_at : spans_at + 1] != b"[" or raw.find(b'"attrs":{"', spans_at) >= 0:
+            return None
+        relations_at = raw.find(_RELATIONS_MARK, spans_at) + 1
+        if relations_at <= 0:
+            return None
+        provenance_at = raw.find(_PROVENANCE_MARK, relations_at) + 1
+        checksum_at = raw.rfind(_CHECKSUM_MARK)
+        if provenance_at <= 0 or checksum_at < provenance_at:
+            return None
+        return (
+            raw[spans_at:relations_at],
+            raw[relations_at + len(_RELATIONS_MARK) - 2 : provenance_at],
+            raw[provenance_at + len(_PROVENANCE_MARK) - 1 : checksum_at],
+        )
+
+
+_RELATIONS_MARK = b'],"relations":['
+_PROVENANCE_MARK = b'],"provenance":'
+_CHECKSUM_MARK = b',"checksum":'
+
+
 @dataclass(slots=True)
 class PreparedLine:
     """A document's labels checked and encoded as a journal line, not yet written."""
@@ -416,6 +475,28 @@ class AnnotationStore:
             if problems:
                 raise AnnotationError(problems[0])
         return annotation.model_dump(mode="json")
+
+    def sealed_line(self, doc_id: str, digest: str) -> SealedLine | None:
+        """The document's line, if the store sealed it after checking it against the text
+        whose hash is ``digest`` and it is intact; otherwise None (use :meth:`get_record`).
+
+        Only the head is parsed. The first ``,"spans":`` is the field itself: a quote
+        inside a JSON string is always escaped, and the fields before it are plain values.
+        """
+        entry = self._entries.get(doc_id)
+        if entry is None or self._fd is None:
+            return None
+        raw = os.pread(self._fd, entry.length, entry.offset)
+        cut = raw.find(_SPANS_MARK)
+        if cut < 0 or not intact(raw):
+            return None
+        try:
+            head = orjson.loads(raw[:cut] + b"}")
+        except orjson.JSONDecodeError:
+            return None
+        if tuple(head) != _SEALED_HEAD or head["text_hash"] != digest:
+            return None
+        return SealedLine(head, raw, cut)
 
     def iter_annotations(self) -> Iterator[DocumentAnnotation]:
         for entry in sorted(self._entries.values(), key=lambda e: e.offset):

@@ -322,20 +322,38 @@ class Project:
         return text
 
     def _read_document(self, entry: DocumentEntry) -> Document:
+        doc_id, text, meta = self._read_fields(entry)
+        # The model's own checks were made by _read_fields: no validator is built or run
+        # at start-up.
+        return Document.model_construct(id=doc_id, text=text, meta=meta)
+
+    def _read_fields(self, entry: DocumentEntry) -> tuple[str, str, dict[str, Any]]:
+        """A document's id, text and meta, checked as the Document model checks them."""
         assert self._fd is not None, "project is closed"
         raw = os.pread(self._fd, entry.length, entry.offset)
         record = orjson.loads(raw)
         doc_id, text, meta = record["id"], record["text"], record.get("meta") or {}
         if doc_id and isinstance(doc_id, str) and isinstance(text, str) and isinstance(meta, dict):
-            # The model's own checks, made here: no validator is built or run at start-up.
-            return Document.model_construct(id=doc_id, text=text, meta=meta)
-        return Document(id=doc_id, text=text, meta=meta)
+            return doc_id, text, meta
+        document = Document(id=doc_id, text=text, meta=meta)
+        return document.id, document.text, document.meta
 
     def iter_documents(self, progress: Progress | None = None) -> Iterator[Document]:
         """Every document in file order, reading one text at a time."""
         total = len(self._entries)
         for number, entry in enumerate(self._entries, 1):
             yield self._read_document(entry)
+            if progress is not None:
+                progress(number, total)
+
+    def iter_document_fields(
+        self, progress: Progress | None = None
+    ) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """:meth:`iter_documents` as (id, text, meta): no model per document (export)."""
+        total = len(self._entries)
+        read = self._read_fields
+        for number, entry in enumerate(self._entries, 1):
+            yield read(entry)
             if progress is not None:
                 progress(number, total)
 

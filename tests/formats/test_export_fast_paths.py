@@ -1,0 +1,313 @@
+"""Export's fast paths write exactly what the plain paths write.
+
+Native export copies a sealed journal line's span bytes; BIO tokenizes ASCII stretches
+with bytes operations and writes its line without a string object per token. Both are
+compared here, byte for byte, with the plain writers (kept as the reference) on texts
+with emoji, combining marks, CJK, ZWJ sequences, flags, tabs, CRLF imports, JSON escapes,
+control characters, and spans that overlap, nest, or start and end inside a word.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from annotator.core import Document, DocumentAnnotation, Relation, Span
+from annotator.core.models import Label, LabelSchema, text_hash
+from annotator.formats.base import ExportRecord
+from annotator.formats.bio import BioSink, bio_record
+from annotator.formats.common import span_rows
+from annotator.formats.native import native_line, native_record
+from annotator.formats.tokens import token_texts, tokens_json
+from annotator.services import export_project, import_sources
+from annotator.store import Project
+
+# Pieces random texts are made of: each is a trap for one tokenizer rule or JSON escape.
+PIECES = [
+    "word",
+    "Wörd",
+    "cafe\u0301",
+    "e\u0301",
+    "\u0301",
+    "👍🏽",
+    "👨\u200d👩\u200d👧",
+    "x\u200d.",
+    "👍\u200d.",
+    ".\u0301",
+    "#\ufe0f\u20e3",
+    "1\ufe0f\u20e3",
+    "🇫🇷",
+    "北京",
+    "東京タワー",
+    "१२३",
+    "snake_case",
+    "don't",
+    "U.S.",
+    "3.14",
+    "$5",
+    "(a)",
+    "[b]",
+    "{c}",
+    '"q"',
+    "\\",
+    "\\n",
+    "/",
+    "?",
+    "¿qué?",
+    "\x01",
+    "\x08",
+    "\x1b",
+    "\x7f",
+    "\x1c",
+    "\x1f",
+    " ",
+    "  ",
+    "\t",
+    "\n",
+    "\n\n",
+    "\x0b",
+    "\x0c",
+    "\u00a0",
+    "\u3000",
+    "\u2028",
+    "\u0085",
+    "“curly”",
+    "—",
+    "…",
+    "–",
+]
+LABELS = ["PERSON", "GPE", "ORG", 'W"IRD\\', "QUOTE"]
+SCHEMA = LabelSchema(
+    labels=[
+        Label(name="PERSON", category="entity"),
+        Label(name="GPE", category="entity"),
+        Label(name="ORG", category="entity"),
+        Label(name="QUOTE", category="quote"),
+    ]
+)
+
+
+def _random_text(rng: random.Random, ascii_only: bool) -> str:
+    pieces = [p for p in PIECES if p.isascii()] if ascii_only else PIECES
+    return "".join(rng.choice(pieces) + rng.choice(["", " ", " ", "\n"]) for _ in range(30))
+
+
+def _random_spans(rng: random.Random, text: str, overlapping: bool) -> list[dict[str, Any]]:
+    spans: list[dict[str, Any]] = []
+    position = 0
+    for number in range(rng.randint(0, 8)):
+        if position >= len(text) - 1:
+            break
+        # Anywhere: inside words, on a combining mark, on whitespace only.
+        start = rng.randint(position, len(text) - 1)
+        end = rng.randint(start + 1, min(len(text), start + 12))
+        spans.append(
+            {
+                "id": f"T{number}",
+                "start": start,
+                "end": end,
+                "label": rng.choice(LABELS),
+                "text": text[start:end],
+                "attrs": {},
+                "note": "",
+            }
+        )
+        position = rng.randint(start, end) if overlapping else end
+    rng.shuffle(spans)
+    return spans
+
+
+def _labels(spans: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "doc_id": "d",
+        "text_hash": "",
+        "status": "done",
+        "note": "",
+        "updated": "",
+        "spans": spans,
+        "relations": [],
+        "provenance": {},
+    }
+
+
+def _reference_bio(
+    record: ExportRecord, labels: list[str] | None = None
+) -> tuple[bytes, list[str]]:
+    """What BioSink wrote before its fast path: bio_record on span rows."""
+    rows = span_rows(record)
+    known = set(SCHEMA.label_names())
+    entity_labels = set(SCHEMA.names_in("entity")) | {s.label for s in rows if s.label not in known}
+    item, problems = bio_record(record, set(labels) if labels else None, entity_labels, rows)
+    return orjson.dumps(item), problems
+
+
+@pytest.mark.parametrize("ascii_only", [True, False])
+@pytest.mark.parametrize("overlapping", [False, True])
+def test_bio_lines_equal_the_plain_writer(
+    tmp_path: Path, ascii_only: bool, overlapping: bool
+) -> None:
+    rng = random.Random(f"{ascii_only}{overlapping}")
+    for chosen in (None, ["QUOTE", 'W"IRD\\']):
+        sink = BioSink(tmp_path / "out.jsonl", SCHEMA, chosen)
+        quick = 0
+        for number in range(400):
+            text = _random_text(rng, ascii_only)
+            spans = _random_spans(rng, text, overlapping)
+            record = ExportRecord(fields=(f"doc-{number}", text, {}), labels=_labels(spans))
+            line = sink._line(record, spans)
+            expected = _reference_bio(record, chosen)
+            if line is not None:
+                quick += 1
+                assert (line, []) == expected, (text, spans)
+            sink.write(record)
+        sink.abort()
+        if not overlapping:
+            assert quick > 250  # the fast path is the one taken (not: NUL, empty spans)
+
+
+def test_bio_export_of_a_project_equals_the_plain_writer(tmp_path: Path) -> None:
+    """Through the store: sealed lines, CRLF import, tabs, a span holding only whitespace."""
+    source = tmp_path / "in.jsonl"
+    texts = [
+        "Alice 👍🏽 said:\r\n\t“Cafe\u0301 is 北京's best,” Bob\tagreed.\r\n🇫🇷 Ünïcödé end",
+        'Plain "ASCII" text, with \\ backslashes\tand tabs.\r\nAnd a second line?',
+        "Nothing to tag here.",
+        "Spans   with    only   spaces.",
+    ]
+    records = []
+    for number, text in enumerate(texts):
+        # Offsets in the source's own text, CRLF included: the import moves them.
+        words = [(i, i + len(w)) for i, w in _words(text)]
+        spans = []
+        for index, (start, end) in enumerate(words[:: max(1, len(words) // 4)]):
+            # Every other span starts inside its word.
+            start = start + 1 if index % 2 and end - start > 2 else start
+            spans.append({"id": f"T{index}", "start": start, "end": end, "label": "PERSON"})
+        if number == 3:
+            gap = text.index("   ")
+            spans.append({"id": "W", "start": gap, "end": gap + 3, "label": "ORG"})
+        for span in spans:
+            span["text"] = text[span["start"] : span["end"]]
+        records.append({"id": f"doc-{number}", "text": text, "spans": spans})
+    source.write_bytes(b"\n".join(orjson.dumps(r) for r in records))
+    with Project.create(tmp_path / "p") as project:
+        import_sources(project, [source], "native", "alice")
+        notices: list[str] = []
+        export_project(
+            project, "bio", tmp_path / "out.jsonl", annotator="alice", notify=notices.append
+        )
+        lines = (tmp_path / "out.jsonl").read_bytes().splitlines()
+        expected_problems: list[str] = []
+        store = project.annotations("alice", writable=False)
+        for line, document in zip(lines, project.iter_documents(), strict=True):
+            record = ExportRecord(document, annotator="alice", labels=store.get_record(document.id))
+            expected, problems = _reference_bio(record)
+            assert line == expected
+            expected_problems += problems
+    assert notices == expected_problems
+    assert any("holds no token" in notice for notice in notices)
+
+
+def _words(text: str) -> list[tuple[int, str]]:
+    result = []
+    position = 0
+    for word in text.split():
+        position = text.index(word, position)
+        result.append((position, word))
+        position += len(word)
+    return result
+
+
+def test_tokens_json_matches_the_tokenizer_on_every_stretch() -> None:
+    rng = random.Random(5)
+    for _ in range(500):
+        text = _random_text(rng, ascii_only=False).replace("\x00", "")
+        cuts = sorted(rng.sample(range(1, len(text)), rng.randint(0, min(10, len(text) - 1))))
+        found = tokens_json(text, cuts)
+        assert found is not None
+        bounds = [0, *cuts, len(text)]
+        stretches = [token_texts(text, a, b) for a, b in itertools.pairwise(bounds)]
+        assert found[1] == [len(tokens) for tokens in stretches]
+        assert found[0] == orjson.dumps([t for tokens in stretches for t in tokens])
+
+
+def test_tokens_json_leaves_nul_to_the_plain_way() -> None:
+    assert tokens_json("a\x00b", [1]) is None
+    assert tokens_json("", []) == (b"[]", [0])
+    assert tokens_json("   ", [1]) == (b"[]", [0, 0])
+
+
+# --- native ------------------------------------------------------------------------------
+
+TEXT = 'Xi 👍🏽 said “café\u0301” in 北京\tand left, "quoted" \\ ],"relations":[ here.'
+
+
+def _annotation(variant: str) -> DocumentAnnotation:
+    annotation = DocumentAnnotation(doc_id="d", status="done", note='n "],"spans":[')
+    for number, phrase in enumerate(["Xi", "👍🏽", "café\u0301", "北京", '"quoted"'], 1):
+        start = TEXT.index(phrase)
+        span = Span.of(TEXT, start, start + len(phrase), "L", f"T{number}")
+        if variant == "attrs" and number == 2:
+            span = span.model_copy(update={"attrs": {"relations": [], "attrs": {}, "note": ""}})
+        if variant == "notes":
+            span = span.model_copy(update={"note": '],"relations":[ "attrs":{"x'})
+        annotation.add_span(span)
+    if variant != "empty":
+        annotation.add_relation(Relation(id="R1", label="ATTRIBUTED_TO", head="T3", tail="T1"))
+        annotation.add_relation(
+            Relation(id="R2", label="A", head="T3", tail="T2", note='],"provenance":{')
+        )
+    else:
+        annotation.spans = []
+    if variant == "provenance":
+        annotation.provenance = {"settled": {"k": {"spans": ["T1"], "x": 1.5}}}
+    return annotation
+
+
+@pytest.mark.parametrize("variant", ["plain", "attrs", "notes", "provenance", "empty"])
+def test_native_lines_from_sealed_lines_equal_lines_from_models(
+    tmp_path: Path, variant: str
+) -> None:
+    document = Document(id="d", text=TEXT, meta={"title": "t"})
+    annotation = _annotation(variant)
+    with Project.create(tmp_path / "p") as project:
+        project.add_documents([document])
+        project.annotations("alice").save(annotation)
+        store = project.annotations("alice", writable=False)
+        line = store.sealed_line("d", text_hash(TEXT))
+        assert line is not None
+        assert (line.parts() is None) == (variant == "attrs")
+        record = ExportRecord(fields=("d", TEXT, {"title": "t"}), annotator="alice", line=line)
+        expected = orjson.dumps(native_record(ExportRecord(document, annotation, "alice")))
+        assert native_line(record) == expected
+        assert record.span_count == len(annotation.spans)
+        assert record.relation_count == len(annotation.relations)
+        assert record.document == document
+        assert record.span_records() == store.get_record("d")["spans"]  # type: ignore[index]
+        export_project(project, "native", tmp_path / "out.jsonl", annotator="alice")
+    assert (tmp_path / "out.jsonl").read_bytes() == expected + b"\n"
+
+
+def test_only_intact_lines_sealed_for_the_same_text_are_used(tmp_path: Path) -> None:
+    document = Document(id="d", text=TEXT)
+    with Project.create(tmp_path / "p") as project:
+        project.add_documents([document])
+        project.annotations("alice").save(_annotation("plain"))
+        store = project.annotations("alice", writable=False)
+        assert store.sealed_line("d", text_hash(TEXT)) is not None
+        assert store.sealed_line("d", text_hash(TEXT + "x")) is None
+        assert store.sealed_line("nothing", text_hash(TEXT)) is None
+    journal = tmp_path / "p" / "annotations" / "alice.jsonl"
+    # A hand edit keeps the line valid JSON but breaks its checksum.
+    journal.write_bytes(journal.read_bytes().replace(b'"label":"L"', b'"label":"M"', 1))
+    with Project.open(tmp_path / "p") as project:
+        store = project.annotations("alice", writable=False)
+        assert store.sealed_line("d", text_hash(TEXT)) is None
+        export_project(project, "native", tmp_path / "out.jsonl", annotator="alice")
+    exported = orjson.loads((tmp_path / "out.jsonl").read_bytes())
+    assert [span["label"] for span in exported["spans"]][:2] == ["M", "L"]

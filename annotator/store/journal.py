@@ -15,6 +15,8 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import accumulate, repeat
+from operator import attrgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +30,7 @@ from annotator.core.records import (
     COUNTS_KEY,
     LineEncoder,
     annotation_from_record,
+    encode_lines,
     encode_record,
     intact,
     record_ok,
@@ -520,33 +523,71 @@ class AnnotationStore:
         line = seal(line)
         return PreparedLine(doc_id, line, status, len(spans), len(relations), updated)
 
+    def prepare_encoded(
+        self,
+        doc_ids: list[str],
+        digests: list[str],
+        statuses: list[Status],
+        notes: list[str],
+        span_counts: list[int],
+        relation_counts: list[int],
+        spans_json: list[bytes],
+        relations_json: list[bytes],
+    ) -> list[PreparedLine]:
+        """:meth:`prepare_checked` for many new documents at once, their spans and
+        relations given as encoded JSON arrays of records checked as it requires (see
+        records.encode_lines): an import's reader checks and encodes a whole batch of
+        documents in one columnar pass, and its lines are built the same way."""
+        updated = now_iso()
+        lines = encode_lines(
+            doc_ids,
+            digests,
+            statuses,
+            notes,
+            updated,
+            span_counts,
+            relation_counts,
+            spans_json,
+            relations_json,
+        )
+        return list(
+            map(
+                PreparedLine,
+                doc_ids,
+                lines,
+                statuses,
+                span_counts,
+                relation_counts,
+                repeat(updated),
+            )
+        )
+
     def append_prepared(self, prepared: list[PreparedLine]) -> None:
         """Append prepared lines with one write (and one fsync)."""
         if not prepared:
             return
         if not self.writable or self._fd is None:
             raise AnnotatorError(f"{self.path}: opened read-only")
-        new_entries: list[tuple[str, JournalEntry]] = []
-        offset = self._size
+        lengths = list(map(len, map(_line_of, prepared)))
+        offsets = accumulate(map((1).__add__, lengths), initial=self._size)
         line_no = self._lines
-        for item in prepared:
-            line_no += 1
-            entry = JournalEntry(
-                offset,
-                len(item.line),
-                line_no,
-                item.status,
-                item.spans,
-                item.relations,
-                item.updated,
+        entries = list(
+            map(
+                JournalEntry,
+                offsets,
+                lengths,
+                range(line_no + 1, line_no + len(prepared) + 1),
+                map(_status_of, prepared),
+                map(_spans_of, prepared),
+                map(_relations_of, prepared),
+                map(_updated_of, prepared),
             )
-            new_entries.append((item.doc_id, entry))
-            offset += len(item.line) + 1
-        data = b"\n".join(item.line for item in prepared) + b"\n"
+        )
+        data = b"\n".join(map(_line_of, prepared)) + b"\n"
         append_durably(self._fd, data)
         self._size += len(data)
-        self._lines = line_no
-        self._entries.update(new_entries)
+        self._lines = line_no + len(prepared)
+        self._entries.update(zip(map(_doc_id_of, prepared), entries, strict=True))
 
     def compact(self) -> None:
         """Rewrite the journal atomically with only the latest save of each document."""
@@ -578,6 +619,14 @@ class AnnotationStore:
         self._entries = new_entries
         self._lines = len(new_entries)
         self._size = offset
+
+
+_doc_id_of = attrgetter("doc_id")
+_line_of = attrgetter("line")
+_status_of = attrgetter("status")
+_spans_of = attrgetter("spans")
+_relations_of = attrgetter("relations")
+_updated_of = attrgetter("updated")
 
 
 def _encode(annotation: DocumentAnnotation) -> bytes:

@@ -538,7 +538,7 @@ def _checked_items(items: list[Any], chunk: _Lines, done: int) -> CheckedBatch |
         notes=notes,
         span_counts=span_counts,
         relation_counts=relation_counts,
-        span_labels=list(dict.fromkeys(span_labels)),
+        span_labels=span_labels,
         relation_labels=list(dict.fromkeys(relation_labels)),
         spans_json=_encoded_with(span_lists, span_counts, _SPAN_DEFAULTS),
         relations_json=_encoded_with(relation_lists, relation_counts, _RELATION_DEFAULTS),
@@ -563,14 +563,18 @@ def _checked_spans(
     """Every span of every document checked at once, as _checked_labels checks a
     document's short span records (export's): exactly the five fields in field order,
     the Span model's constraints, ids unique in their document, each span's text what
-    its document's text holds there. Their labels and each document's span ids, or None."""
+    its document's text holds there. Their labels (each once, in order of appearance)
+    and each document's span ids, or None."""
     spans = list(itertools.chain.from_iterable(span_lists))
     if not spans:
         return [], [set()] * len(span_lists)
     total = len(spans)
     # Iterating a dict gives its keys: five keys each, in this order, for every span.
     # (Anything but a dict fails below: dict.values raises TypeError, caught above.)
-    if list(itertools.chain.from_iterable(spans)) != _SPAN_KEYS * total:
+    # Compared with the first span's own keys: orjson hands out the same key objects
+    # again, so the comparison is one of pointers.
+    keys = list(itertools.chain.from_iterable(spans))
+    if keys[:5] != _SPAN_KEYS or keys != keys[:5] * total:
         return None
     values = list(itertools.chain.from_iterable(map(dict.values, spans)))
     ids, starts, ends, labels, span_texts = (values[column::5] for column in range(5))
@@ -580,7 +584,7 @@ def _checked_spans(
         *map(type, labels),
     } != _STR:
         return None
-    if min(starts) < 0 or not all(map(lt, starts, ends)) or "" in ids or "" in labels:
+    if min(starts) < 0 or not all(map(lt, starts, ends)):
         return None
     # Each span's text starts its document's text[start:end]; as their lengths add up to
     # the spans' extents, each is all of it (none runs past its document's end).
@@ -591,9 +595,10 @@ def _checked_spans(
         return None
     bounds = list(itertools.accumulate(counts, initial=0))
     id_sets = list(map(set, map(getitem, repeat(ids), map(slice, bounds, bounds[1:]))))
-    if list(map(len, id_sets)) != counts:
+    names = list(dict.fromkeys(labels))
+    if list(map(len, id_sets)) != counts or "" in names or any(map(contains, id_sets, repeat(""))):
         return None
-    return labels, id_sets
+    return names, id_sets
 
 
 def _checked_relations(

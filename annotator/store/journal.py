@@ -36,7 +36,13 @@ from annotator.core.records import (
     record_ok,
     seal,
 )
-from annotator.store.files import FileLock, append_durably, atomic_write_bytes, atomic_writer
+from annotator.store.files import (
+    FileLock,
+    append_durably,
+    atomic_write_bytes,
+    atomic_writer,
+    sync,
+)
 
 if TYPE_CHECKING:
     from annotator.store.project import Project
@@ -48,6 +54,8 @@ SIDECAR_VERSION = 1
 SIDECAR_TAIL = 64
 # Below this a journal is read whole faster than a sidecar is written at every close.
 SIDECAR_MIN_BYTES = 1 << 20
+# Lines appended by one write when a batch of them is appended (see append_prepared).
+_APPEND_LINES = 1000
 
 
 @dataclass(slots=True)
@@ -563,13 +571,14 @@ class AnnotationStore:
         )
 
     def append_prepared(self, prepared: list[PreparedLine]) -> None:
-        """Append prepared lines with one write (and one fsync)."""
+        """Append prepared lines with one write and one fsync (an import's many lines
+        with a write per thousand lines, and one fsync)."""
         if not prepared:
             return
         if not self.writable or self._fd is None:
             raise AnnotatorError(f"{self.path}: opened read-only")
         lengths = list(map(len, map(_line_of, prepared)))
-        offsets = accumulate(map((1).__add__, lengths), initial=self._size)
+        offsets = list(accumulate(map((1).__add__, lengths), initial=self._size))
         line_no = self._lines
         entries = list(
             map(
@@ -583,10 +592,18 @@ class AnnotationStore:
                 map(_updated_of, prepared),
             )
         )
-        # Each line and its newline in one copy (an import appends tens of MB at once).
-        data = b"\n".join(chain(map(_line_of, prepared), (b"",)))
-        append_durably(self._fd, data)
-        self._size += len(data)
+        lines = list(map(_line_of, prepared))
+        if len(lines) <= _APPEND_LINES:
+            data = b"\n".join(chain(lines, (b"",)))
+            append_durably(self._fd, data)
+        else:
+            # An import's hundreds of MB go out a slice at a time: joining all of them
+            # first cost a copy the size of the journal, and the memory for it.
+            for start in range(0, len(lines), _APPEND_LINES):
+                part = lines[start : start + _APPEND_LINES]
+                append_durably(self._fd, b"\n".join(chain(part, (b"",))), sync=False)
+            sync(self._fd)
+        self._size = offsets[-1]
         self._lines = line_no + len(prepared)
         self._entries.update(zip(map(_doc_id_of, prepared), entries, strict=True))
 

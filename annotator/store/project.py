@@ -537,12 +537,12 @@ class DocumentBatch:
         if index and self._stored.any_of(texts, chars, heads, digests):
             return None
         records = map(dict, map(zip, repeat(_DOCUMENT_KEYS), zip(ids, texts, metas, strict=True)))
-        lines = list(map(orjson.dumps, records))
-        lengths = list(map(len, lines))
-        offsets = list(accumulate(map((1).__add__, lengths), initial=self._offset))
+        # Each line with its newline, copied once into the file's buffer.
+        lines = list(map(orjson.dumps, records, repeat(None), repeat(orjson.OPT_APPEND_NEWLINE)))
+        lengths = list(map((-1).__add__, map(len, lines)))
+        offsets = list(accumulate(map(len, lines), initial=self._offset))
         numbers = range(self._line + 1, self._line + count + 1)
-        self._handle.write(b"\n".join(lines))
-        self._handle.write(b"\n")
+        self._handle.writelines(lines)
         self._new_entries.extend(
             map(DocumentEntry, ids, metas, offsets, lengths, numbers, chars, heads)
         )

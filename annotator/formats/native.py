@@ -636,8 +636,10 @@ def _encoded_with(lists: list[list[Any]], counts: list[int], defaults: bytes) ->
 
     Every record here is a flat object whose first key is "id" and whose last value is
     a string, so a record ends exactly where ``"},{"id":`` occurs (or at the array's
-    closing ``"}]``): a quote inside a JSON string is escaped, so that sequence cannot
-    start or end inside one.
+    closing ``"}]``). That sequence cannot lie inside a string (its quotes would be
+    escaped there), nor begin with a string's opening quote (the string would close
+    right before ``id``, a bare word JSON does not allow there): it is always a record's
+    last value closing, the record ending and the next one starting with its id.
     """
     encoded = map(orjson.dumps, lists)
     replace: Any = bytes.replace

@@ -260,6 +260,7 @@ def _import_batch(
         status or ("in_progress" if spans else "todo")
         for status, spans in zip(chunk.statuses, chunk.span_counts, strict=True)
     ]
+    spans_json, relations_json = chunk.encode()
     # New ids of this import: no earlier line of it can be for them either.
     lines.update(
         zip(
@@ -271,8 +272,8 @@ def _import_batch(
                 chunk.notes,
                 chunk.span_counts,
                 chunk.relation_counts,
-                chunk.spans_json,
-                chunk.relations_json,
+                spans_json,
+                relations_json,
             ),
             strict=True,
         )

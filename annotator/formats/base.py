@@ -114,12 +114,11 @@ class CheckedBatch:
     A reader hands these over instead of ImportRecords when every record of a stretch
     is plain: documents whose stored text is the source's own (no BOM, no carriage
     return, so no offset to convert), and labels as records the reader has checked like
-    ``ImportedLabels.records`` against those texts, here already encoded: ``spans_json``
-    and ``relations_json`` hold each document's JSON array of span and relation records
-    with every field in field order. The import writes such a batch with a few
-    whole-list operations; whenever it cannot (an id or text already there, a label
-    name to change), it imports ``records()`` one by one instead, which are the same
-    records as the reader would have given.
+    ``ImportedLabels.records`` against those texts. The import writes such a batch with
+    a few whole-list operations; whenever it cannot (an id or text already there, a
+    label name to change), it imports ``records()`` one by one instead, which are the
+    same records as the reader would have given. ``encode()`` gives each document's JSON
+    arrays of span and relation records, every field in field order.
     """
 
     ids: list[str]
@@ -137,8 +136,7 @@ class CheckedBatch:
     # The labels of its spans and of its relations, each name once, in order of appearance.
     span_labels: list[str] = field(default_factory=list)
     relation_labels: list[str] = field(default_factory=list)
-    spans_json: list[bytes] = field(default_factory=list)
-    relations_json: list[bytes] = field(default_factory=list)
+    encode: Callable[[], tuple[list[bytes], list[bytes]]] = lambda: ([], [])
 
 
 # What a reader with ``read_chunks`` yields: checked batches, or records to take one by one.

@@ -540,8 +540,11 @@ def _checked_items(items: list[Any], chunk: _Lines, done: int) -> CheckedBatch |
         relation_counts=relation_counts,
         span_labels=span_labels,
         relation_labels=list(dict.fromkeys(relation_labels)),
-        spans_json=_encoded_with(span_lists, span_counts, _SPAN_DEFAULTS),
-        relations_json=_encoded_with(relation_lists, relation_counts, _RELATION_DEFAULTS),
+        # Encoded only once the import takes the batch (a re-import falls back).
+        encode=lambda: (
+            _encoded_with(span_lists, span_counts, _SPAN_DEFAULTS),
+            _encoded_with(relation_lists, relation_counts, _RELATION_DEFAULTS),
+        ),
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from operator import attrgetter, itemgetter
 from pathlib import Path
@@ -27,21 +27,25 @@ from annotator.core.models import (
     Relation,
     RelationType,
     Span,
+    Status,
     now_iso,
     text_hash,
 )
 from annotator.core.records import check_ids
 from annotator.formats.base import (
     FORMAT_MODULES,
+    CheckedBatch,
     ExportRecord,
+    ImportChunk,
     ImportedLabels,
     ImportRecord,
     Sink,
     get_reader,
     get_writer,
+    read_chunks,
 )
 from annotator.store.journal import AnnotationStore, PreparedLine
-from annotator.store.project import GOLD_ANNOTATOR, Project, check_annotator_name
+from annotator.store.project import GOLD_ANNOTATOR, DocumentBatch, Project, check_annotator_name
 
 Progress = Callable[[int, int | None], None]
 Notify = Callable[[str], None]
@@ -121,8 +125,8 @@ def import_sources(
     for source in expand_sources(sources):
         name = detect_format(source) if fmt == "auto" else fmt
         summary.formats[str(source)] = name
-        readers.append(get_reader(name).read(source))
-    records: Iterator[ImportRecord] = itertools.chain.from_iterable(readers)
+        readers.append(read_chunks(get_reader(name), source))
+    chunks: Iterator[ImportChunk] = itertools.chain.from_iterable(readers)
 
     # Labels wait until every document is in, checked against their texts and encoded as
     # journal lines (a tenth of the memory the models took), one store per annotator,
@@ -135,43 +139,57 @@ def import_sources(
     renamed: dict[str, str] = {}
     known_labels = set(schema.label_names())
     with project.document_batch(progress) as batch:
-        for record in records:
-            try:
-                batch.add(record.document)
-            except AnnotatorError as exc:
-                raise AnnotatorError(f"{record.where}: {exc}") from None
-            stored_id = batch.last_id
-            for notice in record.notices:
-                notify(notice)
-            for who, labels in record.labels.items():
-                labels = _usable_label_names(labels, renamed)
-                # --annotator overrides the names a source carries.
-                name = annotator or who or DEFAULT_IMPORT_ANNOTATOR
-                check_annotator_name(name)
-                for label in dict.fromkeys(_span_labels(labels)):
-                    if label not in known_labels and label not in new_labels:
-                        new_labels[label] = _guess_category(label)
-                for rel_label in _relation_labels(labels):
-                    if schema.relation(rel_label) is None:
-                        new_relations.add(rel_label)
-                if name not in prepared:
-                    prepared[name] = (project.annotations(name), {})
-                store, lines = prepared[name]
-                earlier = lines.get(stored_id)
-                if labels.records is not None and earlier is None and stored_id not in store:
-                    # Nothing to merge with, and the reader checked these records against
-                    # this very text: written as they are, checked once, no models.
-                    status = labels.status or ("in_progress" if labels.records[0] else "todo")
-                    lines[stored_id] = store.prepare_checked(
-                        stored_id, batch.last_digest, status, labels.note, *labels.records
-                    )
+
+        def layer(name: str) -> tuple[AnnotationStore, dict[str, PreparedLine]]:
+            if name not in prepared:
+                prepared[name] = (project.annotations(name), {})
+            return prepared[name]
+
+        def add_labels(span_labels: Iterable[str], relation_labels: Iterable[str]) -> None:
+            for label in dict.fromkeys(span_labels):
+                if label not in known_labels and label not in new_labels:
+                    new_labels[label] = _guess_category(label)
+            for rel_label in relation_labels:
+                if schema.relation(rel_label) is None:
+                    new_relations.add(rel_label)
+
+        for chunk in chunks:
+            if isinstance(chunk, CheckedBatch):
+                if _import_batch(chunk, batch, annotator, layer, add_labels):
                     continue
-                existing = earlier.annotation() if earlier else store.get(stored_id)
+                records: Iterator[ImportRecord] = chunk.records()
+            else:
+                records = chunk
+            for record in records:
                 try:
-                    merged = merge_labels(existing, stored_id, batch.last_digest, labels)
-                    lines[stored_id] = store.prepare(merged, record.document.text)
+                    batch.add(record.document)
                 except AnnotatorError as exc:
                     raise AnnotatorError(f"{record.where}: {exc}") from None
+                stored_id = batch.last_id
+                for notice in record.notices:
+                    notify(notice)
+                for who, labels in record.labels.items():
+                    labels = _usable_label_names(labels, renamed)
+                    # --annotator overrides the names a source carries.
+                    name = annotator or who or DEFAULT_IMPORT_ANNOTATOR
+                    check_annotator_name(name)
+                    add_labels(_span_labels(labels), _relation_labels(labels))
+                    store, lines = layer(name)
+                    earlier = lines.get(stored_id)
+                    if labels.records is not None and earlier is None and stored_id not in store:
+                        # Nothing to merge with, and the reader checked these records against
+                        # this very text: written as they are, checked once, no models.
+                        status = labels.status or ("in_progress" if labels.records[0] else "todo")
+                        lines[stored_id] = store.prepare_checked(
+                            stored_id, batch.last_digest, status, labels.note, *labels.records
+                        )
+                        continue
+                    existing = earlier.annotation() if earlier else store.get(stored_id)
+                    try:
+                        merged = merge_labels(existing, stored_id, batch.last_digest, labels)
+                        lines[stored_id] = store.prepare(merged, record.document.text)
+                    except AnnotatorError as exc:
+                        raise AnnotatorError(f"{record.where}: {exc}") from None
         summary.added = batch.counts["added"]
         summary.unchanged = batch.counts["unchanged"]
         summary.duplicate = batch.counts["duplicate"]
@@ -193,6 +211,60 @@ def import_sources(
         for source_name, format_name in summary.formats.items():
             notify(f"{source_name}: detected format {format_name}")
     return summary
+
+
+def _import_batch(
+    chunk: CheckedBatch,
+    batch: DocumentBatch,
+    annotator: str | None,
+    layer: Callable[[str], tuple[AnnotationStore, dict[str, PreparedLine]]],
+    add_labels: Callable[[Iterable[str], Iterable[str]], None],
+) -> bool:
+    """A reader's checked batch imported in one step, when every one of its documents is
+    new and its labels need nothing from the one-by-one path: what that path would do
+    for each record, done for all at once. False, with nothing done to the project,
+    when the caller must take the records one by one (the outcomes and messages of
+    anything unusual are that path's)."""
+    if chunk.labelled:
+        name = annotator or chunk.who or DEFAULT_IMPORT_ANNOTATOR
+        try:
+            check_annotator_name(name)
+        except AnnotatorError:
+            return False
+        if not all(map(_LABEL_NAME_OK.match, chunk.span_labels)):
+            return False  # renamed, and said so, one by one
+        store, lines = layer(name)
+        if any(map(store.__contains__, chunk.ids)):
+            return False  # labels to merge with
+    digests = batch.add_new(chunk.ids, chunk.texts, chunk.metas)
+    if digests is None:
+        return False
+    if not chunk.labelled:
+        return True
+    add_labels(chunk.span_labels, chunk.relation_labels)
+    statuses: list[Status] = [
+        status or ("in_progress" if spans else "todo")
+        for status, spans in zip(chunk.statuses, chunk.span_counts, strict=True)
+    ]
+    spans_json, relations_json = chunk.encode()
+    # New ids of this import: no earlier line of it can be for them either.
+    lines.update(
+        zip(
+            chunk.ids,
+            store.prepare_encoded(
+                chunk.ids,
+                digests,
+                statuses,
+                chunk.notes,
+                chunk.span_counts,
+                chunk.relation_counts,
+                spans_json,
+                relations_json,
+            ),
+            strict=True,
+        )
+    )
+    return True
 
 
 def _span_labels(labels: ImportedLabels) -> Iterator[str]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import zlib
 from collections import deque
+from collections.abc import Sequence
 from itertools import repeat
 from operator import attrgetter, itemgetter, lt, sub
 from typing import Any
@@ -416,6 +417,52 @@ def encode_record(record: dict[str, Any]) -> bytes:
     for key in ANNOTATION_FIELDS[5:]:
         ordered[key] = record[key]
     return orjson.dumps(ordered)
+
+
+# encode_record's output for a record whose spans and relations are given already encoded,
+# up to its last brace (what seal checksums). The digest is hex and status one of STATUSES,
+# so both go in as they are; the doc id and note are encoded by orjson.
+_LINE_BODY = (
+    b'{"doc_id":%b,"text_hash":"%b","status":"%b","note":%b,"updated":"%b",'
+    b'"counts":[%d,%d],"spans":%b,"relations":%b,"provenance":{}'
+)
+_SEALED = b"%b" + _CHECKSUM_MARK + b"%d}"
+
+
+def encode_lines(
+    doc_ids: list[str],
+    digests: list[str],
+    statuses: Sequence[str],
+    notes: list[str],
+    updated: str,
+    span_counts: list[int],
+    relation_counts: list[int],
+    spans_json: list[bytes],
+    relations_json: list[bytes],
+) -> list[bytes]:
+    """``seal(encode_record(...))`` for many new records at once, column by column.
+
+    ``spans_json[i]`` and ``relations_json[i]`` are the JSON arrays of record i's span and
+    relation records (every field, in field order), already checked, as orjson encodes
+    them; statuses must be in STATUSES. An import writes thousands of lines: this builds
+    them with a few C-level passes instead of a dict, an encode and a seal per line.
+    """
+    if not set(statuses) <= _STATUSES:
+        raise ValueError(f"unknown status among {sorted(set(statuses) - _STATUSES)}")
+    columns = zip(
+        map(orjson.dumps, doc_ids),
+        map(str.encode, digests),
+        map(str.encode, statuses),
+        map(orjson.dumps, notes),
+        repeat(updated.encode(), len(doc_ids)),
+        span_counts,
+        relation_counts,
+        spans_json,
+        relations_json,
+        strict=True,
+    )
+    bodies = list(map(_LINE_BODY.__mod__, columns))
+    return list(map(_SEALED.__mod__, zip(bodies, map(zlib.crc32, bodies), strict=True)))
 
 
 def seal(line: bytes) -> bytes:

@@ -58,7 +58,10 @@ def strip_bom(text: str) -> tuple[str, bool]:
     return stripped, len(stripped) != len(text)
 
 
-def first_line_title(text: str, limit: int = 200) -> str:
+TITLE_LIMIT = 200  # characters of a title taken from a text's first line
+
+
+def first_line_title(text: str, limit: int = TITLE_LIMIT) -> str:
     for line in text.split("\n"):
         stripped = line.strip()
         if stripped:

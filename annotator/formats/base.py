@@ -108,6 +108,42 @@ class ImportRecord:
     notices: list[str] = field(default_factory=list)
 
 
+@dataclass
+class CheckedBatch:
+    """Consecutive records of one source, read and checked all at once (column by column).
+
+    A reader hands these over instead of ImportRecords when every record of a stretch
+    is plain: documents whose stored text is the source's own (no BOM, no carriage
+    return, so no offset to convert), and labels as records the reader has checked like
+    ``ImportedLabels.records`` against those texts. The import writes such a batch with
+    a few whole-list operations; whenever it cannot (an id or text already there, a
+    label name to change), it imports ``records()`` one by one instead, which are the
+    same records as the reader would have given. ``encode()`` gives each document's JSON
+    arrays of span and relation records, every field in field order.
+    """
+
+    ids: list[str]
+    texts: list[str]
+    metas: list[dict[str, Any]]
+    records: Callable[[], Iterator[ImportRecord]]
+    # Whether the documents carry labels; when they do, all of them, by ``who`` (the
+    # annotator every record names, None when none does).
+    labelled: bool = False
+    who: str | None = None
+    statuses: list[Status | None] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    span_counts: list[int] = field(default_factory=list)
+    relation_counts: list[int] = field(default_factory=list)
+    # The labels of its spans and of its relations, each name once, in order of appearance.
+    span_labels: list[str] = field(default_factory=list)
+    relation_labels: list[str] = field(default_factory=list)
+    encode: Callable[[], tuple[list[bytes], list[bytes]]] = lambda: ([], [])
+
+
+# What a reader with ``read_chunks`` yields: checked batches, or records to take one by one.
+ImportChunk = CheckedBatch | Iterator[ImportRecord]
+
+
 class ExportRecord:
     """A document with one annotator's labels, on its way to a writer.
 
@@ -213,6 +249,15 @@ class Reader(Protocol):
         ...
 
     def read(self, path: Path) -> Iterator[ImportRecord]: ...
+
+
+def read_chunks(reader: Reader, path: Path) -> Iterator[ImportChunk]:
+    """A reader's records in chunks: batches where the reader checks them column by
+    column (``read_chunks`` of its own), else all of them one by one."""
+    chunks = getattr(reader, "read_chunks", None)
+    if chunks is not None:
+        return chunks(path)
+    return iter([reader.read(path)])
 
 
 class Sink(Protocol):

@@ -25,16 +25,23 @@ from xml.sax.saxutils import quoteattr
 
 import orjson
 
-from annotator.core.models import Document, LabelSchema, Relation
-from annotator.formats.base import AtomicFileSink, ExportRecord, ImportedLabels, ImportRecord
+from annotator.core.models import Document, LabelSchema, Relation, Span
+from annotator.core.records import build_all
+from annotator.formats.base import (
+    AtomicFileSink,
+    CheckedLabels,
+    ExportRecord,
+    ImportedLabels,
+    ImportRecord,
+)
 from annotator.formats.common import Tally, document_id, document_meta, layer_name, with_tally
 from annotator.formats.jsonio import Location, iter_json_objects, json_suffix, peek_first_object
 from annotator.formats.offsets import (
     UNIT_NAMES,
     RawSpan,
     SourceText,
-    drop_duplicate_spans,
-    place_spans,
+    drop_duplicate_records,
+    place_span_records,
 )
 from annotator.store.files import atomic_write_bytes
 
@@ -172,15 +179,15 @@ def _annotation(
                     note=note,
                 )
             )
-    spans, unit = place_spans(source, raws, ("codepoint", "utf16"), loc.error)
+    spans, unit = place_span_records(source, raws, ("codepoint", "utf16"), loc.error)
     if unit == "utf16":
         tally.add(
             f"annotation counted in {UNIT_NAMES[unit]} (Label Studio before 2022): converted",
             f"{loc} {pointer}",
         )
-    spans, alias, dropped = drop_duplicate_spans(spans)
+    spans, alias, dropped = drop_duplicate_records(spans)
     tally.add("region listed twice (same start, end and label): kept once", str(loc), dropped)
-    result: list[Relation] = []
+    result: list[dict[str, Any]] = []
     for index, item in relations:
         where = f"{pointer}.result[{index}]"
         ends = []
@@ -197,10 +204,22 @@ def _annotation(
         if not item.get("labels"):
             tally.add(f"relation without a label: labelled {UNLABELLED_RELATION}", f"{loc} {where}")
         for name in names:
-            result.append(
-                Relation(id=f"R{len(result) + 1}", label=str(name), head=ends[0], tail=ends[1])
-            )
-    return ImportedLabels(spans=spans, relations=result, status="done")
+            relation = {
+                "id": f"R{len(result) + 1}",
+                "label": str(name),
+                "head": ends[0],
+                "tail": ends[1],
+                "note": "",
+            }
+            if not relation["label"]:
+                Relation(**relation)  # refused, with the model's message
+            result.append(relation)
+    if len({span["id"] for span in spans}) != len(spans):
+        # Two regions under one id: the import refuses the labels (the model says why).
+        return ImportedLabels(build_all(Span, spans), build_all(Relation, result), "done")
+    # Checked as the models would be (offsets, texts, labels, ids; relation ends are
+    # kept regions): written as records, no model per span.
+    return CheckedLabels((spans, result), status="done")
 
 
 def _region_note(item: dict[str, Any]) -> str:

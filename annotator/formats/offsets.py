@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from annotator.core.models import Span
+from annotator.core.records import build_all
 from annotator.core.text import normalize_newlines, strip_bom
 
 Unit = Literal["codepoint", "utf16"]
@@ -142,7 +143,20 @@ def place_spans(
     fail: Callable[[str], Exception],
     loose_whitespace: bool = False,
 ) -> tuple[list[Span], Unit]:
-    """Turn a document's raw spans into spans over the stored text.
+    """:func:`place_span_records`, as Span models."""
+    records, unit = place_span_records(source, raws, units, fail, loose_whitespace)
+    return build_all(Span, records), unit
+
+
+def place_span_records(
+    source: SourceText,
+    raws: Sequence[RawSpan],
+    units: Sequence[Unit],
+    fail: Callable[[str], Exception],
+    loose_whitespace: bool = False,
+) -> tuple[list[dict[str, Any]], Unit]:
+    """Turn a document's raw spans into span records over the stored text, every Span
+    field in field order, each checked as the model checks it except for unique ids.
 
     ``units`` lists how the source may count, most likely first; the first reading under
     which every span is inside the text and covers the text it states wins. ``fail`` makes
@@ -169,39 +183,70 @@ def place_spans(
 
 def _try_unit(
     source: SourceText, raws: Sequence[RawSpan], unit: Unit, loose_whitespace: bool
-) -> tuple[list[Span], str]:
-    spans: list[Span] = []
+) -> tuple[list[dict[str, Any]], str]:
+    spans: list[dict[str, Any]] = []
+    text = source.text
+    # Code points of a text stored as it came (no BOM, no newline converted): an offset
+    # inside the text is the stored one (what to_stored says, without its steps).
+    length = len(source.original) if unit == "codepoint" and not source.bom else -1
+    if source.newline_map.removed:
+        length = -1
     for raw in raws:
-        try:
-            start = source.to_stored(raw.start, unit)
-            end = source.to_stored(raw.end, unit)
-        except OffsetError as exc:
-            return [], f"{raw.pointer} [{raw.start}, {raw.end}): {exc}"
+        start, end = raw.start, raw.end
+        if not (0 <= start <= length and 0 <= end <= length):
+            try:
+                start = source.to_stored(raw.start, unit)
+                end = source.to_stored(raw.end, unit)
+            except OffsetError as exc:
+                return [], f"{raw.pointer} [{raw.start}, {raw.end}): {exc}"
         if start >= end:
             return [], (
                 f"{raw.pointer} [{raw.start}, {raw.end}) is empty or reversed"
                 + (" (it covers only a line break)" if raw.start < raw.end else "")
             )
-        covered = source.text[start:end]
-        if raw.text is not None and not _same_text(raw.text, covered, loose_whitespace):
+        covered = text[start:end]
+        stated = raw.text
+        if (
+            stated is not None
+            and stated != covered
+            and not _same_text(stated, covered, loose_whitespace)
+        ):
             return [], (
                 f"{raw.pointer} says {raw.text!r} but the text at [{raw.start}, {raw.end}) "
                 f"({UNIT_NAMES[unit]}) is {covered!r}"
             )
-        # Every field is checked above (range, text == the slice, label non-empty), so the
-        # span is built without validating it again: import spends its time here otherwise.
+        # Every field is checked above (range, text == the slice, label non-empty): a
+        # record, and a model only if asked, built without validating again.
         spans.append(
-            Span.model_construct(
-                id=raw.id,
-                start=start,
-                end=end,
-                label=raw.label.strip(),
-                text=covered,
-                attrs=raw.attrs,
-                note=raw.note,
-            )
+            {
+                "id": raw.id,
+                "start": start,
+                "end": end,
+                "label": raw.label.strip(),
+                "text": covered,
+                "attrs": raw.attrs,
+                "note": raw.note,
+            }
         )
     return spans, ""
+
+
+def drop_duplicate_records(
+    spans: list[dict[str, Any]],
+) -> tuple[list[dict[str, Any]], dict[str, str], int]:
+    """:func:`drop_duplicate_spans` for span records."""
+    seen: dict[tuple[int, int, str], str] = {}
+    kept: list[dict[str, Any]] = []
+    alias: dict[str, str] = {}
+    for span in spans:
+        key = (span["start"], span["end"], span["label"])
+        if key in seen:
+            alias[span["id"]] = seen[key]
+            continue
+        seen[key] = span["id"]
+        alias[span["id"]] = span["id"]
+        kept.append(span)
+    return kept, alias, len(spans) - len(kept)
 
 
 def drop_duplicate_spans(spans: list[Span]) -> tuple[list[Span], dict[str, str], int]:

@@ -74,12 +74,19 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         handle.write(data)
 
 
-def append_durably(fd: int, data: bytes) -> None:
-    """Append ``data`` with one write call (O_APPEND) and fsync it."""
+def append_durably(fd: int, data: bytes, sync: bool = True) -> None:
+    """Append ``data`` with one write call (O_APPEND) and fsync it (unless told not to:
+    a caller appending in parts syncs once at the end)."""
     view = memoryview(data)
     while view:
         written = os.write(fd, view)
         view = view[written:]
+    if sync and fsync_enabled():
+        os.fsync(fd)
+
+
+def sync(fd: int) -> None:
+    """fsync, unless turned off (tests)."""
     if fsync_enabled():
         os.fsync(fd)
 

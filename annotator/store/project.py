@@ -19,6 +19,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass
+from itertools import accumulate, repeat
 from pathlib import Path
 from typing import Any, Literal
 
@@ -34,6 +35,7 @@ from annotator.core.models import (
     LabelSchema,
     RelationType,
     text_hash,
+    text_hashes,
 )
 from annotator.core.schema import default_schema
 from annotator.store.files import (
@@ -61,6 +63,7 @@ SIDECAR_VERSION = 1
 SIDECAR_TAIL = 64
 # Below this the file is indexed faster than a sidecar is written.
 SIDECAR_MIN_BYTES = 1 << 20
+_DOCUMENT_KEYS = ("id", "text", "meta")
 
 Progress = Callable[[int, int | None], None]
 
@@ -533,6 +536,56 @@ class DocumentBatch:
             self.progress(sum(self.counts.values()), None)
         return outcome
 
+    def add_new(
+        self, ids: list[str], texts: list[str], metas: list[dict[str, Any]]
+    ) -> list[str] | None:
+        """Add documents that are all new, in one step; their text hashes.
+
+        What :meth:`add` does for each, column by column (an import's reader hands over
+        documents in batches): None, with nothing written, unless every document would
+        be "added" (ids new to the project and to this batch, texts stored nowhere yet),
+        so that the caller can add them one by one for the exact outcome or message.
+        ``ids`` must be non-empty strings and ``metas`` JSON objects (as Document checks).
+        """
+        assert self._stored is not None
+        if not ids:
+            return []
+        digests = text_hashes(texts)
+        count = len(ids)
+        index = self.project._index
+        if (
+            len(set(ids)) != count
+            or len(set(digests)) != count
+            or not self._new_ids.keys().isdisjoint(ids)
+            or not index.keys().isdisjoint(ids)
+            or not self._by_hash.keys().isdisjoint(digests)
+        ):
+            return None
+        chars = list(map(len, texts))
+        heads = list(map(head_of, texts))
+        if index and self._stored.any_of(texts, chars, heads, digests):
+            return None
+        records = map(dict, map(zip, repeat(_DOCUMENT_KEYS), zip(ids, texts, metas, strict=True)))
+        # Each line with its newline, copied once into the file's buffer.
+        lines = list(map(orjson.dumps, records, repeat(None), repeat(orjson.OPT_APPEND_NEWLINE)))
+        lengths = list(map((-1).__add__, map(len, lines)))
+        offsets = list(accumulate(map(len, lines), initial=self._offset))
+        numbers = range(self._line + 1, self._line + count + 1)
+        self._handle.writelines(lines)
+        self._new_entries.extend(
+            map(DocumentEntry, ids, metas, offsets, lengths, numbers, chars, heads)
+        )
+        self._offset = offsets[-1]
+        self._line += count
+        self._new_ids.update(zip(ids, digests, strict=True))
+        self._by_hash.update(zip(digests, ids, strict=True))
+        self.last_id = ids[-1]
+        self.last_digest = digests[-1]
+        self.counts["added"] += count
+        if self.progress is not None:
+            self.progress(sum(self.counts.values()), None)
+        return digests
+
     def __exit__(self, exc_type: object, *exc: object) -> None:
         try:
             if exc_type is not None or not self._new_entries:
@@ -594,13 +647,28 @@ class StoredHashes:
             self._by_hash.setdefault(digest, doc_id)
         return digest
 
-    def find(self, text: str, digest: str) -> str | None:
-        """The id of a stored document with this text, if any."""
+    def any_of(
+        self, texts: list[str], chars: list[int], heads: list[int], digests: list[str]
+    ) -> bool:
+        """Whether any of these texts (their lengths, DocumentEntry.head, hashes) is stored."""
+        by_key = self._keys()
+        keys = list(zip(chars, heads, strict=True))
+        if not by_key.keys().isdisjoint(keys):
+            for text, key, digest in zip(texts, keys, digests, strict=True):
+                if key in by_key:
+                    self.find(text, digest)
+        return not self._by_hash.keys().isdisjoint(digests)
+
+    def _keys(self) -> dict[tuple[int, int], list[str]]:
         if self._by_key is None:
             self._by_key = {}
             for entry in self.project._entries:
                 self._by_key.setdefault((entry.chars, entry.head), []).append(entry.id)
-        candidates = self._by_key.pop((len(text), head_of(text)), None)
+        return self._by_key
+
+    def find(self, text: str, digest: str) -> str | None:
+        """The id of a stored document with this text, if any."""
+        candidates = self._keys().pop((len(text), head_of(text)), None)
         if candidates:
             for doc_id in candidates:
                 self.of(doc_id)

@@ -142,6 +142,26 @@ def test_save_many_appends_in_one_go(filled: Path) -> None:
         assert [store.summary(f"doc-{i}").line for i in range(3)] == [1, 2, 3]  # type: ignore[union-attr]
 
 
+def test_many_lines_are_appended_in_parts_and_read_back(
+    project_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(journal_module, "_APPEND_LINES", 7)
+    with Project.open(project_path) as project:
+        project.add_documents(make_documents(30))
+        store = project.annotations("importer")
+        store.save(labelled(project, "doc-29", [("PERSON", "Putin")]))
+        batch = [labelled(project, f"doc-{i}", [("GPE", "北京")]) for i in range(25)]
+        store.save_many(batch)
+        assert [store.get(f"doc-{i}") for i in range(25)] == batch
+    raw = (project_path / "annotations" / "importer.jsonl").read_bytes()
+    assert raw.endswith(b"\n") and raw.count(b"\n") == 26
+    with Project.open(project_path) as project:
+        store = project.annotations("importer")
+        assert [store.get(f"doc-{i}") for i in range(25)] == batch
+        assert [store.summary(f"doc-{i}").line for i in (0, 24)] == [2, 26]  # type: ignore[union-attr]
+        assert store.problems == []
+
+
 def test_bad_annotator_names_are_refused(filled: Path) -> None:
     with Project.open(filled) as project:
         for name in ("", "../escape", "a/b", "x.lock", "with space", "a" * 65):

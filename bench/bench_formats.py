@@ -133,7 +133,13 @@ def main(argv: list[str] | None = None) -> list[Result]:
     parser.add_argument(
         "--repeat", type=int, default=3, help="runs of each figure and baseline; the best counts"
     )
+    parser.add_argument(
+        "--formats",
+        default="native,bio,prodigy,label-studio",
+        help="export formats to time (comma-separated); without label-studio, its import is skipped",
+    )
     args = parser.parse_args(argv)
+    formats = args.formats.split(",")
     rng = random.Random(7)
     work = Path(tempfile.mkdtemp(prefix="bench-formats-"))
     rows: list[Result] = []
@@ -165,6 +171,8 @@ def main(argv: list[str] | None = None) -> list[Result]:
                 ("prodigy", "out.prodigy.jsonl"),
                 ("label-studio", "out.ls.json"),
             ]:
+                if fmt not in formats:
+                    continue
                 out = work / name
 
                 def export(fmt: str = fmt, out: Path = out) -> None:
@@ -189,16 +197,17 @@ def main(argv: list[str] | None = None) -> list[Result]:
                         Result(f"export {fmt}", seconds, f"orjson, {shape} records", own, 2.0)
                     )
 
-        ls_file = work / "out.ls.json"
-        ls_baseline = timed(orjson_round_trip(ls_file, work / "copy-ls.jsonl"), args.repeat)
-        rows.append(Result("orjson read+write Label Studio JSON", ls_baseline))
+        if "label-studio" in formats:
+            ls_file = work / "out.ls.json"
+            ls_baseline = timed(orjson_round_trip(ls_file, work / "copy-ls.jsonl"), args.repeat)
+            rows.append(Result("orjson read+write Label Studio JSON", ls_baseline))
 
-        def import_ls() -> None:
-            with Project.create(work / "project-ls") as project:
-                import_sources(project, [ls_file], "label-studio", "alice")
+            def import_ls() -> None:
+                with Project.create(work / "project-ls") as project:
+                    import_sources(project, [ls_file], "label-studio", "alice")
 
-        seconds = timed(import_ls, args.repeat, lambda: no_project("project-ls"))
-        rows.append(Result("import Label Studio JSON", seconds, "orjson", ls_baseline, 3.0))
+            seconds = timed(import_ls, args.repeat, lambda: no_project("project-ls"))
+            rows.append(Result("import Label Studio JSON", seconds, "orjson", ls_baseline, 3.0))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(format_table([("formats", row) for row in rows]))

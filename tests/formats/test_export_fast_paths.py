@@ -23,7 +23,7 @@ from annotator.formats.base import ExportRecord
 from annotator.formats.bio import BioSink, bio_record
 from annotator.formats.common import span_rows
 from annotator.formats.native import native_line, native_record
-from annotator.formats.tokens import token_texts, tokens_json
+from annotator.formats.tokens import token_offsets, token_texts, tokens_at, tokens_json
 from annotator.services import export_project, import_sources
 from annotator.store import Project
 
@@ -234,6 +234,26 @@ def test_tokens_json_matches_the_tokenizer_on_every_stretch() -> None:
         stretches = [token_texts(text, a, b) for a, b in itertools.pairwise(bounds)]
         assert found[1] == [len(tokens) for tokens in stretches]
         assert found[0] == orjson.dumps([t for tokens in stretches for t in tokens])
+
+
+@pytest.mark.parametrize("ascii_only", [True, False])
+def test_tokens_at_matches_the_pattern_on_every_stretch(ascii_only: bool) -> None:
+    """Prodigy's tokens with offsets: ASCII by character classes, the rest by the pattern,
+    cuts anywhere (inside words, on marks, on whitespace), NULs and CRLF included."""
+    rng = random.Random(11 if ascii_only else 12)
+    for _ in range(500):
+        text = _random_text(rng, ascii_only) + rng.choice(["", "\x00", "a\r\nb", "x\x00y"])
+        cuts = sorted(rng.sample(range(1, len(text)), rng.randint(0, min(10, len(text) - 1))))
+        tokens = tokens_at(text, [0, *cuts, *cuts[:2], len(text)])
+        starts: list[int] = []
+        ends: list[int] = []
+        texts: list[str] = []
+        for a, b in itertools.pairwise([0, *cuts, len(text)]):
+            more = token_offsets(text, a, b)
+            starts += more[0]
+            ends += more[1]
+            texts += more[2]
+        assert (tokens.starts, tokens.ends, tokens.texts) == (starts, ends, texts)
 
 
 def test_tokens_json_leaves_nul_to_the_plain_way() -> None:

@@ -7,11 +7,11 @@ pydantic and the models (about a third of the start-up time).
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from annotator.core.errors import AnnotationError, AnnotatorError, InputError, LockedError
 from annotator.core.status import STATUSES, Status
+from annotator.lazy import lazy_names
 
 if TYPE_CHECKING:
     from annotator.core.models import (
@@ -43,13 +43,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_names(__name__, _LAZY)
 
 
 __all__ = [

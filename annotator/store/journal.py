@@ -40,19 +40,15 @@ from annotator.core.records import (
 from annotator.store.files import (
     FileLock,
     append_durably,
-    atomic_write_bytes,
     atomic_writer,
     sync,
 )
+from annotator.store.sidecar import read_sidecar, write_sidecar
 
 if TYPE_CHECKING:
     from annotator.store.project import Project
 
 COMPACT_MIN_BYTES = 1 << 20
-SIDECAR_VERSION = 1
-# Bytes of the journal's end that the sidecar keeps, to tell an edited journal from the
-# one it indexed (a same-size rewrite in place keeps the inode; mtime is checked too).
-SIDECAR_TAIL = 64
 # Below this a journal is read whole faster than a sidecar is written at every close.
 SIDECAR_MIN_BYTES = 1 << 20
 # Lines appended by one write when a batch of them is appended (see append_prepared).
@@ -299,26 +295,8 @@ class AnnotationStore:
         """(entries, journal size covered, lines covered) from the sidecar, or None when it
         is missing, unreadable or not about this journal (compacted, cut back, edited)."""
         try:
-            raw = self.sidecar_path.read_bytes()
-            head_end = raw.index(b"\n")
-            head = orjson.loads(raw[:head_end])
-            covered, lines = head["size"], head["lines"]
-            if (
-                head.get("version") != SIDECAR_VERSION
-                or type(covered) is not int
-                or type(lines) is not int
-                or head.get("inode") != stat.st_ino
-                or covered > stat.st_size
-                or covered < 0
-                or (covered == stat.st_size and head.get("mtime_ns") != stat.st_mtime_ns)
-            ):
-                return None
             assert self._fd is not None
-            tail_start = max(0, covered - SIDECAR_TAIL)
-            tail = os.pread(self._fd, covered - tail_start, tail_start)
-            if tail.hex() != head.get("tail") or (covered and not tail.endswith(b"\n")):
-                return None
-            rows = orjson.loads(raw[head_end + 1 :])
+            rows, covered, lines = read_sidecar(self.sidecar_path, self._fd, stat, stat.st_size)
             entries = {
                 row[0]: JournalEntry(row[1], row[2], row[3], row[4], row[5], row[6], row[7])
                 for row in rows
@@ -340,30 +318,15 @@ class AnnotationStore:
             or self._damaged
             or self._sidecar_size == self._size
             or self._size < SIDECAR_MIN_BYTES
+            or os.fstat(self._fd).st_size != self._size
         ):
             return
-        stat = os.fstat(self._fd)
-        if stat.st_size != self._size:
-            return
-        tail_start = max(0, self._size - SIDECAR_TAIL)
-        head = {
-            "version": SIDECAR_VERSION,
-            "size": self._size,
-            "lines": self._lines,
-            "inode": stat.st_ino,
-            "mtime_ns": stat.st_mtime_ns,
-            "tail": os.pread(self._fd, self._size - tail_start, tail_start).hex(),
-        }
         rows = [
             (doc_id, e.offset, e.length, e.line, e.status, e.spans, e.relations, e.updated)
             for doc_id, e in self._entries.items()
         ]
-        try:
-            atomic_write_bytes(self.sidecar_path, orjson.dumps(head) + b"\n" + orjson.dumps(rows))
-        except OSError:
-            # Only a speed-up: the next open reads the whole journal instead.
-            return
-        self._sidecar_size = self._size
+        if write_sidecar(self.sidecar_path, self._fd, self._size, self._lines, rows):
+            self._sidecar_size = self._size
 
     def _recover_torn_tail(self, offset: int, raw: bytes, line_no: int) -> None:
         message = (

@@ -54,13 +54,10 @@ from annotator.store.names import GOLD_ANNOTATOR as GOLD_ANNOTATOR
 from annotator.store.names import SUGGESTIONS_DIR as SUGGESTIONS_DIR
 from annotator.store.names import check_annotator_name as check_annotator_name
 from annotator.store.names import check_project_folder
+from annotator.store.sidecar import read_sidecar, write_sidecar
 
 FORMAT_VERSION = 1
 _HEAD = 64  # characters of a text's start in DocumentEntry.head
-SIDECAR_VERSION = 1
-# Bytes of documents.jsonl's end (at the size indexed) that the sidecar keeps, to tell the
-# file it indexed from one edited or replaced since.
-SIDECAR_TAIL = 64
 # Below this the file is indexed faster than a sidecar is written.
 SIDECAR_MIN_BYTES = 1 << 20
 _DOCUMENT_KEYS = ("id", "text", "meta")
@@ -698,24 +695,8 @@ class DocumentsSidecar:
     ) -> tuple[list[DocumentEntry], dict[str, int], int, int] | None:
         """(entries, index, bytes covered, lines covered), or None if it is not usable."""
         try:
-            raw = self.path.read_bytes()
-            head_end = raw.index(b"\n")
-            head = orjson.loads(raw[:head_end])
-            covered, lines = head["size"], head["lines"]
-            if (
-                head.get("version") != SIDECAR_VERSION
-                or type(covered) is not int
-                or type(lines) is not int
-                or head.get("inode") != stat.st_ino
-                or not 0 < covered <= size
-                or (covered == stat.st_size and head.get("mtime_ns") != stat.st_mtime_ns)
-            ):
-                return None
-            tail_start = max(0, covered - SIDECAR_TAIL)
-            tail = os.pread(fd, covered - tail_start, tail_start)
-            if tail.hex() != head.get("tail") or not tail.endswith(b"\n"):
-                return None
-            entries = [DocumentEntry(*row) for row in orjson.loads(raw[head_end + 1 :])]
+            rows, covered, lines = read_sidecar(self.path, fd, stat, size)
+            entries = [DocumentEntry(*row) for row in rows]
             index = {entry.id: number for number, entry in enumerate(entries)}
             if len(index) != len(entries) or any(
                 entry.offset + entry.length >= covered or entry.line > lines for entry in entries
@@ -727,29 +708,13 @@ class DocumentsSidecar:
 
     def save(self, fd: int, entries: list[DocumentEntry], covered: int, lines: int) -> None:
         """Write the index of the file's first ``covered`` bytes (whole lines)."""
-        if covered <= 0:
-            return
-        try:
-            stat = os.fstat(fd)
-            tail_start = max(0, covered - SIDECAR_TAIL)
-            head = {
-                "version": SIDECAR_VERSION,
-                "size": covered,
-                "lines": lines,
-                "inode": stat.st_ino,
-                "mtime_ns": stat.st_mtime_ns,
-                "tail": os.pread(fd, covered - tail_start, tail_start).hex(),
-            }
+        if covered > 0:
             rows = [
                 (e.id, e.meta, e.offset, e.length, e.line, e.chars, e.head)
                 for e in entries
                 if e.offset + e.length < covered
             ]
-            atomic_write_bytes(self.path, orjson.dumps(head) + b"\n" + orjson.dumps(rows))
-        except (OSError, TypeError):
-            # Only a speed-up (a read-only folder, meta orjson cannot write): the next
-            # open reads the whole file instead.
-            return
+            write_sidecar(self.path, fd, covered, lines, rows)
 
 
 _CONFIG_KEYS = frozenset({"name", "format_version", "schema", "settings"})

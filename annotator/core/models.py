@@ -14,7 +14,7 @@ from itertools import repeat
 from operator import getitem, methodcaller
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from annotator.core.errors import AnnotationError
 
@@ -197,6 +197,26 @@ def _require_unique(values: Iterable[str], what: str) -> None:
         seen.add(value)
 
 
+class _SpanIds:
+    """DocumentAnnotation's set of span ids, for the list it was taken from.
+
+    A cache, not part of the annotation's value: pydantic compares private attributes
+    too, so every cache equals every other (and None), and two annotations with the same
+    labels stay equal whether or not either has taken it.
+    """
+
+    __slots__ = ("ids", "spans")
+
+    def __init__(self, spans: list[Span]) -> None:
+        self.spans = spans
+        self.ids = {span.id for span in spans}
+
+    def __eq__(self, other: object) -> bool:
+        return other is None or isinstance(other, _SpanIds)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
 class DocumentAnnotation(BaseModel):
     """One annotator's labels on one document.
 
@@ -215,6 +235,10 @@ class DocumentAnnotation(BaseModel):
     relations: list[Relation] = Field(default_factory=list)
     # Who settled a gold label and from whose versions; empty on an analyst's own layer.
     provenance: dict[str, Any] = Field(default_factory=dict)
+    # The span ids, for add_span's duplicate check (a scan of 10,000 spans was half of
+    # adding one in the window): kept by the edit methods, taken again whenever the span
+    # list was replaced or changed length behind their back.
+    _span_id_set: _SpanIds | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _check_ids(self) -> DocumentAnnotation:
@@ -287,6 +311,13 @@ class DocumentAnnotation(BaseModel):
     def relations_of(self, span_id: str) -> list[Relation]:
         return [rel for rel in self.relations if span_id in (rel.head, rel.tail)]
 
+    def _span_ids(self) -> set[str]:
+        known = self._span_id_set
+        if known is None or known.spans is not self.spans or len(known.ids) != len(self.spans):
+            known = _SpanIds(self.spans)
+            self._span_id_set = known
+        return known.ids
+
     def next_span_id(self) -> str:
         return _next_id("T", (span.id for span in self.spans))
 
@@ -299,18 +330,22 @@ class DocumentAnnotation(BaseModel):
         self.updated = now_iso()
 
     def add_span(self, span: Span, index: int | None = None) -> None:
-        if self.span(span.id) is not None:
+        ids = self._span_ids()
+        if span.id in ids:
             raise AnnotationError(f"span id {span.id!r} is already used")
         if index is None:
             self.spans.append(span)
         else:
             self.spans.insert(index, span)
+        ids.add(span.id)
         self.touch()
 
     def remove_span(self, span_id: str) -> tuple[Span, int, list[tuple[int, Relation]]]:
         """Remove a span and the relations that use it; returns what undo needs."""
         index = self._span_index(span_id)
+        ids = self._span_ids()
         span = self.spans.pop(index)
+        ids.discard(span_id)
         removed = [
             (i, rel) for i, rel in enumerate(self.relations) if span_id in (rel.head, rel.tail)
         ]

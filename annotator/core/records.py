@@ -235,6 +235,8 @@ def build_all(model: type[BaseModel], records: list[dict[str, Any]]) -> list[Any
     deque(map(_set, objects, repeat("__dict__", count), records), 0)
     deque(map(_set, objects, repeat("__pydantic_fields_set__", count), repeat(fields_set)), 0)
     deque(map(_set, objects, repeat("__pydantic_extra__", count), repeat(None)), 0)
+    # No private attributes on the models built in bulk (spans, relations).
+    assert not model.__private_attributes__
     deque(map(_set, objects, repeat("__pydantic_private__", count), repeat(None)), 0)
     return objects
 
@@ -247,7 +249,9 @@ def _build(model: type[BaseModel], fields: dict[str, Any], fields_set: set[str])
     _set(instance, "__dict__", fields)
     _set(instance, "__pydantic_fields_set__", fields_set)
     _set(instance, "__pydantic_extra__", None)
-    _set(instance, "__pydantic_private__", None)
+    # Private attributes (caches) start unset, as model_construct leaves them.
+    private = model.__private_attributes__
+    _set(instance, "__pydantic_private__", {name: None for name in private} if private else None)
     return instance
 
 

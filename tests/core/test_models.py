@@ -275,3 +275,46 @@ def test_next_ids_skip_past_the_highest_numbered_id() -> None:
     assert annotation.next_span_id() == "T11"
     assert annotation.next_relation_id() == "R2"
     assert DocumentAnnotation(doc_id="d").next_span_id() == "T1"
+
+
+def test_add_span_refuses_exactly_the_ids_in_use_whatever_changed_the_spans() -> None:
+    # add_span keeps a set of ids; edits made behind the edit methods' back (a list
+    # replaced, appended to, or emptied) must not make it accept a duplicate or refuse a
+    # free id.
+    import random
+
+    from annotator.core.errors import AnnotationError
+
+    text = "Putin 👍🏽 said “café\u0301” in 北京.\tDone.\n" * 3
+    rng = random.Random(5)
+    annotation = DocumentAnnotation(doc_id="d")
+
+    def fresh_span(span_id: str) -> Span:
+        start = rng.randrange(0, len(text) - 3)
+        return Span.of(text, start, start + 2, "PERSON", span_id)
+
+    for _ in range(600):
+        span_id = f"T{rng.randrange(1, 40)}"
+        action = rng.random()
+        in_use = {span.id for span in annotation.spans}
+        if action < 0.5:
+            if span_id in in_use:
+                with pytest.raises(AnnotationError):
+                    annotation.add_span(fresh_span(span_id))
+            else:
+                annotation.add_span(fresh_span(span_id), rng.choice([None, 0]))
+        elif action < 0.7 and annotation.spans:
+            removed = rng.choice(annotation.spans).id
+            span, index, relations = annotation.remove_span(removed)
+            if rng.random() < 0.5:
+                annotation.restore_span(span, index, relations)
+        elif action < 0.8 and annotation.spans:
+            annotation.relabel_span(rng.choice(annotation.spans).id, "ORG")
+        elif action < 0.87 and span_id not in in_use:
+            annotation.spans.append(fresh_span(span_id))
+        elif action < 0.94:
+            annotation.spans = [span for span in annotation.spans if rng.random() < 0.7]
+        elif annotation.spans:
+            annotation.spans.pop(rng.randrange(len(annotation.spans)))
+        ids = [span.id for span in annotation.spans]
+        assert len(ids) == len(set(ids))

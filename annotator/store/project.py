@@ -603,7 +603,10 @@ class DocumentBatch:
                 project._index[entry.id] = len(project._entries)
                 project._entries.append(entry)
             project._line_count = self._line
-            if not project.problems and self._offset >= SIDECAR_MIN_BYTES:
+            # The same rule as an open's: a small import leaves the index as it was (the
+            # next open reads the few lines after it) instead of rewriting all its rows
+            # (0.25 s at 100,000 documents).
+            if not project.problems and self._offset - self._start_size >= SIDECAR_MIN_BYTES:
                 DocumentsSidecar(project.path).save(
                     project._fd, project._entries, self._offset, self._line
                 )

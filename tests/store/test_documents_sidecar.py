@@ -185,3 +185,20 @@ def test_a_text_stored_in_an_earlier_session_is_found_through_the_index(filled: 
         with project.document_batch() as batch:
             assert batch.add(Document(id="again", text=text)) == "duplicate"
             assert batch.last_id == "doc-2"
+
+
+def test_a_small_import_leaves_the_index_and_the_next_open_reads_past_it(
+    project_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Rewriting every row after each small import would cost more than the import.
+    monkeypatch.setattr(project_module, "SIDECAR_MIN_BYTES", 2_000)
+    with Project.open(project_path) as project:
+        project.add_documents(make_documents(40))
+    index = _sidecar(project_path).read_bytes()
+    with Project.open(project_path) as project:
+        project.add_documents([Document(id="late", text=f"Late: {TRICKY}")])
+    assert _sidecar(project_path).read_bytes() == index
+    with Project.open(project_path) as project:
+        assert project.get_text("late") == f"Late: {TRICKY}"
+        assert project.entry("late").line == 41
+    assert _index(project_path) == _index_without_sidecar(project_path)

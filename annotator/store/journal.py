@@ -189,8 +189,7 @@ class AnnotationStore:
         else:
             self._fd = None
             return
-        with no_gc():
-            self._index()
+        self._index()
         if self.writable and self._should_compact():
             self.compact()
 
@@ -216,6 +215,7 @@ class AnnotationStore:
         """annotations/.NAME.jsonl.idx: the labels index as of the journal's last close."""
         return self.path.with_name(f".{self.path.name}.idx")
 
+    @no_gc()
     def _index(self) -> None:
         assert self._fd is not None
         stat = os.fstat(self._fd)

@@ -157,10 +157,10 @@ class Project:
                 f"program understands ({FORMAT_VERSION}); update annotator"
             )
         project = cls(root, config)
-        with no_gc():
-            project._load_index()
+        project._load_index()
         return project
 
+    @no_gc()
     def _load_index(self) -> None:
         documents = self.path / DOCUMENTS_FILE
         if not documents.exists():

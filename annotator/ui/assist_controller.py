@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, QPoint, Qt
+from PySide6.QtCore import QEvent, QObject, QPoint
 from PySide6.QtGui import (
     QAction,
     QContextMenuEvent,
@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from annotator.core.errors import AnnotatorError
 from annotator.ui import commands
 from annotator.ui.assist_overlay import SuggestionOverlay
+from annotator.ui.lazy_qt import Qt, new_action, set_shortcut
 
 if TYPE_CHECKING:
     # Matchers, suggestion layers, the store and the models are loaded when first used:
@@ -78,9 +79,8 @@ class AssistController(QObject):
         self.menu = menu
 
         def add(text: str, slot: object, keys: str = "", name: str = "") -> QAction:
-            action = QAction(text, window)
-            if keys:
-                action.setShortcut(QKeySequence(keys))
+            action = new_action(text, window)
+            set_shortcut(action, keys)
             action.setObjectName(name)
             action.triggered.connect(lambda _checked=False: slot())  # type: ignore[operator]
             menu.addAction(action)
@@ -119,7 +119,7 @@ class AssistController(QObject):
             "Ctrl+Shift+M",
             "suggestMentionsEverywhere",
         )
-        self.ignore_case_action = QAction("Mentions ignore &case", window)
+        self.ignore_case_action = new_action("Mentions ignore &case", window)
         self.ignore_case_action.setCheckable(True)
         self.ignore_case_action.setObjectName("mentionsIgnoreCase")
         menu.addAction(self.ignore_case_action)
@@ -151,7 +151,7 @@ class AssistController(QObject):
             (self.accept_all_action, ACCEPT_ALL_KEYS),
         ):
             free = next((key for key in choices if QKeySequence(key).toString() not in taken), "")
-            action.setShortcut(QKeySequence(free))
+            set_shortcut(action, free)
 
     # --- following the window ----------------------------------------------------------------
 

@@ -11,12 +11,13 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QPoint, QRectF, Qt
-from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen
+from PySide6.QtCore import QPoint, QRectF
+from PySide6.QtGui import QColor, QPaintEvent
 from PySide6.QtWidgets import QWidget
 
 from annotator.ui.colors import LabelColors
 from annotator.ui.document_view import DocumentView
+from annotator.ui.lazy_qt import Qt
 
 if TYPE_CHECKING:
     from annotator.core.models import Span
@@ -27,8 +28,6 @@ class SuggestionOverlay(QWidget):
         super().__init__(view)
         self.setObjectName("suggestionOverlay")
         self.view = view
-        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-        self.setAttribute(Qt.WidgetAttribute.WA_NoSystemBackground)
         self.spans: list[Span] = []
         self.current: str | None = None
         self._starts: list[int] = []  # Qt positions, sorted
@@ -39,6 +38,12 @@ class SuggestionOverlay(QWidget):
         self.resize(0, 0)
 
     def follow_viewport(self) -> None:
+        if not self.testAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents):
+            # Here, not in __init__: the overlay has no size until it is first placed, and
+            # the window's first frame is painted before Qt's enums are set up
+            # (lazy_qt.py).
+            self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+            self.setAttribute(Qt.WidgetAttribute.WA_NoSystemBackground)
         self.setGeometry(self.view.viewport().geometry())
         self.raise_()
 
@@ -85,6 +90,10 @@ class SuggestionOverlay(QWidget):
         visible = self._visible()
         if not visible:
             return
+        # Here, not at import: the window's first frame draws no suggestion, and PySide6
+        # sets up each Qt class on first use.
+        from PySide6.QtGui import QPainter, QPen
+
         colors: LabelColors = self.view.colors
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
-from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Signal
 from PySide6.QtGui import (
     QColor,
     QContextMenuEvent,
@@ -18,18 +18,19 @@ from PySide6.QtGui import (
     QHelpEvent,
     QMouseEvent,
     QPaintEvent,
-    QTextCursor,
     QTextOption,
 )
 from PySide6.QtWidgets import QPlainTextEdit, QToolTip, QWidget
 
 from annotator.ui.colors import LabelColors
+from annotator.ui.lazy_qt import Qt
 from annotator.ui.offsets import OffsetMap
 from annotator.ui.span_index import Placed, SpanIndex
 
 if TYPE_CHECKING:
-    # The drawing classes are imported where spans are drawn: the empty view of a window
-    # still opening its project draws none, and PySide6 sets up each Qt class on first use.
+    # The drawing and cursor classes are imported where spans are drawn or text selected:
+    # the empty view of a window still opening its project does neither, and PySide6 sets
+    # up each Qt class on first use.
     from PySide6.QtGui import QPainter, QTextBlock
 
     from annotator.core.models import Span
@@ -57,10 +58,6 @@ class DocumentView(QPlainTextEdit):
         self.setObjectName("documentView")
         self.setReadOnly(True)
         self.setUndoRedoEnabled(False)
-        self.setTextInteractionFlags(
-            Qt.TextInteractionFlag.TextSelectableByMouse
-            | Qt.TextInteractionFlag.TextSelectableByKeyboard
-        )
         self.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
         self.setMouseTracking(True)
         self.colors = colors
@@ -101,7 +98,15 @@ class DocumentView(QPlainTextEdit):
         self._last_click = None
         # Nothing is styled here: blocks are styled as they are first painted.
         self.styler.reset(index)
+        # Here, not in __init__: the empty view of a window still opening its project is
+        # painted before Qt's enums are set up (lazy_qt.py).
+        self.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+            | Qt.TextInteractionFlag.TextSelectableByKeyboard
+        )
         self.setPlainText(text)
+        from PySide6.QtGui import QTextCursor
+
         self.moveCursor(QTextCursor.MoveOperation.Start)
 
     def set_colors(self, colors: LabelColors) -> None:
@@ -142,6 +147,8 @@ class DocumentView(QPlainTextEdit):
         return (start, end) if start < end else None
 
     def select_range(self, start: int, end: int) -> None:
+        from PySide6.QtGui import QTextCursor
+
         qt_start, qt_end = self.offsets.range_to_qt(start, end)
         cursor = QTextCursor(self.document())
         cursor.setPosition(qt_start)
@@ -157,6 +164,8 @@ class DocumentView(QPlainTextEdit):
     def select_span(self, span_id: str | None, reveal: bool = False) -> None:
         self.selected_span = span_id if span_id in self.spans else None
         if self.selected_span is not None and reveal:
+            from PySide6.QtGui import QTextCursor
+
             span = self.spans[self.selected_span]
             cursor = QTextCursor(self.document())
             cursor.setPosition(self.offsets.to_qt(span.start))

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
-from PySide6.QtCore import QPoint, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QPoint, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QCursor, QKeySequence, QPaintEvent, QUndoStack
 from PySide6.QtWidgets import (
     QApplication,
@@ -26,6 +26,7 @@ from annotator.ui.assist_controller import AssistController
 from annotator.ui.colors import LabelColors
 from annotator.ui.document_view import Arrow, DocumentView
 from annotator.ui.find_bar import FindBar
+from annotator.ui.lazy_qt import Qt, new_action, set_shortcut
 from annotator.ui.palette import LabelPalette
 from annotator.ui.session import Change, Session
 from annotator.ui.settings import Settings
@@ -53,6 +54,19 @@ STATUS_KEYS: dict[Status, str] = {
     "skipped": "Alt+4",
     "flagged": "Alt+5",
 }
+
+# Where the docks go on a first start: the document list on the left, 330 px wide; the
+# label palette above the spans panel on the right, 360 px wide. It is what saveState()
+# wrote of the window with its docks placed by area and resized so (commit 430ae9c's
+# code); tests/ui/test_deferred_loading.py checks those places.
+DEFAULT_LAYOUT = bytes.fromhex(
+    "000000ff00000000fd00000002000000000000014a00000000fc0200000001fb0000001a0064006f"
+    "00630075006d0065006e007400730044006f0063006b0100000000ffffffff0000001000ffffff00"
+    "0000010000016800000000fc0200000002fb00000014006c006100620065006c00730044006f0063"
+    "006b0100000000ffffffff0000002b00fffffffb00000012007300700061006e00730044006f0063"
+    "006b0100000000ffffffff0000010a00ffffff000000000000000000000004000000040000000800"
+    "000008fc00000000"
+)
 
 
 class MainWindow(QMainWindow):
@@ -110,15 +124,16 @@ class MainWindow(QMainWindow):
         self.palette_widget = LabelPalette()
         self.palette_widget.snapping.setChecked(self.settings.snapping)
         self.panel = SpansPanel()
-        self.list_dock = self._dock(
-            "Documents", "documentsDock", QWidget(), Qt.DockWidgetArea.LeftDockWidgetArea
-        )
-        self.palette_dock = self._dock(
-            "Labels", "labelsDock", self.palette_widget, Qt.DockWidgetArea.RightDockWidgetArea
-        )
-        self.panel_dock = self._dock(
-            "This document", "spansDock", self.panel, Qt.DockWidgetArea.RightDockWidgetArea
-        )
+        # The layout is restored before the docks exist, and each dock takes its place
+        # from it (restoreDockWidget): placing a dock by its area would name Qt's enums
+        # before the first frame (lazy_qt.py). A saved layout without some dock
+        # (from an older version) places that one by its area.
+        state = self.settings.window_state()
+        if state is None or not self.restoreState(state):
+            self.restoreState(QByteArray(DEFAULT_LAYOUT))
+        self.list_dock = self._dock("Documents", "documentsDock", QWidget(), "left")
+        self.palette_dock = self._dock("Labels", "labelsDock", self.palette_widget, "right")
+        self.panel_dock = self._dock("This document", "spansDock", self.panel, "right")
         self.document_list: DocumentList | None = None
         self.review_window: QMainWindow | None = None
 
@@ -147,19 +162,20 @@ class MainWindow(QMainWindow):
         geometry = self.settings.geometry()
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(1400, 860)
-        state = self.settings.window_state()
-        if state is None or not self.restoreState(state):
-            self.resizeDocks(
-                [self.list_dock, self.palette_dock], [330, 360], Qt.Orientation.Horizontal
-            )
 
     # --- construction ------------------------------------------------------------------------
 
-    def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+    def _dock(
+        self, title: str, name: str, widget: QWidget, side: Literal["left", "right"]
+    ) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(name)
         dock.setWidget(widget)
-        self.addDockWidget(area, dock)
+        if not self.restoreDockWidget(dock):
+            area = Qt.DockWidgetArea.LeftDockWidgetArea
+            if side == "right":
+                area = Qt.DockWidgetArea.RightDockWidgetArea
+            self.addDockWidget(area, dock)
         return dock
 
     def _action(
@@ -170,13 +186,13 @@ class MainWindow(QMainWindow):
         keys: str | list[str] | QKeySequence.StandardKey = "",
         checkable: bool = False,
     ) -> QAction:
-        action = QAction(text, self)
+        action = new_action(text, self)
         if isinstance(keys, QKeySequence.StandardKey):
             action.setShortcuts(keys)
         elif isinstance(keys, list):
             action.setShortcuts([QKeySequence(key) for key in keys])
         elif keys:
-            action.setShortcut(QKeySequence(keys))
+            set_shortcut(action, keys)
         action.setCheckable(checkable)
         if checkable:
             action.toggled.connect(lambda _checked: slot())
@@ -203,7 +219,7 @@ class MainWindow(QMainWindow):
 
         edit = bar.addMenu("&Edit")
         self.undo_action = self.undo_stack.createUndoAction(self, "&Undo")
-        self.undo_action.setShortcut(QKeySequence("Ctrl+Z"))
+        set_shortcut(self.undo_action, "Ctrl+Z")
         self.redo_action = self.undo_stack.createRedoAction(self, "&Redo")
         self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
         for action in (self.undo_action, self.redo_action):

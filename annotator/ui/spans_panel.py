@@ -5,7 +5,8 @@ from __future__ import annotations
 import bisect
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QModelIndex, QObject, QPoint, Qt, Signal
+from PySide6.QtCore import QModelIndex, QObject, QPoint, Signal
+from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -22,9 +23,10 @@ from PySide6.QtWidgets import (
 )
 
 from annotator.core.status import STATUSES
+from annotator.ui.lazy_qt import Qt
 from annotator.ui.palette import swatch
 from annotator.ui.statuses import STATUS_MARK, STATUS_TEXT
-from annotator.ui.table_model import ColumnsModel, ModelIndex
+from annotator.ui.table_model import DISPLAY_ROLE, ColumnsModel, ModelIndex
 
 if TYPE_CHECKING:
     from PySide6.QtGui import QIcon
@@ -71,7 +73,7 @@ class SpanModel(ColumnsModel):
     def row_total(self) -> int:
         return len(self.spans)
 
-    def data(self, index: ModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> object:
+    def data(self, index: ModelIndex, role: int = DISPLAY_ROLE) -> object:
         if not index.isValid():
             return None
         span = self.spans[index.row()]
@@ -133,23 +135,18 @@ class SpansPanel(QWidget):
             self.span_view.fontMetrics().height() + 4
         )
         self.span_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.span_view.setModel(self.span_model)
         self.span_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.span_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        # Fixed widths: sizing a column to its contents reads every row (10,000 on a
-        # long article) each time the list changes.
-        header = self.span_view.horizontalHeader()
-        header.setStretchLastSection(False)
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Interactive)
-        header.resizeSection(0, 100)
-        header.resizeSection(2, 70)
+        # Until the first document, the list is an empty model with the same titles: the
+        # span model's headerData is handed a Qt.Orientation, which sets up Qt's enums, and
+        # the window's first frame does without them (lazy_qt.py).
+        titles = QStandardItemModel(0, len(SpanModel.COLUMNS), self)
+        titles.setHorizontalHeaderLabels(list(SpanModel.COLUMNS))
+        self.span_view.setModel(titles)
+        self._size_columns()
         self.relation_view = QTreeWidget()
         self.relation_view.setObjectName("relationList")
         self.relation_view.setRootIsDecorated(False)
         self.relation_view.setHeaderLabels(["From", "Relation", "To"])
-        self.relation_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.span_count = QLabel()
 
         form = QFormLayout()
@@ -174,9 +171,31 @@ class SpansPanel(QWidget):
         )
         self.relation_view.customContextMenuRequested.connect(self._relation_menu)
 
+    def _size_columns(self) -> None:
+        # Fixed widths: sizing a column to its contents reads every row (10,000 on a
+        # long article) each time the list changes.
+        header = self.span_view.horizontalHeader()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(0, 100)
+        header.resizeSection(2, 70)
+
+    def _show_span_model(self) -> None:
+        """The span model in the list, in place of the titles shown before any document."""
+        self.span_view.setModel(self.span_model)
+        self._size_columns()
+        self.span_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.relation_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+
     def show_annotation(
         self, annotation: DocumentAnnotation | None, schema: LabelSchema | None, editable: bool
     ) -> None:
+        if (annotation is not None or schema is not None) and (
+            self.span_view.model() is not self.span_model
+        ):
+            self._show_span_model()
         spans = annotation.spans if annotation is not None else []
         self.span_model.set_spans(spans, schema)
         self._count()

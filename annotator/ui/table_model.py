@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex
+
+from annotator.ui.lazy_qt import Qt
 
 ModelIndex = QModelIndex | QPersistentModelIndex
+
+# Qt.ItemDataRole.DisplayRole's value, for default arguments: those are evaluated at import,
+# before the first frame, and naming the enum there would set up all of Qt's (see
+# lazy_qt.py).
+DISPLAY_ROLE = 0
 
 
 class ColumnsModel(QAbstractTableModel):
@@ -22,7 +29,7 @@ class ColumnsModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self.COLUMNS)
 
     def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+        self, section: int, orientation: Qt.Orientation, role: int = DISPLAY_ROLE
     ) -> object:
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
             return self.COLUMNS[section]

@@ -17,7 +17,14 @@ import orjson
 import pytest
 from PySide6.QtCore import QEvent, QObject, QSettings
 from PySide6.QtGui import QTextCursor
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QFileDialog,
+    QInputDialog,
+    QMainWindow,
+    QMessageBox,
+)
 from pytestqt.qtbot import QtBot
 
 from annotator.ui.main_window import MainWindow
@@ -218,7 +225,14 @@ def test_run_gui_reports_a_project_it_cannot_open_like_the_command_line(
     monkeypatch.setattr(app_module, "Settings", lambda: isolated)
     shown: list[str] = []
     monkeypatch.setattr(QMessageBox, "critical", lambda _parent, _title, text: shown.append(text))
-    assert app_module.run_gui(path, "bob") == 1
+    # Closing the app's last window would post a Quit that ends the next test's event loops.
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    app.setQuitOnLastWindowClosed(False)
+    try:
+        assert app_module.run_gui(path, "bob") == 1
+    finally:
+        app.setQuitOnLastWindowClosed(True)
     err = capsys.readouterr().err
     assert err.startswith("annotator: error: ") and err.count("\n") == 1
     assert "annotator.json" in err and shown == [err.strip()[len("annotator: error: ") :]]
@@ -245,3 +259,130 @@ def test_the_window_modules_load_neither_pydantic_nor_the_store() -> None:
         check=True,
     )
     assert result.stdout.strip() == ""
+
+
+FIRST_FRAME = """
+import sys
+import PySide6.QtCore
+from PySide6.QtWidgets import QApplication
+
+last_line = ["none"]
+
+def trace(frame, event, arg):
+    # The last line of ours that ran before PySide6 set up Qt: where to look if it did.
+    if "Qt" in vars(PySide6.QtCore):
+        sys.settrace(None)
+        return None
+    name = frame.f_code.co_filename
+    if "/annotator/" in name and not name.endswith("lazy_qt.py"):
+        last_line[0] = f"{name.rpartition('/annotator/')[2]}:{frame.f_lineno}"
+    return trace
+
+def first_frame(self):
+    self.processEvents()
+    sys.settrace(None)
+    from annotator.ui.main_window import MainWindow
+    window = next(w for w in self.topLevelWidgets() if isinstance(w, MainWindow))
+    assert window.isVisible() and window.loading, "the frame should come before the project"
+    print("set-up" if "Qt" in vars(PySide6.QtCore) else "not-set-up", last_line[0], flush=True)
+    return 0
+
+QApplication.exec = first_frame
+sys.settrace(trace)
+from annotator.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_the_first_frame_does_without_qts_enum_namespace(
+    make_project: Callable[..., Path], tmp_path: Path
+) -> None:
+    """PySide6 builds all of ``Qt``'s enums (20-30 ms) when it is first named: the window is
+    painted before that (annotator/ui/lazy_qt.py)."""
+    path = make_project()
+    result = subprocess.run(
+        [sys.executable, "-c", FIRST_FRAME, "gui", str(path), "--annotator", "alice"],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={
+            "PYTHONPATH": str(REPO),
+            "QT_QPA_PLATFORM": "offscreen",
+            "PATH": "/usr/bin:/bin",
+            "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        },
+        timeout=120,
+        check=True,
+    )
+    verdict, _, line = result.stdout.strip().partition(" ")
+    assert verdict == "not-set-up", f"Qt's enums were set up before the first frame, after {line}"
+
+
+def shown_without_project(qtbot: QtBot, settings: Settings) -> MainWindow:
+    window = MainWindow(None, "alice", settings)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+def test_the_docks_take_their_places_from_the_default_layout(
+    qtbot: QtBot, settings: Settings
+) -> None:
+    from PySide6.QtCore import Qt
+
+    window = shown_without_project(qtbot, settings)
+    assert window.dockWidgetArea(window.list_dock) == Qt.DockWidgetArea.LeftDockWidgetArea
+    assert window.dockWidgetArea(window.palette_dock) == Qt.DockWidgetArea.RightDockWidgetArea
+    assert window.dockWidgetArea(window.panel_dock) == Qt.DockWidgetArea.RightDockWidgetArea
+    assert window.palette_dock.geometry().bottom() < window.panel_dock.geometry().top()
+    assert window.list_dock.width() == 330 and window.palette_dock.width() == 360
+    assert all(
+        not dock.isFloating() and dock.isVisible() for dock in window.findChildren(QDockWidget)
+    )
+
+
+def test_a_saved_layout_is_restored_and_a_dock_it_lacks_is_placed_by_area(
+    qtbot: QtBot, settings: Settings
+) -> None:
+    from PySide6.QtCore import Qt
+
+    # A layout saved by a version without the spans panel, the documents on the right.
+    older = QMainWindow()
+    qtbot.addWidget(older)
+    for name in ("documentsDock", "labelsDock"):
+        dock = QDockWidget(name, older)
+        dock.setObjectName(name)
+        older.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+    settings.save_layout(older.saveGeometry(), older.saveState())
+
+    window = shown_without_project(qtbot, settings)
+    assert window.dockWidgetArea(window.list_dock) == Qt.DockWidgetArea.RightDockWidgetArea
+    assert window.dockWidgetArea(window.panel_dock) == Qt.DockWidgetArea.RightDockWidgetArea
+    assert window.panel_dock.isVisible()
+
+    # The layout the window saves on closing comes back, docks moved or hidden.
+    window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, window.palette_dock)
+    window.panel_dock.hide()
+    window.close()
+    again = shown_without_project(qtbot, settings)
+    assert again.dockWidgetArea(again.palette_dock) == Qt.DockWidgetArea.LeftDockWidgetArea
+    assert not again.panel_dock.isVisible() and again.list_dock.isVisible()
+
+
+def test_the_span_list_shows_its_titles_before_the_project_and_its_spans_after(
+    deferred: Callable[[Path], MainWindow], make_project: Callable[..., Path], qtbot: QtBot
+) -> None:
+    from PySide6.QtCore import Qt
+
+    path = make_project()
+    window = deferred(path)
+    view = window.panel.span_view
+    titles = [view.model().headerData(column, Qt.Orientation.Horizontal) for column in range(3)]
+    assert titles == ["Label", "Text", "Note"] and view.model().rowCount() == 0
+    qtbot.waitUntil(lambda: window.current is not None, timeout=10_000)
+    assert view.model() is window.panel.span_model
+    assert view.contextMenuPolicy() == Qt.ContextMenuPolicy.CustomContextMenu
+    header = view.horizontalHeader()
+    assert header.sectionResizeMode(1) == header.ResizeMode.Stretch and header.sectionSize(0) == 100
+    assert window.view.textInteractionFlags() & Qt.TextInteractionFlag.TextSelectableByKeyboard

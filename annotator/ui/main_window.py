@@ -124,6 +124,9 @@ class MainWindow(QMainWindow):
         self.palette_widget = LabelPalette()
         self.palette_widget.snapping.setChecked(self.settings.snapping)
         self.panel = SpansPanel()
+        geometry = self.settings.geometry()
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(1400, 860)
         # The layout is restored before the docks exist, and each dock takes its place
         # from it (restoreDockWidget): placing a dock by its area would name Qt's enums
         # before the first frame (lazy_qt.py). A saved layout without some dock
@@ -159,9 +162,6 @@ class MainWindow(QMainWindow):
         self._load_timer.timeout.connect(self._load_pending)
         if project_path is not None:
             self.load_project(project_path)
-        geometry = self.settings.geometry()
-        if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(1400, 860)
 
     # --- construction ------------------------------------------------------------------------
 

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import mmap
 import os
 import socket
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, TypeAlias
 
 from annotator.core.errors import LockedError
+
+# What a file's bytes are scanned in: bytes, or the file mapped (the same find, rfind,
+# indexing and slicing, the slices being bytes).
+Scannable: TypeAlias = bytes | mmap.mmap
+
+# A whole file at least this large is mapped rather than read (see file_range).
+MAP_MIN_BYTES = 1 << 20
 
 
 def _current_umask() -> int:
@@ -139,3 +147,50 @@ class FileLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+@contextlib.contextmanager
+def file_range(fd: int, start: int, end: int) -> Iterator[Scannable]:
+    """Bytes ``start:end`` of a file, to scan once: offset 0 of what this yields is
+    ``start`` in the file.
+
+    A large range from the file's start is mapped instead of read: reading copies it
+    into memory the kernel must first zero (0.27-0.37 s for a 276 MB journal, more than
+    scanning it), while a mapping shows the page cache as it is. The project's files
+    only grow while open, and the part mapped is below the size taken when opening
+    them: cutting it back (what recovering a torn last line does, only ever past that
+    size, or a program editing the file in place) would stop this process with SIGBUS
+    when it touched a page past the new end.
+    """
+    if end <= start:
+        yield b""
+        return
+    if start == 0 and end >= MAP_MIN_BYTES:
+        mapped = mmap.mmap(fd, end, access=mmap.ACCESS_READ)
+        try:
+            yield mapped
+        finally:
+            mapped.close()
+        return
+    yield _read_range(fd, start, end)
+
+
+def _read_range(fd: int, start: int, end: int) -> bytes:
+    """Bytes ``start:end`` of the file in one read where the kernel allows it."""
+    if end <= start:
+        return b""
+    # One read straight into the result: reading in chunks and joining them cost a copy
+    # of the whole file (0.26 s and twice the memory at 350 MB). Linux caps one read at
+    # about 2 GB, so larger files continue in chunks.
+    first = os.pread(fd, end - start, start)
+    if len(first) == end - start:
+        return first
+    chunks = [first]
+    offset = start + len(first)
+    while offset < end:
+        chunk = os.pread(fd, min(end - offset, 1 << 26), offset)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        offset += len(chunk)
+    return b"".join(chunks)

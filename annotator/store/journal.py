@@ -39,8 +39,10 @@ from annotator.core.records import (
 )
 from annotator.store.files import (
     FileLock,
+    Scannable,
     append_durably,
     atomic_writer,
+    file_range,
     sync,
 )
 from annotator.store.sidecar import read_sidecar, write_sidecar
@@ -229,14 +231,23 @@ class AnnotationStore:
         self._sidecar_size = start if loaded is not None else -1
         # Only the lines appended since the sidecar was written are read (all of them
         # without one): a torn last line is found and recovered here either way.
-        data = os.pread(self._fd, size - start, start) if size > start else b""
+        with file_range(self._fd, start, size) as data:
+            self._index_lines(data, entries, start, line_no)
+
+    def _index_lines(
+        self, data: Scannable, entries: dict[str, JournalEntry], start: int, line_no: int
+    ) -> None:
+        """Index the journal's lines in ``data`` (which begins at ``start``, line
+        ``line_no + 1``) into ``entries``."""
+        assert self._fd is not None
+        size = len(data)
         indexed = _index_of_summaries(data, start, line_no)
         if indexed is not None:
-            entries.update(indexed)
-            self._entries, self._lines, self._size = entries, line_no + data.count(b"\n"), size
+            summaries, lines = indexed
+            entries.update(summaries)
+            self._entries, self._lines, self._size = entries, line_no + lines, start + size
             return
         offset = 0
-        size -= start
         find = data.find
         while offset < size:
             newline = find(b"\n", offset)
@@ -715,16 +726,17 @@ _SPANS_MARK = b',"spans":'
 
 
 def _index_of_summaries(
-    data: bytes, start: int = 0, first_line: int = 0
-) -> dict[str, JournalEntry] | None:
-    """Every line's summary at once, or None unless every line is a complete line of this
-    version (then the caller reads line by line, reporting and recovering what it must).
+    data: Scannable, start: int = 0, first_line: int = 0
+) -> tuple[dict[str, JournalEntry], int] | None:
+    """Every line's summary at once, and how many lines there are; or None unless every
+    line is a complete line of this version (then the caller reads line by line,
+    reporting and recovering what it must).
 
     The summaries (the fields before ``"spans"``) of all lines are parsed by one orjson
     call; lines are found with find(), never copied (splitting a 300 MB journal into
     lines cost more than everything else here).
     """
-    if not data.endswith(b"\n"):
+    if data[-1:] != b"\n":
         return None
     heads: list[bytes] = []
     lengths: list[int] = []
@@ -753,7 +765,7 @@ def _index_of_summaries(
             return None
         entries[summary[0]] = summary[1]
         offset += length + 1
-    return entries
+    return entries, len(heads)
 
 
 def _entry_from_head(
@@ -785,7 +797,7 @@ def _entry_from_head(
 
 
 def _summary_of(
-    data: bytes, offset: int, end: int, line_no: int, start: int = 0
+    data: Scannable, offset: int, end: int, line_no: int, start: int = 0
 ) -> tuple[str, JournalEntry] | None:
     """A journal line's doc id and summary, read from the fields before its spans.
 

@@ -9,6 +9,7 @@ import pytest
 from annotator.core import DocumentAnnotation, Span
 from annotator.store import Project
 from annotator.store import journal as journal_module
+from annotator.store.files import Scannable
 from tests.store.helpers import make_documents
 
 DOCS = 6
@@ -65,7 +66,7 @@ def _bytes_scanned(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     scanned: list[int] = []
     original = journal_module._index_of_summaries
 
-    def spy(data: bytes, start: int = 0, first_line: int = 0) -> object:
+    def spy(data: Scannable, start: int = 0, first_line: int = 0) -> object:
         scanned.append(len(data))
         return original(data, start, first_line)
 

@@ -1,0 +1,25 @@
+"""Every store test runs twice: with the project's files read into memory, and mapped.
+
+An open maps a file it scans from the start when the file is 1 MB or more
+(``annotator.store.files.file_range``); the files these tests make are small, so the
+threshold is moved to make each path take them. (Hypothesis's state machine, a
+unittest case, cannot be parametrized: it runs with the files read.)
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from annotator.store import files
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "scanned_as" in metafunc.fixturenames:
+        metafunc.parametrize("scanned_as", ["read", "mapped"], indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def scanned_as(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    mode = str(getattr(request, "param", "read"))
+    monkeypatch.setattr(files, "MAP_MIN_BYTES", 1 << 62 if mode == "read" else 0)
+    return mode

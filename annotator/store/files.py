@@ -156,11 +156,15 @@ def file_range(fd: int, start: int, end: int) -> Iterator[Scannable]:
 
     A large range from the file's start is mapped instead of read: reading copies it
     into memory the kernel must first zero (0.27-0.37 s for a 276 MB journal, more than
-    scanning it), while a mapping shows the page cache as it is. The project's files
-    only grow while open, and the part mapped is below the size taken when opening
-    them: cutting it back (what recovering a torn last line does, only ever past that
-    size, or a program editing the file in place) would stop this process with SIGBUS
-    when it touched a page past the new end.
+    scanning it), while a mapping shows the page cache as it is.
+
+    The risk taken: a page past the file's end, once it is cut back, stops the process
+    with SIGBUS when touched. The project's files only grow while open; the cut-backs
+    there keep clear of it: a rolled-back import cuts past the size an open maps
+    (the lines an import is appending are not read), and recovering a torn last line
+    cuts behind the scan, which stops there. A program cutting the file while another
+    process scans it (a torn journal recovered while a colleague's review window opens
+    it, or an edit in place) would stop that process.
     """
     if end <= start:
         yield b""

@@ -169,14 +169,18 @@ def file_range(fd: int, start: int, end: int) -> Iterator[Scannable]:
     if end <= start:
         yield b""
         return
+    mapped = None
     if start == 0 and end >= MAP_MIN_BYTES:
-        mapped = mmap.mmap(fd, end, access=mmap.ACCESS_READ)
-        try:
-            yield mapped
-        finally:
-            mapped.close()
+        # Refused (ValueError) when the file is shorter by now: then it is read, as ever.
+        with contextlib.suppress(ValueError, OSError):
+            mapped = mmap.mmap(fd, end, access=mmap.ACCESS_READ)
+    if mapped is None:
+        yield _read_range(fd, start, end)
         return
-    yield _read_range(fd, start, end)
+    try:
+        yield mapped
+    finally:
+        mapped.close()
 
 
 def _read_range(fd: int, start: int, end: int) -> bytes:

@@ -6,6 +6,7 @@ tests/store/conftest.py runs every store test both ways; this checks the switch 
 from __future__ import annotations
 
 import mmap
+import os
 from pathlib import Path
 
 import pytest
@@ -50,3 +51,16 @@ def test_an_open_without_index_files_maps_both_files_it_scans(
     documents = (path / "documents.jsonl").stat().st_size
     journal = (path / "annotations" / "alice.jsonl").stat().st_size
     assert sizes == ([documents, journal] if scanned_as == "mapped" else [])
+
+
+def test_a_file_cut_after_its_size_was_taken_is_read_not_mapped(tmp_path: Path) -> None:
+    path = tmp_path / "cut.jsonl"
+    path.write_bytes(b'{"a":1}\n' * 1000)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        size = os.fstat(fd).st_size
+        os.truncate(path, size // 2)  # another program cuts it back meanwhile
+        with files.file_range(fd, 0, size) as data:
+            assert isinstance(data, bytes) and data == b'{"a":1}\n' * 500
+    finally:
+        os.close(fd)

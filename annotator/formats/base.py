@@ -15,6 +15,8 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import chain
+from operator import itemgetter
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -144,6 +146,9 @@ class CheckedBatch:
 ImportChunk = CheckedBatch | Iterator[ImportRecord]
 
 
+_EDGE = itemgetter("start", "end", "label")
+
+
 class ExportRecord:
     """A document with one annotator's labels, on its way to a writer.
 
@@ -204,17 +209,15 @@ class ExportRecord:
             self._labels = self.line.record()
         return self._labels
 
-    def span_records(self) -> list[dict[str, Any]] | None:
-        """The spans as the journal's checked records, or None for a model's labels.
-
-        Of a sealed line, only the spans are parsed (when they can be cut out as bytes)."""
+    def span_edges(self) -> list[Any] | None:
+        """``start, end, label`` of every span, one after the other in one flat list, or
+        None for a model's labels. Of a sealed line only those fields are parsed."""
         if self._labels is None and self.line is not None:
-            parts = self.line.parts()
-            if parts is not None:
-                spans: list[dict[str, Any]] = orjson.loads(parts[0])
-                return spans
+            edges = self.line.span_edges()
+            if edges is not None:
+                return edges
         labels = self.labels
-        return None if labels is None else labels["spans"]
+        return None if labels is None else list(chain.from_iterable(map(_EDGE, labels["spans"])))
 
     @property
     def span_count(self) -> int:

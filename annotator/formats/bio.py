@@ -12,8 +12,8 @@ notes; a span holding no token (only whitespace) is reported.
 
 from __future__ import annotations
 
-from itertools import chain, repeat
-from operator import itemgetter, le, mul
+from itertools import chain, compress, repeat
+from operator import le, mul
 from pathlib import Path
 from typing import Any
 
@@ -67,8 +67,6 @@ def bio_record(
     return {"id": document.id, "tokens": tokens, "ner_tags": tags}, problems
 
 
-_label_of = itemgetter("label")
-_row_of = itemgetter("start", "end", "label")
 _OUTSIDE = b'"O",'
 
 
@@ -83,6 +81,25 @@ class _TagBytes(dict[tuple[str, int], bytes]):
         return tags
 
 
+class _Tagged(dict[str, bool]):
+    """label -> whether spans with it are tagged (the --labels given, else the entity
+    labels and any label missing from the schema: those came from an import)."""
+
+    def __init__(self, labels: set[str] | None, entity_labels: set[str], known: set[str]) -> None:
+        super().__init__()
+        self.labels = labels
+        self.entity_labels = entity_labels
+        self.known = known
+
+    def __missing__(self, label: str) -> bool:
+        if self.labels is not None:
+            tagged = label in self.labels
+        else:
+            tagged = label in self.entity_labels or label not in self.known
+        self[label] = tagged
+        return tagged
+
+
 class BioSink(AtomicFileSink):
     def __init__(self, out: Path, schema: LabelSchema, labels: list[str] | None) -> None:
         super().__init__(out)
@@ -92,10 +109,11 @@ class BioSink(AtomicFileSink):
         self.known = set(schema.label_names())
         self.problem_count = 0
         self._tags = _TagBytes()
+        self._tagged = _Tagged(self.labels, self.entity_labels, self.known)
 
     def write(self, record: ExportRecord) -> None:
-        spans = record.span_records()
-        line = None if spans is None else self._line(record, spans)
+        edges = record.span_edges()
+        line = None if edges is None else self._line(record.doc_id, record.text, edges)
         problems: list[str] = []
         if line is None:
             rows = span_rows(record)
@@ -103,32 +121,36 @@ class BioSink(AtomicFileSink):
                 s.label for s in rows if s.label not in self.known
             }
             item, problems = bio_record(record, self.labels, entity_labels, rows)
-            line = orjson.dumps(item)
-        self.handle.write(line + b"\n")
+            line = orjson.dumps(item) + b"\n"
+        self.handle.write(line)
         if problems:
             if self.problem_count < 20:
                 self.warnings.extend(problems[: 20 - self.problem_count])
             self.problem_count += len(problems)
 
-    def _line(self, record: ExportRecord, spans: list[dict[str, Any]]) -> bytes | None:
-        """:func:`bio_record`'s line, written with list-wide operations: tokens from
+    def _line(self, doc_id: str, text: str, edges: list[Any]) -> bytes | None:
+        """:func:`bio_record`'s line (with its newline) from the spans' ``start, end,
+        label`` (one flat list), written with list-wide operations: tokens from
         :func:`tokens_json`, tags from the token count of each stretch. None, for
         bio_record to write and report, when spans overlap or hold no token, or the text
         is one tokens_json leaves to the plain way."""
-        rows = list(map(_row_of, spans))
-        wanted_labels = self.labels
-        names = set(map(_label_of, spans))
-        if wanted_labels is None:
-            unknown = names - self.known
-            wanted_labels = self.entity_labels | unknown if unknown else self.entity_labels
-        if not wanted_labels.issuperset(names):
-            rows = [row for row in rows if row[2] in wanted_labels]
-        # By start (then end, label): equal starts overlap, and go to bio_record anyway.
-        rows.sort()
-        starts, ends, labels = zip(*rows, strict=True) if rows else ((), (), ())
-        if not all(map(le, ends[:-1], starts[1:])):
-            return None
-        found = tokens_json(record.text, list(chain.from_iterable(zip(starts, ends, strict=True))))
+        tagged = list(map(self._tagged.__getitem__, edges[2::3]))
+        if not all(tagged):
+            edges = list(
+                compress(edges, chain.from_iterable(zip(tagged, tagged, tagged, strict=True)))
+            )
+        labels = edges[2::3]
+        cuts = edges[:]
+        del cuts[2::3]
+        # Each span ends before the next starts: they are in order and do not overlap.
+        if not all(map(le, cuts[1:-1:2], cuts[2::2])):
+            # By start (then end, label): equal starts overlap, and go to bio_record anyway.
+            rows = sorted(zip(cuts[0::2], cuts[1::2], labels, strict=True))
+            cuts = list(chain.from_iterable(row[:2] for row in rows))
+            labels = [row[2] for row in rows]
+            if not all(map(le, cuts[1:-1:2], cuts[2::2])):
+                return None
+        found = tokens_json(text, cuts)
         if found is None:
             return None
         tokens, counts = found
@@ -141,12 +163,12 @@ class BioSink(AtomicFileSink):
         return b"".join(
             (
                 b'{"id":',
-                orjson.dumps(record.doc_id),
+                orjson.dumps(doc_id),
                 b',"tokens":',
                 tokens,
                 b',"ner_tags":[',
                 b"".join(parts)[:-1],
-                b"]}",
+                b"]}\n",
             )
         )
 

@@ -19,7 +19,6 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
-from itertools import chain
 
 import orjson
 
@@ -282,7 +281,8 @@ def tokens_json(text: str, cuts: list[int]) -> tuple[bytes, list[int]] | None:
         whole, mark = text.encode("ascii", "replace"), b"?"
     else:
         whole, mark = text.encode("ascii", "annotator-non-ascii"), b"\x80"
-    encoded = list(map(whole.__getitem__, map(slice, starts, ends)))
+    # Slices in a comprehension: calling ``slice`` (a type) from map made it twice as slow.
+    encoded = [whole[start:end] for start, end in zip(starts, ends, strict=True)]
     others: list[int] = []
     at = whole.find(mark) if mark else -1
     while at >= 0:
@@ -313,7 +313,11 @@ def tokens_json(text: str, cuts: list[int]) -> tuple[bytes, list[int]] | None:
         pieces[index] = [found] if number else []
     if not any(counts):
         return b"[]", counts
-    return b'["' + b'","'.join(chain.from_iterable(pieces)) + b'"]', counts
+    # One list to join: join would copy a chain into a list anyway, an item at a time.
+    tokens: list[bytes] = []
+    for piece in pieces:
+        tokens += piece
+    return b'["' + b'","'.join(tokens) + b'"]', counts
 
 
 # --- tokens with offsets, for writers that need them (Prodigy) -----------------------------

@@ -40,6 +40,7 @@ from annotator.core.models import (
 from annotator.core.schema import default_schema
 from annotator.store.files import (
     FileLock,
+    Scannable,
     atomic_write_bytes,
     file_range,
     fsync_dir,
@@ -189,55 +190,71 @@ class Project:
         else:
             entries, index, start, line_no = loaded
         with file_range(self._fd, start, size) as data:
-            offset = 0
-            length = len(data)
-            loads = orjson.loads
-            while offset < length:
-                newline = data.find(b"\n", offset)
-                end = length if newline == -1 else newline
-                line_no += 1
-                if end > offset:
-                    try:
-                        record = loads(data[offset:end])
-                        doc_id = record["id"]
-                        text = record["text"]
-                        meta = record.get("meta") or {}
-                        # A hand-edited or badly merged line must not stop the project
-                        # opening.
-                        if not isinstance(doc_id, str) or not isinstance(text, str):
-                            raise TypeError('"id" and "text" must be strings')
-                        if not isinstance(meta, dict):
-                            raise TypeError('"meta" must be an object')
-                    except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
-                        self.problems.append(
-                            f"{documents}:{line_no}: unreadable document line skipped ({exc})"
-                        )
-                    else:
-                        if doc_id in index:
-                            self.problems.append(
-                                f"{documents}:{line_no}: duplicate document id {doc_id!r} skipped"
-                            )
-                        else:
-                            index[doc_id] = len(entries)
-                            entries.append(
-                                DocumentEntry(
-                                    doc_id,
-                                    meta,
-                                    start + offset,
-                                    end - offset,
-                                    line_no,
-                                    len(text),
-                                    head_of(text),
-                                )
-                            )
-                offset = end + 1
+            line_no = self._index_lines(data, entries, index, start, line_no)
+            scanned = len(data)
             covered = start + data.rfind(b"\n") + 1
         self._entries = entries
         self._index = index
         self._line_count = line_no
         # A damaged file keeps being read (and its problems reported) at every open.
-        if not self.problems and length >= SIDECAR_MIN_BYTES:
+        if not self.problems and scanned >= SIDECAR_MIN_BYTES:
             sidecar.save(self._fd, entries, covered, line_no)
+
+    def _index_lines(
+        self,
+        data: Scannable,
+        entries: list[DocumentEntry],
+        index: dict[str, int],
+        start: int,
+        line_no: int,
+    ) -> int:
+        """Index the document lines in ``data`` (which begins at ``start``, line
+        ``line_no + 1``) into ``entries`` and ``index``, reporting the lines it skips;
+        the number of the last line."""
+        documents = self.path / DOCUMENTS_FILE
+        offset = 0
+        length = len(data)
+        loads = orjson.loads
+        while offset < length:
+            newline = data.find(b"\n", offset)
+            end = length if newline == -1 else newline
+            line_no += 1
+            if end > offset:
+                try:
+                    record = loads(data[offset:end])
+                    doc_id = record["id"]
+                    text = record["text"]
+                    meta = record.get("meta") or {}
+                    # A hand-edited or badly merged line must not stop the project
+                    # opening.
+                    if not isinstance(doc_id, str) or not isinstance(text, str):
+                        raise TypeError('"id" and "text" must be strings')
+                    if not isinstance(meta, dict):
+                        raise TypeError('"meta" must be an object')
+                except (orjson.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
+                    self.problems.append(
+                        f"{documents}:{line_no}: unreadable document line skipped ({exc})"
+                    )
+                else:
+                    if doc_id in index:
+                        self.problems.append(
+                            f"{documents}:{line_no}: duplicate document id {doc_id!r} skipped"
+                        )
+                    else:
+                        index[doc_id] = len(entries)
+                        entries.append(
+                            DocumentEntry(
+                                doc_id,
+                                meta,
+                                start + offset,
+                                end - offset,
+                                line_no,
+                                len(text),
+                                head_of(text),
+                            )
+                        )
+            offset = end + 1
+        return line_no
 
     def _finish_interrupted_import(self) -> None:
         """Roll back an import that crashed, unless one is running (it holds the lock)."""

@@ -39,13 +39,6 @@ else:
     Qt = _Namespace()
 
 
-def is_set_up() -> bool:
-    """Whether PySide6 has built ``Qt`` in this process yet."""
-    import PySide6.QtCore
-
-    return "Qt" in vars(PySide6.QtCore)
-
-
 def new_action(text: str, parent: QObject) -> QAction:
     """``QAction(text, parent)``, whose overloads set up QIcon (157 enum members)."""
     from PySide6.QtGui import QAction

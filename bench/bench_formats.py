@@ -2,8 +2,11 @@
 
     .venv/bin/python bench/bench_formats.py [--documents N]
 
-Generates N news-like documents (about 2,400 characters, 20 spans and 2 relations each,
-with emoji and CJK), writes them as native JSONL and as a Label Studio task list, then
+Generates N news-like documents (bench_store's articles: about 2,800 characters in five
+paragraphs with accented words, curly quotes, dashes, emoji with modifiers, ZWJ and flags,
+and CJK; 20 spans and 5 relations each; with --plain, the simpler documents of the first
+sessions: about 2,100 characters, all ASCII but an emoji and a CJK name), writes them as
+native JSONL and as a Label Studio task list, then
 times, each against the baseline "orjson reads every record of the file and writes it
 back out" measured in the same run, every figure and baseline the best of --repeat runs:
 
@@ -26,6 +29,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("ANNOTATOR_FSYNC", "0")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -35,6 +39,7 @@ import orjson
 from annotator.services import export_project, import_sources
 from annotator.store import Project
 from bench import Result, format_table
+from bench.bench_store import article, paragraph
 
 SMALL_ARGS = ["--documents", "200", "--repeat", "1"]
 
@@ -50,7 +55,27 @@ NAMES = [
 ]
 
 
+_PARAGRAPHS: list[Any] = []
+
+
 def make_record(number: int, rng: random.Random) -> dict[str, object]:
+    """A news article in native JSONL: bench_store's, as the other benches measure."""
+    if not _PARAGRAPHS:
+        pool_rng = random.Random(11)
+        _PARAGRAPHS.extend(paragraph(pool_rng) for _ in range(2000))
+    document, spans, relations = article(number, rng, _PARAGRAPHS)
+    return {
+        "id": document.id,
+        "text": document.text,
+        "meta": document.meta,
+        "spans": spans,
+        "relations": relations,
+        "status": "done",
+    }
+
+
+def make_plain_record(number: int, rng: random.Random) -> dict[str, object]:
+    """The first sessions' documents: ASCII words, one emoji headline, CJK names."""
     parts: list[str] = [f"Headline {number} 👍🏽\n\n"]
     length = len(parts[0])
     spans: list[dict[str, object]] = []
@@ -138,7 +163,13 @@ def main(argv: list[str] | None = None) -> list[Result]:
         default="native,bio,prodigy,label-studio",
         help="export formats to time (comma-separated); without label-studio, its import is skipped",
     )
+    parser.add_argument(
+        "--plain",
+        action="store_true",
+        help="the simpler, nearly all-ASCII documents the first sessions measured",
+    )
     args = parser.parse_args(argv)
+    make = make_plain_record if args.plain else make_record
     formats = args.formats.split(",")
     rng = random.Random(7)
     work = Path(tempfile.mkdtemp(prefix="bench-formats-"))
@@ -147,7 +178,7 @@ def main(argv: list[str] | None = None) -> list[Result]:
         native = work / "native.jsonl"
         with open(native, "wb") as handle:
             for number in range(args.documents):
-                handle.write(orjson.dumps(make_record(number, rng)) + b"\n")
+                handle.write(orjson.dumps(make(number, rng)) + b"\n")
         size_mb = native.stat().st_size / 1e6
         print(f"{args.documents:,} documents, {size_mb:.1f} MB of native JSONL")
 

@@ -91,7 +91,7 @@ def make_article(size: int = 1_000_000, spans: int = 10_000) -> tuple[str, list[
     return text, result
 
 
-def median_ms(action: Callable[[], None], runs: int = RUNS) -> float:
+def median_ms(action: Callable[[], object], runs: int = RUNS) -> float:
     times = []
     for _ in range(runs):
         began = time.perf_counter()

@@ -411,9 +411,9 @@ def _numbered(
 
 
 _PLAIN_KEYS = frozenset({"id", "text", "meta", *LABEL_FIELDS})
-_SPAN_KEYS = list(_SPAN_REQUIRED)
+_SPAN_FIELD_KEYS = list(SPAN_FIELDS)
 _SPAN_TYPES = [str, int, int, str, str]
-_RELATION_KEYS = list(_RELATION_REQUIRED)
+_RELATION_FIELD_KEYS = list(RELATION_FIELDS)
 _STATUS_OR_NONE = frozenset({*STATUSES, None})
 _DICT = {dict}
 _STR = {str}
@@ -510,11 +510,12 @@ def _checked_items(items: list[Any], chunk: _Lines, done: int) -> CheckedBatch |
     checked = _checked_spans(span_lists, span_counts, texts)
     if checked is None:
         return None
-    span_labels, id_sets = checked
+    span_labels, id_sets, spans_complete = checked
     relation_counts = list(map(len, relation_lists))
-    relation_labels = _checked_relations(relation_lists, relation_counts, id_sets)
-    if relation_labels is None:
+    checked_relations = _checked_relations(relation_lists, relation_counts, id_sets)
+    if checked_relations is None:
         return None
+    relation_labels, relations_complete = checked_relations
     statuses = list(map(get, items, repeat("status")))
     if not _STATUS_OR_NONE.issuperset(statuses):
         return None
@@ -543,8 +544,10 @@ def _checked_items(items: list[Any], chunk: _Lines, done: int) -> CheckedBatch |
         relation_labels=list(dict.fromkeys(relation_labels)),
         # Encoded only once the import takes the batch (a re-import falls back).
         encode=lambda: (
-            _encoded_with(span_lists, span_counts, _SPAN_DEFAULTS),
-            _encoded_with(relation_lists, relation_counts, _RELATION_DEFAULTS),
+            _encoded_with(span_lists, span_counts, b"" if spans_complete else _SPAN_DEFAULTS),
+            _encoded_with(
+                relation_lists, relation_counts, b"" if relations_complete else _RELATION_DEFAULTS
+            ),
         ),
     )
 
@@ -563,25 +566,36 @@ def _lists(items: list[dict[str, Any]], key: str) -> list[list[Any]] | None:
 
 def _checked_spans(
     span_lists: list[list[Any]], counts: list[int], texts: list[str]
-) -> tuple[list[str], list[set[str]]] | None:
+) -> tuple[list[str], list[set[str]], bool] | None:
     """Every span of every document checked at once, as _checked_labels checks a
-    document's short span records (export's): exactly the five fields in field order,
-    the Span model's constraints, ids unique in their document, each span's text what
-    its document's text holds there. Their labels (each once, in order of appearance)
-    and each document's span ids, or None."""
+    document's span records: all of them export's short records (the five fields it
+    always writes) or all of them complete (every field, attrs an object and note a
+    string), keys in field order; the Span model's constraints, ids unique in their
+    document, each span's text what its document's text holds there. Their labels (each
+    once, in order of appearance), each document's span ids, and whether the records
+    are complete; or None."""
     spans = list(itertools.chain.from_iterable(span_lists))
     if not spans:
-        return [], [set()] * len(span_lists)
+        return [], [set()] * len(span_lists), False
     total = len(spans)
-    # Iterating a dict gives its keys: five keys each, in this order, for every span.
+    # Iterating a dict gives its keys: the same keys, in this order, for every span.
     # (Anything but a dict fails below: dict.values raises TypeError, caught above.)
     # Compared with the first span's own keys: orjson hands out the same key objects
     # again, so the comparison is one of pointers.
     keys = list(itertools.chain.from_iterable(spans))
-    if keys[:5] != _SPAN_KEYS or keys != keys[:5] * total:
+    width = len(spans[0])
+    if (
+        width not in (5, 7)
+        or keys[:width] != _SPAN_FIELD_KEYS[:width]
+        or keys != keys[:width] * total
+    ):
         return None
     values = list(itertools.chain.from_iterable(map(dict.values, spans)))
-    ids, starts, ends, labels, span_texts = (values[column::5] for column in range(5))
+    ids, starts, ends, labels, span_texts = (values[column::width] for column in range(5))
+    if width == 7 and (
+        set(map(type, values[5::7])) != _DICT or set(map(type, values[6::7])) != _STR
+    ):
+        return None
     # The span texts' type is checked by startswith below.
     if {*map(type, starts), *map(type, ends)} != _INT or {
         *map(type, ids),
@@ -602,25 +616,33 @@ def _checked_spans(
     names = list(dict.fromkeys(labels))
     if list(map(len, id_sets)) != counts or "" in names or any(map(contains, id_sets, repeat(""))):
         return None
-    return names, id_sets
+    return names, id_sets, width == 7
 
 
 def _checked_relations(
     relation_lists: list[list[Any]], counts: list[int], id_sets: list[set[str]]
-) -> list[str] | None:
-    """Every relation at once, as _checked_labels checks export's short relation records:
-    the four fields in field order, strings, ids unique in their document, both ends
-    among its span ids. Their labels, or None."""
+) -> tuple[list[str], bool] | None:
+    """Every relation at once, as _checked_labels checks a document's relation records:
+    all of them export's short records (the four fields it always writes) or all of
+    them complete (with the note), keys in field order, strings, ids unique in their
+    document, both ends among its span ids. Their labels, and whether the records are
+    complete; or None."""
     relations = list(itertools.chain.from_iterable(relation_lists))
     if not relations:
-        return []
+        return [], False
     total = len(relations)
-    if list(itertools.chain.from_iterable(relations)) != _RELATION_KEYS * total:
+    keys = list(itertools.chain.from_iterable(relations))
+    width = len(relations[0])
+    if (
+        width not in (4, 5)
+        or keys[:width] != _RELATION_FIELD_KEYS[:width]
+        or keys != keys[:width] * total
+    ):
         return None
     values = list(itertools.chain.from_iterable(map(dict.values, relations)))
     if set(map(type, values)) != _STR:
         return None
-    ids, labels, heads, tails = (values[column::4] for column in range(4))
+    ids, labels, heads, tails = (values[column::width] for column in range(4))
     if "" in ids or "" in labels:
         return None
     bounds = list(itertools.accumulate(counts, initial=0))
@@ -631,7 +653,7 @@ def _checked_relations(
         or not all(map(set.issuperset, id_sets, map(getitem, repeat(tails), parts)))
     ):
         return None
-    return labels
+    return labels, width == 5
 
 
 def _encoded_with(lists: list[list[Any]], counts: list[int], defaults: bytes) -> list[bytes]:
@@ -645,6 +667,8 @@ def _encoded_with(lists: list[list[Any]], counts: list[int], defaults: bytes) ->
     right before ``id``, a bare word JSON does not allow there): it is always a record's
     last value closing, the record ending and the next one starting with its id.
     """
+    if not defaults:
+        return list(map(orjson.dumps, lists))
     encoded = map(orjson.dumps, lists)
     replace: Any = bytes.replace
     add: Any = bytes.__add__

@@ -42,8 +42,10 @@ def _span(text: str, phrase: str, number: int, label: str = "PERSON") -> Record:
     }
 
 
-def plain(number: int) -> Record:
-    """A record as native export writes it (short spans and relations, keys in order)."""
+def plain(number: int, shape: str = "short") -> Record:
+    """A record as native export writes it (short spans and relations, keys in order),
+    or, in the "complete" shape, with every field of every span and relation (as a
+    script following the documented format writes them), some attrs and notes filled."""
     text = f"{TEXTS[number % len(TEXTS)]} #{number}"
     words = [word for word in text.split() if word.strip('"\\')][:3]
     spans = [_span(text, word, index + 1) for index, word in enumerate(dict.fromkeys(words))]
@@ -54,6 +56,13 @@ def plain(number: int) -> Record:
         if len(spans) > 1
         else []
     )
+    if shape == "complete":
+        for index, span in enumerate(spans):
+            filled = (number + index) % 3 == 0
+            span.update(attrs={"score": 0.5, "tags": ["a"]} if filled else {})
+            span.update(note="checked" if filled else "")
+        for relation in relations:
+            relation.update(note="why" if number % 2 else "")
     return {
         "id": f"doc-{number}",
         "text": text,
@@ -66,9 +75,9 @@ def plain(number: int) -> Record:
     }
 
 
-def _odd(change: Callable[[Record], Any]) -> Callable[[int], Record]:
+def _odd(change: Callable[[Record], Any], shape: str = "short") -> Callable[[int], Record]:
     def make(number: int) -> Record:
-        record = plain(number)
+        record = plain(number, shape)
         change(record)
         return record
 
@@ -184,20 +193,22 @@ def _import_both_ways(
 
 
 @pytest.mark.usefixtures("fixed_clock")
+@pytest.mark.parametrize("shape", ["short", "complete"])
 @pytest.mark.parametrize("chunk_bytes", [1 << 17, 700])
 @pytest.mark.parametrize("odd", sorted(ODD))
 def test_batches_give_what_one_by_one_gives(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, odd: str, chunk_bytes: int
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, odd: str, chunk_bytes: int, shape: str
 ) -> None:
-    records = [plain(number) for number in range(12)]
+    records = [plain(number, shape) for number in range(12)]
     for number in (0, 5, 6, 11):
-        records[number] = _odd(ODD[odd])(number)
+        records[number] = _odd(ODD[odd], shape)(number)
     source = _write(tmp_path / "in.jsonl", records)
     batches, one_by_one = _import_both_ways(tmp_path, monkeypatch, [source], chunk_bytes)
     assert batches == one_by_one
 
 
 @pytest.mark.usefixtures("fixed_clock")
+@pytest.mark.parametrize("shape", ["short", "complete"])
 @pytest.mark.parametrize("chunk_bytes", [1 << 17, 700])
 @pytest.mark.parametrize(
     "problem",
@@ -217,12 +228,16 @@ def test_batches_give_what_one_by_one_gives(
         "span text too short",
         "int span id",
         "int label",
+        "list attrs",
+        "int note",
+        "int relation note",
+        "null attrs",
     ],
 )
 def test_problems_are_found_or_converted_as_one_by_one(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, problem: str, chunk_bytes: int
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, problem: str, chunk_bytes: int, shape: str
 ) -> None:
-    records = [plain(number) for number in range(10)]
+    records = [plain(number, shape) for number in range(10)]
     bad = copy.deepcopy(records[6])
     span = bad["spans"][0]
     if problem == "span text":
@@ -253,6 +268,14 @@ def test_problems_are_found_or_converted_as_one_by_one(
         span["id"], bad["relations"] = 5, []
     elif problem == "int label":
         span["label"] = 5
+    elif problem == "list attrs":
+        span["attrs"] = ["k"]
+    elif problem == "int note":
+        span["note"] = 7
+    elif problem == "int relation note":
+        bad["relations"][0]["note"] = 7
+    elif problem == "null attrs":
+        span["attrs"] = None
     records[6] = bad
     source = _write(tmp_path / "in.jsonl", records, blank=problem == "blank line")
     if problem == "broken line":
@@ -280,14 +303,15 @@ def test_reimport_and_import_into_a_filled_project(
         assert (summary.added, summary.unchanged, summary.duplicate) == (6, 12, 2)
 
 
-def test_plain_records_are_read_as_checked_batches(tmp_path: Path) -> None:
-    records = [plain(number) for number in range(20)]
+@pytest.mark.parametrize("shape", ["short", "complete"])
+def test_plain_records_are_read_as_checked_batches(tmp_path: Path, shape: str) -> None:
+    records = [plain(number, shape) for number in range(20)]
     source = _write(tmp_path / "in.jsonl", records)
     chunks = list(native.reader.read_chunks(source))
     assert chunks and all(isinstance(chunk, CheckedBatch) for chunk in chunks)
     assert [doc_id for chunk in chunks for doc_id in chunk.ids] == [r["id"] for r in records]
     # One odd record: its chunk is read one by one, the others still in batches.
-    records[10] = _odd(_crlf)(10)
+    records[10] = _odd(_crlf, shape)(10)
     kinds = [
         isinstance(chunk, CheckedBatch)
         for chunk in native.reader.read_chunks(_write(tmp_path / "odd.jsonl", records))
@@ -295,8 +319,9 @@ def test_plain_records_are_read_as_checked_batches(tmp_path: Path) -> None:
     assert False in kinds and True in kinds
 
 
-def test_a_batch_falls_back_to_the_same_records(tmp_path: Path) -> None:
-    records = [plain(number) for number in range(6)]
+@pytest.mark.parametrize("shape", ["short", "complete"])
+def test_a_batch_falls_back_to_the_same_records(tmp_path: Path, shape: str) -> None:
+    records = [plain(number, shape) for number in range(6)]
     source = _write(tmp_path / "in.jsonl", records)
     from_batches = [
         record for chunk in native.reader.read_chunks(source) for record in _records(chunk)

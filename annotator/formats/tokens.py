@@ -19,6 +19,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
+from typing import NamedTuple
 
 import orjson
 
@@ -76,8 +77,13 @@ _NON_ASCII = "(?=[^\\x00-\\x7f])"
 
 
 @lru_cache(maxsize=1)
+def _extend_class() -> str:
+    return _extend_ranges()
+
+
+@lru_cache(maxsize=1)
 def _pattern() -> re.Pattern[str]:
-    marks = f"[{_extend_ranges()}]"
+    marks = f"[{_extend_class()}]"
     ext = f"(?:{_NON_ASCII}{marks}+|)"
     letter = f"[^\\W{_CJK}]"
     # Words first (the common case); the other alternatives cannot start with a word
@@ -274,23 +280,50 @@ def tokens_json(text: str, cuts: list[int]) -> tuple[bytes, list[int]] | None:
     starts = [0, *cuts]
     ends = [*cuts, len(text)]
     # One byte a character, so that offsets stay as they are; each non-ASCII character
-    # becomes a byte that marks its stretch for the regular expression.
+    # becomes a byte that marks it.
     if text.isascii():
         whole, mark = text.encode(), b""
     elif "?" not in text:
         whole, mark = text.encode("ascii", "replace"), b"?"
     else:
         whole, mark = text.encode("ascii", "annotator-non-ascii"), b"\x80"
-    # Slices in a comprehension: calling ``slice`` (a type) from map made it twice as slow.
-    encoded = [whole[start:end] for start, end in zip(starts, ends, strict=True)]
-    others: list[int] = []
-    at = whole.find(mark) if mark else -1
-    while at >= 0:
-        index = bisect.bisect_right(ends, at)
-        others.append(index)
-        encoded[index] = b""
-        at = whole.find(mark, ends[index])
-    joined = _CUT.join(encoded)
+    kinds = None
+    stretches: tuple[list[bytes], list[int]] | None = None
+    if mark and whole.count(mark) > _FEW_NON_ASCII:
+        kinds = character_kinds(text)
+    elif mark:
+        # A few names (北京, Zürich) or an emoji: the pattern on their stretches is cheaper
+        # than going over the whole text in UTF-8 unless they make up a tenth of it (short
+        # ones come back again and again, and their tokens are kept).
+        stretches = _ascii_stretches(whole, mark, starts, ends)
+        lengths = [ends[index] - starts[index] for index in stretches[1]]
+        if sum(length for length in lengths if length > _SHORT) * 10 > len(text):
+            kinds = character_kinds(text)
+    if kinds is None:
+        encoded, others = stretches or _ascii_stretches(whole, mark, starts, ends)
+        return _joined_tokens(text, starts, ends, _CUT.join(encoded), others)
+    if not kinds.joining:
+        return _joined_tokens(text, starts, ends, *_utf8_stretches(text, starts, ends, kinds))
+    # Whitespace never lies inside a token: cutting there as well changes no token, and
+    # leaves the characters that join others in short stretches of their own.
+    more = _chunk_bounds(text, kinds.joining)
+    marked = sorted([*((cut, 0) for cut in cuts), *((cut, 1) for cut in more)])
+    starts = [0, *(cut for cut, _ in marked)]
+    ends = [*starts[1:], len(text)]
+    tokens, counts = _joined_tokens(text, starts, ends, *_utf8_stretches(text, starts, ends, kinds))
+    owners = itertools.accumulate((1 - extra for _, extra in marked), initial=0)
+    merged = [0] * (len(cuts) + 1)
+    for owner, count in zip(owners, counts, strict=True):
+        merged[owner] += count
+    return tokens, merged
+
+
+def _joined_tokens(
+    text: str, starts: list[int], ends: list[int], joined: bytes, others: list[int]
+) -> tuple[bytes, list[int]]:
+    """:func:`tokens_json` from the stretches (``starts``, ``ends``) in bytes, joined by
+    NULs, every character that is a token of its own padded with spaces but ASCII ones,
+    and ``others``, the indices of those left empty for the pattern."""
     present = joined.translate(None, _PLAIN)
     if present:
         codes = set(present)
@@ -305,7 +338,7 @@ def tokens_json(text: str, cuts: list[int]) -> tuple[bytes, list[int]] | None:
     for index in others:
         start, end = starts[index], ends[index]
         if end - start <= _SHORT:
-            # Names (北京, Zürich) come back again and again: their tokens are kept.
+            # Names (北京, Zürich) and emoji come back again and again: their tokens are kept.
             found, number = _short_stretch(text[start:end])
         else:
             found, number = _stretch(text, start, end)
@@ -318,6 +351,147 @@ def tokens_json(text: str, cuts: list[int]) -> tuple[bytes, list[int]] | None:
     for piece in pieces:
         tokens += piece
     return b'["' + b'","'.join(tokens) + b'"]', counts
+
+
+def _ascii_stretches(
+    whole: bytes, mark: bytes, starts: list[int], ends: list[int]
+) -> tuple[list[bytes], list[int]]:
+    """The stretches of ``whole`` (a text one byte a character, ``mark`` standing for every
+    non-ASCII one), those holding a mark left empty, and the indices of those."""
+    # Slices in a comprehension: calling ``slice`` (a type) from map made it twice as slow.
+    encoded = [whole[start:end] for start, end in zip(starts, ends, strict=True)]
+    others: list[int] = []
+    at = whole.find(mark) if mark else -1
+    while at >= 0:
+        index = bisect.bisect_right(ends, at)
+        others.append(index)
+        encoded[index] = b""
+        at = whole.find(mark, ends[index])
+    return encoded, others
+
+
+# News text is rarely pure ASCII: curly quotes, dashes, accented names. Most non-ASCII
+# characters are simply a letter (part of a word), whitespace, or a token of their own,
+# which the same str and bytes operations handle as they do ASCII: letters stay, spaces
+# become " ", the others get spaces around them. Only marks, modifiers, ZWJ and regional
+# indicators join characters into one token: the whitespace-delimited chunks holding one
+# of those take the pattern.
+_ASCII = bytes(range(128))
+_WORD_KIND, _SPACE_KIND, _SOLO_KIND, _JOINING_KIND = range(4)
+# Each character to pad costs a pass over the text: past this many, the pattern is cheaper.
+_MOST_PADDED = 16
+# Up to this many non-ASCII characters, the stretches holding them may be short enough to
+# leave to the pattern.
+_FEW_NON_ASCII = 40
+
+
+@lru_cache(maxsize=1)
+def _kind_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """Joining characters, word characters and whitespace, as the tokenizer's pattern
+    defines them."""
+    return (
+        re.compile(f"[{_extend_class()}\u200d\U0001f1e6-\U0001f1ff]"),
+        re.compile(f"[^\\W{_CJK}]"),
+        re.compile("\\s"),
+    )
+
+
+class _Kinds(dict[str, int]):
+    """character -> what the tokenizer makes of it, when nothing joins it to its
+    neighbours: part of a word, whitespace, or a token of its own."""
+
+    def __missing__(self, char: str) -> int:
+        joining, word, space = _kind_patterns()
+        if joining.fullmatch(char):
+            kind = _JOINING_KIND
+        elif word.fullmatch(char):
+            kind = _WORD_KIND
+        elif space.fullmatch(char):
+            kind = _SPACE_KIND
+        else:
+            kind = _SOLO_KIND
+        if len(self) < 65536:
+            self[char] = kind
+        return kind
+
+
+_KINDS = _Kinds()
+
+
+class CharacterKinds(NamedTuple):
+    """A text's distinct non-ASCII characters that are not letters, by what the tokenizer
+    makes of them."""
+
+    spaces: list[str]
+    solo: list[str]
+    joining: list[str]
+
+
+def character_kinds(text: str) -> CharacterKinds | None:
+    """The kinds of ``text``'s non-ASCII characters; None when it does not encode (lone
+    surrogates) or holds too many distinct ones to pad one by one (a CJK text)."""
+    try:
+        non_ascii = text.encode().translate(None, _ASCII).decode()
+    except UnicodeEncodeError:
+        return None
+    kinds = CharacterKinds([], [], [])
+    lists = (None, kinds.spaces, kinds.solo, kinds.joining)
+    for char in set(non_ascii):
+        found = lists[_KINDS[char]]
+        if found is not None:
+            found.append(char)
+    if len(kinds.spaces) + len(kinds.solo) > _MOST_PADDED:
+        return None
+    return kinds
+
+
+def _chunk_bounds(text: str, chars: list[str]) -> list[int]:
+    """Offsets inside ``text`` of the spaces around every occurrence of ``chars``
+    (ascending, each once)."""
+    found: set[int] = set()
+    for char in chars:
+        at = text.find(char)
+        while at >= 0:
+            end = text.find(" ", at)
+            if end < 0:
+                end = len(text)
+            found.update((text.rfind(" ", 0, at) + 1, end))
+            at = text.find(char, end)
+    found.discard(0)
+    found.discard(len(text))
+    return sorted(found)
+
+
+def _utf8_stretches(
+    text: str, starts: list[int], ends: list[int], kinds: CharacterKinds
+) -> tuple[bytes, list[int]]:
+    """The stretches in UTF-8 joined by NULs, non-ASCII whitespace made a space and every
+    other non-ASCII character that is not part of a word given spaces around it; those
+    holding a joining character left empty, and their indices (for the pattern)."""
+    stretches = [text[start:end] for start, end in zip(starts, ends, strict=True)]
+    others = _stretches_holding(text, ends, kinds.joining) if kinds.joining else []
+    for index in others:
+        stretches[index] = ""
+    joined = "\x00".join(stretches)
+    # Replacing in the str, not in its UTF-8: finding one character there is a memchr,
+    # finding a byte sequence is not (several times slower).
+    for char in kinds.spaces:
+        joined = joined.replace(char, " ")
+    for char in kinds.solo:
+        joined = joined.replace(char, f" {char} ")
+    return joined.encode(), others
+
+
+def _stretches_holding(text: str, ends: list[int], chars: list[str]) -> list[int]:
+    """Indices, ascending, of the stretches (ending at ``ends``) holding any of ``chars``."""
+    found: set[int] = set()
+    for char in chars:
+        at = text.find(char)
+        while at >= 0:
+            index = bisect.bisect_right(ends, at)
+            found.add(index)
+            at = text.find(char, ends[index])
+    return sorted(found)
 
 
 # --- tokens with offsets, for writers that need them (Prodigy) -----------------------------

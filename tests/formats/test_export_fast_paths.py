@@ -16,6 +16,8 @@ from typing import Any
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from annotator.core import Document, DocumentAnnotation, Relation, Span
 from annotator.core.models import Label, LabelSchema, text_hash
@@ -23,7 +25,13 @@ from annotator.formats.base import ExportRecord
 from annotator.formats.bio import BioSink, bio_record
 from annotator.formats.common import span_rows
 from annotator.formats.native import native_line, native_record
-from annotator.formats.tokens import token_offsets, token_texts, tokens_at, tokens_json
+from annotator.formats.tokens import (
+    character_kinds,
+    token_offsets,
+    token_texts,
+    tokens_at,
+    tokens_json,
+)
 from annotator.services import export_project, import_sources
 from annotator.store import Project
 
@@ -256,6 +264,64 @@ def test_tokens_at_matches_the_pattern_on_every_stretch(ascii_only: bool) -> Non
             ends += more[1]
             texts += more[2]
         assert (tokens.starts, tokens.ends, tokens.texts) == (starts, ends, texts)
+
+
+def _assert_tokens_json_is_the_tokenizer(text: str, cuts: list[int]) -> None:
+    found = tokens_json(text, cuts)
+    assert found is not None
+    stretches = [token_texts(text, a, b) for a, b in itertools.pairwise([0, *cuts, len(text)])]
+    assert found[1] == [len(tokens) for tokens in stretches]
+    assert found[0] == orjson.dumps([token for tokens in stretches for token in tokens])
+
+
+# Characters each kind of handling meets: letters (accented, Cyrillic, mathematical),
+# whitespace (ASCII, non-breaking, ideographic, line separator, NEL, \x1c), tokens of their
+# own (curly quotes, dashes, CJK, a plain emoji, a BOM, a C1 control, JSON's escapes), and
+# the characters that join others (marks, skin tones, ZWJ, flags' halves, keycaps, tags).
+_TOKEN_CHARACTERS = list(
+    "aZ9_éçЖ𝐀½² \t\n\r\x0b\x0c\x1c\u00a0\u3000\u2028\u0085“”‘’—–…北京🤝\ufeff\u0080"
+    '"\\/.,!?\x01\x7f\u0301\u0308🏽\u200d\u200c🇫🇷\ufe0f\u20e3\U000e0067'
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(_TOKEN_CHARACTERS),
+            st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+        ),
+        max_size=40,
+    ).map("".join),
+    st.data(),
+)
+def test_tokens_json_is_the_tokenizer_on_any_text(text: str, data: st.DataObject) -> None:
+    """Whatever the characters and wherever the cuts fall (inside words, between a
+    character and its marks, inside a ZWJ sequence or a flag), the tokens and counts are
+    those of the pattern, stretch by stretch."""
+    cut_at = st.integers(1, max(1, len(text) - 1))
+    cuts = sorted(data.draw(st.lists(cut_at, max_size=8))) if len(text) > 1 else []
+    _assert_tokens_json_is_the_tokenizer(text, cuts)
+
+
+def test_tokens_json_on_news_text_and_on_text_with_many_symbols(articles_dir: Path) -> None:
+    """The shared articles (curly quotes, dashes) and the two ways around the padding:
+    joining characters in whitespace-delimited chunks of their own, and a text with more
+    distinct symbols than are worth padding one by one (left to the pattern)."""
+    rng = random.Random(9)
+    articles = sorted(articles_dir.glob("*.txt"))
+    crowded = "".join(chr(0x2600 + number) + rng.choice([" ", "a", "b "]) for number in range(40))
+    assert character_kinds(crowded) is None
+    joined = "Flags 🇫🇷🇩🇪 and 👩\u200d👩\u200d👧 in “ca\u0301fé” — 👍🏽!\nnext👍🏽line"
+    assert character_kinds(joined) is not None
+    texts = [path.read_text(encoding="utf-8") for path in articles] + [crowded, joined]
+    assert len(texts) == 7
+    for text in texts:
+        for _ in range(40):
+            count = rng.randint(0, min(30, len(text) - 1))
+            _assert_tokens_json_is_the_tokenizer(
+                text, sorted(rng.sample(range(1, len(text)), count))
+            )
 
 
 def test_tokens_json_leaves_nul_to_the_plain_way() -> None:

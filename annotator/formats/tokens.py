@@ -419,9 +419,9 @@ _KINDS = _Kinds()
 
 
 class CharacterKinds(NamedTuple):
-    """A text's distinct non-ASCII characters that are not letters, by what the tokenizer
-    makes of them."""
+    """A text's distinct non-ASCII characters, by what the tokenizer makes of them."""
 
+    letters: list[str]
     spaces: list[str]
     solo: list[str]
     joining: list[str]
@@ -434,29 +434,44 @@ def character_kinds(text: str) -> CharacterKinds | None:
         non_ascii = text.encode().translate(None, _ASCII).decode()
     except UnicodeEncodeError:
         return None
-    kinds = CharacterKinds([], [], [])
-    lists = (None, kinds.spaces, kinds.solo, kinds.joining)
+    kinds = CharacterKinds([], [], [], [])
     for char in set(non_ascii):
-        found = lists[_KINDS[char]]
-        if found is not None:
-            found.append(char)
+        kinds[_KINDS[char]].append(char)
     if len(kinds.spaces) + len(kinds.solo) > _MOST_PADDED:
         return None
     return kinds
 
 
-def _chunk_bounds(text: str, chars: list[str]) -> list[int]:
-    """Offsets inside ``text`` of the spaces around every occurrence of ``chars``
-    (ascending, each once)."""
-    found: set[int] = set()
+def _chunk_ranges(text: str, chars: list[str], cuts: list[int]) -> list[tuple[int, int]]:
+    """The whitespace-delimited chunks holding any of ``chars``, cut at ``cuts``
+    (ascending), in order."""
+    ranges: list[tuple[int, int]] = []
+    for start, end in _chunks(text, chars):
+        inside = cuts[bisect.bisect_right(cuts, start) : bisect.bisect_left(cuts, end)]
+        edges = [start, *inside, end]
+        ranges += itertools.pairwise(edges)
+    return ranges
+
+
+def _chunks(text: str, chars: list[str]) -> list[tuple[int, int]]:
+    """(start, end) of the whitespace-delimited chunks holding any of ``chars``, each once,
+    in order."""
+    found: set[tuple[int, int]] = set()
     for char in chars:
         at = text.find(char)
         while at >= 0:
             end = text.find(" ", at)
             if end < 0:
                 end = len(text)
-            found.update((text.rfind(" ", 0, at) + 1, end))
+            found.add((text.rfind(" ", 0, at) + 1, end))
             at = text.find(char, end)
+    return sorted(found)
+
+
+def _chunk_bounds(text: str, chars: list[str]) -> list[int]:
+    """Offsets inside ``text`` of the spaces around every occurrence of ``chars``
+    (ascending, each once)."""
+    found = {edge for chunk in _chunks(text, chars) for edge in chunk}
     found.discard(0)
     found.discard(len(text))
     return sorted(found)
@@ -517,21 +532,59 @@ _WORD_OR_ANY_SPACE = bytes(sorted(_WORD | _SPACE))
 
 def _tokens_by_classes(text: str, cuts: list[int]) -> Tokens:
     """:func:`tokens_at` of ``text`` cut at ``cuts`` (ascending, inside the text)."""
+    kinds = None if text.isascii() else character_kinds(text)
+    if kinds is None or len(kinds.letters) > _MOST_PADDED:
+        return _classified(text, cuts, *_without_non_ascii_stretches(text, cuts))
+    # Offsets from a stand-in of the text, one ASCII character for each of its own of the
+    # same kind; the tokens' texts from the text itself.
+    ranges = _chunk_ranges(text, kinds.joining, cuts) if kinds.joining else []
+    plain = _blanked(text, ranges)
+    stand_in = plain
+    for chars, same in ((kinds.letters, "a"), (kinds.spaces, " "), (kinds.solo, "!")):
+        for char in chars:
+            stand_in = stand_in.replace(char, same)
+    return _classified(text, cuts, plain, stand_in, ranges, kinds.solo)
+
+
+def _without_non_ascii_stretches(
+    text: str, cuts: list[int]
+) -> tuple[str, str, list[tuple[int, int]], list[str]]:
+    """The text with the stretches holding a non-ASCII character blanked, twice (as the
+    text and as its stand-in), and those stretches (for the pattern)."""
     ends = [*cuts, len(text)]
     others = [] if text.isascii() else _non_ascii_stretches(text, ends)
-    if others:
-        parts: list[str] = []
-        position = 0
-        for index in others:
-            start = cuts[index - 1] if index else 0
-            # Same length, no token: every offset stays as it is.
-            parts += (text[position:start], " " * (ends[index] - start))
-            position = ends[index]
-        parts.append(text[position:])
-        plain = "".join(parts)
-    else:
-        plain = text
-    raw = plain.encode()
+    ranges = [(cuts[index - 1] if index else 0, ends[index]) for index in others]
+    plain = _blanked(text, ranges)
+    return plain, plain, ranges, []
+
+
+def _blanked(text: str, ranges: list[tuple[int, int]]) -> str:
+    """``text`` with spaces over ``ranges`` (ascending, apart): the same length, no token
+    there, every offset as it is."""
+    if not ranges:
+        return text
+    parts: list[str] = []
+    position = 0
+    for start, end in ranges:
+        parts += (text[position:start], " " * (end - start))
+        position = end
+    parts.append(text[position:])
+    return "".join(parts)
+
+
+def _classified(
+    text: str,
+    cuts: list[int],
+    plain: str,
+    stand_in: str,
+    ranges: list[tuple[int, int]],
+    solo: list[str],
+) -> Tokens:
+    """The tokens of ``plain`` (``text`` with ``ranges`` blanked) from the character
+    classes of ``stand_in`` (the same in ASCII), cut at ``cuts``; then those of
+    ``ranges``, by the pattern. ``solo``: the non-ASCII characters that are tokens of
+    their own."""
+    raw = stand_in.encode()
     classes = raw.translate(_CLASSES)
     marks = classes.replace(b" w", b" s").replace(b"pw", b"ps").translate(_OTHERS_START)
     if marks[:1] == b"w":
@@ -547,14 +600,12 @@ def _tokens_by_classes(text: str, cuts: list[int]) -> Tokens:
     # Each piece but the first starts at a token's first character.
     starts = list(itertools.accumulate(map(len, marks.replace(b"s", b"\x00s").split(b"\x00"))))
     del starts[-1]
-    for code in set(raw.translate(None, _WORD_OR_ANY_SPACE)):
-        char = chr(code)
+    for char in [*map(chr, set(raw.translate(None, _WORD_OR_ANY_SPACE))), *solo]:
         plain = plain.replace(char, f" {char} ")
     words = plain.split()
     token_ends = list(map(operator.add, starts, map(len, words)))
-    for index in others:
-        start = cuts[index - 1] if index else 0
-        more = token_offsets(text, start, ends[index])
+    for start, end in ranges:
+        more = token_offsets(text, start, end)
         at = bisect.bisect_left(starts, start)
         starts[at:at] = more[0]
         token_ends[at:at] = more[1]

@@ -304,7 +304,38 @@ def test_tokens_json_is_the_tokenizer_on_any_text(text: str, data: st.DataObject
     _assert_tokens_json_is_the_tokenizer(text, cuts)
 
 
-def test_tokens_json_on_news_text_and_on_text_with_many_symbols(articles_dir: Path) -> None:
+def _assert_tokens_at_is_the_tokenizer(text: str, cuts: list[int]) -> None:
+    tokens = tokens_at(text, [0, *cuts, *cuts[:2], len(text)])
+    starts: list[int] = []
+    ends: list[int] = []
+    texts: list[str] = []
+    for a, b in itertools.pairwise([0, *cuts, len(text)]):
+        more = token_offsets(text, a, b)
+        starts += more[0]
+        ends += more[1]
+        texts += more[2]
+    assert (tokens.starts, tokens.ends, tokens.texts) == (starts, ends, texts)
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(_TOKEN_CHARACTERS),
+            st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+        ),
+        max_size=40,
+    ).map("".join),
+    st.data(),
+)
+def test_tokens_at_is_the_tokenizer_on_any_text(text: str, data: st.DataObject) -> None:
+    """Prodigy's tokens with offsets, the same way: any characters, cuts anywhere."""
+    cut_at = st.integers(1, max(1, len(text) - 1))
+    cuts = sorted(set(data.draw(st.lists(cut_at, max_size=8)))) if len(text) > 1 else []
+    _assert_tokens_at_is_the_tokenizer(text, cuts)
+
+
+def test_tokens_on_news_text_and_on_text_with_many_symbols(articles_dir: Path) -> None:
     """The shared articles (curly quotes, dashes) and the two ways around the padding:
     joining characters in whitespace-delimited chunks of their own, and a text with more
     distinct symbols than are worth padding one by one (left to the pattern)."""
@@ -319,9 +350,9 @@ def test_tokens_json_on_news_text_and_on_text_with_many_symbols(articles_dir: Pa
     for text in texts:
         for _ in range(40):
             count = rng.randint(0, min(30, len(text) - 1))
-            _assert_tokens_json_is_the_tokenizer(
-                text, sorted(rng.sample(range(1, len(text)), count))
-            )
+            cuts = sorted(rng.sample(range(1, len(text)), count))
+            _assert_tokens_json_is_the_tokenizer(text, cuts)
+            _assert_tokens_at_is_the_tokenizer(text, cuts)
 
 
 def test_tokens_json_leaves_nul_to_the_plain_way() -> None:

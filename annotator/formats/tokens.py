@@ -419,7 +419,8 @@ _KINDS = _Kinds()
 
 
 class CharacterKinds(NamedTuple):
-    """A text's distinct non-ASCII characters, by what the tokenizer makes of them."""
+    """A text's distinct non-ASCII characters, by what the tokenizer makes of them (the
+    fields in the order of the kinds' numbers, which index them)."""
 
     letters: list[str]
     spaces: list[str]

@@ -577,18 +577,8 @@ def _checked_spans(
     spans = list(itertools.chain.from_iterable(span_lists))
     if not spans:
         return [], [set()] * len(span_lists), False
-    total = len(spans)
-    # Iterating a dict gives its keys: the same keys, in this order, for every span.
-    # (Anything but a dict fails below: dict.values raises TypeError, caught above.)
-    # Compared with the first span's own keys: orjson hands out the same key objects
-    # again, so the comparison is one of pointers.
-    keys = list(itertools.chain.from_iterable(spans))
-    width = len(spans[0])
-    if (
-        width not in (5, 7)
-        or keys[:width] != _SPAN_FIELD_KEYS[:width]
-        or keys != keys[:width] * total
-    ):
+    width = _key_width(spans, _SPAN_FIELD_KEYS, (5, 7))
+    if width is None:
         return None
     values = list(itertools.chain.from_iterable(map(dict.values, spans)))
     ids, starts, ends, labels, span_texts = (values[column::width] for column in range(5))
@@ -619,6 +609,20 @@ def _checked_spans(
     return names, id_sets, width == 7
 
 
+def _key_width(records: list[Any], fields: list[str], widths: tuple[int, int]) -> int | None:
+    """How many fields every record has, when its keys are the first that many of
+    ``fields`` in order and that many is one of ``widths``; else None."""
+    # Iterating a dict gives its keys: the same keys, in this order, for every record.
+    # (Anything but a dict fails: len or dict.values raises TypeError, caught by the
+    # batch.) Compared with the first record's own keys: orjson hands out the same key
+    # objects again, so the comparison is one of pointers.
+    keys = list(itertools.chain.from_iterable(records))
+    width = len(records[0])
+    if width not in widths or keys[:width] != fields[:width] or keys != keys[:width] * len(records):
+        return None
+    return width
+
+
 def _checked_relations(
     relation_lists: list[list[Any]], counts: list[int], id_sets: list[set[str]]
 ) -> tuple[list[str], bool] | None:
@@ -630,14 +634,8 @@ def _checked_relations(
     relations = list(itertools.chain.from_iterable(relation_lists))
     if not relations:
         return [], False
-    total = len(relations)
-    keys = list(itertools.chain.from_iterable(relations))
-    width = len(relations[0])
-    if (
-        width not in (4, 5)
-        or keys[:width] != _RELATION_FIELD_KEYS[:width]
-        or keys != keys[:width] * total
-    ):
+    width = _key_width(relations, _RELATION_FIELD_KEYS, (4, 5))
+    if width is None:
         return None
     values = list(itertools.chain.from_iterable(map(dict.values, relations)))
     if set(map(type, values)) != _STR:

@@ -284,24 +284,29 @@ _TOKEN_CHARACTERS = list(
 )
 
 
+_ANY_TEXT = st.lists(
+    st.one_of(
+        st.sampled_from(_TOKEN_CHARACTERS),
+        st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+    ),
+    max_size=40,
+).map("".join)
+
+
+def _any_cuts(text: str, data: st.DataObject) -> list[int]:
+    """Up to eight cuts inside ``text``, ascending, some maybe equal."""
+    if len(text) < 2:
+        return []
+    return sorted(data.draw(st.lists(st.integers(1, len(text) - 1), max_size=8)))
+
+
 @settings(max_examples=600, deadline=None)
-@given(
-    st.lists(
-        st.one_of(
-            st.sampled_from(_TOKEN_CHARACTERS),
-            st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
-        ),
-        max_size=40,
-    ).map("".join),
-    st.data(),
-)
+@given(_ANY_TEXT, st.data())
 def test_tokens_json_is_the_tokenizer_on_any_text(text: str, data: st.DataObject) -> None:
     """Whatever the characters and wherever the cuts fall (inside words, between a
     character and its marks, inside a ZWJ sequence or a flag), the tokens and counts are
     those of the pattern, stretch by stretch."""
-    cut_at = st.integers(1, max(1, len(text) - 1))
-    cuts = sorted(data.draw(st.lists(cut_at, max_size=8))) if len(text) > 1 else []
-    _assert_tokens_json_is_the_tokenizer(text, cuts)
+    _assert_tokens_json_is_the_tokenizer(text, _any_cuts(text, data))
 
 
 def _assert_tokens_at_is_the_tokenizer(text: str, cuts: list[int]) -> None:
@@ -318,21 +323,10 @@ def _assert_tokens_at_is_the_tokenizer(text: str, cuts: list[int]) -> None:
 
 
 @settings(max_examples=600, deadline=None)
-@given(
-    st.lists(
-        st.one_of(
-            st.sampled_from(_TOKEN_CHARACTERS),
-            st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
-        ),
-        max_size=40,
-    ).map("".join),
-    st.data(),
-)
+@given(_ANY_TEXT, st.data())
 def test_tokens_at_is_the_tokenizer_on_any_text(text: str, data: st.DataObject) -> None:
     """Prodigy's tokens with offsets, the same way: any characters, cuts anywhere."""
-    cut_at = st.integers(1, max(1, len(text) - 1))
-    cuts = sorted(set(data.draw(st.lists(cut_at, max_size=8)))) if len(text) > 1 else []
-    _assert_tokens_at_is_the_tokenizer(text, cuts)
+    _assert_tokens_at_is_the_tokenizer(text, _any_cuts(text, data))
 
 
 def test_tokens_on_news_text_and_on_text_with_many_symbols(articles_dir: Path) -> None:

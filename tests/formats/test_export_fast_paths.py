@@ -233,17 +233,33 @@ def _words(text: str) -> list[tuple[int, str]]:
     return result
 
 
+def _assert_tokens_json_is_the_tokenizer(text: str, cuts: list[int]) -> None:
+    found = tokens_json(text, cuts)
+    assert found is not None
+    stretches = [token_texts(text, a, b) for a, b in itertools.pairwise([0, *cuts, len(text)])]
+    assert found[1] == [len(tokens) for tokens in stretches]
+    assert found[0] == orjson.dumps([token for tokens in stretches for token in tokens])
+
+
+def _assert_tokens_at_is_the_tokenizer(text: str, cuts: list[int]) -> None:
+    tokens = tokens_at(text, [0, *cuts, *cuts[:2], len(text)])
+    starts: list[int] = []
+    ends: list[int] = []
+    texts: list[str] = []
+    for a, b in itertools.pairwise([0, *cuts, len(text)]):
+        more = token_offsets(text, a, b)
+        starts += more[0]
+        ends += more[1]
+        texts += more[2]
+    assert (tokens.starts, tokens.ends, tokens.texts) == (starts, ends, texts)
+
+
 def test_tokens_json_matches_the_tokenizer_on_every_stretch() -> None:
     rng = random.Random(5)
     for _ in range(500):
         text = _random_text(rng, ascii_only=False).replace("\x00", "")
         cuts = sorted(rng.sample(range(1, len(text)), rng.randint(0, min(10, len(text) - 1))))
-        found = tokens_json(text, cuts)
-        assert found is not None
-        bounds = [0, *cuts, len(text)]
-        stretches = [token_texts(text, a, b) for a, b in itertools.pairwise(bounds)]
-        assert found[1] == [len(tokens) for tokens in stretches]
-        assert found[0] == orjson.dumps([t for tokens in stretches for t in tokens])
+        _assert_tokens_json_is_the_tokenizer(text, cuts)
 
 
 @pytest.mark.parametrize("ascii_only", [True, False])
@@ -254,24 +270,7 @@ def test_tokens_at_matches_the_pattern_on_every_stretch(ascii_only: bool) -> Non
     for _ in range(500):
         text = _random_text(rng, ascii_only) + rng.choice(["", "\x00", "a\r\nb", "x\x00y"])
         cuts = sorted(rng.sample(range(1, len(text)), rng.randint(0, min(10, len(text) - 1))))
-        tokens = tokens_at(text, [0, *cuts, *cuts[:2], len(text)])
-        starts: list[int] = []
-        ends: list[int] = []
-        texts: list[str] = []
-        for a, b in itertools.pairwise([0, *cuts, len(text)]):
-            more = token_offsets(text, a, b)
-            starts += more[0]
-            ends += more[1]
-            texts += more[2]
-        assert (tokens.starts, tokens.ends, tokens.texts) == (starts, ends, texts)
-
-
-def _assert_tokens_json_is_the_tokenizer(text: str, cuts: list[int]) -> None:
-    found = tokens_json(text, cuts)
-    assert found is not None
-    stretches = [token_texts(text, a, b) for a, b in itertools.pairwise([0, *cuts, len(text)])]
-    assert found[1] == [len(tokens) for tokens in stretches]
-    assert found[0] == orjson.dumps([token for tokens in stretches for token in tokens])
+        _assert_tokens_at_is_the_tokenizer(text, cuts)
 
 
 # Characters each kind of handling meets: letters (accented, Cyrillic, mathematical),
@@ -307,19 +306,6 @@ def test_tokens_json_is_the_tokenizer_on_any_text(text: str, data: st.DataObject
     character and its marks, inside a ZWJ sequence or a flag), the tokens and counts are
     those of the pattern, stretch by stretch."""
     _assert_tokens_json_is_the_tokenizer(text, _any_cuts(text, data))
-
-
-def _assert_tokens_at_is_the_tokenizer(text: str, cuts: list[int]) -> None:
-    tokens = tokens_at(text, [0, *cuts, *cuts[:2], len(text)])
-    starts: list[int] = []
-    ends: list[int] = []
-    texts: list[str] = []
-    for a, b in itertools.pairwise([0, *cuts, len(text)]):
-        more = token_offsets(text, a, b)
-        starts += more[0]
-        ends += more[1]
-        texts += more[2]
-    assert (tokens.starts, tokens.ends, tokens.texts) == (starts, ends, texts)
 
 
 @settings(max_examples=600, deadline=None)

@@ -41,7 +41,7 @@ from annotator.formats.common import (
 )
 from annotator.formats.jsonio import Location, iter_json_objects, json_suffix, peek_first_object
 from annotator.formats.offsets import RawSpan, SourceText, drop_duplicate_spans, place_spans
-from annotator.formats.tokens import Tokens, tokens_at
+from annotator.formats.tokens import Tokens, token_objects_json, tokens_at
 
 # Keys Prodigy adds to a task; anything else at the top level is the user's and goes to meta.
 _MACHINERY = {
@@ -215,7 +215,15 @@ def prodigy_task(record: ExportRecord, warnings: list[str]) -> dict[str, Any]:
     document = record.document
     text = document.text
     spans = span_rows(record)
-    tokens = tokens_at(text, [p for s in spans for p in (s.start, s.end)])
+    boundaries = [p for s in spans for p in (s.start, s.end)]
+    compiled = token_objects_json(text, boundaries)
+    if compiled is None:
+        tokens = tokens_at(text, boundaries)
+        token_objects: Any = _token_dicts(tokens, len(text))
+    else:
+        # Written by the compiled tokenizer as orjson would write the dicts.
+        token_objects = orjson.Fragment(compiled[0])
+        tokens = compiled[1]
     spans_out: dict[str, dict[str, Any]] = {}
     for span in spans:
         item: dict[str, Any] = {
@@ -264,7 +272,7 @@ def prodigy_task(record: ExportRecord, warnings: list[str]) -> dict[str, Any]:
         "meta": meta,
         "_input_hash": input_hash,
         "_task_hash": prodigy_hash(str(input_hash).encode() + labels_key),
-        "tokens": _token_dicts(tokens, len(text)),
+        "tokens": token_objects,
         "spans": spans_list,
         "answer": "accept",
         "_view_id": "relations" if relations else "ner_manual",

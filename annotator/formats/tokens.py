@@ -15,13 +15,21 @@ import bisect
 import codecs
 import itertools
 import operator
+import os
 import re
 import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
+from types import ModuleType
 from typing import NamedTuple
 
 import orjson
+
+_compiled_module: ModuleType | None
+try:
+    from annotator.formats import _tokens as _compiled_module
+except ImportError:  # built by setup.py where a C compiler is found; the Python code below
+    _compiled_module = None  # gives the same tokens, slower.
 
 _CJK = (
     "\u2e80-\u2fdf\u3005-\u3007\u3021-\u3029\u3031-\u3035\u3038-\u303c\u3040-\u30ff"
@@ -52,8 +60,9 @@ def _range(first: int, last: int) -> str:
     )
 
 
-def _extend_ranges() -> str:
-    """Characters that belong to the one before them.
+@lru_cache(maxsize=1)
+def _extend_codes() -> list[int]:
+    """Characters that belong to the one before them, ascending.
 
     Combining marks, skin tones, tag characters, variation selectors, ZWNJ. Built once
     (about 50 ms) from the Unicode database.
@@ -65,7 +74,11 @@ def _extend_ranges() -> str:
         *range(0xE0100, 0xE01F0),
         0x200C,
     ]
-    return _ranges(sorted({*marks, *extra}))
+    return sorted({*marks, *extra})
+
+
+def _extend_ranges() -> str:
+    return _ranges(_extend_codes())
 
 
 # A character class holding characters outside the Basic Multilingual Plane is checked
@@ -105,8 +118,25 @@ def _chunk_pattern() -> re.Pattern[str]:
     return re.compile(f"\\s*+(?:{_pattern().pattern}|\\Z)")
 
 
+@lru_cache(maxsize=1)
+def compiled_tokenizer() -> ModuleType | None:
+    """The compiled tokenizer (``_tokens.c``), given the marks; None where it is not built
+    or ``ANNOTATOR_PYTHON_TOKENIZER`` is set (to compare the two)."""
+    if _compiled_module is None or os.environ.get("ANNOTATOR_PYTHON_TOKENIZER"):
+        return None
+    bitmap = bytearray(0x110000 // 8)
+    for code in _extend_codes():
+        bitmap[code >> 3] |= 1 << (code & 7)
+    _compiled_module.set_marks(bytes(bitmap))
+    return _compiled_module
+
+
 def tokenize(text: str) -> list[tuple[int, int]]:
     """(start, end) of every token, in code points."""
+    compiled = compiled_tokenizer()
+    if compiled is not None:
+        starts, ends, _ = compiled.tokens_at(text, [])
+        return list(zip(starts, ends, strict=True))
     starts, ends, _ = token_offsets(text)
     return list(zip(starts, ends, strict=True))
 
@@ -156,7 +186,8 @@ def split_at(tokens: list[tuple[int, int]], cuts: Iterable[int]) -> list[tuple[i
 
 
 class Tokens:
-    """A document's tokens as three parallel lists (no object per token)."""
+    """A document's tokens as three parallel lists (no object per token); ``texts`` is
+    empty where only the offsets were wanted."""
 
     __slots__ = ("ends", "starts", "texts")
 
@@ -187,7 +218,26 @@ def tokens_at(text: str, boundaries: Iterable[int]) -> Tokens:
     tokens a boundary falls inside.
     """
     cuts = sorted({cut for cut in boundaries if 0 < cut < len(text)})
+    compiled = compiled_tokenizer()
+    if compiled is not None:
+        return Tokens(*compiled.tokens_at(text, cuts))
     return _tokens_by_classes(text, cuts)
+
+
+def token_objects_json(text: str, boundaries: Iterable[int]) -> tuple[bytes, Tokens] | None:
+    """The tokens of :func:`tokens_at` as the JSON array ``orjson.dumps`` writes of
+    Prodigy's token objects (``{"text", "start", "end", "id", "ws"}``), and the tokens
+    without their texts; None where the compiled tokenizer is not built, or for a text
+    holding a lone surrogate (no JSON for it)."""
+    compiled = compiled_tokenizer()
+    if compiled is None:
+        return None
+    cuts = sorted({cut for cut in boundaries if 0 < cut < len(text)})
+    found = compiled.prodigy_tokens(text, cuts)
+    if found is None:
+        return None
+    json, starts, ends = found
+    return json, Tokens(starts, ends, [])
 
 
 def tokens_for(text: str, boundaries: Iterable[int]) -> list[tuple[int, int]]:
@@ -273,10 +323,17 @@ def tokens_json(text: str, cuts: list[int]) -> tuple[bytes, list[int]] | None:
     ``len(cuts) + 1`` stretches holds.
 
     The tokens are those of :func:`token_texts` on each stretch in turn. None when the
-    text holds a NUL character (it separates the stretches here).
+    text holds a NUL character (the Python code separates the stretches with it).
     """
     if "\x00" in text:
         return None
+    compiled = compiled_tokenizer()
+    found = None if compiled is None else compiled.tokens_json(text, cuts)
+    return _python_tokens_json(text, cuts) if found is None else found
+
+
+def _python_tokens_json(text: str, cuts: list[int]) -> tuple[bytes, list[int]]:
+    """:func:`tokens_json` of a text without NULs, in Python."""
     starts = [0, *cuts]
     ends = [*cuts, len(text)]
     # One byte a character, so that offsets stay as they are; each non-ASCII character

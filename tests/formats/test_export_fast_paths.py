@@ -21,12 +21,19 @@ from hypothesis import strategies as st
 
 from annotator.core import Document, DocumentAnnotation, Relation, Span
 from annotator.core.models import Label, LabelSchema, text_hash
+from annotator.formats import tokens as tokens_module
 from annotator.formats.base import ExportRecord
 from annotator.formats.bio import BioSink, bio_record
 from annotator.formats.common import span_rows
 from annotator.formats.native import native_line, native_record
+from annotator.formats.prodigy import _token_dicts
 from annotator.formats.tokens import (
+    Tokens,
+    _python_tokens_json,
+    _tokens_by_classes,
     character_kinds,
+    compiled_tokenizer,
+    token_objects_json,
     token_offsets,
     token_texts,
     tokens_at,
@@ -180,8 +187,9 @@ def test_bio_lines_equal_the_plain_writer(
             assert quick > 250  # the fast path is the one taken (not: NUL, empty spans)
 
 
-def test_bio_export_of_a_project_equals_the_plain_writer(tmp_path: Path) -> None:
-    """Through the store: sealed lines, CRLF import, tabs, a span holding only whitespace."""
+def _tricky_source(tmp_path: Path) -> Path:
+    """Native JSONL with CRLF, tabs, emoji, marks, CJK, flags, spans starting inside words
+    and a span holding only whitespace."""
     source = tmp_path / "in.jsonl"
     texts = [
         "Alice 👍🏽 said:\r\n\t“Cafe\u0301 is 北京's best,” Bob\tagreed.\r\n🇫🇷 Ünïcödé end",
@@ -205,8 +213,13 @@ def test_bio_export_of_a_project_equals_the_plain_writer(tmp_path: Path) -> None
             span["text"] = text[span["start"] : span["end"]]
         records.append({"id": f"doc-{number}", "text": text, "spans": spans})
     source.write_bytes(b"\n".join(orjson.dumps(r) for r in records))
+    return source
+
+
+def test_bio_export_of_a_project_equals_the_plain_writer(tmp_path: Path) -> None:
+    """Through the store: sealed lines, CRLF import, tabs, a span holding only whitespace."""
     with Project.create(tmp_path / "p") as project:
-        import_sources(project, [source], "native", "alice")
+        import_sources(project, [_tricky_source(tmp_path)], "native", "alice")
         notices: list[str] = []
         export_project(
             project, "bio", tmp_path / "out.jsonl", annotator="alice", notify=notices.append
@@ -223,6 +236,21 @@ def test_bio_export_of_a_project_equals_the_plain_writer(tmp_path: Path) -> None
     assert any("holds no token" in notice for notice in notices)
 
 
+@pytest.mark.parametrize("fmt", ["bio", "prodigy"])
+def test_exports_with_and_without_the_compiled_tokenizer_are_the_same(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    """Where _tokens.c is not built, export writes the same bytes with the Python code."""
+    with Project.create(tmp_path / "p") as project:
+        import_sources(project, [_tricky_source(tmp_path)], "native", "alice")
+        export_project(project, fmt, tmp_path / "compiled.jsonl", annotator="alice")
+        monkeypatch.setattr(tokens_module, "compiled_tokenizer", lambda: None)
+        export_project(project, fmt, tmp_path / "python.jsonl", annotator="alice")
+    compiled = (tmp_path / "compiled.jsonl").read_bytes()
+    assert compiled.count(b"\n") == 4
+    assert compiled == (tmp_path / "python.jsonl").read_bytes()
+
+
 def _words(text: str) -> list[tuple[int, str]]:
     result = []
     position = 0
@@ -234,15 +262,21 @@ def _words(text: str) -> list[tuple[int, str]]:
 
 
 def _assert_tokens_json_is_the_tokenizer(text: str, cuts: list[int]) -> None:
-    found = tokens_json(text, cuts)
-    assert found is not None
+    """tokens_json (compiled where built) and its Python code both give the pattern's
+    tokens, stretch by stretch."""
     stretches = [token_texts(text, a, b) for a, b in itertools.pairwise([0, *cuts, len(text)])]
-    assert found[1] == [len(tokens) for tokens in stretches]
-    assert found[0] == orjson.dumps([token for tokens in stretches for token in tokens])
+    expected = (
+        orjson.dumps([token for tokens in stretches for token in tokens]),
+        [len(tokens) for tokens in stretches],
+    )
+    assert tokens_json(text, cuts) == expected
+    assert _python_tokens_json(text, cuts) == expected
 
 
 def _assert_tokens_at_is_the_tokenizer(text: str, cuts: list[int]) -> None:
-    tokens = tokens_at(text, [0, *cuts, *cuts[:2], len(text)])
+    """tokens_at (compiled where built), its Python code, and Prodigy's token objects
+    written by the compiled tokenizer all give the pattern's tokens, stretch by stretch."""
+    boundaries = [0, *cuts, *cuts[:2], len(text)]
     starts: list[int] = []
     ends: list[int] = []
     texts: list[str] = []
@@ -251,7 +285,14 @@ def _assert_tokens_at_is_the_tokenizer(text: str, cuts: list[int]) -> None:
         starts += more[0]
         ends += more[1]
         texts += more[2]
+    tokens = tokens_at(text, boundaries)
     assert (tokens.starts, tokens.ends, tokens.texts) == (starts, ends, texts)
+    python = _tokens_by_classes(text, sorted({cut for cut in cuts if 0 < cut < len(text)}))
+    assert (python.starts, python.ends, python.texts) == (starts, ends, texts)
+    objects = token_objects_json(text, boundaries)
+    assert objects is not None
+    assert objects[0] == orjson.dumps(_token_dicts(Tokens(starts, ends, texts), len(text)))
+    assert (objects[1].starts, objects[1].ends) == (starts, ends)
 
 
 def test_tokens_json_matches_the_tokenizer_on_every_stretch() -> None:
@@ -333,6 +374,29 @@ def test_tokens_on_news_text_and_on_text_with_many_symbols(articles_dir: Path) -
             cuts = sorted(rng.sample(range(1, len(text)), count))
             _assert_tokens_json_is_the_tokenizer(text, cuts)
             _assert_tokens_at_is_the_tokenizer(text, cuts)
+
+
+def test_the_compiled_tokenizer_is_built_and_checks_its_cuts() -> None:
+    """`make` builds _tokens.c (setup.py): without it these tests would check the Python
+    code twice and export would be two to three times slower."""
+    compiled = compiled_tokenizer()
+    assert compiled is not None
+    assert compiled.tokens_at("ab cd", [1, 4]) == ([0, 1, 3, 4], [1, 2, 4, 5], list("abcd"))
+    with pytest.raises(ValueError, match="ascend"):
+        compiled.tokens_json("ab cd", [3, 1])
+    with pytest.raises(ValueError, match="ascend"):
+        compiled.tokens_at("ab", [5])
+    with pytest.raises(TypeError):
+        compiled.prodigy_tokens("ab", (1,))
+
+
+def test_tokens_of_a_long_text_of_symbols_and_escapes() -> None:
+    """Output far longer than the text (every character an escaped token of its own) and
+    offsets past 2**16, through the compiled tokenizer's growing buffer."""
+    text = ('\x01"\\ 👍🏽 ' * 20000) + "end"
+    cuts = [1, 70000, 70001, len(text) - 1]
+    _assert_tokens_json_is_the_tokenizer(text, cuts)
+    _assert_tokens_at_is_the_tokenizer(text, cuts)
 
 
 def test_tokens_json_leaves_nul_to_the_plain_way() -> None:

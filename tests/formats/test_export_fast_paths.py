@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import itertools
 import random
+import shutil
+import sysconfig
 from pathlib import Path
 from typing import Any
 
@@ -290,6 +292,9 @@ def _assert_tokens_at_is_the_tokenizer(text: str, cuts: list[int]) -> None:
     python = _tokens_by_classes(text, sorted({cut for cut in cuts if 0 < cut < len(text)}))
     assert (python.starts, python.ends, python.texts) == (starts, ends, texts)
     objects = token_objects_json(text, boundaries)
+    if compiled_tokenizer() is None:
+        assert objects is None  # Prodigy writes its dicts from tokens_at instead
+        return
     assert objects is not None
     assert objects[0] == orjson.dumps(_token_dicts(Tokens(starts, ends, texts), len(text)))
     assert (objects[1].starts, objects[1].ends) == (starts, ends)
@@ -376,11 +381,19 @@ def test_tokens_on_news_text_and_on_text_with_many_symbols(articles_dir: Path) -
             _assert_tokens_at_is_the_tokenizer(text, cuts)
 
 
+def _can_compile() -> bool:
+    compiler = (sysconfig.get_config_var("CC") or "cc").split()[0]
+    headers = Path(sysconfig.get_paths()["include"], "Python.h")
+    return shutil.which(compiler) is not None and headers.exists()
+
+
 def test_the_compiled_tokenizer_is_built_and_checks_its_cuts() -> None:
-    """`make` builds _tokens.c (setup.py): without it these tests would check the Python
-    code twice and export would be two to three times slower."""
+    """`make` builds _tokens.c (setup.py) wherever it can: without it these tests would
+    check the Python code twice and BIO and Prodigy export would be 2-4x slower."""
     compiled = compiled_tokenizer()
-    assert compiled is not None
+    if compiled is None and not _can_compile():
+        pytest.skip("no C compiler or Python headers here: the Python tokenizer is used")
+    assert compiled is not None, "run `make install` (pip install -e .) to build _tokens.c"
     assert compiled.tokens_at("ab cd", [1, 4]) == ([0, 1, 3, 4], [1, 2, 4, 5], list("abcd"))
     with pytest.raises(ValueError, match="ascend"):
         compiled.tokens_json("ab cd", [3, 1])

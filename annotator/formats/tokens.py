@@ -134,10 +134,7 @@ def compiled_tokenizer() -> ModuleType | None:
 def tokenize(text: str) -> list[tuple[int, int]]:
     """(start, end) of every token, in code points."""
     compiled = compiled_tokenizer()
-    if compiled is not None:
-        starts, ends, _ = compiled.tokens_at(text, [])
-        return list(zip(starts, ends, strict=True))
-    starts, ends, _ = token_offsets(text)
+    starts, ends, _ = token_offsets(text) if compiled is None else compiled.tokens_at(text, [])
     return list(zip(starts, ends, strict=True))
 
 
@@ -217,11 +214,16 @@ def tokens_at(text: str, boundaries: Iterable[int]) -> Tokens:
     Each stretch between two boundaries is tokenized on its own, which splits exactly the
     tokens a boundary falls inside.
     """
-    cuts = sorted({cut for cut in boundaries if 0 < cut < len(text)})
+    cuts = _cuts_inside(text, boundaries)
     compiled = compiled_tokenizer()
     if compiled is not None:
         return Tokens(*compiled.tokens_at(text, cuts))
     return _tokens_by_classes(text, cuts)
+
+
+def _cuts_inside(text: str, boundaries: Iterable[int]) -> list[int]:
+    """The boundaries strictly inside ``text``, ascending, each once."""
+    return sorted({cut for cut in boundaries if 0 < cut < len(text)})
 
 
 def token_objects_json(text: str, boundaries: Iterable[int]) -> tuple[bytes, Tokens] | None:
@@ -232,8 +234,7 @@ def token_objects_json(text: str, boundaries: Iterable[int]) -> tuple[bytes, Tok
     compiled = compiled_tokenizer()
     if compiled is None:
         return None
-    cuts = sorted({cut for cut in boundaries if 0 < cut < len(text)})
-    found = compiled.prodigy_tokens(text, cuts)
+    found = compiled.prodigy_tokens(text, _cuts_inside(text, boundaries))
     if found is None:
         return None
     json, starts, ends = found

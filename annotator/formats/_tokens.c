@@ -229,77 +229,19 @@ static Py_ssize_t read_call(const char *name, PyObject *const *args, Py_ssize_t 
     return length;
 }
 
-PyDoc_STRVAR(tokens_json_doc,
-             "tokens_json(text, cuts) -> (bytes, list[int]) | None\n\n"
-             "The tokens of each stretch of text between the cuts (ascending offsets) as the\n"
-             "JSON array orjson writes of their strings, and how many each stretch holds;\n"
-             "None when the text holds a lone surrogate.");
-
-static PyObject *tokens_json(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
-    Text text;
-    Py_ssize_t *cuts = NULL, cut_count;
-    Py_ssize_t length = read_call("tokens_json", args, nargs, &text, &cuts, &cut_count);
-    if (length < 0) return NULL;
-    PyObject *counts = PyList_New(cut_count + 1);
-    Buffer buffer = {NULL, 0, 0};
-    if (counts == NULL || reserve(&buffer, length + 64) < 0) goto fail;
-    put(&buffer, "[", 1);
-    Py_ssize_t total = 0;
-    Py_ssize_t stretch_start = 0;
-    for (Py_ssize_t k = 0; k <= cut_count; k++) {
-        Py_ssize_t stretch_end = k < cut_count ? cuts[k] : length;
-        Py_ssize_t count = 0;
-        Py_ssize_t i = skip_space(&text, stretch_start, stretch_end);
-        while (i < stretch_end) {
-            Py_ssize_t end = token_end(&text, i, stretch_end);
-            if (reserve(&buffer, 6 * (end - i) + 4) < 0) goto fail;
-            put(&buffer, total ? ",\"" : "\"", total ? 2 : 1);
-            if (put_json_chars(&buffer, &text, i, end)) {
-                PyMem_Free(buffer.bytes);
-                PyMem_Free(cuts);
-                Py_DECREF(counts);
-                Py_RETURN_NONE;
-            }
-            put(&buffer, "\"", 1);
-            count++;
-            total++;
-            i = skip_space(&text, end, stretch_end);
-        }
-        PyObject *number = PyLong_FromSsize_t(count);
-        if (number == NULL) goto fail;
-        PyList_SET_ITEM(counts, k, number);
-        stretch_start = stretch_end;
-    }
-    if (reserve(&buffer, 1) < 0) goto fail;
-    put(&buffer, "]", 1);
-    PyObject *json = PyBytes_FromStringAndSize(buffer.bytes, buffer.size);
-    PyMem_Free(buffer.bytes);
-    PyMem_Free(cuts);
-    if (json == NULL) {
-        Py_DECREF(counts);
-        return NULL;
-    }
-    PyObject *result = PyTuple_Pack(2, json, counts);
-    Py_DECREF(json);
-    Py_DECREF(counts);
-    return result;
-fail:
-    PyMem_Free(buffer.bytes);
-    PyMem_Free(cuts);
-    Py_XDECREF(counts);
-    return NULL;
-}
-
-/* Every token's start and end, stretch by stretch; the number of tokens, or -1 with an
+/* Every token's start and end, stretch by stretch, and (unless counts is NULL) how many
+ * each of the cut_count + 1 stretches holds; the number of tokens, or -1 with an
  * exception set. */
 static Py_ssize_t find_tokens(const Text *text, Py_ssize_t length, const Py_ssize_t *cuts,
-                              Py_ssize_t cut_count, Py_ssize_t **starts, Py_ssize_t **ends) {
+                              Py_ssize_t cut_count, Py_ssize_t **starts, Py_ssize_t **ends,
+                              Py_ssize_t *counts) {
     /* At most one token a character. */
     *starts = PyMem_Malloc((length + 1) * sizeof(Py_ssize_t));
     *ends = PyMem_Malloc((length + 1) * sizeof(Py_ssize_t));
     if (*starts == NULL || *ends == NULL) {
         PyMem_Free(*starts);
         PyMem_Free(*ends);
+        *starts = *ends = NULL;
         PyErr_NoMemory();
         return -1;
     }
@@ -307,6 +249,7 @@ static Py_ssize_t find_tokens(const Text *text, Py_ssize_t length, const Py_ssiz
     Py_ssize_t stretch_start = 0;
     for (Py_ssize_t k = 0; k <= cut_count; k++) {
         Py_ssize_t stretch_end = k < cut_count ? cuts[k] : length;
+        Py_ssize_t before = count;
         Py_ssize_t i = skip_space(text, stretch_start, stretch_end);
         while (i < stretch_end) {
             Py_ssize_t end = token_end(text, i, stretch_end);
@@ -315,6 +258,7 @@ static Py_ssize_t find_tokens(const Text *text, Py_ssize_t length, const Py_ssiz
             count++;
             i = skip_space(text, end, stretch_end);
         }
+        if (counts != NULL) counts[k] = count - before;
         stretch_start = stretch_end;
     }
     return count;
@@ -327,11 +271,12 @@ static Py_ssize_t call_tokens(const char *name, PyObject *const *args, Py_ssize_
     Py_ssize_t *cuts = NULL, cut_count;
     *length = read_call(name, args, nargs, text, &cuts, &cut_count);
     if (*length < 0) return -1;
-    Py_ssize_t count = find_tokens(text, *length, cuts, cut_count, starts, ends);
+    Py_ssize_t count = find_tokens(text, *length, cuts, cut_count, starts, ends, NULL);
     PyMem_Free(cuts);
     return count;
 }
 
+/* The numbers as a list of int; NULL with an exception set. */
 static PyObject *offsets_list(const Py_ssize_t *values, Py_ssize_t count) {
     PyObject *list = PyList_New(count);
     if (list == NULL) return NULL;
@@ -344,6 +289,56 @@ static PyObject *offsets_list(const Py_ssize_t *values, Py_ssize_t count) {
         PyList_SET_ITEM(list, k, number);
     }
     return list;
+}
+
+PyDoc_STRVAR(tokens_json_doc,
+             "tokens_json(text, cuts) -> (bytes, list[int]) | None\n\n"
+             "The tokens of each stretch of text between the cuts (ascending offsets) as the\n"
+             "JSON array orjson writes of their strings, and how many each stretch holds;\n"
+             "None when the text holds a lone surrogate.");
+
+static PyObject *tokens_json(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    Text text;
+    Py_ssize_t *cuts = NULL, cut_count;
+    Py_ssize_t length = read_call("tokens_json", args, nargs, &text, &cuts, &cut_count);
+    if (length < 0) return NULL;
+    Py_ssize_t *counts = PyMem_Malloc((cut_count + 1) * sizeof(Py_ssize_t));
+    if (counts == NULL) {
+        PyMem_Free(cuts);
+        return PyErr_NoMemory();
+    }
+    Py_ssize_t *starts = NULL, *ends = NULL;
+    Py_ssize_t total = find_tokens(&text, length, cuts, cut_count, &starts, &ends, counts);
+    PyMem_Free(cuts);
+    PyObject *result = NULL;
+    PyObject *json = NULL, *count_list = NULL;
+    Buffer buffer = {NULL, 0, 0};
+    if (total < 0) goto done;
+    if (reserve(&buffer, length + 64) < 0) goto done;
+    put(&buffer, "[", 1);
+    for (Py_ssize_t k = 0; k < total; k++) {
+        if (reserve(&buffer, 6 * (ends[k] - starts[k]) + 4) < 0) goto done;
+        put(&buffer, k ? ",\"" : "\"", k ? 2 : 1);
+        if (put_json_chars(&buffer, &text, starts[k], ends[k])) {
+            result = Py_None;
+            Py_INCREF(result);
+            goto done;
+        }
+        put(&buffer, "\"", 1);
+    }
+    if (reserve(&buffer, 1) < 0) goto done;
+    put(&buffer, "]", 1);
+    json = PyBytes_FromStringAndSize(buffer.bytes, buffer.size);
+    count_list = offsets_list(counts, cut_count + 1);
+    if (json != NULL && count_list != NULL) result = PyTuple_Pack(2, json, count_list);
+done:
+    PyMem_Free(buffer.bytes);
+    PyMem_Free(counts);
+    PyMem_Free(starts);
+    PyMem_Free(ends);
+    Py_XDECREF(json);
+    Py_XDECREF(count_list);
+    return result;
 }
 
 PyDoc_STRVAR(tokens_at_doc,

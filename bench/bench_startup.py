@@ -140,8 +140,15 @@ def count_instructions(code: str, args: list[str], env: dict[str, str]) -> int:
     if valgrind is None:
         raise SystemExit("bench_startup: --instructions needs valgrind (apt-get install valgrind)")
     result = subprocess.run(
-        [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-c"]
-        + [code, *args],
+        [
+            valgrind,
+            "--tool=callgrind",
+            "--callgrind-out-file=/dev/null",
+            sys.executable,
+            "-c",
+            code,
+            *args,
+        ],
         capture_output=True,
         text=True,
         cwd=REPO,

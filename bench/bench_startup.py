@@ -20,6 +20,13 @@ filled and the first document painted, against the same bare baseline.
 Bytecode is cached (in the temporary folder) as on a user's machine, where Python writes
 ``__pycache__`` on the first run: the warm-up runs fill the cache even when the calling
 environment sets PYTHONDONTWRITEBYTECODE.
+
+``--instructions`` also runs each child once under valgrind's callgrind and reports the
+instructions each executes up to its SHOWN line (the child ends there, without tearing
+down): a count that does not move with the machine's load, for comparing two versions when
+the timed medians swing by more than the change. It leaves out what instructions do not
+show (page faults, reading files, cache misses), so its ratio runs lower than the timed
+one; the budget is the timed one.
 """
 
 from __future__ import annotations
@@ -51,6 +58,9 @@ window = QMainWindow()
 window.show()
 app.processEvents()
 print("SHOWN", time.perf_counter() - began, flush=True)
+import os
+if os.environ.get("BENCH_END_AT_SHOWN"):
+    os._exit(0)
 """
 
 APP = """
@@ -61,6 +71,9 @@ from PySide6.QtWidgets import QApplication
 def shown(self):
     self.processEvents()
     print("SHOWN", time.perf_counter() - began, flush=True)
+    import os
+    if os.environ.get("BENCH_END_AT_SHOWN"):
+        os._exit(0)
     import PySide6.QtCore
     qt = "yes" if "Qt" in vars(PySide6.QtCore) else "no"  # see annotator/ui/lazy_qt.py
     heavy = ("pydantic", "annotator.core.models", "annotator.store.project",
@@ -121,10 +134,43 @@ def run_child(code: str, args: list[str], env: dict[str, str]) -> tuple[float, f
     return wall, inner, modules, usable
 
 
+def count_instructions(code: str, args: list[str], env: dict[str, str]) -> int:
+    """Instructions the child executes until its window is shown (callgrind's "I refs")."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        raise SystemExit("bench_startup: --instructions needs valgrind (apt-get install valgrind)")
+    result = subprocess.run(
+        [
+            valgrind,
+            "--tool=callgrind",
+            "--callgrind-out-file=/dev/null",
+            sys.executable,
+            "-c",
+            code,
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={**env, "BENCH_END_AT_SHOWN": "1"},
+        timeout=600,
+    )
+    refs = [line for line in result.stderr.splitlines() if "I   refs:" in line]
+    if "SHOWN" not in result.stdout or not refs:
+        raise SystemExit(f"bench_startup: callgrind run failed: {result.stderr[-2000:]}")
+    return int(refs[-1].rsplit(":", 1)[1].replace(",", ""))
+
+
 def main(argv: list[str] | None = None) -> list[Result]:
     parser = argparse.ArgumentParser(prog="bench_startup", description=__doc__)
     parser.add_argument("--runs", type=int, default=11)
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="also count each child's instructions until shown, under callgrind",
+    )
     args = parser.parse_args(argv)
+    counted: list[Result] = []
     work = Path(tempfile.mkdtemp(prefix="bench-startup-"))
     try:
         project = work / "sample"
@@ -157,6 +203,22 @@ def main(argv: list[str] | None = None) -> list[Result]:
             ours.append(wall)
             ours_inner.append(inner)
             usable.append(ready)
+        if args.instructions:
+            bare_count = count_instructions(BARE, [], env)
+            ours_count = count_instructions(APP, app_args, env)
+            print(
+                f"instructions until shown (callgrind): bare {bare_count / 1e6:,.0f}M, "
+                f"annotator {ours_count / 1e6:,.0f}M, {ours_count / bare_count:.3f}x"
+            )
+            counted.append(
+                Result(
+                    "  instructions until shown (callgrind)",
+                    ours_count / 1e6,
+                    "bare",
+                    bare_count / 1e6,
+                    unit="M",
+                )
+            )
     finally:
         shutil.rmtree(work, ignore_errors=True)
     count, qt_namespace, loaded = [*modules.split(" ", 2), "", ""][:3]
@@ -196,6 +258,7 @@ def main(argv: list[str] | None = None) -> list[Result]:
             "bare QApplication + QMainWindow",
             statistics.median(bare),
         ),
+        *counted,
     ]
 
 

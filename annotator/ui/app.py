@@ -7,6 +7,7 @@ light ui modules; pydantic, the models and the store load with the project.
 
 from __future__ import annotations
 
+import gc
 import sys
 from pathlib import Path
 
@@ -57,6 +58,16 @@ def _seed_sample(project_path: Path, annotator: str) -> None:
     seed_sample_labels(project_path, annotator)
 
 
+def _resume_collection() -> None:
+    """Cyclic garbage collection back on, once the project is open (or failed to open).
+
+    The command line turns it off for start-up (``cmd_gui``): start-up and the project's
+    load make objects by the ten thousand, few of them garbage, and the collector walked
+    them all several times before the window was usable.
+    """
+    gc.enable()
+
+
 def run_gui(project_path: Path, annotator: str | None) -> int:
     """Run the labelling window until it is closed; returns the process exit code.
 
@@ -91,6 +102,8 @@ def run_gui(project_path: Path, annotator: str | None) -> int:
         app.exit(1)
 
     window.loadFailed.connect(failed)
+    window.loaded.connect(_resume_collection)
+    window.loadFailed.connect(_resume_collection)
     window.show()
     window.open_later(project_path, lambda: _seed_sample(project_path, annotator))
     return app.exec()

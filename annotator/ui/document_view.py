@@ -14,11 +14,9 @@ from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Signal
 from PySide6.QtGui import (
     QColor,
     QContextMenuEvent,
-    QFont,
     QHelpEvent,
     QMouseEvent,
     QPaintEvent,
-    QTextOption,
 )
 from PySide6.QtWidgets import QPlainTextEdit, QToolTip, QWidget
 
@@ -58,8 +56,12 @@ class DocumentView(QPlainTextEdit):
         self.setObjectName("documentView")
         self.setReadOnly(True)
         self.setUndoRedoEnabled(False)
-        self.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
         self.setMouseTracking(True)
+        # Applied with the first text (set_content): the empty view of a window still
+        # opening its project shows no text, and QFont and QTextOption are Qt classes that
+        # PySide6 sets up on first use (2-3 ms with their enums).
+        self._font_points: float | None = None
+        self._text_options_set = False
         self.colors = colors
         self._styler: BlockStyler | None = None
         self.text = ""
@@ -98,12 +100,8 @@ class DocumentView(QPlainTextEdit):
         self._last_click = None
         # Nothing is styled here: blocks are styled as they are first painted.
         self.styler.reset(index)
-        # Here, not in __init__: the empty view of a window still opening its project is
-        # painted before Qt's enums are set up (lazy_qt.py).
-        self.setTextInteractionFlags(
-            Qt.TextInteractionFlag.TextSelectableByMouse
-            | Qt.TextInteractionFlag.TextSelectableByKeyboard
-        )
+        if not self._text_options_set:
+            self._set_text_options()
         self.setPlainText(text)
         from PySide6.QtGui import QTextCursor
 
@@ -132,7 +130,26 @@ class DocumentView(QPlainTextEdit):
         self.arrows = list(arrows)
         self.viewport().update()
 
+    def _set_text_options(self) -> None:
+        # Here, not in __init__: the empty view of a window still opening its project is
+        # painted before Qt's enums are set up (lazy_qt.py), and without QFont/QTextOption.
+        from PySide6.QtGui import QTextOption
+
+        self._text_options_set = True
+        self.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+        self.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+            | Qt.TextInteractionFlag.TextSelectableByKeyboard
+        )
+        if self._font_points is not None:
+            self.set_font_size(self._font_points)
+
     def set_font_size(self, points: float) -> None:
+        self._font_points = points
+        if not self._text_options_set:
+            return  # applied with the first text
+        from PySide6.QtGui import QFont
+
         font = QFont(self.font())
         font.setPointSizeF(points)
         self.setFont(font)

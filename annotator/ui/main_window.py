@@ -25,7 +25,6 @@ from annotator.ui import commands
 from annotator.ui.assist_controller import AssistController
 from annotator.ui.colors import LabelColors
 from annotator.ui.document_view import Arrow, DocumentView
-from annotator.ui.find_bar import FindBar
 from annotator.ui.lazy_qt import Qt, new_action, set_shortcut
 from annotator.ui.palette import LabelPalette
 from annotator.ui.session import Change, Session
@@ -45,6 +44,7 @@ if TYPE_CHECKING:
     from annotator.core.models import DocumentAnnotation, LabelSchema, Relation, Span
     from annotator.store import AnnotationStore, Project
     from annotator.ui.document_list import DocumentList
+    from annotator.ui.find_bar import FindBar
     from annotator.ui.help_dialog import HelpDialog
 
 STATUS_KEYS: dict[Status, str] = {
@@ -110,15 +110,13 @@ class MainWindow(QMainWindow):
             "background: #fff3cd; color: #5c4500; border: 1px solid #e0c36c; padding: 6px;"
         )
         self.banner.hide()
-        self.find_bar = FindBar()
-        self.find_bar.hide()
+        self._find_bar: FindBar | None = None  # built when first asked for (find_bar)
         central = QWidget()
-        layout = QVBoxLayout(central)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(0)
-        layout.addWidget(self.banner)
-        layout.addWidget(self.find_bar)
-        layout.addWidget(self.view)
+        self.central_layout = QVBoxLayout(central)
+        self.central_layout.setContentsMargins(0, 0, 0, 0)
+        self.central_layout.setSpacing(0)
+        self.central_layout.addWidget(self.banner)
+        self.central_layout.addWidget(self.view)
         self.setCentralWidget(central)
 
         self.palette_widget = LabelPalette()
@@ -290,8 +288,6 @@ class MainWindow(QMainWindow):
         self.panel.relationDeleteRequested.connect(self.remove_relation)
         self.panel.statusChosen.connect(lambda status: self.set_status(status))
         self.panel.noteEdited.connect(self.set_note)
-        self.find_bar.found.connect(self._found)
-        self.find_bar.dismissed.connect(self.view.setFocus)
 
     def _build_label_actions(self) -> None:
         assert self.project is not None
@@ -560,7 +556,8 @@ class MainWindow(QMainWindow):
             self.banner.hide()
             self.view.set_content(text, annotation.spans, _arrows(annotation))
             self.panel.show_annotation(annotation, self.project.schema, self.session.writable)
-        self.find_bar.set_text(text)
+        if self._find_bar is not None:
+            self._find_bar.set_text(text)
         if self.document_list is not None:
             self.document_list.select(doc_id)
         self.settings.set_last_document(self.project.path, doc_id)
@@ -826,8 +823,8 @@ class MainWindow(QMainWindow):
     def cancel(self) -> None:
         if self.pending_relation is not None:
             self._end_relation_mode()
-        elif self.find_bar.isVisible():
-            self.find_bar.close_bar()
+        elif self._find_bar is not None and self._find_bar.isVisible():
+            self._find_bar.close_bar()
         else:
             self.view.clear_selection()
             self.select_span(None)
@@ -870,6 +867,22 @@ class MainWindow(QMainWindow):
         menu.exec(position)
 
     # --- find ------------------------------------------------------------------------------------
+
+    @property
+    def find_bar(self) -> FindBar:
+        """The find bar above the text, built the first time it is needed: the window's
+        first frame does without it (and without its module)."""
+        if self._find_bar is None:
+            from annotator.ui.find_bar import FindBar
+
+            bar = FindBar()
+            bar.hide()
+            bar.set_text(self.view.text)
+            bar.found.connect(self._found)
+            bar.dismissed.connect(self.view.setFocus)
+            self.central_layout.insertWidget(1, bar)  # between the banner and the text
+            self._find_bar = bar
+        return self._find_bar
 
     def open_find(self) -> None:
         cursor = self.view.textCursor()

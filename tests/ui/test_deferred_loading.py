@@ -8,6 +8,7 @@ does; the other window tests build ``MainWindow(path)``, which opens the project
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -246,7 +247,7 @@ def test_the_window_modules_load_neither_pydantic_nor_the_store() -> None:
         "heavy = ('pydantic', 'annotator.core.models', 'annotator.store.project',\n"
         "         'annotator.store.journal', 'annotator.assist', 'annotator.formats',\n"
         "         'annotator.review', 'annotator.services', 'annotator.ui.document_list',\n"
-        "         'annotator.ui.highlighter', 'dataclasses')\n"
+        "         'annotator.ui.highlighter', 'annotator.ui.find_bar', 'dataclasses')\n"
         "print(' '.join(sorted(n for n in sys.modules if n.startswith(heavy))))\n"
     )
     result = subprocess.run(
@@ -259,6 +260,64 @@ def test_the_window_modules_load_neither_pydantic_nor_the_store() -> None:
         check=True,
     )
     assert result.stdout.strip() == ""
+
+
+def test_pyside_asks_each_imported_module_about_its_source_without_inspect() -> None:
+    """PySide6 checks every module imported after it for the word "PySide6" with
+    inspect.getsource (8 ms of the window's imports, lazy_qt.py): annotator.ui asks the
+    file instead, and gets the answer inspect gives."""
+    import inspect
+    import json.decoder
+
+    import annotator.core.errors
+    import annotator.ui
+    import annotator.ui.main_window
+
+    feature = sys.modules["shibokensupport.feature"]
+    check = feature._mod_uses_pyside
+    assert check.__qualname__.startswith("quicken_pyside_import_hook")
+    for module in (annotator.ui.main_window, annotator.ui, annotator.core.errors, json.decoder):
+        assert check(module) == ("PySide6" in inspect.getsource(module)), module.__name__
+    assert check(annotator.ui.main_window) and not check(annotator.core.errors)
+    assert check(sys) is False  # built in: no source, asked as PySide6 asks
+    assert feature.pyside_feature_dict["annotator.ui.main_window"] == 0
+
+
+def test_the_collector_is_off_from_the_gui_command_until_the_project_opens(
+    make_project: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Start-up and the project's load run without cyclic garbage collection (cli.cmd_gui,
+    ui/app.py); it is back on once the project is open, and after the command returns."""
+    from annotator.cli import main
+    from annotator.ui import app as app_module
+
+    path = make_project()
+    isolated = Settings(QSettings(str(tmp_path / "gui.ini"), QSettings.Format.IniFormat))
+    monkeypatch.setattr(app_module, "Settings", lambda: isolated)
+    seen: dict[str, bool] = {}
+
+    def run_until_loaded(app: QApplication) -> int:
+        (window,) = [
+            w for w in app.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()
+        ]
+        seen["shown"] = gc.isenabled()
+        while window.loading:
+            app.processEvents()
+        seen["loaded"] = gc.isenabled()
+        assert window.project is not None
+        window.close()
+        return 0
+
+    monkeypatch.setattr(QApplication, "exec", run_until_loaded)
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    app.setQuitOnLastWindowClosed(False)
+    try:
+        assert main(["gui", str(path), "--annotator", "bob"]) == 0
+    finally:
+        app.setQuitOnLastWindowClosed(True)
+    assert seen == {"shown": False, "loaded": True}
+    assert gc.isenabled()
 
 
 FIRST_FRAME = """

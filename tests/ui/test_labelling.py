@@ -314,6 +314,25 @@ def test_find_selects_the_match_for_labelling(
     assert spans(path, "emoji")[0]["text"] == "Putin"
 
 
+def test_find_searches_the_document_in_view_after_a_switch(
+    make_project: Callable[..., Path], open_main: Opener, qtbot: QtBot
+) -> None:
+    path = make_project()
+    window = open_main(path)
+    window.show_document("cjk")
+    qtbot.keyClick(window.view, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    window.find_bar.field.insert("普京")  # as an input method commits it (keyClicks is ASCII)
+    start = TEXTS["cjk"].index("普京")
+    assert window.view.selected_range() == (start, start + 2)  # found as typed
+    qtbot.keyClick(window.find_bar.field, Qt.Key.Key_Escape)
+    window.show_document("crlf")
+    qtbot.keyClick(window.view, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    window.find_bar.field.selectAll()
+    qtbot.keyClicks(window.find_bar.field, "Third")
+    start = TEXTS["crlf"].index("Third")
+    assert window.view.selected_range() == (start, start + 5)
+
+
 def test_help_lists_every_shortcut(make_project: Callable[..., Path], open_main: Opener) -> None:
     window = open_main(make_project())
     dialog = window.help_dialog()

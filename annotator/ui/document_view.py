@@ -57,9 +57,10 @@ class DocumentView(QPlainTextEdit):
         self.setReadOnly(True)
         self.setUndoRedoEnabled(False)
         self.setMouseTracking(True)
-        # Applied with the first text (set_content): the empty view of a window still
-        # opening its project shows no text, and QFont and QTextOption are Qt classes that
-        # PySide6 sets up on first use (2-3 ms with their enums).
+        # The font size, wrap mode and selection flags are applied with the first text
+        # (_set_text_options): the empty view of a window still opening its project is
+        # painted before Qt's enums are set up (lazy_qt.py) and without QFont and
+        # QTextOption, Qt classes that PySide6 sets up on first use (10M instructions).
         self._font_points: float | None = None
         self._text_options_set = False
         self.colors = colors
@@ -131,8 +132,6 @@ class DocumentView(QPlainTextEdit):
         self.viewport().update()
 
     def _set_text_options(self) -> None:
-        # Here, not in __init__: the empty view of a window still opening its project is
-        # painted before Qt's enums are set up (lazy_qt.py), and without QFont/QTextOption.
         from PySide6.QtGui import QTextOption
 
         self._text_options_set = True

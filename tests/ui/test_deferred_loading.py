@@ -264,8 +264,8 @@ def test_the_window_modules_load_neither_pydantic_nor_the_store() -> None:
 
 def test_pyside_asks_each_imported_module_about_its_source_without_inspect() -> None:
     """PySide6 checks every module imported after it for the word "PySide6" with
-    inspect.getsource (8 ms of the window's imports, lazy_qt.py): annotator.ui asks the
-    file instead, and gets the answer inspect gives."""
+    inspect.getsource (lazy_qt.py): annotator.ui asks the file instead, and gets the
+    answer inspect gives."""
     import inspect
     import json.decoder
 

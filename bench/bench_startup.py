@@ -66,7 +66,6 @@ if os.environ.get("BENCH_END_AT_SHOWN"):
 APP = """
 import sys, time
 began = time.perf_counter()
-from PySide6.QtWidgets import QApplication
 
 def shown(self):
     self.processEvents()
@@ -99,7 +98,24 @@ def shown(self):
     print("USABLE", time.perf_counter() - began, flush=True)
     return 0
 
-QApplication.exec = shown
+class PatchExec:
+    # The app imports PySide6 itself, after its command line, as `annotator gui` does:
+    # importing it here first would make PySide6 check each of the command line's modules
+    # (see annotator/ui/lazy_qt.py). This finder patches exec into the module as it loads.
+    def find_spec(self, name, path, target=None):
+        if name != "PySide6.QtWidgets":
+            return None
+        sys.meta_path.remove(self)
+        from importlib.machinery import PathFinder
+        spec = PathFinder.find_spec(name, path)
+        load = spec.loader.exec_module
+        def exec_module(module):
+            load(module)
+            module.QApplication.exec = shown
+        spec.loader.exec_module = exec_module
+        return spec
+
+sys.meta_path.insert(0, PatchExec())
 from annotator.cli import main
 sys.exit(main(sys.argv[1:]))
 """

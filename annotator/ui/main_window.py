@@ -30,7 +30,6 @@ from annotator.ui.palette import LabelPalette
 from annotator.ui.session import Change, Session
 from annotator.ui.settings import Settings
 from annotator.ui.snapping import adjust
-from annotator.ui.spans_panel import SpansPanel
 from annotator.ui.statuses import STATUS_TEXT
 from annotator.ui.theme import apply_theme
 
@@ -46,6 +45,7 @@ if TYPE_CHECKING:
     from annotator.ui.document_list import DocumentList
     from annotator.ui.find_bar import FindBar
     from annotator.ui.help_dialog import HelpDialog
+    from annotator.ui.spans_panel import SpansPanel
 
 STATUS_KEYS: dict[Status, str] = {
     "todo": "Alt+1",
@@ -56,15 +56,17 @@ STATUS_KEYS: dict[Status, str] = {
 }
 
 # Where the docks go on a first start: the document list on the left, 330 px wide; the
-# label palette above the spans panel on the right, 360 px wide. It is what saveState()
-# wrote of the window with its docks placed by area and resized so (commit 430ae9c's
-# code); tests/ui/test_deferred_loading.py checks those places.
+# label palette above the spans panel on the right, 360 px wide, the palette as tall as
+# the default labels need. It is what saveState() wrote of the window at its first size
+# (1400 x 860) with the sample project open, so the docks keep their places when the
+# project and the spans panel arrive after the first frame; tests/ui/test_deferred_loading.py
+# checks both.
 DEFAULT_LAYOUT = bytes.fromhex(
-    "000000ff00000000fd00000002000000000000014a00000000fc0200000001fb0000001a0064006f"
-    "00630075006d0065006e007400730044006f0063006b0100000000ffffffff0000001000ffffff00"
-    "0000010000016800000000fc0200000002fb00000014006c006100620065006c00730044006f0063"
-    "006b0100000000ffffffff0000002b00fffffffb00000012007300700061006e00730044006f0063"
-    "006b0100000000ffffffff0000010a00ffffff000000000000000000000004000000040000000800"
+    "000000ff00000000fd00000002000000000000014a00000333fc0200000001fb0000001a0064006f"
+    "00630075006d0065006e007400730044006f0063006b0100000013000003330000008e00ffffff00"
+    "0000010000016800000333fc0200000002fb00000014006c006100620065006c00730044006f0063"
+    "006b0100000013000000ff000000ff00fffffffb00000012007300700061006e00730044006f0063"
+    "006b01000001180000022e0000010a00ffffff000002ba0000033300000004000000040000000800"
     "000008fc00000000"
 )
 
@@ -121,7 +123,6 @@ class MainWindow(QMainWindow):
 
         self.palette_widget = LabelPalette()
         self.palette_widget.snapping.setChecked(self.settings.snapping)
-        self.panel = SpansPanel()
         geometry = self.settings.geometry()
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(1400, 860)
@@ -134,7 +135,9 @@ class MainWindow(QMainWindow):
             self.restoreState(QByteArray(DEFAULT_LAYOUT))
         self.list_dock = self._dock("Documents", "documentsDock", QWidget(), "left")
         self.palette_dock = self._dock("Labels", "labelsDock", self.palette_widget, "right")
-        self.panel_dock = self._dock("This document", "spansDock", self.panel, "right")
+        # The spans panel comes with the project, as the document list does (``panel``).
+        self._panel: SpansPanel | None = None
+        self.panel_dock = self._dock("This document", "spansDock", QWidget(), "right")
         self.document_list: DocumentList | None = None
         self.review_window: QMainWindow | None = None
 
@@ -152,7 +155,6 @@ class MainWindow(QMainWindow):
         self._connect()
         # Suggestions and label-all-mentions (assist_*.py) observe the window.
         self.assist = AssistController(self)
-        self.panel.show_annotation(None, None, False)
         self._pending: tuple[Path, Callable[[], object] | None] | None = None
         self._painted = False
         self._load_timer = QTimer(self)
@@ -256,7 +258,7 @@ class MainWindow(QMainWindow):
         self._action(
             document, "Mark done and go to next unlabelled", self.done_and_next, "Ctrl+Return"
         )
-        self._action(document, "Edit document note", self.panel.note.setFocus, "Ctrl+Shift+E")
+        self._action(document, "Edit document note", self._focus_note, "Ctrl+Shift+E")
 
         view = bar.addMenu("&View")
         self._action(view, "&Bigger text", lambda: self.change_font(1), ["Ctrl++", "Ctrl+="])
@@ -282,12 +284,30 @@ class MainWindow(QMainWindow):
         self.palette_widget.labelClicked.connect(self.apply_label)
         self.palette_widget.relationClicked.connect(self.start_relation)
         self.palette_widget.snapping.toggled.connect(self.snap_action.setChecked)
-        self.panel.spanActivated.connect(lambda span_id: self.select_span(span_id, reveal=True))
-        self.panel.spanMenuRequested.connect(self.span_menu)
-        self.panel.relationActivated.connect(self._relation_activated)
-        self.panel.relationDeleteRequested.connect(self.remove_relation)
-        self.panel.statusChosen.connect(lambda status: self.set_status(status))
-        self.panel.noteEdited.connect(self.set_note)
+
+    @property
+    def panel(self) -> SpansPanel:
+        """The document's status, note, spans and attributions, built with the first project
+        (or when first asked for). Before a project it would show nothing, and its item
+        views are a seventh of the window's first frame (34M instructions)."""
+        if self._panel is None:
+            from annotator.ui.spans_panel import SpansPanel
+
+            panel = SpansPanel()
+            panel.spanActivated.connect(lambda span_id: self.select_span(span_id, reveal=True))
+            panel.spanMenuRequested.connect(self.span_menu)
+            panel.relationActivated.connect(self._relation_activated)
+            panel.relationDeleteRequested.connect(self.remove_relation)
+            panel.statusChosen.connect(lambda status: self.set_status(status))
+            panel.noteEdited.connect(self.set_note)
+            panel.show_annotation(None, None, False)
+            self.panel_dock.setWidget(panel)
+            self._panel = panel
+        return self._panel
+
+    def _focus_note(self) -> None:
+        if self.current is not None:
+            self.panel.note.setFocus()
 
     def _build_label_actions(self) -> None:
         assert self.project is not None
@@ -805,7 +825,8 @@ class MainWindow(QMainWindow):
 
     def select_span(self, span_id: str | None, reveal: bool = False) -> None:
         self.view.select_span(span_id, reveal=reveal)
-        self.panel.select_span(self.view.selected_span)
+        if self._panel is not None:  # none before the first project: nothing to select
+            self._panel.select_span(self.view.selected_span)
 
     def on_span_clicked(self, span_id: str) -> None:
         if self.pending_relation is not None:

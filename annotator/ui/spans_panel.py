@@ -6,7 +6,6 @@ import bisect
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex, QObject, QPoint, Signal
-from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -136,17 +135,14 @@ class SpansPanel(QWidget):
         )
         self.span_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.span_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        # Until the first document, the list is an empty model with the same titles: the
-        # span model's headerData is handed a Qt.Orientation, which sets up Qt's enums, and
-        # the window's first frame does without them (lazy_qt.py).
-        titles = QStandardItemModel(0, len(SpanModel.COLUMNS), self)
-        titles.setHorizontalHeaderLabels(list(SpanModel.COLUMNS))
-        self.span_view.setModel(titles)
+        self.span_view.setModel(self.span_model)
+        self.span_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self._size_columns()
         self.relation_view = QTreeWidget()
         self.relation_view.setObjectName("relationList")
         self.relation_view.setRootIsDecorated(False)
         self.relation_view.setHeaderLabels(["From", "Relation", "To"])
+        self.relation_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.span_count = QLabel()
 
         form = QFormLayout()
@@ -182,20 +178,9 @@ class SpansPanel(QWidget):
         header.resizeSection(0, 100)
         header.resizeSection(2, 70)
 
-    def _show_span_model(self) -> None:
-        """The span model in the list, in place of the titles shown before any document."""
-        self.span_view.setModel(self.span_model)
-        self._size_columns()
-        self.span_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-        self.relation_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
-
     def show_annotation(
         self, annotation: DocumentAnnotation | None, schema: LabelSchema | None, editable: bool
     ) -> None:
-        if (annotation is not None or schema is not None) and (
-            self.span_view.model() is not self.span_model
-        ):
-            self._show_span_model()
         spans = annotation.spans if annotation is not None else []
         self.span_model.set_spans(spans, schema)
         self._count()

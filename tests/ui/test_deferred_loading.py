@@ -401,6 +401,21 @@ def test_the_docks_take_their_places_from_the_default_layout(
     )
 
 
+def test_the_docks_keep_their_places_when_the_project_and_its_panels_arrive(
+    deferred: Callable[[Path], MainWindow], make_project: Callable[..., Path], qtbot: QtBot
+) -> None:
+    window = deferred(make_project())
+    docks = (window.list_dock, window.palette_dock, window.panel_dock)
+    qtbot.waitExposed(window)
+    before = [dock.geometry() for dock in docks]
+    assert window.loading
+    with qtbot.waitSignal(window.loaded, timeout=10_000):
+        pass
+    QApplication.processEvents()
+    assert window.palette_widget.buttons and window.panel.isVisible()
+    assert [dock.geometry() for dock in docks] == before
+
+
 def test_a_saved_layout_is_restored_and_a_dock_it_lacks_is_placed_by_area(
     qtbot: QtBot, settings: Settings
 ) -> None:
@@ -429,18 +444,31 @@ def test_a_saved_layout_is_restored_and_a_dock_it_lacks_is_placed_by_area(
     assert not again.panel_dock.isVisible() and again.list_dock.isVisible()
 
 
-def test_the_span_list_shows_its_titles_before_the_project_and_its_spans_after(
+def test_the_spans_panel_comes_with_the_project(
     deferred: Callable[[Path], MainWindow], make_project: Callable[..., Path], qtbot: QtBot
 ) -> None:
     from PySide6.QtCore import Qt
 
+    from annotator.ui.spans_panel import SpansPanel
+
     path = make_project()
     window = deferred(path)
+    # The first frame has the dock and its title, without the panel's item views.
+    assert not window.findChildren(SpansPanel)
+    assert window.panel_dock.isVisible() and window.panel_dock.windowTitle() == "This document"
+    qtbot.waitUntil(lambda: window.current is not None, timeout=10_000)
+    assert window.findChildren(SpansPanel) == [window.panel]
+    assert window.panel_dock.widget() is window.panel and window.panel.isVisible()
     view = window.panel.span_view
     titles = [view.model().headerData(column, Qt.Orientation.Horizontal) for column in range(3)]
-    assert titles == ["Label", "Text", "Note"] and view.model().rowCount() == 0
-    qtbot.waitUntil(lambda: window.current is not None, timeout=10_000)
+    assert titles == ["Label", "Text", "Note"]
     assert view.model() is window.panel.span_model
+    assert view.model().rowCount() == 0
+    window.show_document("quote")
+    select_qt(window, "Putin")
+    window.apply_label("PERSON")
+    assert view.model().rowCount() == 1
+    assert view.model().index(0, 1).data() == "Putin"
     assert view.contextMenuPolicy() == Qt.ContextMenuPolicy.CustomContextMenu
     header = view.horizontalHeader()
     assert header.sectionResizeMode(1) == header.ResizeMode.Stretch and header.sectionSize(0) == 100

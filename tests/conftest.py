@@ -59,3 +59,18 @@ def project(project_path: Path) -> Iterator[object]:
     opened = Project.open(project_path)
     yield opened
     opened.close()
+
+
+@pytest.fixture(params=["folder", "memory"])
+def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[object]:
+    """An empty project in each implementation of the storage interface."""
+    if request.param == "folder":
+        from annotator.store import Project
+
+        opened: object = Project.create(tmp_path / "project")
+    else:
+        from annotator.store.memory import MemoryProject
+
+        opened = MemoryProject("project")
+    yield opened
+    opened.close()  # type: ignore[attr-defined]

@@ -9,13 +9,13 @@ from annotator.assist.model import ModelSuggester, load_pipeline
 from annotator.assist.patterns import PatternSet, load_pattern_file
 from annotator.assist.suggestions import Progress, SuggestionLayer, SuggestReport
 from annotator.core.errors import AnnotatorError, InputError
-from annotator.store.project import Project
+from annotator.store.interface import ProjectStore
 
 Notify = Callable[[str], None]
 MAX_WARNINGS = 10
 
 
-def choose_annotator(project: Project, annotator: str | None) -> str:
+def choose_annotator(project: ProjectStore, annotator: str | None) -> str:
     """The named annotator, or the project's only one; suggestions belong to someone."""
     if annotator:
         return annotator
@@ -27,7 +27,7 @@ def choose_annotator(project: Project, annotator: str | None) -> str:
 
 
 def load_patterns_for(
-    project: Project, files: Sequence[Path], label: str | None, ignore_case: bool
+    project: ProjectStore, files: Sequence[Path], label: str | None, ignore_case: bool
 ) -> PatternSet:
     if label is not None and project.schema.label(label) is None:
         raise AnnotatorError(
@@ -48,12 +48,12 @@ def load_patterns_for(
     return patterns
 
 
-def _names(project: Project) -> str:
+def _names(project: ProjectStore) -> str:
     return ", ".join(project.schema.label_names())
 
 
 def run_suggest(
-    project: Project,
+    project: ProjectStore,
     annotator: str | None,
     pattern_files: Sequence[Path] = (),
     label: str | None = None,

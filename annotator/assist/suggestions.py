@@ -21,8 +21,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from annotator.core.errors import AnnotatorError
 from annotator.core.models import DocumentAnnotation, Span, text_hash
-from annotator.store.journal import AnnotationStore
-from annotator.store.project import Project
+from annotator.store.interface import AnnotationLayer, ProjectStore
 
 if TYPE_CHECKING:
     # Only named in annotations: the pattern compiler stays off the window's start-up.
@@ -212,7 +211,7 @@ class SuggestReport:
 class SuggestionLayer:
     """One annotator's suggestions in a project, saved through the store."""
 
-    def __init__(self, project: Project, annotator: str) -> None:
+    def __init__(self, project: ProjectStore, annotator: str) -> None:
         self.project = project
         self.annotator = annotator
         self.store = project.suggestions(annotator)
@@ -322,9 +321,9 @@ class SuggestionLayer:
         self.project.annotations(self.annotator).save(labels, text)
         self.store.save(suggested, text)
 
-    def _saved_labels(self) -> tuple[LabelsOf, AnnotationStore]:
+    def _saved_labels(self) -> tuple[LabelsOf, AnnotationLayer]:
         # A fresh reader sees every save made so far, this program's included.
-        reader = AnnotationStore(self.project, self.annotator, writable=False)
+        reader = self.project.layer_reader(self.annotator)
         return reader.get, reader
 
 

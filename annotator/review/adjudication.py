@@ -27,7 +27,8 @@ from annotator.core.models import DocumentAnnotation, Relation, Span, now_iso
 from annotator.review.agreement import SpanKey
 from annotator.review.disagreements import Disagreement, DisagreementFinder
 from annotator.review.source import ReviewSource
-from annotator.store.project import GOLD_ANNOTATOR, Project, check_annotator_name
+from annotator.store.interface import ProjectStore
+from annotator.store.names import GOLD_ANNOTATOR, check_annotator_name
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +50,7 @@ class Adjudicator:
 
     def __init__(
         self,
-        project: Project,
+        project: ProjectStore,
         reviewer: str,
         annotators: Sequence[str] | None = None,
         statuses: Iterable[str] | None = None,

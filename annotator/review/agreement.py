@@ -28,7 +28,7 @@ from typing import Any
 from annotator.core.models import DocumentAnnotation, text_hash
 from annotator.review.source import ReviewSource
 from annotator.review.tokens import Tokens
-from annotator.store.project import Project
+from annotator.store.interface import ProjectStore
 
 ALL = "*"  # the key of the over-all-labels entry in per-label tables
 
@@ -446,7 +446,7 @@ def pairs_of(annotators: Sequence[str]) -> list[tuple[str, str]]:
 
 
 def compute_agreement(
-    project: Project,
+    project: ProjectStore,
     annotators: Sequence[str] | None = None,
     statuses: Iterable[str] | None = None,
     kappa: bool = True,

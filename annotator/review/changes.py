@@ -10,15 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 import orjson
 
 from annotator.core.models import now_iso
 from annotator.review.source import analysts
-from annotator.store.files import atomic_write_bytes
-from annotator.store.project import Project, check_annotator_name
+from annotator.store.interface import ProjectStore
 
 REVIEW_DIR = "review"
 STATE_VERSION = 1
@@ -54,12 +52,8 @@ class LayerChange:
         return f"{self.annotator} changed {name}: {', '.join(parts) or 'labels edited'}"
 
 
-def state_path(project: Project, reviewer: str) -> Path:
-    return project.path / REVIEW_DIR / f"{check_annotator_name(reviewer)}.json"
-
-
 def current_state(
-    project: Project, annotators: Sequence[str] | None = None
+    project: ProjectStore, annotators: Sequence[str] | None = None
 ) -> dict[str, dict[str, Summary]]:
     state: dict[str, dict[str, Summary]] = {}
     for name in annotators or analysts(project):
@@ -73,13 +67,13 @@ def current_state(
     return state
 
 
-def load_seen(project: Project, reviewer: str) -> dict[str, dict[str, Summary]] | None:
+def load_seen(project: ProjectStore, reviewer: str) -> dict[str, dict[str, Summary]] | None:
     """What the reviewer saw last time, or None if they never marked anything seen."""
-    path = state_path(project, reviewer)
-    try:
-        data: Any = orjson.loads(path.read_bytes())
-    except FileNotFoundError:
+    saved = project.read_state(REVIEW_DIR, reviewer)
+    if saved is None:
         return None
+    try:
+        data: Any = orjson.loads(saved)
     except orjson.JSONDecodeError:
         # A damaged bookmark only costs the reviewer a longer "what changed" list.
         return None
@@ -98,7 +92,7 @@ def load_seen(project: Project, reviewer: str) -> dict[str, dict[str, Summary]] 
 
 
 def changes_since_seen(
-    project: Project, reviewer: str, annotators: Sequence[str] | None = None
+    project: ProjectStore, reviewer: str, annotators: Sequence[str] | None = None
 ) -> list[LayerChange]:
     """Documents each annotator labelled or changed since ``reviewer`` last marked them seen.
 
@@ -133,7 +127,7 @@ def changes_since_seen(
     return changes
 
 
-def mark_seen(project: Project, reviewer: str, annotators: Sequence[str] | None = None) -> None:
+def mark_seen(project: ProjectStore, reviewer: str, annotators: Sequence[str] | None = None) -> None:
     """Remember the annotators' labels as they are now, as seen by ``reviewer``."""
     state = current_state(project, annotators)
     previous = load_seen(project, reviewer) or {}
@@ -148,7 +142,7 @@ def mark_seen(project: Project, reviewer: str, annotators: Sequence[str] | None 
             for name, docs in merged.items()
         },
     }
-    atomic_write_bytes(state_path(project, reviewer), orjson.dumps(data) + b"\n")
+    project.write_state(REVIEW_DIR, reviewer, orjson.dumps(data) + b"\n")
 
 
 def count_changes(changes: Sequence[LayerChange]) -> dict[str, dict[ChangeKind, int]]:

@@ -11,8 +11,8 @@ from typing import Any
 
 from annotator.core.errors import AnnotatorError
 from annotator.core.models import STATUSES, DocumentAnnotation, Status
-from annotator.store.journal import AnnotationStore
-from annotator.store.project import GOLD_ANNOTATOR, Project
+from annotator.store.interface import AnnotationLayer, ProjectStore
+from annotator.store.names import GOLD_ANNOTATOR
 
 # A document counts as labelled by an annotator when they saved it with one of these
 # statuses, or saved any span or relation on it; "todo" without labels and "skipped"
@@ -20,12 +20,12 @@ from annotator.store.project import GOLD_ANNOTATOR, Project
 LABELLED_STATUSES: frozenset[Status] = frozenset({"in_progress", "done", "flagged"})
 
 
-def analysts(project: Project) -> list[str]:
+def analysts(project: ProjectStore) -> list[str]:
     """Every annotator with a layer in the project, except the reviewers' gold layer."""
     return [name for name in project.annotators() if name != GOLD_ANNOTATOR]
 
 
-def choose_annotators(project: Project, chosen: Sequence[str] | None) -> list[str]:
+def choose_annotators(project: ProjectStore, chosen: Sequence[str] | None) -> list[str]:
     """The annotators to compare: the ones asked for (checked), else every analyst."""
     available = analysts(project)
     if chosen:
@@ -36,13 +36,13 @@ def choose_annotators(project: Project, chosen: Sequence[str] | None) -> list[st
         if missing:
             known = ", ".join(available) or "none"
             raise AnnotatorError(
-                f"{project.path}: no labels by {', '.join(missing)} (annotators: {known})"
+                f"{project.location}: no labels by {', '.join(missing)} (annotators: {known})"
             )
     else:
         names = available
     if len(names) < 2:
         raise AnnotatorError(
-            f"{project.path}: agreement needs at least two annotators' labels "
+            f"{project.location}: agreement needs at least two annotators' labels "
             f"(found {', '.join(names) or 'none'})"
         )
     return names
@@ -64,14 +64,14 @@ class ReviewSource:
 
     def __init__(
         self,
-        project: Project,
+        project: ProjectStore,
         annotators: Sequence[str] | None = None,
         statuses: Iterable[str] | None = None,
     ) -> None:
         self.project = project
         self.annotators = choose_annotators(project, annotators)
         self.statuses = check_statuses(statuses)
-        self.stores: dict[str, AnnotationStore] = {
+        self.stores: dict[str, AnnotationLayer] = {
             name: project.annotations(name, writable=False) for name in self.annotators
         }
 

@@ -237,6 +237,10 @@ class AnnotationStore:
         self._open()
 
     @property
+    def location(self) -> str:
+        return str(self.path)
+
+    @property
     def sidecar_path(self) -> Path:
         """annotations/.NAME.jsonl.idx: the labels index as of the journal's last close."""
         return self.path.with_name(f".{self.path.name}.idx")

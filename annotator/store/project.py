@@ -305,6 +305,18 @@ class Project:
         self.config = self.config.model_copy(update={"schema_": schema})
         self.save_config()
 
+    @property
+    def location(self) -> str:
+        return str(self.path)
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        return self.config.settings
+
+    def save_settings(self, settings: dict[str, Any]) -> None:
+        self.config = self.config.model_copy(update={"settings": dict(settings)})
+        self.save_config()
+
     def save_config(self) -> None:
         with FileLock(self.path / ANNOTATIONS_DIR / ".project.lock", f"{self.path}"):
             atomic_write_bytes(self.path / CONFIG_FILE, self.config.to_json())
@@ -437,9 +449,32 @@ class Project:
         """
         return self._layer(annotator, writable, SUGGESTIONS_DIR)
 
+    def layer_reader(self, annotator: str) -> AnnotationStore:
+        """A fresh read-only view of an annotator's labels, every save so far included
+        (this program's own too); the caller closes it."""
+        check_annotator_name(annotator)
+        return AnnotationStore(self, annotator, writable=False)
+
     def release_annotations(self, annotator: str) -> None:
         for key in [k for k in self._stores if k.split("\0")[1] == annotator]:
             self._stores.pop(key).close()
+
+    # --- small per-user state ------------------------------------------------------------
+
+    def read_state(self, kind: str, name: str) -> bytes | None:
+        """PROJECT/KIND/NAME.json (a reviewer's last look), or None if never written."""
+        try:
+            return self._state_path(kind, name).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def write_state(self, kind: str, name: str, data: bytes) -> None:
+        path = self._state_path(kind, name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, data)
+
+    def _state_path(self, kind: str, name: str) -> Path:
+        return self.path / check_annotator_name(kind) / f"{check_annotator_name(name)}.json"
 
 
 class DocumentBatch:

@@ -21,6 +21,7 @@ from annotator.assist.suggestions import (
 )
 from annotator.core.models import Document, DocumentAnnotation, Span
 from annotator.store import Project
+from annotator.store.interface import ProjectStore
 
 TEXT = "Putin met Xi in Beijing. 👍🏽 Beijing welcomed Putin."
 
@@ -154,7 +155,8 @@ def test_layer_on_a_project_is_saved_and_never_exported(project: Project, tmp_pa
         reopened.close()
 
 
-def test_layer_add_ranges_for_label_all_mentions(project: Project) -> None:
+def test_layer_add_ranges_for_label_all_mentions(any_store: ProjectStore) -> None:
+    project = any_store
     project.add_documents([Document(id="a", text=TEXT)])
     layer = SuggestionLayer(project, "bob")
     added = layer.add_ranges("a", [(16, 23, "GPE"), (16, 23, "GPE")], "mentions", None)
@@ -162,7 +164,8 @@ def test_layer_add_ranges_for_label_all_mentions(project: Project) -> None:
     assert layer.pending("a")[0].attrs == {"source": "mentions"}
 
 
-def test_a_run_stopped_half_way_keeps_what_it_found(project: Project) -> None:
+def test_a_run_stopped_half_way_keeps_what_it_found(any_store: ProjectStore) -> None:
+    project = any_store
     project.add_documents([Document(id=f"d{i}", text=f"Beijing {i}") for i in range(5)])
     matcher = PatternMatcher([parse_pattern({"label": "GPE", "pattern": "Beijing"})])
 

@@ -9,7 +9,6 @@ from annotator.review.changes import (
     count_changes,
     load_seen,
     mark_seen,
-    state_path,
 )
 from annotator.store import Project
 from tests.review.helpers import annotation, make_project
@@ -38,7 +37,7 @@ def test_first_look_then_additions_and_changes(tmp_path: Path) -> None:
         ]
         assert load_seen(project, "carol") is None
         mark_seen(project, "carol")
-        assert state_path(project, "carol") == path / "review" / "carol.json"
+        assert (path / "review" / "carol.json").is_file()
         assert changes_since_seen(project, "carol") == []
 
         alice = project.annotations("alice")
@@ -88,7 +87,7 @@ def test_a_damaged_bookmark_means_everything_is_new(tmp_path: Path) -> None:
     )
     with Project.open(path) as project:
         mark_seen(project, "carol")
-        state_path(project, "carol").write_bytes(b'{"layers": {"alice": ')
+        (path / "review" / "carol.json").write_bytes(b'{"layers": {"alice": ')
         assert load_seen(project, "carol") is None
         assert len(changes_since_seen(project, "carol")) == 1
         # No temp files are left beside the bookmark.

@@ -127,7 +127,9 @@ def changes_since_seen(
     return changes
 
 
-def mark_seen(project: ProjectStore, reviewer: str, annotators: Sequence[str] | None = None) -> None:
+def mark_seen(
+    project: ProjectStore, reviewer: str, annotators: Sequence[str] | None = None
+) -> None:
     """Remember the annotators' labels as they are now, as seen by ``reviewer``."""
     state = current_state(project, annotators)
     previous = load_seen(project, reviewer) or {}

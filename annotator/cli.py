@@ -253,6 +253,42 @@ def cmd_suggest(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_train(args: argparse.Namespace) -> int:
+    import orjson
+
+    from annotator.assist.train import check_model_dir, choose_device, train_model
+    from annotator.progress import TerminalProgress
+    from annotator.store import GOLD_ANNOTATOR, Project
+
+    if bool(args.annotator) == bool(args.gold):
+        raise AnnotatorError("train: give --annotator NAME or --gold (one of them)")
+    out = Path(args.output)
+    check_model_dir(out)
+    device = choose_device(args.gpu)
+    if args.gpu:
+        _say(f"training on the {device}")
+    with Project.open(args.project) as project:
+        progress = TerminalProgress("training (epochs)")
+        try:
+            report = train_model(
+                project,
+                GOLD_ANNOTATOR if args.gold else args.annotator,
+                out,
+                epochs=args.epochs,
+                use_gpu=args.gpu,
+                progress=progress,
+            )
+        finally:
+            progress.done()
+    for notice in report.notices:
+        _say(notice)
+    if args.json:
+        print(orjson.dumps(report.as_json()).decode())
+    else:
+        print(report.describe())
+    return EXIT_OK
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     import orjson
 
@@ -263,7 +299,18 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 # The subcommands, in build_parser's order (a test checks they match).
-COMMANDS = ("gui", "init", "import", "export", "agree", "review", "check", "suggest", "schema")
+COMMANDS = (
+    "gui",
+    "init",
+    "import",
+    "export",
+    "agree",
+    "review",
+    "check",
+    "suggest",
+    "train",
+    "schema",
+)
 
 
 class _Fallback(Exception):
@@ -367,11 +414,25 @@ def build_parser(gui_only: bool = False) -> argparse.ArgumentParser:
     )
     sug.add_argument("--annotator", help="whose suggestions (default: the only annotator)")
     sug.add_argument("--label", help="label for the phrases of a word list")
-    sug.add_argument("--model", metavar="NAME", help="spaCy pipeline, e.g. en_core_web_sm")
+    sug.add_argument(
+        "--model",
+        metavar="MODEL",
+        help="spaCy pipeline: a folder from `annotator train`, or a package (en_core_web_sm)",
+    )
     sug.add_argument(
         "--ignore-case", action="store_true", help="string patterns and word lists ignore case"
     )
     sug.set_defaults(func=cmd_suggest)
+
+    train = sub.add_parser("train", help="train a spaCy pipeline on an analyst's labels")
+    train.add_argument("project")
+    train.add_argument("--annotator", help="whose labels to learn from")
+    train.add_argument("--gold", action="store_true", help="learn from the settled gold layer")
+    train.add_argument("-o", "--output", required=True, metavar="MODEL_DIR", help="new folder")
+    train.add_argument("--epochs", type=int, default=30, help="passes over the data (30)")
+    train.add_argument("--json", action="store_true", help="print the dev figures as JSON")
+    train.add_argument("--gpu", action="store_true", help="use a GPU if spaCy finds one")
+    train.set_defaults(func=cmd_train)
 
     schema = sub.add_parser("schema", help="print the JSON Schema of an export or project file")
     schema.add_argument(

@@ -14,6 +14,8 @@ from annotator.assist.patterns import Match
 from annotator.core.errors import AnnotatorError
 
 INSTALL_HINT = "pip install 'annotator[spacy]'"
+# Where a spancat component keeps its spans (annotator.assist.train writes "sc").
+SPANS_KEY = "sc"
 
 
 def spacy_available() -> bool:
@@ -62,13 +64,23 @@ class ModelSuggester:
     def find(self, text: str) -> list[Match]:
         return next(self.find_many([text]))
 
+    def model_labels(self) -> set[str]:
+        """Every label the pipeline can predict (its ner and spancat labels)."""
+        found: set[str] = set()
+        for name in ("ner", "spancat"):
+            if name in self.nlp.pipe_names:
+                found.update(self.nlp.get_pipe(name).labels)
+        return found
+
     def find_many(self, texts: Iterable[str]) -> Iterator[list[Match]]:
         for doc in self.nlp.pipe(texts, batch_size=self.batch_size):
             matches = []
-            for ent in doc.ents:
-                if self.labels is not None and ent.label_ not in self.labels:
-                    self.skipped[ent.label_] += 1
+            # A trained spancat's spans (annotator train) come after the entities.
+            spans = list(doc.ents) + list(doc.spans.get(SPANS_KEY, ()))
+            for span in spans:
+                if self.labels is not None and span.label_ not in self.labels:
+                    self.skipped[span.label_] += 1
                     continue
                 # spaCy's character offsets are Python string indices, like ours.
-                matches.append(Match(ent.start_char, ent.end_char, ent.label_, ent.text))
+                matches.append(Match(span.start_char, span.end_char, span.label_, span.text))
             yield matches

@@ -48,6 +48,20 @@ def load_patterns_for(
     return patterns
 
 
+def unfinished_documents(project: ProjectStore, annotator: str) -> list[str]:
+    """The documents ``annotator`` has not marked done, in project order."""
+    reader = project.layer_reader(annotator)
+    try:
+        done = {
+            doc_id
+            for doc_id in reader.doc_ids()
+            if (summary := reader.summary(doc_id)) is not None and summary.status == "done"
+        }
+    finally:
+        reader.close()
+    return [doc_id for doc_id in project.document_ids() if doc_id not in done]
+
+
 def _names(project: ProjectStore) -> str:
     return ", ".join(project.schema.label_names())
 
@@ -85,8 +99,17 @@ def run_suggest(
         reports.append(layer.suggest(patterns.matcher(), source, progress=progress))
     if model:
         suggester = ModelSuggester(load_pipeline(model), project.schema.label_names())
+        known = suggester.model_labels()
+        if known and known.isdisjoint(project.schema.label_names()):
+            raise AnnotatorError(
+                f"{model}: the model's labels ({', '.join(sorted(known))}) are none of this "
+                f"project's ({_names(project)}): it was trained on another project"
+            )
         layer = SuggestionLayer(project, name)
-        reports.append(layer.suggest(suggester, f"model:{model}", progress=progress))
+        unfinished = unfinished_documents(project, name)
+        reports.append(
+            layer.suggest(suggester, f"model:{model}", doc_ids=unfinished, progress=progress)
+        )
         for skipped, count in suggester.skipped.most_common():
             say(f"{count} {skipped} entities skipped: {skipped} is not one of the project's labels")
     return name, reports

@@ -36,6 +36,8 @@ CANDIDATES_KEY = "sc_candidates"
 INFO_FILE = "annotator-model.json"
 HISTORY_KIND = "models"
 ENTITY_CATEGORY = "entity"
+# Quotes and claims longer than this (in tokens) are not proposed by the span finder.
+MAX_SPAN_TOKENS = 80
 
 # (start, end, label) in code points of the document text.
 SpanTuple = tuple[int, int, str]
@@ -220,7 +222,11 @@ def make_doc(nlp: Any, sample: Sample, ner_labels: set[str]) -> tuple[Any, int]:
     return doc, widened
 
 
-def make_pipeline(ner_labels: list[str], span_labels: list[str], lang: str = "en") -> Any:
+def make_pipeline(
+    ner_labels: list[str], span_labels: list[str], longest: int = 64, lang: str = "en"
+) -> Any:
+    """A blank pipeline for these labels; ``longest`` bounds proposed spans, in tokens
+    (unbounded, an untrained span finder proposes every pair of tokens of an article)."""
     spacy = _spacy()
     nlp = spacy.blank(lang)
     if ner_labels:
@@ -228,7 +234,7 @@ def make_pipeline(ner_labels: list[str], span_labels: list[str], lang: str = "en
         for label in ner_labels:
             ner.add_label(label)
     if span_labels:
-        nlp.add_pipe("span_finder", config={"spans_key": CANDIDATES_KEY, "max_length": None})
+        nlp.add_pipe("span_finder", config={"spans_key": CANDIDATES_KEY, "max_length": longest})
         spancat = nlp.add_pipe(
             "spancat",
             config={
@@ -349,7 +355,11 @@ def train_model(
     device = choose_device(use_gpu)
     started = time.perf_counter()
     spacy.util.fix_random_seed(seed)
-    nlp = make_pipeline(ner_labels, span_labels)
+    tokenizer = spacy.blank("en").tokenizer
+    longest = max(
+        (len(tokenizer(s.text[start:end])) for s in train for start, end, _ in s.spans), default=1
+    )
+    nlp = make_pipeline(ner_labels, span_labels, min(longest + 2, MAX_SPAN_TOKENS))
     examples, widened = _examples(nlp, train, set(ner_labels))
     if widened:
         notices.append(f"{widened} spans widened to whole tokens for training")

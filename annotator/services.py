@@ -92,7 +92,9 @@ def expand_sources(sources: list[Path]) -> list[Path]:
 class ImportSummary:
     added: int = 0
     unchanged: int = 0
-    duplicate: int = 0
+    # Documents added whose text another document also has: kept apart (a document is
+    # its id), told so that a corpus with repeated texts is no surprise.
+    shared_text: int = 0
     labelled: dict[str, int] = field(default_factory=dict)
     new_labels: list[str] = field(default_factory=list)
     formats: dict[str, str] = field(default_factory=dict)
@@ -101,8 +103,11 @@ class ImportSummary:
         parts = [f"{self.added} document{'s' if self.added != 1 else ''} added"]
         if self.unchanged:
             parts.append(f"{self.unchanged} already present")
-        if self.duplicate:
-            parts.append(f"{self.duplicate} skipped as duplicate texts")
+        if self.shared_text:
+            parts.append(
+                f"{self.shared_text} sharing {'its' if self.shared_text == 1 else 'their'} "
+                "text with another document (kept as separate documents)"
+            )
         for name, count in sorted(self.labelled.items()):
             parts.append(f"labels for {count} document{'s' if count != 1 else ''} to {name}")
         return ", ".join(parts)
@@ -138,6 +143,7 @@ def import_sources(
     new_relations: set[str] = set()
     renamed: dict[str, str] = {}
     known_labels = set(schema.label_names())
+    examples = _ProdigyExamples(project)
     with project.document_batch(progress) as batch:
 
         def layer(name: str) -> tuple[AnnotationStore, dict[str, PreparedLine]]:
@@ -161,6 +167,8 @@ def import_sources(
             else:
                 records = chunk
             for record in records:
+                if record.example_key is not None:
+                    examples.same_document(record, batch)
                 try:
                     batch.add(record.document)
                 except AnnotatorError as exc:
@@ -187,12 +195,14 @@ def import_sources(
                     existing = earlier.annotation() if earlier else store.get(stored_id)
                     try:
                         merged = merge_labels(existing, stored_id, batch.last_digest, labels)
+                        if existing is not None and _same_labels(existing, merged):
+                            continue  # imported again: nothing to write
                         lines[stored_id] = store.prepare(merged, record.document.text)
                     except AnnotatorError as exc:
                         raise AnnotatorError(f"{record.where}: {exc}") from None
         summary.added = batch.counts["added"]
         summary.unchanged = batch.counts["unchanged"]
-        summary.duplicate = batch.counts["duplicate"]
+        summary.shared_text = batch.shared_text
 
     for old_name, new_name in renamed.items():
         notify(
@@ -211,6 +221,39 @@ def import_sources(
         for source_name, format_name in summary.formats.items():
             notify(f"{source_name}: detected format {format_name}")
     return summary
+
+
+class _ProdigyExamples:
+    """Prodigy's rule, kept for its files: one ``_input_hash`` is one example, whichever
+    file or line holds it (each annotator's copy of a task), so such records take the id
+    of the first document with that hash (stored ones keep it in ``meta``). A task without
+    one is keyed by its text, as Prodigy would hash it."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self._ids: dict[int, str] | None = None
+        self._by_text: dict[str, str] = {}
+
+    def same_document(self, record: ImportRecord, batch: DocumentBatch) -> None:
+        key = record.example_key
+        document = record.document
+        if isinstance(key, int):
+            known = self._hashes().setdefault(key, document.id)
+        else:
+            digest = text_hash(document.text)
+            known = self._by_text.get(digest) or batch.find_text(document.text) or document.id
+            self._by_text.setdefault(digest, known)
+        if known != document.id:
+            record.document = document.model_copy(update={"id": known})
+
+    def _hashes(self) -> dict[int, str]:
+        if self._ids is None:
+            self._ids = {}
+            for entry in self.project.entries():
+                stored = entry.meta.get("_input_hash")
+                if isinstance(stored, int) and not isinstance(stored, bool):
+                    self._ids.setdefault(stored, entry.id)
+        return self._ids
 
 
 def _import_batch(
@@ -345,6 +388,16 @@ def merge_labels(
     if labels.status is not None:
         annotation.status = labels.status
     return annotation
+
+
+def _same_labels(old: DocumentAnnotation, new: DocumentAnnotation) -> bool:
+    return (old.spans, old.relations, old.status, old.note, old.text_hash) == (
+        new.spans,
+        new.relations,
+        new.status,
+        new.note,
+        new.text_hash,
+    )
 
 
 def _guess_category(label: str) -> Category:

@@ -44,6 +44,7 @@ from annotator.formats.base import (
     get_writer,
     read_chunks,
 )
+from annotator.formats.offsets import Unit
 from annotator.store.journal import AnnotationStore, PreparedLine
 from annotator.store.project import GOLD_ANNOTATOR, DocumentBatch, Project, check_annotator_name
 
@@ -121,8 +122,13 @@ def import_sources(
     annotator: str | None = None,
     progress: Progress | None = None,
     notify: Notify = _ignore_notice,
+    offset_unit: Unit | None = None,
 ) -> ImportSummary:
-    """Import documents and labels, all or nothing: any bad record leaves the project as it was."""
+    """Import documents and labels, all or nothing: any bad record leaves the project as it was.
+
+    ``offset_unit`` tells readers of formats that state no span text (doccano) how their
+    offsets count, instead of deciding it per document from the spans.
+    """
     if annotator is not None:
         check_annotator_name(annotator)
     summary = ImportSummary()
@@ -130,7 +136,11 @@ def import_sources(
     for source in expand_sources(sources):
         name = detect_format(source) if fmt == "auto" else fmt
         summary.formats[str(source)] = name
-        readers.append(read_chunks(get_reader(name), source))
+        reader = get_reader(name)
+        with_unit = getattr(reader, "with_offset_unit", None)
+        if offset_unit is not None and with_unit is not None:
+            reader = with_unit(offset_unit)
+        readers.append(read_chunks(reader, source))
     chunks: Iterator[ImportChunk] = itertools.chain.from_iterable(readers)
 
     # Labels wait until every document is in, checked against their texts and encoded as

@@ -4,8 +4,13 @@
     {"text": "...", "entities": [{"id": 0, "start_offset": 0, "end_offset": 6, "label": "ORG"}],
      "relations": [{"id": 0, "from_id": 0, "to_id": 1, "type": "foundedAt"}]}
 
-doccano counts offsets in UTF-16 code units (JavaScript string indices), so they are
-converted both ways. Import also reads doccano's configurable column names (any field
+doccano's web editor counts offsets in UTF-16 code units (JavaScript string indices), but
+scripts writing this format count code points, and neither states the text a span covers:
+where the two differ (a character beyond U+FFFF before a span), each document is read in
+the unit its spans tell (:func:`decide_unit`), or refused until ``--offset-unit`` names it.
+Export writes UTF-16 units, as doccano reads them. ``entities`` may also be doccano's list
+form (``[[start, end, label]]``, beside ``"cats"``); document categories go to
+``meta["cats"]``. Import also reads doccano's configurable column names (any field
 holding the text beside one holding ``[start, end, label]`` triples) and objects
 pretty-printed over several lines, as doccano's own examples are. Export writes the
 relation form when the export holds any relation, the ``label`` form otherwise.
@@ -21,9 +26,11 @@ from typing import Any
 
 import orjson
 
-from annotator.core.models import Document, Relation
+from annotator.core.models import Document, Relation, Span
+from annotator.core.records import build_all
 from annotator.formats.base import (
     AtomicFileSink,
+    CheckedLabels,
     ExportRecord,
     ImportedLabels,
     ImportRecord,
@@ -32,11 +39,14 @@ from annotator.formats.base import (
 from annotator.formats.common import Tally, document_id, document_meta, with_tally
 from annotator.formats.jsonio import Location, iter_json_objects, json_suffix, peek_first_object
 from annotator.formats.offsets import (
+    UNIT_NAMES,
     RawSpan,
     SourceText,
+    Unit,
     Utf16Map,
-    drop_duplicate_spans,
-    place_spans,
+    decide_unit,
+    drop_duplicate_records,
+    place_span_records,
 )
 from annotator.store.files import make_temp_file
 
@@ -68,6 +78,13 @@ def _columns(item: dict[str, Any]) -> tuple[str, str | None] | None:
 class DoccanoReader:
     name = "doccano"
 
+    def __init__(self, offset_unit: Unit | None = None) -> None:
+        # The unit the user named (--offset-unit); None: decided per document.
+        self.offset_unit = offset_unit
+
+    def with_offset_unit(self, unit: Unit) -> DoccanoReader:
+        return DoccanoReader(unit)
+
     def sniff(self, path: Path) -> bool:
         if not json_suffix(path):
             return False
@@ -94,7 +111,8 @@ class DoccanoReader:
                     'has no text: expected "text" (or one text column beside a '
                     "[start, end, label] list)"
                 )
-            yield _record(item, loc, columns, f"{path.stem}-{loc.line or number}", tally)
+            fallback = f"{path.stem}-{loc.line or number}"
+            yield _record(item, loc, columns, fallback, tally, self.offset_unit)
 
 
 def _record(
@@ -103,6 +121,7 @@ def _record(
     columns: tuple[str, str | None],
     fallback: str,
     tally: Tally,
+    offset_unit: Unit | None = None,
 ) -> ImportRecord:
     text_key, label_key = columns
     source = SourceText(item[text_key])
@@ -113,6 +132,16 @@ def _record(
     meta = {k: v for k, v in item.items() if k not in skip}
     if isinstance(own_meta, dict):
         meta.update(own_meta)
+    for key in _LABEL_KEYS:
+        # A text-classification project's labels: categories of the document, not spans.
+        value = item.get(key)
+        if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+            meta.setdefault("cats", value)
+    if meta.get("cats"):
+        tally.add(
+            "document categories (cats): kept in the document's meta['cats'], not as labels",
+            str(loc),
+        )
     document = Document(
         id=document_id(item.get("id"), fallback),
         text=source.text,
@@ -126,19 +155,48 @@ def _record(
         raws = _triple_spans(triples or [], label_key or "label", loc)
     if not raws and not item.get("relations"):
         return record
-    spans, _ = place_spans(source, raws, ("utf16",), loc.error)
-    spans, alias, dropped = drop_duplicate_spans(spans)
+    unit = offset_unit or _unit(source, raws, loc, tally)
+    spans, _ = place_span_records(source, raws, (unit,), loc.error)
+    spans, alias, dropped = drop_duplicate_records(spans)
     tally.add("span listed twice (same start, end and label): kept once", str(loc), dropped)
     relations = _relations(item.get("relations") or [], loc, alias)
-    record.labels[None] = ImportedLabels(spans=spans, relations=relations)
+    if len({span["id"] for span in spans}) != len(spans):
+        # Two entities under one id: the models refuse them, with their message.
+        record.labels[None] = ImportedLabels(build_all(Span, spans), build_all(Relation, relations))
+    else:
+        record.labels[None] = CheckedLabels((spans, relations))
     return record
+
+
+def _unit(source: SourceText, raws: list[RawSpan], loc: Location, tally: Tally) -> Unit:
+    """doccano's web editor counts UTF-16 units, scripts writing its format code points:
+    decided per document from its spans, told, or refused when they do not tell."""
+    decided = decide_unit(source, raws)
+    if decided is None:
+        raise loc.error(
+            "offsets could count code points or UTF-16 units (a character beyond U+FFFF, "
+            "such as an emoji, comes before a span, and no span tells which): name the unit "
+            "with --offset-unit codepoint|utf16 (Offsets in the import dialog)"
+        )
+    unit, differs = decided
+    if differs:
+        tally.add(f"document whose offsets count {UNIT_NAMES[unit]} (told by its spans)", str(loc))
+    return unit
 
 
 def _entity_spans(entities: list[Any], loc: Location) -> list[RawSpan]:
     raws = []
     for index, entity in enumerate(entities):
+        if isinstance(entity, list) and len(entity) == 3:
+            # doccano's list form ([start, end, label]), beside "cats" in its exports of
+            # intent detection and slot filling projects.
+            start, end, label = entity
+            raws.append(RawSpan(start, end, label, f"entities[{index}]", f"T{index + 1}"))
+            continue
         if not isinstance(entity, dict):
-            raise loc.error(f"entities[{index}] is not an object")
+            raise loc.error(
+                f"entities[{index}] is neither an object nor [start, end, label]: {entity!r}"
+            )
         raws.append(
             RawSpan(
                 start=entity.get("start_offset"),
@@ -163,7 +221,7 @@ def _triple_spans(triples: Any, key: str, loc: Location) -> list[RawSpan]:
     return raws
 
 
-def _relations(relations: Any, loc: Location, alias: dict[str, str]) -> list[Relation]:
+def _relations(relations: Any, loc: Location, alias: dict[str, str]) -> list[dict[str, Any]]:
     if not isinstance(relations, list):
         raise loc.error('"relations" must be a list')
     result = []
@@ -179,9 +237,18 @@ def _relations(relations: Any, loc: Location, alias: dict[str, str]) -> list[Rel
         label = raw.get("type") or raw.get("label")
         if not isinstance(label, str) or not label.strip():
             raise loc.error(f"relations[{index}] has no type")
+        # Every field as the Relation model has it, in its order.
         result.append(
-            Relation(id=f"R{raw.get('id', index)}", label=label, head=ends[0], tail=ends[1])
+            {
+                "id": f"R{raw.get('id', index)}",
+                "label": label,
+                "head": ends[0],
+                "tail": ends[1],
+                "note": "",
+            }
         )
+    if len({relation["id"] for relation in result}) != len(result):
+        raise loc.error("two relations share one id")
     return result
 
 

@@ -121,6 +121,69 @@ class SourceText:
         return meta
 
 
+def has_astral(text: str) -> bool:
+    """Whether any character lies beyond U+FFFF, the only ones UTF-16 counts twice.
+
+    The cheap test first: most documents are ASCII, and ``max`` runs in C as well."""
+    return not text.isascii() and max(text) >= "\U00010000"
+
+
+def decide_unit(source: SourceText, raws: Sequence[RawSpan]) -> tuple[Unit, bool] | None:
+    """The unit of offsets a source gives without the text they cover (doccano), and
+    whether the two readings differ here; None when nothing in the spans tells.
+
+    Only a character beyond U+FFFF before a span makes code points and UTF-16 units
+    differ. Then a reading is out when an offset falls outside the text or inside a
+    surrogate pair, and a reading is preferred when every span that moves starts and
+    ends on word boundaries under it (not inside a word, not on a space) while some span
+    does not under the other.
+    """
+    if not has_astral(source.original):
+        return "codepoint", False
+    text = source.text
+    length = len(text)
+    misfits: dict[Unit, int | None] = {"codepoint": 0, "utf16": 0}
+    moved = 0
+    for raw in raws:
+        start, end = raw.start, raw.end
+        if not (isinstance(start, int) and isinstance(end, int)):
+            continue  # place_spans says what is wrong with it
+        read: dict[Unit, tuple[int, int]] = {}
+        for unit in ("codepoint", "utf16"):
+            if misfits[unit] is None:
+                continue
+            try:
+                read[unit] = (source.to_stored(start, unit), source.to_stored(end, unit))
+            except OffsetError:
+                misfits[unit] = None
+        if len(read) == 2 and read["codepoint"] == read["utf16"]:
+            continue
+        moved += 1
+        for unit, (first, last) in read.items():
+            count = misfits[unit]
+            if count is not None and first < last and not _on_boundaries(text, length, first, last):
+                misfits[unit] = count + 1
+    codepoints, units = misfits["codepoint"], misfits["utf16"]
+    if not moved:
+        return "codepoint", False
+    if codepoints is None or units is None:
+        # One reading is impossible; when both are, the error is place_spans' to tell.
+        return ("utf16" if codepoints is None else "codepoint"), True
+    if codepoints == 0 and units:
+        return "codepoint", True
+    if units == 0 and codepoints:
+        return "utf16", True
+    return None
+
+
+def _on_boundaries(text: str, length: int, start: int, end: int) -> bool:
+    if text[start].isspace() or text[end - 1].isspace():
+        return False
+    if start and text[start - 1].isalnum() and text[start].isalnum():
+        return False
+    return not (end < length and text[end - 1].isalnum() and text[end].isalnum())
+
+
 def _flat(text: str) -> str:
     return text.replace("\n", " ").replace("\t", " ")
 

@@ -187,3 +187,180 @@ def test_a_refused_import_names_file_and_line(tmp_path: Path, fresh: Project) ->
     with pytest.raises(AnnotatorError, match=r"bad\.jsonl:2.*already earlier in this import"):
         import_sources(fresh, [path], "doccano")
     assert snapshot(fresh.path) == before
+
+
+# --- doccano: offset units decided per document ---------------------------------------
+
+EMOJI_TEXT = "Fans 👍🏽 cheered Merkel in Paris."
+
+
+def _units(text: str, phrase: str) -> tuple[tuple[int, int], tuple[int, int]]:
+    """(code points, UTF-16 units) of a phrase's start and end in a text."""
+    start = text.index(phrase)
+    end = start + len(phrase)
+
+    def utf16(offset: int) -> int:
+        return len(text[:offset].encode("utf-16-le")) // 2
+
+    return (start, end), (utf16(start), utf16(end))
+
+
+def test_doccano_by_a_script_counts_code_points_with_emoji_and_crlf(
+    tmp_path: Path, fresh: Project
+) -> None:
+    text = "Fans 👍🏽 cheered\r\nMerkel in Paris.\r\n"
+    (merkel, _), (paris, _) = _units(text, "Merkel"), _units(text, "Paris")
+    path = write_jsonl(
+        tmp_path / "script.jsonl",
+        [
+            {"id": "a", "text": text, "label": [[*merkel, "PERSON"], [*paris, "GPE"]]},
+            {"id": "b", "text": "plain ASCII Merkel", "label": [[12, 18, "PERSON"]]},
+        ],
+        newline=b"\r\n",
+    )
+    notices: list[str] = []
+    import_sources(fresh, [path], "doccano", notify=notices.append)
+    assert covered(fresh, "a") == [("PERSON", "Merkel"), ("GPE", "Paris")]
+    assert covered(fresh, "b") == [("PERSON", "Merkel")]
+    # Only the document where the readings differ is counted.
+    assert f"{path}: 1 × document whose offsets count code points (told by its spans)" in (
+        "\n".join(notices)
+    )
+
+
+def test_doccano_from_its_web_editor_counts_utf16_with_emoji(
+    tmp_path: Path, fresh: Project
+) -> None:
+    (_, merkel), (_, paris) = _units(EMOJI_TEXT, "Merkel"), _units(EMOJI_TEXT, "Paris")
+    path = write_jsonl(
+        tmp_path / "web.jsonl",
+        [
+            {
+                "id": 1,
+                "text": EMOJI_TEXT,
+                "entities": [
+                    {"id": 4, "start_offset": merkel[0], "end_offset": merkel[1], "label": "PER"},
+                    {"id": 5, "start_offset": paris[0], "end_offset": paris[1], "label": "GPE"},
+                ],
+                "relations": [{"id": 9, "from_id": 4, "to_id": 5, "type": "IN"}],
+            }
+        ],
+    )
+    notices: list[str] = []
+    import_sources(fresh, [path], "doccano", notify=notices.append)
+    assert covered(fresh, "1") == [("PER", "Merkel"), ("GPE", "Paris")]
+    annotation = fresh.annotations("imported").get("1")
+    assert annotation is not None and [(r.id, r.head, r.tail) for r in annotation.relations] == [
+        ("R9", "T4", "T5")
+    ]
+    assert any("1 × document whose offsets count UTF-16 code units" in n for n in notices)
+
+
+def test_doccano_surrogate_pair_split_means_code_points(tmp_path: Path, fresh: Project) -> None:
+    text = "👍🏽👍🏽 ok"
+    # [1, 3) in code points is the first skin tone and the second thumb; in UTF-16 both
+    # ends would fall inside surrogate pairs.
+    path = write_jsonl(tmp_path / "s.jsonl", [{"id": 1, "text": text, "label": [[1, 3, "X"]]}])
+    import_sources(fresh, [path], "doccano")
+    assert covered(fresh, "1") == [("X", "🏽👍")]
+
+
+def _ambiguous(tmp_path: Path) -> Path:
+    # Shifted by one after the emoji, "," and "." are one-character spans on boundaries
+    # either way: nothing tells the unit.
+    text = "👍 a,b.c"
+    return write_jsonl(
+        tmp_path / "ambiguous.jsonl",
+        [
+            {"id": 1, "text": "Merkel", "label": [[0, 6, "PERSON"]]},
+            {"id": 2, "text": text, "label": [[3, 4, "P"]]},
+        ],
+    )
+
+
+def test_doccano_ambiguous_offsets_are_refused_with_the_option_named(
+    tmp_path: Path, fresh: Project
+) -> None:
+    path = _ambiguous(tmp_path)
+    before = snapshot(fresh.path)
+    with pytest.raises(AnnotatorError) as caught:
+        import_sources(fresh, [path], "doccano")
+    message = str(caught.value)
+    assert message.startswith(f"{path}:2: ") and "\n" not in message
+    assert "--offset-unit codepoint|utf16" in message
+    assert snapshot(fresh.path) == before
+
+
+@pytest.mark.parametrize(("unit", "expected"), [("codepoint", ","), ("utf16", "a")])
+def test_doccano_offset_unit_option_settles_it(
+    tmp_path: Path, fresh: Project, unit: str, expected: str
+) -> None:
+    import_sources(fresh, [_ambiguous(tmp_path)], "doccano", offset_unit=unit)  # type: ignore[arg-type]
+    assert covered(fresh, "2") == [("P", expected)]
+
+
+def test_cli_names_the_option_and_takes_it(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    source = _ambiguous(tmp_path)
+    project = tmp_path / "p"
+    repo = Path(__file__).resolve().parents[2]
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "annotator.cli", *args]
+        return subprocess.run(command, capture_output=True, text=True, cwd=repo, timeout=60)
+
+    assert cli("init", str(project)).returncode == 0
+    refused = cli("import", str(project), str(source), "--format", "doccano")
+    assert refused.returncode == 1
+    assert refused.stderr.count("\n") == 1 and "--offset-unit" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    taken = cli("import", str(project), str(source), "--offset-unit", "utf16")
+    assert taken.returncode == 0, taken.stderr
+    assert "2 documents added" in taken.stdout
+
+
+def test_doccano_ascii_documents_skip_the_unit_analysis(
+    tmp_path: Path, fresh: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from annotator.formats import offsets
+
+    def no_search(*args: object) -> None:
+        raise AssertionError("the unit search ran on a text without astral characters")
+
+    monkeypatch.setattr(offsets.SourceText, "to_stored", no_search)
+    path = write_jsonl(
+        tmp_path / "bmp.jsonl",
+        [
+            {"text": "Merkel met Macron", "label": [[0, 6, "PERSON"]]},
+            {"text": "Меркель — 北京", "label": [[0, 7, "PERSON"], [10, 12, "GPE"]]},
+        ],
+    )
+    import_sources(fresh, [path], "doccano")
+    assert covered(fresh, "bmp-2") == [("PERSON", "Меркель"), ("GPE", "北京")]
+
+
+# --- doccano's list forms and categories -------------------------------------------------
+
+
+def test_doccano_entities_as_lists_with_cats(tmp_path: Path, fresh: Project) -> None:
+    # doccano's export of an intent detection and slot filling project.
+    path = write_jsonl(
+        tmp_path / "intent.jsonl",
+        [
+            {
+                "id": 3,
+                "text": "Book a flight to Paris",
+                "entities": [[17, 22, "CITY"]],
+                "cats": ["book_flight"],
+            },
+            {"id": 4, "text": "Hello Merkel", "label": [[6, 12, "PERSON"]], "cats": []},
+        ],
+    )
+    notices: list[str] = []
+    import_sources(fresh, [path], "auto", notify=notices.append)
+    assert covered(fresh, "3") == [("CITY", "Paris")]
+    assert covered(fresh, "4") == [("PERSON", "Merkel")]
+    assert fresh.get_document("3").meta["cats"] == ["book_flight"]
+    assert any("1 × document categories (cats): kept in the document's meta" in n for n in notices)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
+from operator import itemgetter, methodcaller
 from pathlib import Path
 from typing import Any
 
@@ -42,11 +43,12 @@ from annotator.formats.offsets import (
     UNIT_NAMES,
     RawSpan,
     SourceText,
+    SpanColumns,
     Unit,
+    UnitUnknown,
     Utf16Map,
-    decide_unit,
     drop_duplicate_records,
-    place_span_records,
+    place_unstated_spans,
 )
 from annotator.store.files import make_temp_file
 
@@ -148,15 +150,27 @@ def _record(
         meta=document_meta(meta, source.text, source.meta()),
     )
     record = ImportRecord(document=document, where=str(loc))
-    if isinstance(item.get("entities"), list):
-        raws = _entity_spans(item["entities"], loc)
+    entities = item.get("entities")
+    if isinstance(entities, list):
+        spans_in = _entity_columns(entities, loc) or SpanColumns.of(_entity_spans(entities, loc))
     else:
         triples = item.get(label_key) if label_key else None
-        raws = _triple_spans(triples or [], label_key or "label", loc)
-    if not raws and not item.get("relations"):
+        spans_in = _triple_columns(triples, loc, label_key or "label") or SpanColumns.of(
+            _triple_spans(triples or [], label_key or "label", loc)
+        )
+    if not spans_in.ids and not item.get("relations"):
         return record
-    unit = offset_unit or _unit(source, raws, loc, tally)
-    spans, _ = place_span_records(source, raws, (unit,), loc.error)
+    try:
+        spans, decided = place_unstated_spans(source, spans_in, offset_unit, loc.error)
+    except UnitUnknown as exc:
+        raise loc.error(
+            f"{exc}: name the unit with --offset-unit codepoint|utf16 "
+            "(Offsets in the import dialog)"
+        ) from None
+    if decided is not None:
+        tally.add(
+            f"document whose offsets count {UNIT_NAMES[decided]} (told by its spans)", str(loc)
+        )
     spans, alias, dropped = drop_duplicate_records(spans)
     tally.add("span listed twice (same start, end and label): kept once", str(loc), dropped)
     relations = _relations(item.get("relations") or [], loc, alias)
@@ -168,20 +182,47 @@ def _record(
     return record
 
 
-def _unit(source: SourceText, raws: list[RawSpan], loc: Location, tally: Tally) -> Unit:
-    """doccano's web editor counts UTF-16 units, scripts writing its format code points:
-    decided per document from its spans, told, or refused when they do not tell."""
-    decided = decide_unit(source, raws)
-    if decided is None:
-        raise loc.error(
-            "offsets could count code points or UTF-16 units (a character beyond U+FFFF, "
-            "such as an emoji, comes before a span, and no span tells which): name the unit "
-            "with --offset-unit codepoint|utf16 (Offsets in the import dialog)"
+_START = methodcaller("get", "start_offset")
+_END = methodcaller("get", "end_offset")
+_LABEL = methodcaller("get", "label")
+_ID = methodcaller("get", "id")
+_SPAN_ID = "T{}".format
+
+
+def _entity_columns(entities: list[Any], loc: Location) -> SpanColumns | None:
+    """The columns of doccano's usual entities (objects with ids, or all lists), read
+    with whole-list operations; None for anything else, which ``_entity_spans`` reads
+    one by one (and refuses with a message where it must)."""
+    kinds = set(map(type, entities))
+    if kinds == {dict}:
+        numbers = list(map(_ID, entities))
+        if not set(map(type, numbers)) <= {int}:
+            return None
+        starts, ends = list(map(_START, entities)), list(map(_END, entities))
+        return SpanColumns(
+            starts,
+            ends,
+            list(map(_LABEL, entities)),
+            list(map(_SPAN_ID, numbers)),
+            lambda: _entity_spans(entities, loc),
         )
-    unit, differs = decided
-    if differs:
-        tally.add(f"document whose offsets count {UNIT_NAMES[unit]} (told by its spans)", str(loc))
-    return unit
+    if kinds == {list}:
+        return _triple_columns(entities, loc, "entities")
+    return None
+
+
+def _triple_columns(triples: Any, loc: Location, key: str = "label") -> SpanColumns | None:
+    if not isinstance(triples, list) or set(map(type, triples)) - {list}:
+        return None
+    if set(map(len, triples)) - {3}:
+        return None
+    return SpanColumns(
+        list(map(itemgetter(0), triples)),
+        list(map(itemgetter(1), triples)),
+        list(map(itemgetter(2), triples)),
+        list(map(_SPAN_ID, range(1, len(triples) + 1))),
+        lambda: _triple_spans(triples, key, loc),
+    )
 
 
 def _entity_spans(entities: list[Any], loc: Location) -> list[RawSpan]:

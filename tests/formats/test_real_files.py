@@ -257,23 +257,33 @@ def test_doccano_from_its_web_editor_counts_utf16_with_emoji(
 
 
 def test_doccano_surrogate_pair_split_means_code_points(tmp_path: Path, fresh: Project) -> None:
-    text = "👍🏽👍🏽 ok"
-    # [1, 3) in code points is the first skin tone and the second thumb; in UTF-16 both
-    # ends would fall inside surrogate pairs.
-    path = write_jsonl(tmp_path / "s.jsonl", [{"id": 1, "text": text, "label": [[1, 3, "X"]]}])
+    text = "👍🏽 ok fine"
+    # [3, 5) in code points is "ok"; in UTF-16 units, 3 falls inside the skin tone's pair.
+    path = write_jsonl(tmp_path / "s.jsonl", [{"id": 1, "text": text, "label": [[3, 5, "X"]]}])
     import_sources(fresh, [path], "doccano")
-    assert covered(fresh, "1") == [("X", "🏽👍")]
+    assert covered(fresh, "1") == [("X", "ok")]
+
+
+def test_doccano_span_neither_reading_places_well_is_refused(
+    tmp_path: Path, fresh: Project
+) -> None:
+    # UTF-16 splits a pair, and code points give a skin tone and a thumb: nothing guessed.
+    text = "👍🏽👍🏽 ok"
+    path = write_jsonl(tmp_path / "s.jsonl", [{"id": 1, "text": text, "label": [[1, 3, "X"]]}])
+    with pytest.raises(AnnotatorError, match=r"s\.jsonl:1: label\[0\].*surrogate pair"):
+        import_sources(fresh, [path], "doccano")
+    assert len(fresh) == 0
 
 
 def _ambiguous(tmp_path: Path) -> Path:
-    # Shifted by one after the emoji, "," and "." are one-character spans on boundaries
-    # either way: nothing tells the unit.
-    text = "👍 a,b.c"
+    # Shifted by one after the emoji, the span is "b-" or "-b": both on word boundaries,
+    # so nothing tells the unit.
+    text = "👍 a-b-c"
     return write_jsonl(
         tmp_path / "ambiguous.jsonl",
         [
             {"id": 1, "text": "Merkel", "label": [[0, 6, "PERSON"]]},
-            {"id": 2, "text": text, "label": [[3, 4, "P"]]},
+            {"id": 2, "text": text, "label": [[4, 6, "P"]]},
         ],
     )
 
@@ -291,7 +301,7 @@ def test_doccano_ambiguous_offsets_are_refused_with_the_option_named(
     assert snapshot(fresh.path) == before
 
 
-@pytest.mark.parametrize(("unit", "expected"), [("codepoint", ","), ("utf16", "a")])
+@pytest.mark.parametrize(("unit", "expected"), [("codepoint", "b-"), ("utf16", "-b")])
 def test_doccano_offset_unit_option_settles_it(
     tmp_path: Path, fresh: Project, unit: str, expected: str
 ) -> None:

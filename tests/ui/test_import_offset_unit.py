@@ -14,7 +14,7 @@ from annotator.ui.import_dialog import ImportDialog
 
 def test_the_offset_choice_settles_an_ambiguous_doccano_file(qtbot: QtBot, tmp_path: Path) -> None:
     source = tmp_path / "ambiguous.jsonl"
-    source.write_bytes(orjson.dumps({"id": 1, "text": "👍 a,b.c", "label": [[3, 4, "P"]]}) + b"\n")
+    source.write_bytes(orjson.dumps({"id": 1, "text": "👍 a-b-c", "label": [[4, 6, "P"]]}) + b"\n")
     project = Project.create(tmp_path / "p")
     dialog = ImportDialog(project, None)
     qtbot.addWidget(dialog)
@@ -28,5 +28,5 @@ def test_the_offset_choice_settles_an_ambiguous_doccano_file(qtbot: QtBot, tmp_p
     dialog.offset_box.setCurrentIndex(dialog.offset_box.findData("utf16"))
     assert dialog.run()
     annotation = project.annotations("imported").get("1")
-    assert annotation is not None and [s.text for s in annotation.spans] == ["a"]
+    assert annotation is not None and [s.text for s in annotation.spans] == ["-b"]
     project.close()

@@ -190,7 +190,7 @@ def place_unstated_spans(
         return place_span_records(source, columns.raws(), (unit or "codepoint",), fail)[0], None
     decided: Unit | None = None
     placed = None
-    if unit is None and has_astral(source.original):
+    if unit is None and not source.utf16.identity:
         by_codepoints = _stored_spans(source, starts, ends, "codepoint")
         by_units = _stored_spans(source, starts, ends, "utf16")
         text = source.text
@@ -286,7 +286,7 @@ def _on_boundaries(text: str, start: int, end: int) -> bool:
         return False
     if end < len(text) and text[end - 1].isalnum() and text[end].isalnum():
         return False
-    return any(map(str.isalnum, text[start:end]))
+    return text[start].isalnum() or any(map(str.isalnum, text[start:end]))
 
 
 def _flat(text: str) -> str:

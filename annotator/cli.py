@@ -149,6 +149,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                 args.annotator,
                 progress,
                 notify=_say,
+                offset_unit=args.offset_unit,
             )
         finally:
             progress.done()
@@ -371,6 +372,12 @@ def build_parser(gui_only: bool = False) -> argparse.ArgumentParser:
     imp.add_argument("sources", nargs="+")
     imp.add_argument("--annotator", help="annotator for labels found in the sources")
     imp.add_argument("--format", default="auto", help=formats)
+    imp.add_argument(
+        "--offset-unit",
+        choices=("codepoint", "utf16"),
+        help="how offsets count in formats that state no span text (doccano); by default "
+        "decided per document from its spans, and asked for when they do not tell",
+    )
     imp.set_defaults(func=cmd_import)
 
     exp = sub.add_parser("export", help="write labelled documents in an interchange format")

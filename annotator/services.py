@@ -44,6 +44,7 @@ from annotator.formats.base import (
     get_writer,
     read_chunks,
 )
+from annotator.formats.offsets import Unit
 from annotator.store.journal import AnnotationStore, PreparedLine
 from annotator.store.project import GOLD_ANNOTATOR, DocumentBatch, Project, check_annotator_name
 
@@ -92,7 +93,9 @@ def expand_sources(sources: list[Path]) -> list[Path]:
 class ImportSummary:
     added: int = 0
     unchanged: int = 0
-    duplicate: int = 0
+    # Documents added whose text another document also has: kept apart (a document is
+    # its id), told so that a corpus with repeated texts is no surprise.
+    shared_text: int = 0
     labelled: dict[str, int] = field(default_factory=dict)
     new_labels: list[str] = field(default_factory=list)
     formats: dict[str, str] = field(default_factory=dict)
@@ -101,8 +104,11 @@ class ImportSummary:
         parts = [f"{self.added} document{'s' if self.added != 1 else ''} added"]
         if self.unchanged:
             parts.append(f"{self.unchanged} already present")
-        if self.duplicate:
-            parts.append(f"{self.duplicate} skipped as duplicate texts")
+        if self.shared_text:
+            parts.append(
+                f"{self.shared_text} sharing {'its' if self.shared_text == 1 else 'their'} "
+                "text with another document (kept as separate documents)"
+            )
         for name, count in sorted(self.labelled.items()):
             parts.append(f"labels for {count} document{'s' if count != 1 else ''} to {name}")
         return ", ".join(parts)
@@ -116,8 +122,13 @@ def import_sources(
     annotator: str | None = None,
     progress: Progress | None = None,
     notify: Notify = _ignore_notice,
+    offset_unit: Unit | None = None,
 ) -> ImportSummary:
-    """Import documents and labels, all or nothing: any bad record leaves the project as it was."""
+    """Import documents and labels, all or nothing: any bad record leaves the project as it was.
+
+    ``offset_unit`` tells readers of formats that state no span text (doccano) how their
+    offsets count, instead of deciding it per document from the spans.
+    """
     if annotator is not None:
         check_annotator_name(annotator)
     summary = ImportSummary()
@@ -125,7 +136,11 @@ def import_sources(
     for source in expand_sources(sources):
         name = detect_format(source) if fmt == "auto" else fmt
         summary.formats[str(source)] = name
-        readers.append(read_chunks(get_reader(name), source))
+        reader = get_reader(name)
+        with_unit = getattr(reader, "with_offset_unit", None)
+        if offset_unit is not None and with_unit is not None:
+            reader = with_unit(offset_unit)
+        readers.append(read_chunks(reader, source))
     chunks: Iterator[ImportChunk] = itertools.chain.from_iterable(readers)
 
     # Labels wait until every document is in, checked against their texts and encoded as
@@ -138,6 +153,7 @@ def import_sources(
     new_relations: set[str] = set()
     renamed: dict[str, str] = {}
     known_labels = set(schema.label_names())
+    examples = _ProdigyExamples(project)
     with project.document_batch(progress) as batch:
 
         def layer(name: str) -> tuple[AnnotationStore, dict[str, PreparedLine]]:
@@ -161,6 +177,8 @@ def import_sources(
             else:
                 records = chunk
             for record in records:
+                if record.example_key is not None:
+                    examples.same_document(record, batch)
                 try:
                     batch.add(record.document)
                 except AnnotatorError as exc:
@@ -187,12 +205,14 @@ def import_sources(
                     existing = earlier.annotation() if earlier else store.get(stored_id)
                     try:
                         merged = merge_labels(existing, stored_id, batch.last_digest, labels)
+                        if existing is not None and _same_labels(existing, merged):
+                            continue  # imported again: nothing to write
                         lines[stored_id] = store.prepare(merged, record.document.text)
                     except AnnotatorError as exc:
                         raise AnnotatorError(f"{record.where}: {exc}") from None
         summary.added = batch.counts["added"]
         summary.unchanged = batch.counts["unchanged"]
-        summary.duplicate = batch.counts["duplicate"]
+        summary.shared_text = batch.shared_text
 
     for old_name, new_name in renamed.items():
         notify(
@@ -211,6 +231,39 @@ def import_sources(
         for source_name, format_name in summary.formats.items():
             notify(f"{source_name}: detected format {format_name}")
     return summary
+
+
+class _ProdigyExamples:
+    """Prodigy's rule, kept for its files: one ``_input_hash`` is one example, whichever
+    file or line holds it (each annotator's copy of a task), so such records take the id
+    of the first document with that hash (stored ones keep it in ``meta``). A task without
+    one is keyed by its text, as Prodigy would hash it."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self._ids: dict[int, str] | None = None
+        self._by_text: dict[str, str] = {}
+
+    def same_document(self, record: ImportRecord, batch: DocumentBatch) -> None:
+        key = record.example_key
+        document = record.document
+        if isinstance(key, int):
+            known = self._hashes().setdefault(key, document.id)
+        else:
+            digest = text_hash(document.text)
+            known = self._by_text.get(digest) or batch.find_text(document.text) or document.id
+            self._by_text.setdefault(digest, known)
+        if known != document.id:
+            record.document = document.model_copy(update={"id": known})
+
+    def _hashes(self) -> dict[int, str]:
+        if self._ids is None:
+            self._ids = {}
+            for entry in self.project.entries():
+                stored = entry.meta.get("_input_hash")
+                if isinstance(stored, int) and not isinstance(stored, bool):
+                    self._ids.setdefault(stored, entry.id)
+        return self._ids
 
 
 def _import_batch(
@@ -345,6 +398,16 @@ def merge_labels(
     if labels.status is not None:
         annotation.status = labels.status
     return annotation
+
+
+def _same_labels(old: DocumentAnnotation, new: DocumentAnnotation) -> bool:
+    return (old.spans, old.relations, old.status, old.note, old.text_hash) == (
+        new.spans,
+        new.relations,
+        new.status,
+        new.note,
+        new.text_hash,
+    )
 
 
 def _guess_category(label: str) -> Category:

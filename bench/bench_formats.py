@@ -13,6 +13,8 @@ back out" measured in the same run, every figure and baseline the best of --repe
 - import of the native JSONL (documents and labels) into a fresh project (budget 3x),
   the folder's removal between runs not timed,
 - import of the Label Studio JSON (the peer's own format),
+- import of the doccano JSONL export (offsets without span text: the unit is decided per
+  document), against orjson reading and writing that file (budget 3x),
 - export as native, bio, prodigy and label-studio (budget 2x); bio and prodigy also against
   orjson reading and writing the records they wrote (one string or object per token).
 """
@@ -160,7 +162,7 @@ def main(argv: list[str] | None = None) -> list[Result]:
     )
     parser.add_argument(
         "--formats",
-        default="native,bio,prodigy,label-studio",
+        default="native,bio,prodigy,label-studio,doccano",
         help="export formats to time (comma-separated); without label-studio, its import is skipped",
     )
     parser.add_argument(
@@ -201,6 +203,7 @@ def main(argv: list[str] | None = None) -> list[Result]:
                 ("bio", "out.bio.jsonl"),
                 ("prodigy", "out.prodigy.jsonl"),
                 ("label-studio", "out.ls.json"),
+                ("doccano", "out.doccano.jsonl"),
             ]:
                 if fmt not in formats:
                     continue
@@ -241,6 +244,19 @@ def main(argv: list[str] | None = None) -> list[Result]:
 
             seconds = timed(import_ls, args.repeat, lambda: no_project("project-ls"))
             rows.append(Result("import Label Studio JSON", seconds, "orjson", ls_baseline, 3.0))
+        if "doccano" in formats:
+            doccano_file = work / "out.doccano.jsonl"
+            doccano_baseline = timed(
+                orjson_round_trip(doccano_file, work / "copy-doccano.jsonl"), args.repeat
+            )
+            rows.append(Result("orjson read+write doccano JSONL", doccano_baseline))
+
+            def import_doccano() -> None:
+                with Project.create(work / "project-doccano") as project:
+                    import_sources(project, [doccano_file], "doccano", "alice")
+
+            seconds = timed(import_doccano, args.repeat, lambda: no_project("project-doccano"))
+            rows.append(Result("import doccano JSONL", seconds, "orjson", doccano_baseline, 3.0))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(format_table([("formats", row) for row in rows]))

@@ -108,6 +108,10 @@ class ImportRecord:
     where: str = ""
     # What the reader left out or changed on the way in (told to the user, never silent).
     notices: list[str] = field(default_factory=list)
+    # Prodigy's key of the example when the task names no id: its ``_input_hash`` (records
+    # with the same one, in this import or stored in ``meta["_input_hash"]``, are one
+    # document), or "text" for a task without one, which Prodigy would hash by its text.
+    example_key: int | str | None = None
 
 
 @dataclass

@@ -19,7 +19,8 @@ of events and relations, other note types) is reported, never dropped silently.
 from __future__ import annotations
 
 import itertools
-from collections import defaultdict
+import re
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,9 +29,20 @@ from typing import Any
 from annotator.core.errors import InputError
 from annotator.core.models import Document, LabelSchema, Relation, Span
 from annotator.formats.base import AtomicFolderSink, ExportRecord, ImportedLabels, ImportRecord
-from annotator.formats.common import Tally, document_meta, safe_file_stem, with_tally
+from annotator.formats.common import (
+    _RESERVED,
+    Tally,
+    document_meta,
+    safe_file_stem,
+    with_tally,
+)
 from annotator.formats.offsets import UNIT_NAMES, RawSpan, SourceText, place_spans
 from annotator.formats.text import decode_utf8
+
+_NUMBERED_ROLE = re.compile(r"\d+$")
+# Ids brat itself gives: kept on export when a span or relation still has one.
+_SPAN_ID = re.compile(r"T[0-9]+")
+_RELATION_ID = re.compile(r"R[0-9]+")
 
 
 class BratReader:
@@ -106,7 +118,10 @@ def _read_document(txt: Path, doc_id: str, tally: Tally) -> ImportRecord:
 def _parse_ann(ann: Path, tally: Tally) -> _Parsed:
     parsed = _Parsed()
     text = decode_utf8(ann, ann.read_bytes()).removeprefix("\ufeff")
-    for line_no, line in enumerate(text.splitlines(), 1):
+    # Lines end at "\n" only, as brat reads them: str.splitlines would also break at
+    # U+2028, form feeds and the like inside a span's text.
+    for line_no, line in enumerate(text.split("\n"), 1):
+        line = line.removesuffix("\r")
         if not line.strip():
             continue
         fields = line.split("\t", 2)
@@ -218,9 +233,16 @@ def _labels(ann: Path, spans: list[Span], parsed: _Parsed, tally: Tally) -> Impo
     for event_id, (trigger, roles, line_no) in parsed.events.items():
         head = resolve(trigger, line_no)
         for role, target in roles:
+            # brat numbers a role given more than once (Theme, Theme2): one role, Theme.
+            label = _NUMBERED_ROLE.sub("", role) or role
+            if label != role:
+                tally.add(
+                    "numbered event role (Theme2): imported as its role (Theme)",
+                    f"{ann}:{line_no} {role}",
+                )
             relations.append(
                 Relation(
-                    id=f"{event_id}.{role}", label=role, head=head, tail=resolve(target, line_no)
+                    id=f"{event_id}.{role}", label=label, head=head, tail=resolve(target, line_no)
                 )
             )
     relation_index = {rel.id: i for i, rel in enumerate(relations)}
@@ -274,14 +296,19 @@ def ann_lines(annotation: Any, warnings: list[str], doc_id: str) -> list[str]:
     notes: list[tuple[str, str]] = []
     attr_number = 0
     norm_number = 0
-    for number, group_key in enumerate(order, 1):
+    span_ids = _brat_ids(
+        "T", _SPAN_ID, [min(groups[key], key=lambda s: s.start).id for key in order]
+    )
+    for group_key, tid in zip(order, span_ids, strict=True):
         members = sorted(groups[group_key], key=lambda s: s.start)
-        tid = f"T{number}"
         for span in members:
             tids[span.id] = tid
         ranges = ";".join(f"{s.start} {s.end}" for s in members)
-        text = " ".join(s.text for s in members).replace("\n", " ").replace("\t", " ")
-        lines.append(f"T{number}\t{members[0].label} {ranges}\t{text}")
+        # brat reads a span's text by its length, so a tab is written as it is (as brat
+        # writes it); a line break would end the line, and brat's own reading accepts a
+        # space there only with a warning.
+        text = " ".join(s.text for s in members).replace("\r", " ").replace("\n", " ")
+        lines.append(f"{tid}\t{members[0].label} {ranges}\t{text}")
         first = members[0]
         if first.note:
             notes.append((tid, first.note))
@@ -309,8 +336,8 @@ def ann_lines(annotation: Any, warnings: list[str], doc_id: str) -> list[str]:
                 warnings.append(
                     f"document {doc_id}: attribute {name} of span {first.id} is not a word or number; left out"
                 )
-    for number, rel in enumerate(annotation.relations, 1):
-        rid = f"R{number}"
+    relation_ids = _brat_ids("R", _RELATION_ID, [rel.id for rel in annotation.relations])
+    for rel, rid in zip(annotation.relations, relation_ids, strict=True):
         lines.append(f"{rid}\t{rel.label} Arg1:{tids[rel.head]} Arg2:{tids[rel.tail]}")
         if rel.note:
             notes.append((rid, rel.note))
@@ -318,6 +345,42 @@ def ann_lines(annotation: Any, warnings: list[str], doc_id: str) -> list[str]:
         flat = note.replace("\r", " ").replace("\n", " ").replace("\t", " ")
         lines.append(f"#{number}\tAnnotatorNotes {target}\t{flat}")
     return lines
+
+
+_SAFE_PART = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+def _brat_stem(doc_id: str, used: set[str]) -> str:
+    """The file path (without suffix) a document is written to. An id that is a safe
+    relative path (``news/1``, as the reader names a document in a subfolder) is kept as
+    it is, so that importing the export finds the same documents; others get a safe name."""
+    parts = doc_id.split("/")
+    if (
+        all(_SAFE_PART.fullmatch(part) and not part.endswith(".") for part in parts)
+        and doc_id.lower() not in used
+        and parts[-1].split(".")[0].upper() not in _RESERVED
+    ):
+        used.add(doc_id.lower())
+        return doc_id
+    return safe_file_stem(doc_id, used)
+
+
+def _brat_ids(prefix: str, pattern: re.Pattern[str], ids: list[str]) -> list[str]:
+    """brat ids for these: each one's own when it is a brat id used once, else the next
+    number free (the ids a brat file came with are written back as they were)."""
+    counts = Counter(ids)
+    kept = {i for i in ids if counts[i] == 1 and pattern.fullmatch(i)}
+    result = []
+    number = 0
+    for given in ids:
+        if given in kept:
+            result.append(given)
+            continue
+        number += 1
+        while f"{prefix}{number}" in kept:
+            number += 1
+        result.append(f"{prefix}{number}")
+    return result
 
 
 class BratSink(AtomicFolderSink):
@@ -329,7 +392,8 @@ class BratSink(AtomicFolderSink):
         self.relations: set[str] = set()
 
     def write(self, record: ExportRecord) -> None:
-        stem = safe_file_stem(record.document.id, self.used)
+        stem = _brat_stem(record.document.id, self.used)
+        (self.folder / stem).parent.mkdir(parents=True, exist_ok=True)
         # Byte-exact: no newline translation, no BOM, so offsets count the same characters.
         with open(self.folder / f"{stem}.txt", "w", encoding="utf-8", newline="") as handle:
             handle.write(record.document.text)

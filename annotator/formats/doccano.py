@@ -4,8 +4,13 @@
     {"text": "...", "entities": [{"id": 0, "start_offset": 0, "end_offset": 6, "label": "ORG"}],
      "relations": [{"id": 0, "from_id": 0, "to_id": 1, "type": "foundedAt"}]}
 
-doccano counts offsets in UTF-16 code units (JavaScript string indices), so they are
-converted both ways. Import also reads doccano's configurable column names (any field
+doccano's web editor counts offsets in UTF-16 code units (JavaScript string indices), but
+scripts writing this format count code points, and neither states the text a span covers:
+where the two differ (a character beyond U+FFFF before a span), each document is read in
+the unit its spans tell (:func:`decide_unit`), or refused until ``--offset-unit`` names it.
+Export writes UTF-16 units, as doccano reads them. ``entities`` may also be doccano's list
+form (``[[start, end, label]]``, beside ``"cats"``); document categories go to
+``meta["cats"]``. Import also reads doccano's configurable column names (any field
 holding the text beside one holding ``[start, end, label]`` triples) and objects
 pretty-printed over several lines, as doccano's own examples are. Export writes the
 relation form when the export holds any relation, the ``label`` form otherwise.
@@ -16,14 +21,17 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
+from operator import itemgetter, methodcaller
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from annotator.core.models import Document, Relation
+from annotator.core.models import Document, Relation, Span
+from annotator.core.records import build_all
 from annotator.formats.base import (
     AtomicFileSink,
+    CheckedLabels,
     ExportRecord,
     ImportedLabels,
     ImportRecord,
@@ -32,11 +40,15 @@ from annotator.formats.base import (
 from annotator.formats.common import Tally, document_id, document_meta, with_tally
 from annotator.formats.jsonio import Location, iter_json_objects, json_suffix, peek_first_object
 from annotator.formats.offsets import (
+    UNIT_NAMES,
     RawSpan,
     SourceText,
+    SpanColumns,
+    Unit,
+    UnitUnknown,
     Utf16Map,
-    drop_duplicate_spans,
-    place_spans,
+    drop_duplicate_records,
+    place_unstated_spans,
 )
 from annotator.store.files import make_temp_file
 
@@ -68,6 +80,13 @@ def _columns(item: dict[str, Any]) -> tuple[str, str | None] | None:
 class DoccanoReader:
     name = "doccano"
 
+    def __init__(self, offset_unit: Unit | None = None) -> None:
+        # The unit the user named (--offset-unit); None: decided per document.
+        self.offset_unit = offset_unit
+
+    def with_offset_unit(self, unit: Unit) -> DoccanoReader:
+        return DoccanoReader(unit)
+
     def sniff(self, path: Path) -> bool:
         if not json_suffix(path):
             return False
@@ -94,7 +113,8 @@ class DoccanoReader:
                     'has no text: expected "text" (or one text column beside a '
                     "[start, end, label] list)"
                 )
-            yield _record(item, loc, columns, f"{path.stem}-{loc.line or number}", tally)
+            fallback = f"{path.stem}-{loc.line or number}"
+            yield _record(item, loc, columns, fallback, tally, self.offset_unit)
 
 
 def _record(
@@ -103,6 +123,7 @@ def _record(
     columns: tuple[str, str | None],
     fallback: str,
     tally: Tally,
+    offset_unit: Unit | None = None,
 ) -> ImportRecord:
     text_key, label_key = columns
     source = SourceText(item[text_key])
@@ -113,32 +134,110 @@ def _record(
     meta = {k: v for k, v in item.items() if k not in skip}
     if isinstance(own_meta, dict):
         meta.update(own_meta)
+    for key in _LABEL_KEYS:
+        # A text-classification project's labels: categories of the document, not spans.
+        value = item.get(key)
+        if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+            meta.setdefault("cats", value)
+    if meta.get("cats"):
+        tally.add(
+            "document categories (cats): kept in the document's meta['cats'], not as labels",
+            str(loc),
+        )
     document = Document(
         id=document_id(item.get("id"), fallback),
         text=source.text,
         meta=document_meta(meta, source.text, source.meta()),
     )
     record = ImportRecord(document=document, where=str(loc))
-    if isinstance(item.get("entities"), list):
-        raws = _entity_spans(item["entities"], loc)
+    entities = item.get("entities")
+    if isinstance(entities, list):
+        spans_in = _entity_columns(entities, loc) or SpanColumns.of(_entity_spans(entities, loc))
     else:
         triples = item.get(label_key) if label_key else None
-        raws = _triple_spans(triples or [], label_key or "label", loc)
-    if not raws and not item.get("relations"):
+        spans_in = _triple_columns(triples, loc, label_key or "label") or SpanColumns.of(
+            _triple_spans(triples or [], label_key or "label", loc)
+        )
+    if not spans_in.ids and not item.get("relations"):
         return record
-    spans, _ = place_spans(source, raws, ("utf16",), loc.error)
-    spans, alias, dropped = drop_duplicate_spans(spans)
+    try:
+        spans, decided = place_unstated_spans(source, spans_in, offset_unit, loc.error)
+    except UnitUnknown as exc:
+        raise loc.error(
+            f"{exc}: name the unit with --offset-unit codepoint|utf16 "
+            "(Offsets in the import dialog)"
+        ) from None
+    if decided is not None:
+        tally.add(
+            f"document whose offsets count {UNIT_NAMES[decided]} (told by its spans)", str(loc)
+        )
+    spans, alias, dropped = drop_duplicate_records(spans)
     tally.add("span listed twice (same start, end and label): kept once", str(loc), dropped)
     relations = _relations(item.get("relations") or [], loc, alias)
-    record.labels[None] = ImportedLabels(spans=spans, relations=relations)
+    if len({span["id"] for span in spans}) != len(spans):
+        # Two entities under one id: the models refuse them, with their message.
+        record.labels[None] = ImportedLabels(build_all(Span, spans), build_all(Relation, relations))
+    else:
+        record.labels[None] = CheckedLabels((spans, relations))
     return record
+
+
+_START = methodcaller("get", "start_offset")
+_END = methodcaller("get", "end_offset")
+_LABEL = methodcaller("get", "label")
+_ID = methodcaller("get", "id")
+_SPAN_ID = "T{}".format
+
+
+def _entity_columns(entities: list[Any], loc: Location) -> SpanColumns | None:
+    """The columns of doccano's usual entities (objects with ids, or all lists), read
+    with whole-list operations; None for anything else, which ``_entity_spans`` reads
+    one by one (and refuses with a message where it must)."""
+    kinds = set(map(type, entities))
+    if kinds == {dict}:
+        numbers = list(map(_ID, entities))
+        if not set(map(type, numbers)) <= {int}:
+            return None
+        starts, ends = list(map(_START, entities)), list(map(_END, entities))
+        return SpanColumns(
+            starts,
+            ends,
+            list(map(_LABEL, entities)),
+            list(map(_SPAN_ID, numbers)),
+            lambda: _entity_spans(entities, loc),
+        )
+    if kinds == {list}:
+        return _triple_columns(entities, loc, "entities")
+    return None
+
+
+def _triple_columns(triples: Any, loc: Location, key: str = "label") -> SpanColumns | None:
+    if not isinstance(triples, list) or set(map(type, triples)) - {list}:
+        return None
+    if set(map(len, triples)) - {3}:
+        return None
+    return SpanColumns(
+        list(map(itemgetter(0), triples)),
+        list(map(itemgetter(1), triples)),
+        list(map(itemgetter(2), triples)),
+        list(map(_SPAN_ID, range(1, len(triples) + 1))),
+        lambda: _triple_spans(triples, key, loc),
+    )
 
 
 def _entity_spans(entities: list[Any], loc: Location) -> list[RawSpan]:
     raws = []
     for index, entity in enumerate(entities):
+        if isinstance(entity, list) and len(entity) == 3:
+            # doccano's list form ([start, end, label]), beside "cats" in its exports of
+            # intent detection and slot filling projects.
+            start, end, label = entity
+            raws.append(RawSpan(start, end, label, f"entities[{index}]", f"T{index + 1}"))
+            continue
         if not isinstance(entity, dict):
-            raise loc.error(f"entities[{index}] is not an object")
+            raise loc.error(
+                f"entities[{index}] is neither an object nor [start, end, label]: {entity!r}"
+            )
         raws.append(
             RawSpan(
                 start=entity.get("start_offset"),
@@ -163,7 +262,7 @@ def _triple_spans(triples: Any, key: str, loc: Location) -> list[RawSpan]:
     return raws
 
 
-def _relations(relations: Any, loc: Location, alias: dict[str, str]) -> list[Relation]:
+def _relations(relations: Any, loc: Location, alias: dict[str, str]) -> list[dict[str, Any]]:
     if not isinstance(relations, list):
         raise loc.error('"relations" must be a list')
     result = []
@@ -179,9 +278,18 @@ def _relations(relations: Any, loc: Location, alias: dict[str, str]) -> list[Rel
         label = raw.get("type") or raw.get("label")
         if not isinstance(label, str) or not label.strip():
             raise loc.error(f"relations[{index}] has no type")
+        # Every field as the Relation model has it, in its order.
         result.append(
-            Relation(id=f"R{raw.get('id', index)}", label=label, head=ends[0], tail=ends[1])
+            {
+                "id": f"R{raw.get('id', index)}",
+                "label": label,
+                "head": ends[0],
+                "tail": ends[1],
+                "note": "",
+            }
         )
+    if len({relation["id"] for relation in result}) != len(result):
+        raise loc.error("two relations share one id")
     return result
 
 

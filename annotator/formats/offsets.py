@@ -21,6 +21,8 @@ import bisect
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import ge, sub
 from typing import Any, Literal
 
 from annotator.core.models import Span
@@ -36,13 +38,22 @@ class OffsetError(ValueError):
     """An offset that cannot be converted (outside the text, or inside a surrogate pair)."""
 
 
+def has_astral(text: str) -> bool:
+    """Whether any character lies beyond U+FFFF, the only ones UTF-16 counts twice.
+
+    ``isascii`` answers at once for most documents; for the rest, encoding to UTF-16 is
+    a tight loop in C (``max(text)`` compares one character object at a time: 15 times
+    slower on an article, which made it most of a doccano import's time)."""
+    return not text.isascii() and len(text.encode("utf-16-le", "surrogatepass")) != 2 * len(text)
+
+
 class Utf16Map:
     """Converts between code-point and UTF-16 offsets of one text."""
 
     def __init__(self, text: str) -> None:
         self.length = len(text)
         # Code-point index of every astral character, and where it starts in UTF-16.
-        if not text or max(text) <= "\uffff":
+        if not has_astral(text):
             self.astral: list[int] = []
         else:
             self.astral = [match.start() for match in _ASTRAL.finditer(text)]
@@ -119,6 +130,163 @@ class SourceText:
         if self.had_bom:
             meta["bom"] = True
         return meta
+
+
+class UnitUnknown(ValueError):
+    """Offsets that could count either unit, and no span tells which."""
+
+
+@dataclass
+class SpanColumns:
+    """A document's spans as a source gives them, one list per field (a doccano reader
+    fills them with a few whole-list operations), and the same spans as :class:`RawSpan`
+    on demand, for the messages of anything wrong with them."""
+
+    starts: list[Any]
+    ends: list[Any]
+    labels: list[Any]
+    ids: list[str]
+    raws: Callable[[], Sequence[RawSpan]]
+
+    @classmethod
+    def of(cls, raws: Sequence[RawSpan]) -> SpanColumns:
+        return cls(
+            [raw.start for raw in raws],
+            [raw.end for raw in raws],
+            [raw.label for raw in raws],
+            [raw.id for raw in raws],
+            lambda: raws,
+        )
+
+
+def place_unstated_spans(
+    source: SourceText,
+    columns: SpanColumns,
+    unit: Unit | None,
+    fail: Callable[[str], Exception],
+) -> tuple[list[dict[str, Any]], Unit | None]:
+    """Span records (as :func:`place_span_records` makes them) for offsets given without
+    the text they cover (doccano), counted in ``unit`` or, when None, in the unit the
+    spans tell; returns the unit so decided when the two readings differ, else None.
+
+    Only a character beyond U+FFFF before a span makes code points and UTF-16 units
+    differ (``has_astral``, the cheap test, skips the rest for almost every document).
+    Then a reading is out when an offset falls outside the text or inside a surrogate
+    pair (the other one is taken if it puts some span after the astral character on word
+    boundaries). When both are possible, every span they place differently votes for the
+    reading under which it starts and ends on word boundaries (not inside a word, not on
+    a space, not punctuation alone) while it does not under the other; a unanimous vote decides, anything else
+    (no vote, or votes both ways) raises :class:`UnitUnknown`.
+    """
+    starts, ends, labels = columns.starts, columns.ends, columns.labels
+    # Whole-list checks (no bool, which is an int too): any failure, and place_span_records
+    # names the span and what is wrong with it.
+    if not (
+        set(map(type, starts)) <= {int}
+        and set(map(type, ends)) <= {int}
+        and set(map(type, labels)) <= {str}
+        and all(map(str.strip, labels))
+    ):
+        return place_span_records(source, columns.raws(), (unit or "codepoint",), fail)[0], None
+    decided: Unit | None = None
+    placed = None
+    if unit is None and not source.utf16.identity:
+        by_codepoints = _stored_spans(source, starts, ends, "codepoint")
+        by_units = _stored_spans(source, starts, ends, "utf16")
+        text = source.text
+        if by_codepoints is None or by_units is None:
+            if by_codepoints is None and by_units is None:
+                # Neither fits: place_span_records names the first span that does not.
+                place_span_records(source, columns.raws(), ("utf16", "codepoint"), fail)
+            decided = "utf16" if by_codepoints is None else "codepoint"
+            placed = by_units if by_codepoints is None else by_codepoints
+            assert placed is not None
+            # The one possible reading still needs a span after the astral character on
+            # word boundaries; else the other reading's error is the one to tell.
+            astral = _ASTRAL.search(text)
+            after = astral.start() if astral else len(text)
+            if not any(
+                _on_boundaries(text, start, end)
+                for start, end in zip(*placed, strict=True)
+                if end > after
+            ):
+                other: Unit = "codepoint" if decided == "utf16" else "utf16"
+                place_span_records(source, columns.raws(), (other,), fail)
+        elif by_codepoints == by_units:
+            placed = by_codepoints
+        else:
+            # Each span placed differently votes for the reading that puts it on word
+            # boundaries when the other does not; the vote must be unanimous.
+            votes = {
+                _on_boundaries(text, *cp) - _on_boundaries(text, *utf16)
+                for cp, utf16 in zip(
+                    zip(*by_codepoints, strict=True), zip(*by_units, strict=True), strict=True
+                )
+                if cp != utf16
+            } - {0}
+            if len(votes) != 1:
+                raise UnitUnknown(
+                    "offsets could count code points or UTF-16 units (a character beyond "
+                    "U+FFFF, such as an emoji, comes before a span, and no span tells which)"
+                )
+            decided = "codepoint" if votes == {1} else "utf16"
+            placed = by_codepoints if votes == {1} else by_units
+    else:
+        placed = _stored_spans(source, starts, ends, unit or "codepoint")
+    if placed is None:
+        chosen: Unit = unit or decided or "codepoint"
+        return place_span_records(source, columns.raws(), (chosen,), fail)[0], None
+    text = source.text
+    records = [
+        {
+            "id": span_id,
+            "start": start,
+            "end": end,
+            "label": label.strip(),
+            "text": text[start:end],
+            "attrs": {},
+            "note": "",
+        }
+        for span_id, start, end, label in zip(columns.ids, *placed, labels, strict=True)
+    ]
+    return records, decided
+
+
+def _stored_spans(
+    source: SourceText, starts: list[int], ends: list[int], unit: Unit
+) -> tuple[list[int], list[int]] | None:
+    """:meth:`SourceText.to_stored` of every start and end, as whole lists; None when an
+    offset cannot be converted or a span would be empty (place_span_records says why)."""
+    converted = []
+    for values in (starts, ends):
+        if source.bom:
+            values = [max(value - source.bom, 0) if value >= 0 else value for value in values]
+        if unit == "utf16" and not source.utf16.identity:
+            positions = source.utf16._astral_units
+            if not {position + 1 for position in positions}.isdisjoint(values):
+                return None  # inside a surrogate pair
+            values = list(map(sub, values, map(bisect.bisect_left, repeat(positions), values)))
+        if values and (min(values) < 0 or max(values) > len(source.original)):
+            return None
+        removed = source.newline_map.removed
+        if removed:
+            values = list(map(sub, values, map(bisect.bisect_left, repeat(removed), values)))
+        converted.append(values)
+    if any(map(ge, *converted)):
+        return None
+    return converted[0], converted[1]
+
+
+def _on_boundaries(text: str, start: int, end: int) -> bool:
+    """Whether a span looks like one a person marked: not starting or ending on a space,
+    not cutting a word, and holding a letter or digit (not punctuation alone)."""
+    if text[start].isspace() or text[end - 1].isspace():
+        return False
+    if start and text[start - 1].isalnum() and text[start].isalnum():
+        return False
+    if end < len(text) and text[end - 1].isalnum() and text[end].isalnum():
+        return False
+    return text[start].isalnum() or any(map(str.isalnum, text[start:end]))
 
 
 def _flat(text: str) -> str:

@@ -118,6 +118,8 @@ def _task_to_record(
         meta=document_meta(meta, source.text, source.meta()),
     )
     record = ImportRecord(document=document, where=str(loc))
+    if document.id == fallback:
+        record.example_key = meta.get("_input_hash", "text")
     if answer in ("reject", "ignore"):
         tally.add(
             f"task answered {answer!r}: its document was imported without its labels", str(loc)

@@ -102,7 +102,7 @@ class DocumentEntry:
         return str(self.meta.get("title") or self.id)
 
 
-AddOutcome = Literal["added", "unchanged", "duplicate"]
+AddOutcome = Literal["added", "unchanged"]
 
 
 class Project:
@@ -395,11 +395,12 @@ class Project:
         """Add documents all-or-nothing; returns how many were added or skipped.
 
         A document whose id is already present with the same text is skipped ("unchanged"),
-        so importing the same sources twice adds nothing; one whose text is already present
-        under another id is skipped as a "duplicate"; the same id with a different text is
-        refused, since labels made on the old text would no longer fit.
+        so importing the same sources twice adds nothing; the same id with a different text
+        is refused, since labels made on the old text would no longer fit. A document is its
+        id: one whose text is already present under another id is added all the same
+        (``DocumentBatch.shared_text`` counts them).
         """
-        counts: dict[AddOutcome, int] = {"added": 0, "unchanged": 0, "duplicate": 0}
+        counts: dict[AddOutcome, int] = {"added": 0, "unchanged": 0}
         with self.document_batch(progress) as batch:
             for document in documents:
                 counts[batch.add(document)] += 1
@@ -491,7 +492,9 @@ class DocumentBatch:
     def __init__(self, project: Project, progress: Progress | None) -> None:
         self.project = project
         self.progress = progress
-        self.counts: dict[AddOutcome, int] = {"added": 0, "unchanged": 0, "duplicate": 0}
+        self.counts: dict[AddOutcome, int] = {"added": 0, "unchanged": 0}
+        # Documents added whose text another document (stored, or added before) has too.
+        self.shared_text = 0
         self._lock = FileLock(
             project.path / ANNOTATIONS_DIR / ".project.lock", f"{project.path / DOCUMENTS_FILE}"
         )
@@ -504,8 +507,7 @@ class DocumentBatch:
         self._line = 0
         self._stored: StoredHashes | None = None
         self._pending = False
-        # The id under which the last added text is stored (an earlier id for a duplicate),
-        # and that text's hash.
+        # The id of the last document added or found unchanged, and its text's hash.
         self.last_id = ""
         self.last_digest = ""
 
@@ -545,6 +547,7 @@ class DocumentBatch:
             known = self._stored.of(document.id)
         else:
             known = None
+        self.last_id = document.id
         if known is not None:
             if known != digest:
                 where = (
@@ -555,15 +558,11 @@ class DocumentBatch:
                     "text; give the new document another id"
                 )
             outcome: AddOutcome = "unchanged"
-            self.last_id = document.id
-        elif digest in self._by_hash:
-            outcome = "duplicate"
-            self.last_id = self._by_hash[digest]
-        elif (twin := self._stored.find(document.text, digest)) is not None:
-            outcome = "duplicate"
-            self.last_id = twin
         else:
-            self.last_id = document.id
+            # A document is its id: a text stored under another id is a document of its
+            # own (two brat files over one text carry different labels), only counted.
+            if digest in self._by_hash or self._stored.find(document.text, digest) is not None:
+                self.shared_text += 1
             record = {"id": document.id, "text": document.text, "meta": document.meta}
             line = orjson.dumps(record)
             self._handle.write(line + b"\n")
@@ -581,12 +580,18 @@ class DocumentBatch:
             )
             self._offset += len(line) + 1
             self._new_ids[document.id] = digest
-            self._by_hash[digest] = document.id
+            self._by_hash.setdefault(digest, document.id)
             outcome = "added"
         self.counts[outcome] += 1
         if self.progress is not None:
             self.progress(sum(self.counts.values()), None)
         return outcome
+
+    def find_text(self, text: str) -> str | None:
+        """The id of a document with this text, stored or added in this batch, if any."""
+        assert self._stored is not None
+        digest = text_hash(text)
+        return self._by_hash.get(digest) or self._stored.find(text, digest)
 
     def add_new(
         self, ids: list[str], texts: list[str], metas: list[dict[str, Any]]
@@ -596,7 +601,8 @@ class DocumentBatch:
         What :meth:`add` does for each, column by column (an import's reader hands over
         documents in batches): None, with nothing written, unless every document would
         be "added" (ids new to the project and to this batch, texts stored nowhere yet),
-        so that the caller can add them one by one for the exact outcome or message.
+        so that the caller can add them one by one for the exact outcome or message (and
+        the count of shared texts).
         ``ids`` must be non-empty strings and ``metas`` JSON objects (as Document checks).
         """
         assert self._stored is not None

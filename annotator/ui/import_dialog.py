@@ -66,9 +66,17 @@ class ImportDialog(TaskDialog):
             self.format_box.addItem(name, name)
         self.annotator_edit = QLineEdit(annotator or "")
         self.annotator_edit.setPlaceholderText("as named in the files (else 'imported')")
+        # For formats that state no span text (doccano): decided per document from the
+        # spans unless named here; an import the spans cannot settle asks for it.
+        self.offset_box = QComboBox()
+        self.offset_box.setObjectName("offsetUnit")
+        self.offset_box.addItem("Decide from the spans", None)
+        self.offset_box.addItem("Code points (Python scripts)", "codepoint")
+        self.offset_box.addItem("UTF-16 units (doccano's web editor)", "utf16")
         form = QFormLayout()
         form.addRow("Format", self.format_box)
         form.addRow("Labels go to", self.annotator_edit)
+        form.addRow("Offsets", self.offset_box)
 
         self.progress_bar = QProgressBar()
         self.progress_bar.setRange(0, 1)
@@ -142,6 +150,7 @@ class ImportDialog(TaskDialog):
                 annotator,
                 progress=self.progress,
                 notify=self.log.appendPlainText,
+                offset_unit=self.offset_box.currentData(),
             )
             ok = True
         except Cancelled:
@@ -161,6 +170,7 @@ class ImportDialog(TaskDialog):
             self.sources,
             self.format_box,
             self.annotator_edit,
+            self.offset_box,
             self.import_button,
             *self._source_buttons,
         ]

@@ -80,7 +80,7 @@ def test_prodigy_patterns_file_is_explained(fixtures_dir: Path, fresh: Project) 
 def test_doccano_examples(fixtures_dir: Path, fresh: Project) -> None:
     notices: list[str] = []
     folder = fixtures_dir / "doccano"
-    import_sources(
+    summary = import_sources(
         fresh,
         [
             folder / "relation_extraction.export.jsonl",
@@ -90,9 +90,12 @@ def test_doccano_examples(fixtures_dir: Path, fresh: Project) -> None:
         ],
         notify=notices.append,
     )
-    # The custom-column file holds the same three texts as the export: no duplicates.
-    assert len(fresh) == 5
+    # The custom-column file holds the same three texts as the export, labelled otherwise:
+    # documents of their own (line-numbered ids), each with its own labels, counted.
+    assert len(fresh) == 8 and summary.shared_text == 3
     store = fresh.annotations("imported")
+    custom = store.get("sequence_labeling.custom-columns-1")
+    assert custom is not None and [(s.text, s.label) for s in custom.spans] == [("EU", "ORG")]
     google = store.get("relation_extraction.export-1")
     assert google is not None
     assert [s.text for s in google.spans] == [

@@ -289,7 +289,8 @@ def test_reimport_and_import_into_a_filled_project(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     first = _write(tmp_path / "first.jsonl", [plain(number) for number in range(8)])
-    # Half of it again (unchanged), texts stored under other ids (duplicates), new ones.
+    # Half of it again (unchanged), texts stored under other ids (documents of their own,
+    # counted as sharing a text), new ones.
     again = [plain(number) for number in range(4)]
     twins = [{**plain(number), "id": f"twin-{number}"} for number in range(4, 6)]
     new = [plain(number) for number in range(8, 14)]
@@ -300,7 +301,7 @@ def test_reimport_and_import_into_a_filled_project(
         )
         assert batches == one_by_one
         summary = batches[0][0]
-        assert (summary.added, summary.unchanged, summary.duplicate) == (6, 12, 2)
+        assert (summary.added, summary.unchanged, summary.shared_text) == (8, 12, 2)
 
 
 @pytest.mark.parametrize("shape", ["short", "complete"])

@@ -341,13 +341,15 @@ def test_brat_file_names_are_safe_and_distinct(tmp_path: Path, fresh: Project) -
     import_sources(fresh, [path], "native")
     out = tmp_path / "out"
     export_project(fresh, "brat", out)
-    names = sorted(p.name for p in out.iterdir() if p.suffix == ".txt")
+    names = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.txt"))
     assert len(names) == len(ids)
     assert len({n.lower() for n in names}) == len(ids)
-    assert all(not n.startswith(".") and "/" not in n for n in names)
-    assert "ok-1.txt" in names
+    assert all(not part.startswith(".") for n in names for part in n.split("/"))
+    # A safe relative path stays one (the reader names a subfolder's document so).
+    assert "ok-1.txt" in names and "a/b.txt" in names
     assert not (tmp_path / "etc").exists()
-    annotation_free = [p for p in out.iterdir() if p.suffix == ".ann"]
+    assert all(p.resolve().is_relative_to(out.resolve()) for p in out.rglob("*"))
+    annotation_free = [p for p in out.rglob("*.ann")]
     assert all(p.read_text() == "" for p in annotation_free)
 
 

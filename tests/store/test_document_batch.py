@@ -105,20 +105,24 @@ def test_an_import_killed_half_way_is_rolled_back_by_the_next_open(filled: Path)
     assert not (filled / PENDING).exists()
 
 
-def test_duplicates_are_found_among_stored_texts_without_hashing_them_all(
+def test_shared_texts_are_found_among_stored_texts_and_kept_as_documents(
     filled: Path,
 ) -> None:
     with Project.open(filled) as project:
         texts = [project.get_text(doc_id) for doc_id in project.document_ids()]
-        counts = project.add_documents(
-            [
+        with project.document_batch() as batch:
+            for document in [
                 Document(id="copy", text=texts[1]),
                 Document(id="doc-2", text=texts[2]),
                 Document(id="fresh", text="nothing like it"),
-            ]
-        )
-        assert counts == {"added": 1, "unchanged": 1, "duplicate": 1}
-        assert project.document_ids() == ["doc-0", "doc-1", "doc-2", "fresh"]
+                Document(id="fresh-again", text="nothing like it"),
+            ]:
+                batch.add(document)
+            assert batch.counts == {"added": 3, "unchanged": 1}
+            assert batch.shared_text == 2
+        # A document is its id: the copies are documents of their own.
+        assert project.document_ids() == ["doc-0", "doc-1", "doc-2", "copy", "fresh", "fresh-again"]
+        assert project.get_text("copy") == texts[1]
 
 
 def test_add_new_takes_only_documents_that_are_all_new(filled: Path) -> None:
@@ -134,7 +138,7 @@ def test_add_new_takes_only_documents_that_are_all_new(filled: Path) -> None:
         with project.document_batch() as batch:
             for ids, texts in refused:
                 assert batch.add_new(ids, texts, [{} for _ in ids]) is None
-            assert batch.counts == {"added": 0, "unchanged": 0, "duplicate": 0}
+            assert batch.counts == {"added": 0, "unchanged": 0}
         assert len(project) == 3
     assert snapshot(filled) == before
 

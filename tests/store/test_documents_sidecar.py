@@ -183,8 +183,9 @@ def test_a_text_stored_in_an_earlier_session_is_found_through_the_index(filled: 
         text = project.get_text("doc-2")
     with Project.open(filled) as project:
         with project.document_batch() as batch:
-            assert batch.add(Document(id="again", text=text)) == "duplicate"
-            assert batch.last_id == "doc-2"
+            assert batch.add(Document(id="again", text=text)) == "added"
+            assert batch.shared_text == 1
+            assert batch.last_id == "again"
 
 
 def test_a_small_import_leaves_the_index_and_the_next_open_reads_past_it(

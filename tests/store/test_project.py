@@ -61,7 +61,7 @@ def test_schema_changes_persist(project_path: Path) -> None:
 def test_added_documents_read_back_exactly_after_reopening(project_path: Path) -> None:
     docs = make_documents(5)
     with Project.open(project_path) as project:
-        assert project.add_documents(docs) == {"added": 5, "unchanged": 0, "duplicate": 0}
+        assert project.add_documents(docs) == {"added": 5, "unchanged": 0}
         assert project.get_document("doc-3") == docs[3]
     with Project.open(project_path) as project:
         assert project.document_ids() == [doc.id for doc in docs]
@@ -79,23 +79,21 @@ def test_adding_the_same_documents_again_is_idempotent(project_path: Path) -> No
         project.add_documents(make_documents(3))
     before = snapshot(project_path)
     with Project.open(project_path) as project:
-        assert project.add_documents(make_documents(3)) == {
-            "added": 0,
-            "unchanged": 3,
-            "duplicate": 0,
-        }
+        assert project.add_documents(make_documents(3)) == {"added": 0, "unchanged": 3}
         assert len(project) == 3
     assert snapshot(project_path) == before
 
 
-def test_a_text_already_present_under_another_id_is_skipped(project_path: Path) -> None:
+def test_a_text_already_present_under_another_id_is_a_document_of_its_own(
+    project_path: Path,
+) -> None:
     with Project.open(project_path) as project:
         project.add_documents(make_documents(2))
         copy = Document(id="copy", text=project.get_text("doc-1"))
         fresh = Document(id="fresh", text="Something new")
         counts = project.add_documents([copy, fresh, Document(id="again", text="Something new")])
-        assert counts == {"added": 1, "unchanged": 0, "duplicate": 2}
-        assert project.document_ids() == ["doc-0", "doc-1", "fresh"]
+        assert counts == {"added": 3, "unchanged": 0}
+        assert project.document_ids() == ["doc-0", "doc-1", "copy", "fresh", "again"]
 
 
 def test_same_id_with_another_text_is_refused_and_nothing_changes(project_path: Path) -> None:

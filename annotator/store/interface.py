@@ -20,7 +20,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 from annotator.core.models import Document, DocumentAnnotation, LabelSchema, Status
 
 Progress = Callable[[int, int | None], None]
-AddOutcome = Literal["added", "unchanged", "duplicate"]
+AddOutcome = Literal["added", "unchanged"]
 
 
 class LayerSummary(Protocol):
@@ -156,8 +156,9 @@ class ProjectStore(Protocol):
     def add_documents(
         self, documents: Iterator[Document] | list[Document], progress: Progress | None = None
     ) -> dict[AddOutcome, int]:
-        """Add documents all-or-nothing (same id and text: unchanged; same text under
-        another id: a duplicate; same id with another text: refused)."""
+        """Add documents all-or-nothing. A document is its id: the same id and text is
+        "unchanged", the same id with another text is refused, and a text already stored
+        under another id is added as a document of its own."""
         ...
 
     # layers

@@ -224,9 +224,8 @@ class MemoryProject:
     def add_documents(
         self, documents: Iterator[Document] | list[Document], progress: Progress | None = None
     ) -> dict[AddOutcome, int]:
-        counts: dict[AddOutcome, int] = {"added": 0, "unchanged": 0, "duplicate": 0}
+        counts: dict[AddOutcome, int] = {"added": 0, "unchanged": 0}
         added: dict[str, Document] = {}
-        by_hash = {digest: doc_id for doc_id, digest in self._hashes.items()}
         for document in documents:
             digest = text_hash(document.text)
             known = self._hashes.get(document.id)
@@ -239,11 +238,8 @@ class MemoryProject:
                         "different text; give the new document another id"
                     )
                 counts["unchanged"] += 1
-            elif digest in by_hash:
-                counts["duplicate"] += 1
             else:
                 added[document.id] = document
-                by_hash[digest] = document.id
                 counts["added"] += 1
             if progress is not None:
                 progress(sum(counts.values()), None)

@@ -149,6 +149,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                 args.annotator,
                 progress,
                 notify=_say,
+                skip_invalid=args.skip_invalid,
             )
         finally:
             progress.done()
@@ -216,7 +217,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     from annotator.services import check_project
     from annotator.store import Project
 
-    with Project.open(args.project) as project:
+    # Read-only: an unfinished import is reported, not undone.
+    with Project.open(args.project, recover=False) as project:
         problems = check_project(project)
         count = len(project)
     for problem in problems:
@@ -324,6 +326,12 @@ def build_parser(gui_only: bool = False) -> argparse.ArgumentParser:
     imp.add_argument("sources", nargs="+")
     imp.add_argument("--annotator", help="annotator for labels found in the sources")
     imp.add_argument("--format", default="auto", help=formats)
+    imp.add_argument(
+        "--skip-invalid",
+        action="store_true",
+        help="import the valid records; list the others (file, line, reason) in "
+        "PROJECT/import-report-*.jsonl",
+    )
     imp.set_defaults(func=cmd_import)
 
     exp = sub.add_parser("export", help="write labelled documents in an interchange format")

@@ -484,6 +484,9 @@ class DocumentBatch:
         self._pending = False
         self._manifest: dict[str, Any] = {"documents": -1, "journals": {}, "config": None}
         self._layers: list[str] = []
+        # Writable stores the program had open before the import (the window's own):
+        # kept open through a roll back, and re-read.
+        self._kept_stores: list[AnnotationStore] = []
         self._old_config: ProjectConfig | None = None
         self._project_lock_existed = True
         # The id under which the last added text is stored (an earlier id for a duplicate),
@@ -644,7 +647,10 @@ class DocumentBatch:
             self._manifest["journals"][key] = [size, lock_existed]
             _write_manifest(project.path, self._manifest)
             self._layers.append(annotator)
+            kept = project._stores.get(f"{ANNOTATIONS_DIR}\0{annotator}\0w")
             store = project.annotations(annotator)
+            if store is kept:
+                self._kept_stores.append(store)
             # Opening may compact the journal or cut a torn line: the import appends after
             # what it is now (a crash before this is recorded cuts nothing: cuts only shrink).
             now = journal.stat().st_size
@@ -732,8 +738,11 @@ class DocumentBatch:
         if self._pending:
             # The journals' locks are still held by the stores opened for this import.
             _undo(project.path, self._manifest, _journal_marks(project.path, self._manifest))
+            for store in self._kept_stores:
+                store._index()  # its lines of this import are gone from the file
             for annotator in self._layers:
-                project.release_annotations(annotator)
+                if not any(store.name == annotator for store in self._kept_stores):
+                    project.release_annotations(annotator)
             if self._old_config is not None:
                 project.config = self._old_config
             _pending_path(project.path).unlink(missing_ok=True)

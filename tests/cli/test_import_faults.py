@@ -542,3 +542,36 @@ def test_skip_invalid_imports_the_rest_and_reports_each_rejected_record(
         assert len(ids) == 3 + (len(good_lines)) + 2
     code, out, _ = run(capsys, "check", str(project_path))
     assert code == 0, out
+
+
+def test_a_failed_import_keeps_the_windows_own_store_open_and_current(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The window imports into the project it has open, its annotator's store among the
+    layers written: a roll back after that layer was appended leaves the store open
+    (the window goes on saving to it) and without the lines cut from its file."""
+    root = labelled_project(tmp_path / "p")
+    source = two_layer_source(tmp_path / "in.jsonl", 20)
+    real = AnnotationStore.append_prepared
+
+    def bob_has_no_space(self: AnnotationStore, prepared: list[Any]) -> None:
+        if self.name == "bob":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real(self, prepared)
+
+    monkeypatch.setattr(AnnotationStore, "append_prepared", bob_has_no_space)
+    with Project.open(root) as project:
+        window_store = project.annotations("alice")
+        before = tree_digest(root)  # alice.lock names this process now
+        with pytest.raises(AnnotatorError, match=r"bob\.jsonl: could not be written"):
+            import_sources(project, [source], "native")
+        assert tree_digest(root) == before
+        assert not window_store.closed
+        assert sorted(window_store.doc_ids()) == [f"old-{n}" for n in range(5)]
+        annotation = window_store.get("old-1")
+        assert annotation is not None
+        annotation.status = "done"
+        window_store.save(annotation, project.get_text("old-1"))
+    with Project.open(root) as project:
+        saved = project.annotations("alice", writable=False).get("old-1")
+        assert saved is not None and saved.status == "done"

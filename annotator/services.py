@@ -836,11 +836,14 @@ def check_project(project: Project) -> list[str]:
     an import that has not finished."""
     problems = list(project.problems)
     if pending_import(project.path):
-        problems.insert(
-            0,
+        # Its half-written labels are not checked: they would be reported line by line
+        # (labels for documents not read), and are undone with the rest of it.
+        return [
             f"{project.path}: an import has not finished (it is running, or was killed); "
-            "the next program to open the project for writing undoes it",
-        )
+            "the next program to open the project for writing (any annotator command but "
+            "check) undoes it",
+            *problems,
+        ]
     texts: dict[str, str] = {}
     for name in project.annotators():
         # A store of our own, closed when done: the caller's stores (the window's writable

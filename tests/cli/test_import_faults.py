@@ -420,6 +420,7 @@ def test_an_import_killed_while_writing_labels_is_undone_whole(
     code, out, _ = run(capsys, "check", str(root))
     assert code == 1
     assert "an import has not finished" in out
+    assert len(out.splitlines()) == 1, out  # not its half-written labels, line by line
     assert tree_digest(root) == untouched
     # The next writer undoes it.
     Project.open(root).close()

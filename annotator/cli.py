@@ -150,6 +150,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                 progress,
                 notify=_say,
                 offset_unit=args.offset_unit,
+                skip_invalid=args.skip_invalid,
             )
         finally:
             progress.done()
@@ -217,7 +218,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     from annotator.services import check_project
     from annotator.store import Project
 
-    with Project.open(args.project) as project:
+    # Read-only: an unfinished import is reported, not undone.
+    with Project.open(args.project, recover=False) as project:
         problems = check_project(project)
         count = len(project)
     for problem in problems:
@@ -377,6 +379,12 @@ def build_parser(gui_only: bool = False) -> argparse.ArgumentParser:
         choices=("codepoint", "utf16"),
         help="how offsets count in formats that state no span text (doccano); by default "
         "decided per document from its spans, and asked for when they do not tell",
+    )
+    imp.add_argument(
+        "--skip-invalid",
+        action="store_true",
+        help="import the valid records; list the others (file, line, reason) in "
+        "PROJECT/import-report-*.jsonl",
     )
     imp.set_defaults(func=cmd_import)
 

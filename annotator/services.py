@@ -8,12 +8,15 @@ from __future__ import annotations
 import hashlib
 import itertools
 import re
+import tempfile
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Any
 
+import orjson
 from pydantic import ValidationError
 
 from annotator.core.bulk import no_gc
@@ -46,7 +49,14 @@ from annotator.formats.base import (
 )
 from annotator.formats.offsets import Unit
 from annotator.store.journal import AnnotationStore, PreparedLine
-from annotator.store.project import GOLD_ANNOTATOR, DocumentBatch, Project, check_annotator_name
+from annotator.store.project import (
+    GOLD_ANNOTATOR,
+    DocumentBatch,
+    Project,
+    check_annotator_name,
+    pending_import,
+    write_error,
+)
 
 Progress = Callable[[int, int | None], None]
 Notify = Callable[[str], None]
@@ -99,6 +109,9 @@ class ImportSummary:
     labelled: dict[str, int] = field(default_factory=dict)
     new_labels: list[str] = field(default_factory=list)
     formats: dict[str, str] = field(default_factory=dict)
+    # --skip-invalid: what was left out, and the report listing it.
+    rejected: list[Rejection] = field(default_factory=list)
+    report: Path | None = None
 
     def describe(self) -> str:
         parts = [f"{self.added} document{'s' if self.added != 1 else ''} added"]
@@ -111,7 +124,25 @@ class ImportSummary:
             )
         for name, count in sorted(self.labelled.items()):
             parts.append(f"labels for {count} document{'s' if count != 1 else ''} to {name}")
+        if self.rejected:
+            count = len(self.rejected)
+            parts.append(
+                f"{count} invalid record{'s' if count != 1 else ''} skipped "
+                f"(file, line and reason of each in {self.report})"
+            )
         return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A record --skip-invalid left out: where it is and why."""
+
+    file: str
+    line: int | None
+    reason: str
+
+    def to_json(self) -> bytes:
+        return orjson.dumps({"file": self.file, "line": self.line, "reason": self.reason})
 
 
 @_bulk()
@@ -123,8 +154,11 @@ def import_sources(
     progress: Progress | None = None,
     notify: Notify = _ignore_notice,
     offset_unit: Unit | None = None,
+    skip_invalid: bool = False,
 ) -> ImportSummary:
-    """Import documents and labels, all or nothing: any bad record leaves the project as it was.
+    """Import documents and labels, all or nothing: any bad record leaves the project as it
+    was. With ``skip_invalid``, bad records are left out instead and listed in a report
+    (see _drop_invalid), and the rest is imported, again all or nothing.
 
     ``offset_unit`` tells readers of formats that state no span text (doccano) how their
     offsets count, instead of deciding it per document from the spans.
@@ -132,15 +166,69 @@ def import_sources(
     if annotator is not None:
         check_annotator_name(annotator)
     summary = ImportSummary()
-    readers = []
+    named: list[tuple[Path, str]] = []
     for source in expand_sources(sources):
         name = detect_format(source) if fmt == "auto" else fmt
         summary.formats[str(source)] = name
-        reader = get_reader(name)
-        with_unit = getattr(reader, "with_offset_unit", None)
-        if offset_unit is not None and with_unit is not None:
-            reader = with_unit(offset_unit)
-        readers.append(read_chunks(reader, source))
+        named.append((source, name))
+    if not skip_invalid:
+        _import_sources(project, named, annotator, progress, notify, summary, None, offset_unit)
+    else:
+        with tempfile.TemporaryDirectory(prefix="annotator-skip-") as work:
+            copies = _CleanCopies(Path(work), offset_unit)
+            try:
+                cleaned = [
+                    (copies.without_invalid(source, name, annotator, summary.rejected), name)
+                    for source, name in named
+                ]
+
+                def reject(where: str, reason: str) -> None:
+                    file, line = _split_where(copies.original(where))
+                    summary.rejected.append(Rejection(file, line, copies.original(reason)))
+
+                _import_sources(
+                    project,
+                    cleaned,
+                    annotator,
+                    progress,
+                    lambda message: notify(copies.original(message)),
+                    summary,
+                    reject,
+                    offset_unit,
+                )
+            except AnnotatorError as exc:
+                raise AnnotatorError(copies.original(str(exc))) from None
+        if summary.rejected:
+            summary.report = _write_report(project.path, summary.rejected)
+    if fmt == "auto":
+        # Told only once the import has succeeded: a refused import is one line on stderr.
+        for source_name, format_name in summary.formats.items():
+            notify(f"{source_name}: detected format {format_name}")
+    return summary
+
+
+def _reader(name: str, offset_unit: Unit | None) -> Any:
+    """The format's reader, told how offsets count when the user said so."""
+    reader = get_reader(name)
+    with_unit = getattr(reader, "with_offset_unit", None)
+    if offset_unit is not None and with_unit is not None:
+        reader = with_unit(offset_unit)
+    return reader
+
+
+def _import_sources(
+    project: Project,
+    named: list[tuple[Path, str]],
+    annotator: str | None,
+    progress: Progress | None,
+    notify: Notify,
+    summary: ImportSummary,
+    reject: Callable[[str, str], None] | None,
+    offset_unit: Unit | None = None,
+) -> None:
+    """import_sources' work; ``reject``, when given, takes the records the project
+    refuses (an id already used for another text) instead of refusing the import."""
+    readers = [read_chunks(_reader(name, offset_unit), source) for source, name in named]
     chunks: Iterator[ImportChunk] = itertools.chain.from_iterable(readers)
 
     # Labels wait until every document is in, checked against their texts and encoded as
@@ -158,7 +246,7 @@ def import_sources(
 
         def layer(name: str) -> tuple[AnnotationStore, dict[str, PreparedLine]]:
             if name not in prepared:
-                prepared[name] = (project.annotations(name), {})
+                prepared[name] = (batch.open_layer(name), {})
             return prepared[name]
 
         def add_labels(span_labels: Iterable[str], relation_labels: Iterable[str]) -> None:
@@ -182,7 +270,10 @@ def import_sources(
                 try:
                     batch.add(record.document)
                 except AnnotatorError as exc:
-                    raise AnnotatorError(f"{record.where}: {exc}") from None
+                    if reject is None:
+                        raise AnnotatorError(f"{record.where}: {exc}") from None
+                    reject(record.where, str(exc))
+                    continue
                 stored_id = batch.last_id
                 for notice in record.notices:
                     notify(notice)
@@ -190,7 +281,7 @@ def import_sources(
                     labels = _usable_label_names(labels, renamed)
                     # --annotator overrides the names a source carries.
                     name = annotator or who or DEFAULT_IMPORT_ANNOTATOR
-                    check_annotator_name(name)
+                    _check_layer_name(name, annotator, record.where)
                     add_labels(_span_labels(labels), _relation_labels(labels))
                     store, lines = layer(name)
                     earlier = lines.get(stored_id)
@@ -213,24 +304,200 @@ def import_sources(
         summary.added = batch.counts["added"]
         summary.unchanged = batch.counts["unchanged"]
         summary.shared_text = batch.shared_text
+        # Schema and labels are written inside the batch: until it ends (its marker
+        # removed, last) a crash or error undoes documents, labels and schema together.
+        if new_labels or new_relations:
+            schema = _extend_schema(schema, new_labels, new_relations)
+            batch.set_schema(schema)
+            summary.new_labels = [*new_labels, *sorted(new_relations)]
+        for name, (store, lines) in prepared.items():
+            try:
+                store.append_prepared(list(lines.values()))
+            except OSError as exc:
+                raise write_error(store.path, exc) from None
+            summary.labelled[name] = len(lines)
 
     for old_name, new_name in renamed.items():
         notify(
             f"label {old_name!r} imported as {new_name!r} (label names cannot hold spaces or commas)"
         )
-    if new_labels or new_relations:
-        schema = _extend_schema(schema, new_labels, new_relations)
-        project.set_schema(schema)
-        summary.new_labels = [*new_labels, *sorted(new_relations)]
+    if summary.new_labels:
         notify("labels not in the schema were added to it: " + ", ".join(summary.new_labels))
-    for name, (store, lines) in prepared.items():
-        store.append_prepared(list(lines.values()))
-        summary.labelled[name] = len(lines)
-    if fmt == "auto":
-        # Told only once the import has succeeded: a refused import is one line on stderr.
-        for source_name, format_name in summary.formats.items():
-            notify(f"{source_name}: detected format {format_name}")
-    return summary
+
+
+def _check_layer_name(name: str, annotator: str | None, where: str) -> None:
+    """An annotator name a source gives (it names a file): refused, with the record's
+    file and line, unless it is a plain name; --annotator replaces it."""
+    try:
+        check_annotator_name(name)
+    except AnnotatorError as exc:
+        if annotator is not None:
+            raise
+        raise AnnotatorError(
+            f"{where}: {exc}; name another with --annotator NAME to import these labels"
+        ) from None
+
+
+def _split_where(where: str) -> tuple[str, int | None]:
+    """A record's "file:line" as (file, line); (where, None) when it names no line."""
+    file, _, line = where.rpartition(":")
+    if file and line.isdigit():
+        return file, int(line)
+    return where, None
+
+
+def _write_report(root: Path, rejected: list[Rejection]) -> Path:
+    """The records --skip-invalid left out, one JSON line each, beside the project's files."""
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    report = root / f"import-report-{stamp}.jsonl"
+    number = 1
+    while report.exists():
+        number += 1
+        report = root / f"import-report-{stamp}-{number}.jsonl"
+    try:
+        report.write_bytes(b"".join(item.to_json() + b"\n" for item in rejected))
+    except OSError as exc:
+        raise AnnotatorError(
+            f"{report}: could not be written ({exc.strerror or exc}); the import itself was "
+            f"made, leaving out {len(rejected)} invalid records"
+        ) from None
+    return report
+
+
+class _CleanCopies:
+    """Sources with their invalid records left out, for --skip-invalid.
+
+    A source is read through (as the import will read it) until it reads without error;
+    each error's record is left out of a copy and the copy read again. What can be left
+    out: a line of a JSON Lines file (blanked, so that every other line keeps its
+    number), or a document of a folder (every file of the folder with its name and
+    another suffix: a brat document's .txt and .ann, a text file). An error that names
+    neither (a broken JSON array, a file with no line) refuses the import as ever.
+    Each error costs a read of the source: meant for the few bad records of a corpus.
+    """
+
+    def __init__(self, work: Path, offset_unit: Unit | None = None) -> None:
+        self.work = work
+        self.offset_unit = offset_unit
+        self._copies = 0
+        # (copy, original) pairs, to put the original's name in every message.
+        self._names: list[tuple[str, str]] = []
+
+    def original(self, text: str) -> str:
+        for copy, source in self._names:
+            text = text.replace(copy, source)
+        return text
+
+    def without_invalid(
+        self, source: Path, fmt: str, annotator: str | None, rejected: list[Rejection]
+    ) -> Path:
+        reader = _reader(fmt, self.offset_unit)
+        current = source
+        seen: set[tuple[str, int | None]] = set()
+        left_out: set[Path] = set()
+        while True:
+            error = _first_error(reader, current, annotator)
+            if error is None:
+                return current
+            file, line, reason = error
+            file = self.original(file)
+            reason = self.original(reason)
+            if (file, line) in seen:
+                raise AnnotatorError(_where(file, line) + f": {reason}")
+            seen.add((file, line))
+            if source.is_file() and file == str(source) and line is not None:
+                if not _json_lines(source):
+                    raise AnnotatorError(_where(file, line) + f": {reason}")
+                current = self._blank_line(current, source, line)
+            elif source.is_dir() and Path(file).is_relative_to(source) and Path(file) != source:
+                left_out.add(Path(file).relative_to(source).with_suffix(""))
+                current = self._shadow(source, left_out)
+            else:
+                raise AnnotatorError(_where(file, line) + f": {reason}")
+            rejected.append(Rejection(file, line, reason))
+
+    def _new_place(self, source: Path) -> Path:
+        self._copies += 1
+        place = self.work / str(self._copies) / source.name
+        place.parent.mkdir(parents=True)
+        self._names.append((str(place), str(source)))
+        return place
+
+    def _blank_line(self, current: Path, source: Path, line: int) -> Path:
+        lines = current.read_bytes().splitlines(keepends=True)
+        lines[line - 1] = b"\n"
+        copy = self._new_place(source)
+        copy.write_bytes(b"".join(lines))
+        return copy
+
+    def _shadow(self, source: Path, left_out: set[Path]) -> Path:
+        """The folder as links to its files, without the documents left out."""
+        shadow = self._new_place(source)
+        shadow.mkdir()
+        for path in sorted(source.rglob("*")):
+            relative = path.relative_to(source)
+            if path.is_dir():
+                (shadow / relative).mkdir(parents=True, exist_ok=True)
+            elif relative.with_suffix("") not in left_out:
+                (shadow / relative).parent.mkdir(parents=True, exist_ok=True)
+                (shadow / relative).symlink_to(path.resolve())
+        return shadow
+
+
+def _where(file: str, line: int | None) -> str:
+    return file if line is None else f"{file}:{line}"
+
+
+def _json_lines(path: Path) -> bool:
+    """Whether the file holds one JSON object a line (the first non-blank line is one)."""
+    with open(path, "rb") as handle:
+        for raw in handle:
+            stripped = raw.strip().removeprefix(b"\xef\xbb\xbf")
+            if stripped:
+                try:
+                    return isinstance(orjson.loads(stripped), dict)
+                except orjson.JSONDecodeError:
+                    return False
+    return False
+
+
+def _first_error(
+    reader: Any, path: Path, annotator: str | None
+) -> tuple[str, int | None, str] | None:
+    """The first thing the import would refuse in one source, without the project:
+    what the reader refuses, annotator names that name no file, span and relation ids
+    that do not tie up. (file, line, reason), or None."""
+    try:
+        for chunk in read_chunks(reader, path):
+            if isinstance(chunk, CheckedBatch):
+                if not chunk.labelled or annotator is not None or chunk.who is None:
+                    continue
+                try:
+                    check_annotator_name(chunk.who)
+                except AnnotatorError:
+                    chunk_records: Iterator[ImportRecord] = chunk.records()
+                else:
+                    continue
+            else:
+                chunk_records = chunk
+            for record in chunk_records:
+                for who, labels in record.labels.items():
+                    try:
+                        _check_layer_name(
+                            annotator or who or DEFAULT_IMPORT_ANNOTATOR, annotator, record.where
+                        )
+                        labels = _usable_label_names(labels, {})
+                        merge_labels(None, record.document.id, "", labels)
+                    except AnnotatorError as exc:
+                        file, line = _split_where(record.where)
+                        reason = str(exc).removeprefix(f"{record.where}: ")
+                        return file, line, reason
+    except InputError as exc:
+        return exc.path, exc.line, exc.reason
+    except AnnotatorError as exc:
+        file, line = _split_where(str(exc).partition(": ")[0])
+        return file, line, str(exc).partition(": ")[2] or str(exc)
+    return None
 
 
 class _ProdigyExamples:
@@ -636,8 +903,18 @@ def export_project(
 
 
 def check_project(project: Project) -> list[str]:
-    """Every problem found: unreadable lines, labels that do not fit their text, lost ids."""
+    """Every problem found: unreadable lines, labels that do not fit their text, lost ids,
+    an import that has not finished."""
     problems = list(project.problems)
+    if pending_import(project.path):
+        # Its half-written labels are not checked: they would be reported line by line
+        # (labels for documents not read), and are undone with the rest of it.
+        return [
+            f"{project.path}: an import has not finished (it is running, or was killed); "
+            "the next program to open the project for writing (any annotator command but "
+            "check) undoes it",
+            *problems,
+        ]
     texts: dict[str, str] = {}
     for name in project.annotators():
         # A store of our own, closed when done: the caller's stores (the window's writable

@@ -122,6 +122,7 @@ class Project:
         # What documents.jsonl was when indexed: another program may replace it meanwhile.
         self._identity: tuple[int, int, int] | None = None
         self._stores: dict[str, AnnotationStore] = {}
+        self._recover = True
 
     # --- opening -------------------------------------------------------------------
 
@@ -144,7 +145,9 @@ class Project:
         return cls.open(root)
 
     @classmethod
-    def open(cls, path: str | Path) -> Project:
+    def open(cls, path: str | Path, recover: bool = True) -> Project:
+        """Open a project; ``recover=False`` (a read-only check) leaves an unfinished
+        import's pending marker alone, to be reported rather than rolled back."""
         root = Path(path)
         config_path = check_project_folder(root)
         try:
@@ -159,6 +162,7 @@ class Project:
                 f"program understands ({FORMAT_VERSION}); update annotator"
             )
         project = cls(root, config)
+        project._recover = recover
         project._load_index()
         return project
 
@@ -170,7 +174,7 @@ class Project:
         if self._fd is not None:
             os.close(self._fd)
         self._fd = os.open(documents, os.O_RDONLY)
-        if _read_pending(self.path) is not None:
+        if self._recover and _read_pending(self.path) is not None:
             self._finish_interrupted_import()
         stat = os.fstat(self._fd)
         self._identity = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
@@ -264,9 +268,14 @@ class Project:
         except (LockedError, OSError):
             return
         try:
-            _roll_back_pending(self.path)
+            restored = _roll_back_pending(self.path)
+        except LockedError:
+            return  # an annotator's labels are open for writing: rolled back later
         finally:
             lock.release()
+        if restored:
+            # The schema the import added is gone again.
+            self.config = read_config(orjson.loads((self.path / CONFIG_FILE).read_bytes()))
 
     def _reload_if_replaced(self) -> None:
         """Re-index documents.jsonl if another program added documents since we read it."""
@@ -479,14 +488,18 @@ class Project:
 
 
 class DocumentBatch:
-    """Documents added in one all-or-nothing step.
+    """Documents, labels and schema changes of one import, committed all-or-nothing.
 
     New lines are appended to documents.jsonl itself (an import no longer copies the
     project). Before the first byte is appended, the file's size is written durably to
-    a pending file; the batch ends with fsync and the pending file's removal. A batch
-    that fails is cut back (ftruncate) to that size, and a pending file found later (a
-    crash mid-import) means the same: the next program to take the project lock cuts
-    the file back, and readers meanwhile read only up to that size.
+    a pending file (the manifest); before a journal is opened for writing
+    (:meth:`open_layer`) or the schema changed (:meth:`set_schema`), the manifest is
+    rewritten with that journal's size (or its absence) and the old annotator.json.
+    The batch ends with fsync and the pending file's removal, last. A batch that fails
+    is undone: files cut back (ftruncate) to those sizes, journals and lock files it
+    created removed, the config put back; a pending file found later (a crash
+    mid-import) means the same: the next program to take the project lock undoes it,
+    and readers meanwhile read documents only up to the recorded size.
     """
 
     def __init__(self, project: Project, progress: Progress | None) -> None:
@@ -507,11 +520,19 @@ class DocumentBatch:
         self._line = 0
         self._stored: StoredHashes | None = None
         self._pending = False
+        self._manifest: dict[str, Any] = {"documents": -1, "journals": {}, "config": None}
+        self._layers: list[str] = []
+        # Writable stores the program had open before the import (the window's own):
+        # kept open through a roll back, and re-read.
+        self._kept_stores: list[AnnotationStore] = []
+        self._old_config: ProjectConfig | None = None
+        self._project_lock_existed = True
         # The id of the last document added or found unchanged, and its text's hash.
         self.last_id = ""
         self.last_digest = ""
 
     def __enter__(self) -> DocumentBatch:
+        self._project_lock_existed = self._lock.path.exists()
         self._lock.acquire()
         try:
             project = self.project
@@ -523,12 +544,13 @@ class DocumentBatch:
             documents = project.path / DOCUMENTS_FILE
             self._stored = StoredHashes(project)
             self._start_size = documents.stat().st_size
-            atomic_write_bytes(_pending_path(project.path), b"%d\n" % self._start_size)
+            self._manifest["documents"] = self._start_size
+            _write_manifest(project.path, self._manifest)
             self._pending = True
             self._handle = open(documents, "ab", buffering=1 << 20)
             self._offset = self._start_size
             if self._start_size and not _ends_with_newline(documents):
-                self._handle.write(b"\n")
+                self._write(b"\n")
                 self._offset += 1
             self._line = project._line_count
         except BaseException:
@@ -565,7 +587,7 @@ class DocumentBatch:
                 self.shared_text += 1
             record = {"id": document.id, "text": document.text, "meta": document.meta}
             line = orjson.dumps(record)
-            self._handle.write(line + b"\n")
+            self._write(line + b"\n")
             self._line += 1
             self._new_entries.append(
                 DocumentEntry(
@@ -629,7 +651,10 @@ class DocumentBatch:
         lengths = list(map((-1).__add__, map(len, lines)))
         offsets = list(accumulate(map(len, lines), initial=self._offset))
         numbers = range(self._line + 1, self._line + count + 1)
-        self._handle.writelines(lines)
+        try:
+            self._handle.writelines(lines)
+        except OSError as exc:
+            raise write_error(self.project.path / DOCUMENTS_FILE, exc) from None
         self._new_entries.extend(
             map(DocumentEntry, ids, metas, offsets, lengths, numbers, chars, heads)
         )
@@ -644,46 +669,132 @@ class DocumentBatch:
             self.progress(sum(self.counts.values()), None)
         return digests
 
+    def _write(self, data: bytes) -> None:
+        try:
+            self._handle.write(data)
+        except OSError as exc:
+            raise write_error(self.project.path / DOCUMENTS_FILE, exc) from None
+
+    def open_layer(self, annotator: str) -> AnnotationStore:
+        """An annotator's labels, writable, to append this import's lines to: the manifest
+        records the journal's size (or that it is new) before it is opened."""
+        project = self.project
+        if annotator not in self._layers:
+            check_annotator_name(annotator)
+            journal = project.path / ANNOTATIONS_DIR / f"{annotator}.jsonl"
+            key = f"{ANNOTATIONS_DIR}/{journal.name}"
+            size = journal.stat().st_size if journal.exists() else -1
+            lock_existed = journal.with_suffix(".lock").exists()
+            self._manifest["journals"][key] = [size, lock_existed]
+            _write_manifest(project.path, self._manifest)
+            self._layers.append(annotator)
+            kept = project._stores.get(f"{ANNOTATIONS_DIR}\0{annotator}\0w")
+            store = project.annotations(annotator)
+            if store is kept:
+                self._kept_stores.append(store)
+            # Opening may compact the journal or cut a torn line: the import appends after
+            # what it is now (a crash before this is recorded cuts nothing: cuts only shrink).
+            now = journal.stat().st_size
+            if size >= 0 and now != size:
+                self._manifest["journals"][key] = [now, lock_existed]
+                _write_manifest(project.path, self._manifest)
+            return store
+        return project.annotations(annotator)
+
+    def set_schema(self, schema: LabelSchema) -> None:
+        """Write the project's new schema as part of this import (the old one is kept in
+        the manifest first, to be put back if the import does not finish)."""
+        project = self.project
+        config_path = project.path / CONFIG_FILE
+        if self._old_config is None:
+            self._manifest["config"] = config_path.read_bytes().hex()
+            _write_manifest(project.path, self._manifest)
+            self._old_config = project.config
+        project.config = project.config.model_copy(update={"schema_": schema})
+        try:
+            atomic_write_bytes(config_path, project.config.to_json())
+        except OSError as exc:
+            raise write_error(config_path, exc) from None
+
     def __exit__(self, exc_type: object, *exc: object) -> None:
         try:
-            if exc_type is not None or not self._new_entries:
+            if exc_type is not None:
                 self._roll_back()
                 return
-            self._handle.flush()
-            if fsync_enabled():
-                os.fsync(self._handle.fileno())
-            self._handle.close()
-            self._handle = None
-            project = self.project
-            _pending_path(project.path).unlink()
-            self._pending = False
-            fsync_dir(project.path)
-            assert project._fd is not None
-            project._identity = _identity(project._fd)
-            for entry in self._new_entries:
-                project._index[entry.id] = len(project._entries)
-                project._entries.append(entry)
-            project._line_count = self._line
-            # The same rule as an open's: a small import leaves the index as it was (the
-            # next open reads the few lines after it) instead of rewriting all its rows
-            # (0.25 s at 100,000 documents).
-            if not project.problems and self._offset - self._start_size >= SIDECAR_MIN_BYTES:
-                DocumentsSidecar(project.path).save(
-                    project._fd, project._entries, self._offset, self._line
-                )
+            try:
+                self._commit()
+            except BaseException:
+                self._roll_back()
+                raise
         finally:
             self._lock.release()
 
+    def _commit(self) -> None:
+        project = self.project
+        documents = project.path / DOCUMENTS_FILE
+        if self._new_entries:
+            try:
+                self._handle.flush()
+                if fsync_enabled():
+                    os.fsync(self._handle.fileno())
+            except OSError as exc:
+                raise write_error(documents, exc) from None
+            self._handle.close()
+            self._handle = None
+        else:
+            self._handle.close()
+            self._handle = None
+            # Only a newline ending the last line may have been written: not kept.
+            _truncate(documents, self._start_size)
+        # Everything the import wrote is durable: the marker goes, and with it the undo.
+        _pending_path(project.path).unlink()
+        self._pending = False
+        fsync_dir(project.path)
+        if not self._new_entries:
+            project._reload_if_replaced()
+            return
+        assert project._fd is not None
+        project._identity = _identity(project._fd)
+        for entry in self._new_entries:
+            project._index[entry.id] = len(project._entries)
+            project._entries.append(entry)
+        project._line_count = self._line
+        # The same rule as an open's: a small import leaves the index as it was (the
+        # next open reads the few lines after it) instead of rewriting all its rows
+        # (0.25 s at 100,000 documents).
+        if not project.problems and self._offset - self._start_size >= SIDECAR_MIN_BYTES:
+            DocumentsSidecar(project.path).save(
+                project._fd, project._entries, self._offset, self._line
+            )
+
     def _roll_back(self) -> None:
-        """Cut documents.jsonl back to its size before the batch, and end the batch."""
+        """Undo everything the batch wrote, and end the batch."""
+        project = self.project
         if self._handle is not None:
             with suppress(OSError):
                 self._handle.close()
             self._handle = None
-            _truncate(self.project.path / DOCUMENTS_FILE, self._start_size)
+            if not self._pending:
+                _truncate(project.path / DOCUMENTS_FILE, self._start_size)
         if self._pending:
-            _pending_path(self.project.path).unlink(missing_ok=True)
+            # The journals' locks are still held by the stores opened for this import.
+            _undo(project.path, self._manifest, _journal_marks(project.path, self._manifest))
+            for store in self._kept_stores:
+                store._index()  # its lines of this import are gone from the file
+            for annotator in self._layers:
+                if not any(store.name == annotator for store in self._kept_stores):
+                    project.release_annotations(annotator)
+            if self._old_config is not None:
+                project.config = self._old_config
+            _pending_path(project.path).unlink(missing_ok=True)
+            fsync_dir(project.path)
             self._pending = False
+        if not self._project_lock_existed:
+            # A refused import leaves no file behind, not even the lock it took (still
+            # held: a program that opened it meanwhile is refused, one that opens it
+            # afterwards makes a fresh one).
+            self._lock.path.unlink(missing_ok=True)
+            self._project_lock_existed = True
 
 
 class StoredHashes:
@@ -874,25 +985,122 @@ def _pending_path(root: Path) -> Path:
     return root / f".{DOCUMENTS_FILE}.pending"
 
 
-def _read_pending(root: Path) -> int | None:
-    """The size documents.jsonl had before an unfinished import, or None."""
+def pending_import(root: Path) -> bool:
+    """Whether an import into the project at ``root`` has not finished (running, or killed)."""
+    return _pending_path(root).exists()
+
+
+def _read_manifest(root: Path) -> dict[str, Any] | None:
+    """What an unfinished import recorded before it changed anything, or None.
+
+    ``documents``: documents.jsonl's size before it; ``journals``: for each annotations
+    file it writes, [size before (-1: it did not exist), whether its lock file existed];
+    ``config``: annotator.json's bytes before it (hex), when it changes the schema. An
+    older version wrote the size alone.
+    """
     try:
-        return int(_pending_path(root).read_bytes().strip() or b"-1")
+        raw = _pending_path(root).read_bytes()
     except FileNotFoundError:
         return None
-    except ValueError:
-        return -1
+    try:
+        data = orjson.loads(raw) if raw.strip() else -1
+    except orjson.JSONDecodeError:
+        data = -1
+    if isinstance(data, int) and not isinstance(data, bool):
+        return {"documents": data, "journals": {}, "config": None}
+    if not isinstance(data, dict):
+        return {"documents": -1, "journals": {}, "config": None}
+    documents = data.get("documents")
+    journals = data.get("journals")
+    return {
+        "documents": documents if isinstance(documents, int) else -1,
+        "journals": journals if isinstance(journals, dict) else {},
+        "config": data.get("config") if isinstance(data.get("config"), str) else None,
+    }
 
 
-def _roll_back_pending(root: Path) -> None:
-    """Undo an import that did not finish (the caller holds the project lock)."""
-    size = _read_pending(root)
-    if size is None:
-        return
-    if size >= 0:
-        _truncate(root / DOCUMENTS_FILE, size)
+def _read_pending(root: Path) -> int | None:
+    """The size documents.jsonl had before an unfinished import, or None."""
+    manifest = _read_manifest(root)
+    return None if manifest is None else int(manifest["documents"])
+
+
+def _write_manifest(root: Path, manifest: dict[str, Any]) -> None:
+    path = _pending_path(root)
+    try:
+        atomic_write_bytes(path, orjson.dumps(manifest) + b"\n")
+    except OSError as exc:
+        raise write_error(path, exc) from None
+
+
+def write_error(path: Path, exc: OSError) -> AnnotatorError:
+    """An OSError met while an import writes ``path``, as one line naming the file."""
+    return AnnotatorError(
+        f"{path}: could not be written ({exc.strerror or exc}); "
+        "the import was undone and the project is as it was"
+    )
+
+
+def _roll_back_pending(root: Path) -> bool:
+    """Undo an import that did not finish (the caller holds the project lock): cut
+    documents.jsonl and each journal back to their sizes before it, remove the files it
+    created, put annotator.json back; the marker goes last. Whether the config was put
+    back. LockedError, with nothing changed, while an annotator's journal it wrote is
+    open for writing elsewhere."""
+    manifest = _read_manifest(root)
+    if manifest is None:
+        return False
+    marks = _journal_marks(root, manifest)
+    locks = []
+    try:
+        for journal, _, _ in marks:
+            lock = FileLock(journal.with_suffix(".lock"), str(journal))
+            lock.acquire()
+            locks.append(lock)
+        _undo(root, manifest, marks)
+    finally:
+        for lock in locks:
+            lock.release()
     _pending_path(root).unlink(missing_ok=True)
     fsync_dir(root)
+    return manifest["config"] is not None
+
+
+def _journal_marks(root: Path, manifest: dict[str, Any]) -> list[tuple[Path, int, bool]]:
+    marks = []
+    for name, mark in manifest["journals"].items():
+        journal = root / name
+        # Only files this program writes: a damaged manifest must not point elsewhere.
+        if journal.parent != root / ANNOTATIONS_DIR or journal.suffix != ".jsonl":
+            continue
+        if isinstance(mark, list) and len(mark) == 2 and isinstance(mark[0], int):
+            marks.append((journal, mark[0], bool(mark[1])))
+    return marks
+
+
+def _undo(root: Path, manifest: dict[str, Any], marks: list[tuple[Path, int, bool]]) -> None:
+    """The roll back itself (the journals' locks held, unless the caller holds them)."""
+    if manifest["documents"] >= 0:
+        _truncate(root / DOCUMENTS_FILE, manifest["documents"])
+    for journal, size, lock_existed in marks:
+        if size >= 0:
+            with suppress(FileNotFoundError):
+                _truncate(journal, size)
+            continue
+        with suppress(FileNotFoundError):
+            _truncate(journal, 0)
+        journal.unlink(missing_ok=True)
+        journal.with_name(f".{journal.name}.idx").unlink(missing_ok=True)
+        if not lock_existed:
+            # Still held by us: a program that opened it meanwhile gets a fresh one.
+            journal.with_suffix(".lock").unlink(missing_ok=True)
+    if manifest["config"] is not None:
+        config = bytes.fromhex(manifest["config"])
+        # Not written again when the import's own write never replaced it (a full disk).
+        if (root / CONFIG_FILE).read_bytes() != config:
+            atomic_write_bytes(root / CONFIG_FILE, config)
+    if (root / ANNOTATIONS_DIR).is_dir():
+        fsync_dir(root / ANNOTATIONS_DIR)
 
 
 def _truncate(path: Path, size: int) -> None:

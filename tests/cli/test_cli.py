@@ -307,7 +307,14 @@ def test_export_native_parses_and_matches_the_project(
     _label(project)
     out_file = tmp_path / "out" / "export.jsonl"
     code, out, err = run(
-        capsys, "export", str(project), "--format", "native", "-o", str(out_file), "--include-unlabelled"
+        capsys,
+        "export",
+        str(project),
+        "--format",
+        "native",
+        "-o",
+        str(out_file),
+        "--include-unlabelled",
     )
     assert code == 0, err
     assert "exported 5 documents, 4 spans, 2 relations" in out

@@ -72,9 +72,16 @@ def test_split_writes_one_file_per_split(tmp_path: Path) -> None:
     project = make_project(tmp_path / "a", tmp_path)
     out = tmp_path / "splits"
     summary = export_project(
-        project, "prodigy", out, annotator="alice", split="train=0.5,dev=0.5", include_unlabelled=True
+        project,
+        "prodigy",
+        out,
+        annotator="alice",
+        split="train=0.5,dev=0.5",
+        include_unlabelled=True,
     )
-    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == sorted(p.name for p in summary.files)
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == sorted(
+        p.name for p in summary.files
+    )
     assert sum(len(p.read_text().splitlines()) for p in summary.files) == 2
     project.close()
 

@@ -44,9 +44,7 @@ def test_export_writes_the_chosen_format(qtbot: QtBot, tmp_path: Path) -> None:
     project.close()
 
 
-def test_export_leaves_out_unlabelled_documents_and_says_what(
-    qtbot: QtBot, tmp_path: Path
-) -> None:
+def test_export_leaves_out_unlabelled_documents_and_says_what(qtbot: QtBot, tmp_path: Path) -> None:
     project = make_project(tmp_path / "a", tmp_path)
     dialog = ExportDialog(project, "alice")
     qtbot.addWidget(dialog)

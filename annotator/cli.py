@@ -177,6 +177,7 @@ def cmd_export(args: argparse.Namespace) -> int:
                 split=args.split,
                 progress=progress,
                 notify=_say,
+                include_unlabelled=args.include_unlabelled,
             )
         finally:
             progress.done()
@@ -185,6 +186,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         f"exported {summary.documents} documents, {summary.spans} spans, "
         f"{summary.relations} relations to {files}"
     )
+    for line in summary.left_out_lines():
+        print(line)
     return EXIT_OK
 
 
@@ -400,6 +403,11 @@ def build_parser(gui_only: bool = False) -> argparse.ArgumentParser:
     exp.add_argument("--labels", help="only these span labels, comma-separated")
     exp.add_argument("--status", help="only documents with these statuses, e.g. done")
     exp.add_argument("--split", help="e.g. train=0.8,dev=0.1,test=0.1 (by a hash of the id)")
+    exp.add_argument(
+        "--include-unlabelled",
+        action="store_true",
+        help="also documents nobody labelled (status todo, no labels) or skipped",
+    )
     exp.set_defaults(func=cmd_export)
 
     agree = sub.add_parser("agree", help="inter-annotator agreement on spans and relations")

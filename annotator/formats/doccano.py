@@ -36,6 +36,7 @@ from annotator.formats.base import (
     ImportedLabels,
     ImportRecord,
     PathWriter,
+    export_temp_file,
 )
 from annotator.formats.common import Tally, document_id, document_meta, with_tally
 from annotator.formats.jsonio import Location, iter_json_objects, json_suffix, peek_first_object
@@ -50,7 +51,6 @@ from annotator.formats.offsets import (
     drop_duplicate_records,
     place_unstated_spans,
 )
-from annotator.store.files import make_temp_file
 
 _LABEL_KEYS = ("label", "labels")
 
@@ -350,7 +350,7 @@ class DoccanoSink(AtomicFileSink):
         if self.any_relation:
             return
         self.handle.flush()
-        fd, tmp = make_temp_file(self.out.parent, self.out.name)
+        fd, tmp = export_temp_file(self.out)
         try:
             with open(self._tmp, "rb") as source, os.fdopen(fd, "wb") as target:
                 for line in source:

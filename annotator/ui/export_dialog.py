@@ -6,6 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFileDialog,
     QFormLayout,
@@ -71,6 +72,8 @@ class ExportDialog(TaskDialog):
         self.status_box.addItem("Done or in progress", "done,in_progress")
         self.split_edit = QLineEdit()
         self.split_edit.setPlaceholderText("no split (or e.g. train=0.8,dev=0.1,test=0.1)")
+        # Off by default: an untouched document in training data reads as "no entities".
+        self.unlabelled_box = QCheckBox("Also documents nobody labelled, and skipped ones")
 
         form = QFormLayout()
         form.addRow("Format", self.format_box)
@@ -79,6 +82,7 @@ class ExportDialog(TaskDialog):
         form.addRow("Only labels", self.labels_edit)
         form.addRow("Documents", self.status_box)
         form.addRow("Split", self.split_edit)
+        form.addRow("", self.unlabelled_box)
 
         self.progress_bar = QProgressBar()
         self.progress_bar.setRange(0, 1)
@@ -162,6 +166,7 @@ class ExportDialog(TaskDialog):
                 split=self.split_edit.text().strip() or None,
                 progress=self.progress,
                 notify=warnings.append,
+                include_unlabelled=self.unlabelled_box.isChecked(),
             )
             ok = True
         except Cancelled:
@@ -176,6 +181,8 @@ class ExportDialog(TaskDialog):
                 f"Exported {self.summary.documents} documents, {self.summary.spans} spans, "
                 f"{self.summary.relations} relations to {files}."
             )
+            for line in self.summary.left_out_lines():
+                text += "\n" + line
             if warnings:
                 text += "\n" + "\n".join(warnings[:8])
                 if len(warnings) > 8:
@@ -186,7 +193,8 @@ class ExportDialog(TaskDialog):
 
     def _inputs(self) -> list[QWidget]:
         return [self.format_box, self.layer_box, self.output_edit, self.labels_edit,
-                self.status_box, self.split_edit, self.export_button]  # fmt: skip
+                self.status_box, self.split_edit, self.unlabelled_box,
+                self.export_button]  # fmt: skip
 
     def _show_error(self, text: str) -> None:
         self.message.setText(f"<span style='color:#b00020'>Error: {_escape(text)}</span>")

@@ -306,7 +306,16 @@ def test_export_native_parses_and_matches_the_project(
     assert run(capsys, "init", str(project), str(articles_dir))[0] == 0
     _label(project)
     out_file = tmp_path / "out" / "export.jsonl"
-    code, out, err = run(capsys, "export", str(project), "--format", "native", "-o", str(out_file))
+    code, out, err = run(
+        capsys,
+        "export",
+        str(project),
+        "--format",
+        "native",
+        "-o",
+        str(out_file),
+        "--include-unlabelled",
+    )
     assert code == 0, err
     assert "exported 5 documents, 4 spans, 2 relations" in out
     records = [orjson.loads(line) for line in out_file.read_bytes().splitlines()]

@@ -177,6 +177,7 @@ def test_failed_export_leaves_nothing(
 
     monkeypatch.setattr(prodigy, "prodigy_task", fail_on_second)
     out = tmp_path / "out.jsonl"
-    assert main(["export", str(project_path), "--format", "prodigy", "-o", str(out)]) == 1
+    arguments = ["export", str(project_path), "--format", "prodigy", "-o", str(out)]
+    assert main([*arguments, "--include-unlabelled"]) == 1
     assert "No space left on device" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "project"]

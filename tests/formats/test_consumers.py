@@ -18,7 +18,9 @@ def test_docbin_loads_in_spacy_with_every_span(tmp_path: Path) -> None:
     project = make_project(tmp_path / "a", tmp_path)
     out = tmp_path / "train.spacy"
     notices: list[str] = []
-    summary = export_project(project, "spacy", out, annotator="alice", notify=notices.append)
+    summary = export_project(
+        project, "spacy", out, annotator="alice", notify=notices.append, include_unlabelled=True
+    )
     assert summary.documents == 2
 
     nlp = spacy.blank("en")
@@ -81,7 +83,9 @@ def test_bio_loads_with_datasets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     project = make_project(tmp_path / "a", tmp_path)
     out = tmp_path / "bio.jsonl"
     notices: list[str] = []
-    export_project(project, "bio", out, annotator="alice", notify=notices.append)
+    export_project(
+        project, "bio", out, annotator="alice", notify=notices.append, include_unlabelled=True
+    )
     dataset = datasets.load_dataset(
         "json", data_files=str(out), split="train", cache_dir=str(tmp_path / "cache")
     )

@@ -104,13 +104,13 @@ def test_crlf_offsets_from_a_source_land_on_the_same_characters(
 def test_export_import_export_round_trip(project: Project, source: Path, tmp_path: Path) -> None:
     import_sources(project, [source])
     first = tmp_path / "first.jsonl"
-    export_project(project, "native", first, annotator="alice")
+    export_project(project, "native", first, annotator="alice", include_unlabelled=True)
 
     with Project.create(tmp_path / "second") as second:
         import_sources(second, [first])
         assert second.annotators() == ["alice"]
         again = tmp_path / "again.jsonl"
-        export_project(second, "native", again, annotator="alice")
+        export_project(second, "native", again, annotator="alice", include_unlabelled=True)
     assert read_jsonl(again) == read_jsonl(first)
 
     records = read_jsonl(first)
@@ -144,7 +144,7 @@ def test_reimporting_an_export_adds_no_duplicate_spans(
 ) -> None:
     import_sources(project, [source])
     out = tmp_path / "out.jsonl"
-    export_project(project, "native", out, annotator="alice")
+    export_project(project, "native", out, annotator="alice", include_unlabelled=True)
     before = project.annotations("alice").get("n1")
     summary = import_sources(project, [out])
     assert summary.added == 0 and summary.unchanged == 2
@@ -270,7 +270,7 @@ def test_a_relation_added_after_import_survives_export(
     )
     store.save(annotation)
     out = tmp_path / "out.jsonl"
-    export_project(project, "native", out, annotator="alice")
+    export_project(project, "native", out, annotator="alice", include_unlabelled=True)
     assert [rel["id"] for rel in read_jsonl(out)[0]["relations"]] == ["R1", "R2", "R3"]
 
 

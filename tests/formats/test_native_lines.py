@@ -63,6 +63,12 @@ def test_export_skips_labels_that_no_longer_fit_their_text(tmp_path: Path) -> No
     journal.write_bytes(journal.read_bytes().replace(b'"start":0,"end":2', b'"start":1,"end":3'))
     warnings: list[str] = []
     with Project.open(tmp_path / "p") as project:
-        summary = export_project(project, "native", tmp_path / "out.jsonl", notify=warnings.append)
+        summary = export_project(
+            project,
+            "native",
+            tmp_path / "out.jsonl",
+            notify=warnings.append,
+            include_unlabelled=True,
+        )
     assert summary.documents == 1
     assert len(warnings) == 1 and "span T1" in warnings[0] and "not exported" in warnings[0]

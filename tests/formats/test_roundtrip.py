@@ -23,7 +23,7 @@ FORMATS = [
 def test_round_trip_keeps_every_label(tmp_path: Path, fmt: str, name: str, notes: bool) -> None:
     source = make_project(tmp_path / "a", tmp_path)
     out = tmp_path / name
-    summary = export_project(source, fmt, out, annotator="alice")
+    summary = export_project(source, fmt, out, annotator="alice", include_unlabelled=True)
     assert summary.documents == 2 and summary.spans == 9 and summary.relations == 2
 
     target = Project.create(tmp_path / "b")
@@ -71,8 +71,17 @@ def test_second_export_is_identical(tmp_path: Path) -> None:
 def test_split_writes_one_file_per_split(tmp_path: Path) -> None:
     project = make_project(tmp_path / "a", tmp_path)
     out = tmp_path / "splits"
-    summary = export_project(project, "prodigy", out, annotator="alice", split="train=0.5,dev=0.5")
-    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in summary.files)
+    summary = export_project(
+        project,
+        "prodigy",
+        out,
+        annotator="alice",
+        split="train=0.5,dev=0.5",
+        include_unlabelled=True,
+    )
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == sorted(
+        p.name for p in summary.files
+    )
     assert sum(len(p.read_text().splitlines()) for p in summary.files) == 2
     project.close()
 

@@ -340,7 +340,7 @@ def test_brat_file_names_are_safe_and_distinct(tmp_path: Path, fresh: Project) -
     )
     import_sources(fresh, [path], "native")
     out = tmp_path / "out"
-    export_project(fresh, "brat", out)
+    export_project(fresh, "brat", out, include_unlabelled=True)
     names = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.txt"))
     assert len(names) == len(ids)
     assert len({n.lower() for n in names}) == len(ids)

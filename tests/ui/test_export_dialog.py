@@ -29,6 +29,8 @@ def test_export_writes_the_chosen_format(qtbot: QtBot, tmp_path: Path) -> None:
     assert dialog.output_edit.text().endswith("a-label-studio.json")  # follows the format
     out = tmp_path / "ls.json"
     dialog.output_edit.setText(str(out))
+    assert not dialog.unlabelled_box.isChecked()  # training data: labelled documents only
+    dialog.unlabelled_box.setChecked(True)
     seen: list[tuple[int, int]] = []
     dialog.progress.progressed.connect(lambda done, total: seen.append((done, total)))
     with qtbot.waitSignal(dialog.exported):
@@ -39,6 +41,24 @@ def test_export_writes_the_chosen_format(qtbot: QtBot, tmp_path: Path) -> None:
     assert dialog.progress_bar.value() == dialog.progress_bar.maximum()
     assert "Exported 2 documents, 9 spans, 2 relations" in dialog.message.text()
     assert dialog.export_button.isEnabled() and dialog.close_button.text() == "Close"
+    project.close()
+
+
+def test_export_leaves_out_unlabelled_documents_and_says_what(qtbot: QtBot, tmp_path: Path) -> None:
+    project = make_project(tmp_path / "a", tmp_path)
+    dialog = ExportDialog(project, "alice")
+    qtbot.addWidget(dialog)
+    choose(dialog.format_box, "bio")
+    out = tmp_path / "bio.jsonl"
+    dialog.output_edit.setText(str(out))
+    assert dialog.run()
+    assert len(out.read_bytes().splitlines()) == 1  # the unlabelled document is not there
+    message = dialog.message.text()
+    assert "not exported: 1 unlabelled (status todo, no labels) documents" in message
+    assert (
+        "bio cannot carry, so left out: the status of 1 documents (1 done), 2 relations, "
+        "1 span notes" in message
+    )
     project.close()
 
 
@@ -89,6 +109,7 @@ def test_import_dialog_round_trip(qtbot: QtBot, tmp_path: Path) -> None:
     qtbot.addWidget(dialog)
     choose(dialog.format_box, "brat")
     dialog.output_edit.setText(str(out))
+    dialog.unlabelled_box.setChecked(True)
     assert dialog.run()
     source.close()
 

@@ -1,5 +1,6 @@
 """Exports read by their real consumers: spaCy (its DocBin reader and ``spacy debug
-data``) and Hugging Face datasets."""
+data``), Hugging Face datasets, and Label Studio's own converter (label-studio-sdk's
+``Converter``, published standalone as label-studio-converter)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -313,4 +315,58 @@ def test_datasets_loads_the_bio_export_and_its_tags_give_back_the_spans(
     assert spans_from_tags(DRAWN_TEXT, drawn["tokens"], drawn["ner_tags"]) == TRIMMED
     assert all(token == token.strip() and token for token in drawn["tokens"])
     assert "".join(drawn["tokens"]) == "".join(DRAWN_TEXT.split())
+    project.close()
+
+
+def _label_studio_converter(config: Path) -> Any:
+    converter_module = pytest.importorskip("label_studio_converter")
+    return converter_module.Converter(config=str(config), project_dir=None)
+
+
+def test_label_studio_converter_reads_the_export_as_json_min_and_conll(tmp_path: Path) -> None:
+    project = consumer_project(tmp_path)
+    out = tmp_path / "tasks.json"
+    export_project(project, "label-studio", out, annotator="alice")
+    converter = _label_studio_converter(tmp_path / "tasks.label-config.xml")
+
+    converter.convert_to_json_min(str(out), str(tmp_path / "min"), is_dir=False)
+    records = {
+        record["doc_id"]: record
+        for record in orjson.loads((tmp_path / "min" / "result.json").read_bytes())
+    }
+    # Every span exactly as ours, kept as drawn: Label Studio keeps whitespace at the edges.
+    assert sorted(
+        (r["start"], r["end"], r["text"], tuple(r["labels"])) for r in records["drawn-1"]["label"]
+    ) == sorted((start, end, DRAWN_TEXT[start:end], (label,)) for start, end, label in DRAWN)
+    assert records["drawn-1"]["text"] == DRAWN_TEXT
+    assert sorted(
+        (r["start"], r["end"], r["text"], tuple(r["labels"])) for r in records[DOC_ID]["label"]
+    ) == sorted((s.start, s.end, s.text, (s.label,)) for s in SPANS)
+    assert records[DOC_ID]["text"] == TEXT
+
+    converter.convert_to_conll2003(str(out), str(tmp_path / "conll"), is_dir=False)
+    blocks = (tmp_path / "conll" / "result.conll").read_text(encoding="utf-8").split("\n\n")
+    rows = [line.split(" -X- _ ") for line in blocks[1].splitlines()]
+    assert rows[0] == ["Dr.", "O"]  # the drawn document (the tricky one comes first)
+    tokens, tags = [row[0] for row in rows], [row[1] for row in rows]
+    # Tokens (Treebank's) cover no whitespace: the spans come back without it.
+    assert spans_from_tags(DRAWN_TEXT, tokens, tags) == TRIMMED
+    project.close()
+
+
+def test_label_studio_import_reads_the_export_back(tmp_path: Path) -> None:
+    project = consumer_project(tmp_path)
+    out = tmp_path / "tasks.json"
+    export_project(project, "label-studio", out, annotator="alice")
+    tasks = orjson.loads(out.read_bytes())
+    assert [task["id"] for task in tasks] == list(range(1, len(tasks) + 1))
+    assert all(a["id"] == task["id"] for task in tasks for a in task.get("annotations", []))
+
+    with Project.create(tmp_path / "again") as again:
+        import_sources(again, [out], "label-studio", annotator="alice")
+        labels = again.annotations("alice").get("drawn-1")
+        assert labels is not None
+        assert [(s.start, s.end, s.label) for s in labels.spans] == DRAWN
+        # The task ids are places in the file, not the documents' identity.
+        assert "label_studio_id" not in again.get_document("drawn-1").meta
     project.close()

@@ -370,3 +370,38 @@ def test_label_studio_import_reads_the_export_back(tmp_path: Path) -> None:
         # The task ids are places in the file, not the documents' identity.
         assert "label_studio_id" not in again.get_document("drawn-1").meta
     project.close()
+
+
+def test_bio_fast_path_trims_and_counts_like_the_plain_writer(tmp_path: Path) -> None:
+    """No span of only whitespace: the whole file goes the quick way, trimmed all the same."""
+    source = tmp_path / "in.jsonl"
+    text = "Alice met Bob\u00a0 in 東京."
+    spans = [(0, 6, "PERSON"), (9, 15, "PERSON"), (17, 20, "GPE")]  # "Alice ", " Bob\xa0 ", " 東京"
+    source.write_bytes(
+        orjson.dumps(
+            {
+                "id": "d1",
+                "text": text,
+                "spans": [
+                    {"start": s, "end": e, "label": label, "text": text[s:e]}
+                    for s, e, label in spans
+                ],
+            }
+        )
+    )
+    with Project.create(tmp_path / "p") as project:
+        import_sources(project, [source], "native", "alice")
+        notices: list[str] = []
+        export_project(
+            project, "bio", tmp_path / "bio.jsonl", annotator="alice", notify=notices.append
+        )
+    row = orjson.loads((tmp_path / "bio.jsonl").read_bytes())
+    assert spans_from_tags(text, row["tokens"], row["ner_tags"]) == [
+        (0, 5, "PERSON"),
+        (10, 13, "PERSON"),
+        (18, 20, "GPE"),
+    ]
+    assert notices == [
+        "3 span(s) started or ended with whitespace (first: document d1 span 'Alice '); "
+        "exported without it, as tokens cover them"
+    ]

@@ -7,11 +7,13 @@ B-/I-/O scheme. By default only entity-category labels are tagged (claims and qu
 sentence-long and would swamp the tags); ``--labels`` picks the labels instead. Tokens come
 from :mod:`annotator.formats.tokens`, split at span edges so every span is exact. BIO cannot
 carry overlapping spans (the longer one is kept and the others reported), relations, or
-notes; a span holding no token (only whitespace) is reported.
+notes. Spans lose the whitespace at their edges, and a span of only whitespace is left
+out (both reported), as no token holds whitespace.
 """
 
 from __future__ import annotations
 
+import re
 from itertools import chain, compress, repeat
 from operator import le, mul
 from pathlib import Path
@@ -21,7 +23,7 @@ import orjson
 
 from annotator.core.models import LabelSchema
 from annotator.formats.base import AtomicFileSink, ExportRecord
-from annotator.formats.common import SpanRow, span_rows
+from annotator.formats.common import EdgeTrimmer, SpanRow, span_rows
 from annotator.formats.spacy_docbin import non_overlapping
 from annotator.formats.tokens import token_texts, tokens_json
 
@@ -31,8 +33,10 @@ def bio_record(
     labels: set[str] | None,
     entity_labels: set[str],
     rows: list[SpanRow] | None = None,
+    trimmer: EdgeTrimmer | None = None,
 ) -> tuple[dict[str, Any], list[str]]:
-    """One document's tokens and tags, and what could not be tagged."""
+    """One document's tokens and tags, and what could not be tagged (``trimmer`` counts
+    the spans it trims or leaves out)."""
     document = record.document
     text = document.text
     wanted = [
@@ -40,6 +44,7 @@ def bio_record(
         for s in (span_rows(record) if rows is None else rows)
         if (s.label in labels if labels is not None else s.label in entity_labels)
     ]
+    wanted, _ = (trimmer or EdgeTrimmer()).trim(document.id, text, wanted)
     kept, left_out = non_overlapping(wanted)
     problems = [
         f"document {document.id}: span {s.id} {s.text!r} ({s.label}) overlaps a longer span; not tagged"
@@ -68,6 +73,7 @@ def bio_record(
 
 
 _OUTSIDE = b'"O",'
+_WHITESPACE = re.compile(r"\s")
 
 
 class _TagBytes(dict[tuple[str, int], bytes]):
@@ -110,6 +116,7 @@ class BioSink(AtomicFileSink):
         self.problem_count = 0
         self._tags = _TagBytes()
         self._tagged = _Tagged(self.labels, self.entity_labels, self.known)
+        self.trimmer = EdgeTrimmer()
 
     def write(self, record: ExportRecord) -> None:
         edges = record.span_edges()
@@ -120,7 +127,7 @@ class BioSink(AtomicFileSink):
             entity_labels = self.entity_labels | {
                 s.label for s in rows if s.label not in self.known
             }
-            item, problems = bio_record(record, self.labels, entity_labels, rows)
+            item, problems = bio_record(record, self.labels, entity_labels, rows, self.trimmer)
             line = orjson.dumps(item) + b"\n"
         self.handle.write(line)
         if problems:
@@ -132,8 +139,8 @@ class BioSink(AtomicFileSink):
         """:func:`bio_record`'s line (with its newline) from the spans' ``start, end,
         label`` (one flat list), written with list-wide operations: tokens from
         :func:`tokens_json`, tags from the token count of each stretch. None, for
-        bio_record to write and report, when spans overlap or hold no token, or the text
-        is one tokens_json leaves to the plain way."""
+        bio_record to write and report, when spans overlap, start or end with whitespace
+        or hold no token, or the text is one tokens_json leaves to the plain way."""
         tagged = list(map(self._tagged.__getitem__, edges[2::3]))
         if not all(tagged):
             edges = list(
@@ -142,6 +149,14 @@ class BioSink(AtomicFileSink):
         labels = edges[2::3]
         cuts = edges[:]
         del cuts[2::3]
+        if cuts and _WHITESPACE.search(
+            "".join(map(text.__getitem__, cuts[0::2]))
+            + "".join(map(text.__getitem__, map((-1).__add__, cuts[1::2])))
+        ):
+            trimmed = self._trimmed(doc_id, text, cuts)
+            if trimmed is None:
+                return None  # a span of only whitespace: bio_record leaves it out and counts it
+            cuts = trimmed
         # Each span ends before the next starts: they are in order and do not overlap.
         if not all(map(le, cuts[1:-1:2], cuts[2::2])):
             # By start (then end, label): equal starts overlap, and go to bio_record anyway.
@@ -172,7 +187,28 @@ class BioSink(AtomicFileSink):
             )
         )
 
+    def _trimmed(self, doc_id: str, text: str, cuts: list[int]) -> list[int] | None:
+        """``cuts`` (start, end of each span in turn) without whitespace at the spans'
+        edges, as bio_record trims them; None when a span holds nothing but whitespace."""
+        trimmed = cuts[:]
+        for index in range(0, len(cuts), 2):
+            start, end = cuts[index], cuts[index + 1]
+            while start < end and text[start].isspace():
+                start += 1
+            while end > start and text[end - 1].isspace():
+                end -= 1
+            if start == end:
+                return None
+            trimmed[index], trimmed[index + 1] = start, end
+        for index in range(0, len(cuts), 2):
+            if trimmed[index : index + 2] != cuts[index : index + 2]:
+                self.trimmer.count_trimmed(
+                    f"document {doc_id} span {text[cuts[index] : cuts[index + 1]]!r}"
+                )
+        return trimmed
+
     def finish(self) -> None:
+        self.trimmer.report(self.warnings)
         if self.problem_count > 20:
             self.warnings.append(f"... {self.problem_count - 20} more spans not tagged")
 

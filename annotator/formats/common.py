@@ -157,3 +157,64 @@ def relation_rows(record: ExportRecord) -> list[RelationRow]:
     return [
         RelationRow(r["id"], r["label"], r["head"], r["tail"]) for r in record.labels["relations"]
     ]
+
+
+class EdgeTrimmer:
+    """Spans without the whitespace at their edges, for the token-based formats.
+
+    A token never starts or ends with whitespace, so a span that does (imported as drawn,
+    often with the space before or after a word) has no tokens that cover exactly it:
+    spaCy refuses such entities for training. The token-based writers (Prodigy, spaCy,
+    BIO) export the span without that whitespace, and leave out a span of nothing but
+    whitespace; both are counted for the export's report.
+    """
+
+    def __init__(self) -> None:
+        self.trimmed = 0
+        self.dropped = 0
+        self.trimmed_example = ""
+        self.dropped_example = ""
+
+    def trim(self, doc_id: str, text: str, spans: list[SpanRow]) -> tuple[list[SpanRow], set[str]]:
+        """The spans without whitespace at their edges, and the ids of those left out
+        (nothing but whitespace). Spans without such whitespace come back as they are."""
+        if not any(text[s.start].isspace() or text[s.end - 1].isspace() for s in spans):
+            return spans, set()
+        kept: list[SpanRow] = []
+        left_out: set[str] = set()
+        for span in spans:
+            start, end = span.start, span.end
+            while start < end and text[start].isspace():
+                start += 1
+            while end > start and text[end - 1].isspace():
+                end -= 1
+            if start == end:
+                left_out.add(span.id)
+                self.dropped += 1
+                self.dropped_example = self.dropped_example or _example(doc_id, span)
+                continue
+            if (start, end) != (span.start, span.end):
+                self.count_trimmed(_example(doc_id, span))
+                span = span._replace(start=start, end=end, text=text[start:end])
+            kept.append(span)
+        return kept, left_out
+
+    def count_trimmed(self, example: str) -> None:
+        self.trimmed += 1
+        self.trimmed_example = self.trimmed_example or example
+
+    def report(self, warnings: list[str]) -> None:
+        if self.trimmed:
+            warnings.append(
+                f"{self.trimmed} span(s) started or ended with whitespace "
+                f"(first: {self.trimmed_example}); exported without it, as tokens cover them"
+            )
+        if self.dropped:
+            warnings.append(
+                f"{self.dropped} span(s) held only whitespace (first: {self.dropped_example}); "
+                "left out, as no token covers them"
+            )
+
+
+def _example(doc_id: str, span: SpanLike) -> str:
+    return f"document {doc_id} span {span.id} {span.text!r}"

@@ -91,7 +91,8 @@ def _task(task: dict[str, Any], loc: Location, fallback: str, tally: Tally) -> I
     meta = {k: v for k, v in data.items() if k not in (text_key, "doc_id")}
     if isinstance(task.get("meta"), dict):
         meta.update(task["meta"])
-    if "id" in task:
+    if "id" in task and "doc_id" not in data:
+        # With a doc_id (our own export) the task id is only the task's place in the file.
         meta.setdefault("label_studio_id", task["id"])
     doc_id = document_id(data.get("doc_id"), document_id(task.get("id"), fallback))
     document = Document(
@@ -258,7 +259,9 @@ def _combine(first: ImportedLabels, second: ImportedLabels) -> ImportedLabels:
 # --- export ------------------------------------------------------------------------------
 
 
-def label_studio_task(record: ExportRecord) -> dict[str, Any]:
+def label_studio_task(record: ExportRecord, number: int = 1) -> dict[str, Any]:
+    """The task for one document; ``number`` (its place in the file) is its id and its
+    annotation's, which Label Studio's converter (label-studio-sdk) looks up."""
     document, annotation = record.document, record.annotation
     result: list[dict[str, Any]] = []
     for span in annotation.spans:
@@ -289,13 +292,19 @@ def label_studio_task(record: ExportRecord) -> dict[str, Any]:
             }
         )
     task: dict[str, Any] = {
+        "id": number,
         "data": {"text": document.text, "doc_id": document.id},
         "meta": document.meta,
     }
     if result or annotation.status != "todo":
         # An untouched document goes as a task to label, not as an empty annotation.
         task["annotations"] = [
-            {"result": result, "was_cancelled": False, "ground_truth": record.annotator == "gold"}
+            {
+                "id": number,
+                "result": result,
+                "was_cancelled": False,
+                "ground_truth": record.annotator == "gold",
+            }
         ]
     return task
 
@@ -311,7 +320,8 @@ class LabelStudioSink(AtomicFileSink):
 
     def write(self, record: ExportRecord) -> None:
         self.handle.write(
-            (b",\n" if self.count else b"\n") + orjson.dumps(label_studio_task(record))
+            (b",\n" if self.count else b"\n")
+            + orjson.dumps(label_studio_task(record, self.count + 1))
         )
         self.count += 1
 

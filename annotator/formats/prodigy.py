@@ -31,6 +31,7 @@ from annotator.formats.base import (
     PathWriter,
 )
 from annotator.formats.common import (
+    EdgeTrimmer,
     Tally,
     document_id,
     document_meta,
@@ -209,14 +210,26 @@ def _relations(
 
 
 class ProdigySink(AtomicFileSink):
+    def __init__(self, out: Path) -> None:
+        super().__init__(out)
+        self.trimmer = EdgeTrimmer()
+
     def write(self, record: ExportRecord) -> None:
-        self.handle.write(orjson.dumps(prodigy_task(record, self.warnings)) + b"\n")
+        self.handle.write(orjson.dumps(prodigy_task(record, self.warnings, self.trimmer)) + b"\n")
+
+    def finish(self) -> None:
+        self.trimmer.report(self.warnings)
 
 
-def prodigy_task(record: ExportRecord, warnings: list[str]) -> dict[str, Any]:
+def prodigy_task(
+    record: ExportRecord, warnings: list[str], trimmer: EdgeTrimmer | None = None
+) -> dict[str, Any]:
+    """One document's task. Spans lose the whitespace at their edges (see
+    :class:`EdgeTrimmer`), so that ``token_start``..``token_end`` covers exactly
+    ``start``..``end``; relations joining a span left out are left out too."""
     document = record.document
     text = document.text
-    spans = span_rows(record)
+    spans, left_out = (trimmer or EdgeTrimmer()).trim(document.id, text, span_rows(record))
     boundaries = [p for s in spans for p in (s.start, s.end)]
     compiled = token_objects_json(text, boundaries)
     if compiled is None:
@@ -242,6 +255,12 @@ def prodigy_task(record: ExportRecord, warnings: list[str]) -> dict[str, Any]:
         spans_out[span.id] = item
     relations = []
     for rel in relation_rows(record):
+        if rel.head in left_out or rel.tail in left_out:
+            warnings.append(
+                f"document {document.id}: relation {rel.id} joins a span of only whitespace; "
+                "left out"
+            )
+            continue
         head, child = spans_out[rel.head], spans_out[rel.tail]
         if "token_end" not in head or "token_end" not in child:
             warnings.append(

@@ -3,7 +3,9 @@
 Texts are tokenized by ``spacy.blank(lang)`` (``en`` unless the ``lang`` option says
 otherwise). Every span goes into ``doc.spans["sc"]`` (the span categorizer's default
 key); entity-category spans also go into ``doc.ents`` where they do not overlap (the
-longer one wins, the rest are reported). A span that no token boundary fits is reported
+longer one wins, the rest are reported). Spans lose the whitespace at their edges and a
+span of only whitespace is left out (both reported), as spaCy refuses entities that start
+or end with whitespace for training. A span that no token boundary fits is reported
 and its tokens are split at its edges, so it is kept exactly. The document id and the
 relations (as character offsets of head and tail) travel in ``doc.user_data``.
 
@@ -17,9 +19,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from annotator.core.errors import AnnotatorError
-from annotator.core.models import LabelSchema, Span
+from annotator.core.models import LabelSchema
 from annotator.formats.base import AtomicFileSink, ExportRecord
-from annotator.formats.common import SpanLike
+from annotator.formats.common import EdgeTrimmer, SpanLike, SpanRow, relation_rows, span_rows
 
 SPANS_KEY = "sc"
 S = TypeVar("S", bound=SpanLike)
@@ -69,11 +71,13 @@ class SpacySink(AtomicFileSink):
         self.misfits = 0
         self.misfit_example = ""
         self.overlaps = 0
+        self.trimmer = EdgeTrimmer()
+        self.relations_left_out = 0
 
     def write(self, record: ExportRecord) -> None:
-        document, annotation = record.document, record.annotation
+        document = record.document
         doc = self.nlp.make_doc(document.text)
-        spans = annotation.spans
+        spans, only_whitespace = self.trimmer.trim(document.id, document.text, span_rows(record))
         if any(doc.char_span(s.start, s.end) is None for s in spans):
             bad = [s for s in spans if doc.char_span(s.start, s.end) is None]
             self.misfits += len(bad)
@@ -94,17 +98,22 @@ class SpacySink(AtomicFileSink):
         doc.ents = [made[span.id] for span in kept]
         doc.user_data["id"] = document.id
         doc.user_data["annotator"] = record.annotator
+        relations = relation_rows(record)
+        kept_relations = [
+            r for r in relations if r.head not in only_whitespace and r.tail not in only_whitespace
+        ]
+        self.relations_left_out += len(relations) - len(kept_relations)
         doc.user_data["relations"] = [
             {
                 "label": rel.label,
                 "head": [made[rel.head].start_char, made[rel.head].end_char],
                 "tail": [made[rel.tail].start_char, made[rel.tail].end_char],
             }
-            for rel in annotation.relations
+            for rel in kept_relations
         ]
         self.bin.add(doc)
 
-    def _retokenized(self, doc: Any, spans: list[Span]) -> Any:
+    def _retokenized(self, doc: Any, spans: list[SpanRow]) -> Any:
         """The same text with tokens split at every span edge (whitespace made a token too)."""
         from spacy.tokens import Doc
 
@@ -136,6 +145,11 @@ class SpacySink(AtomicFileSink):
 
     def finish(self) -> None:
         self.handle.write(self.bin.to_bytes())
+        self.trimmer.report(self.warnings)
+        if self.relations_left_out:
+            self.warnings.append(
+                f"{self.relations_left_out} relation(s) joining a span of only whitespace left out"
+            )
         if self.misfits:
             self.warnings.append(
                 f"{self.misfits} span(s) fit no spaCy token boundary (first: {self.misfit_example}); "

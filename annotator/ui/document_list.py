@@ -31,7 +31,7 @@ from annotator.ui.statuses import STATUS_MARK, STATUS_TEXT
 from annotator.ui.table_model import ColumnsModel, ModelIndex
 
 if TYPE_CHECKING:
-    from annotator.ui.session import Session
+    from annotator.editing.session import Session
 
 
 class DocumentModel(ColumnsModel):

@@ -70,7 +70,7 @@ class MainWindow(QMainWindow):
     """The labelling window.
 
     Built on a project path, it opens the project before returning. Built on None, it
-    shows no project until ``open_later`` (or ``open_project``) opens one: the app shows
+    shows no project until ``open_later`` (or ``loader.open_project``) opens one: the app shows
     the window that way first and opens the project on the next turn of the event loop,
     so the window appears without waiting for pydantic, the store and the first document.
     Until then every action that needs a project does nothing (the same guards that cover

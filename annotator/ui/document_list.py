@@ -240,6 +240,11 @@ class DocumentList(QWidget):
 
     # --- filters ---------------------------------------------------------------------------
 
+    def drop_pending_search(self) -> None:
+        """The project is closing: a search still waiting for the typing to stop would
+        read texts from a closed project."""
+        self._search_timer.stop()
+
     def _invalidate(self) -> None:
         self._filtering = True
         try:

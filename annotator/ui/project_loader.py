@@ -219,6 +219,8 @@ class ProjectLoader(QObject):
         QTimer.singleShot(0, box.open)
 
     def close_project(self) -> None:
+        if self.document_list is not None:
+            self.document_list.drop_pending_search()
         if self.session is not None:
             self.session.save_all()
         if self.project is not None:

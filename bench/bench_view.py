@@ -199,7 +199,7 @@ def main(argv: list[str] | None = None) -> list[Result]:
         window.view.select_range(position, position + 3)
         window.view.viewport().grab()
         began = time.perf_counter()
-        window.apply_label("PERSON")
+        window.editing.apply_label("PERSON")
         window.view.viewport().grab()
         return (time.perf_counter() - began) * 1000
 

@@ -23,8 +23,8 @@ from annotator.assist.suggestions import (
     undo_reject,
 )
 from annotator.core.models import Span
-from annotator.ui.assist_book import SuggestionBook
-from annotator.ui.session import Change, Session
+from annotator.editing.assist_book import SuggestionBook
+from annotator.editing.session import Change, Session
 
 if TYPE_CHECKING:
     # Only named in annotations: the matcher behind it is loaded when first used.

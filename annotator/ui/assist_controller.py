@@ -1,8 +1,9 @@
 """Assisted labelling in the window: suggestions to accept or reject, label all mentions.
 
-Installed by the main window with one line; it observes the window (the document in
-view, the selected span) rather than being called by it, and adds a Suggestions menu
-whose shortcuts follow Prodigy's: A accepts, X rejects.
+The window builds the Suggestions menu from its actions table (actions.py) and hands it
+over with a narrow view of itself (``AssistHost``); the controller observes the document
+in view and the selected span rather than being called by the window. Shortcuts follow
+Prodigy's: A accepts, X rejects.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QEvent, QObject, QPoint
 from PySide6.QtGui import (
@@ -30,18 +31,22 @@ from PySide6.QtWidgets import (
 from annotator.core.errors import AnnotatorError
 from annotator.ui import commands
 from annotator.ui.assist_overlay import SuggestionOverlay
-from annotator.ui.lazy_qt import Qt, new_action, set_shortcut
+from annotator.ui.lazy_qt import Qt, set_shortcut
 
 if TYPE_CHECKING:
     # Matchers, suggestion layers, the store and the models are loaded when first used:
     # the controller is built with the window, before it shows and before a project opens.
     # Qt's dialog classes too (PySide6 sets up each class's enums on first use).
+    from PySide6.QtGui import QUndoStack
+    from PySide6.QtWidgets import QWidget
+
     from annotator.assist.mentions import Mention
     from annotator.assist.suggestions import Finder
     from annotator.core.models import Span
+    from annotator.editing.assist_book import SuggestionBook
+    from annotator.editing.session import Session
     from annotator.store import Project
-    from annotator.ui.assist_book import SuggestionBook
-    from annotator.ui.main_window import MainWindow
+    from annotator.ui.document_view import DocumentView
 
 # Preferred keys, then fallbacks used when a label already has the preferred hotkey.
 ACCEPT_KEYS = ("A", "Alt+A")
@@ -49,93 +54,57 @@ REJECT_KEYS = ("X", "Alt+X")
 ACCEPT_ALL_KEYS = ("Shift+A", "Alt+Shift+A")
 
 
+class AssistHost(Protocol):
+    """What the controller needs of the window it works in."""
+
+    @property
+    def view(self) -> DocumentView: ...
+    @property
+    def undo_stack(self) -> QUndoStack: ...
+    @property
+    def session(self) -> Session | None:
+        """The open project's labelling session (None before a project opens)."""
+
+    @property
+    def current(self) -> str | None:
+        """The document in view."""
+
+    def show_status(self, message: str, timeout: int = 0) -> None: ...
+    def window(self) -> QWidget:
+        """The widget its dialogs and menus belong to (QWidget.window)."""
+
+
 class AssistController(QObject):
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
-        self.view = window.view
+    def __init__(self, host: AssistHost, menu: QMenu) -> None:
+        """``menu`` holds the Suggestions actions of the actions table, by object name."""
+        super().__init__(host.window())
+        self.host = host
+        self.view = host.view
         self.overlay = SuggestionOverlay(self.view)
         self.book: SuggestionBook | None = None
         self.doc_id: str | None = None
         self.current: str | None = None
         self._press: QPoint | None = None
         self._filtering = False
-        self._build_menu()
+        self.menu = menu
+        named = {action.objectName(): action for action in menu.actions()}
+        self.accept_action = named["acceptSuggestion"]
+        self.reject_action = named["rejectSuggestion"]
+        self.accept_all_action = named["acceptAll"]
+        self.ignore_case_action = named["mentionsIgnoreCase"]
+        menu.aboutToShow.connect(self._fit_keys)
         self.view.updateRequest.connect(lambda *_: self.sync())
+
+    @property
+    def project(self) -> Project | None:
+        session = self.host.session
+        return session.project if session is not None else None
 
     # --- menu and keys --------------------------------------------------------------------
 
-    def _build_menu(self) -> None:
-        window = self.window
-        menu = QMenu("&Suggestions", window)
-        menu.setObjectName("suggestionsMenu")
-        help_action = next(
-            (action for action in window.menuBar().actions() if action.text() == "&Help"), None
-        )
-        if help_action is not None:
-            window.menuBar().insertMenu(help_action, menu)
-        else:
-            window.menuBar().addMenu(menu)
-        self.menu = menu
-
-        def add(text: str, slot: object, keys: str = "", name: str = "") -> QAction:
-            action = new_action(text, window)
-            set_shortcut(action, keys)
-            action.setObjectName(name)
-            action.triggered.connect(lambda _checked=False: slot())  # type: ignore[operator]
-            menu.addAction(action)
-            window.addAction(action)
-            return action
-
-        self.accept_action = add("&Accept suggestion", self.accept_current, "A", "acceptSuggestion")
-        self.reject_action = add("&Reject suggestion", self.reject_current, "X", "rejectSuggestion")
-        self.accept_all_action = add(
-            "Accept all suggestions in this &document", self.accept_all, "Shift+A", "acceptAll"
-        )
-        add("&Next suggestion", lambda: self.step(1), "F8", "nextSuggestion")
-        add("&Previous suggestion", lambda: self.step(-1), "Shift+F8", "previousSuggestion")
-        menu.addSeparator()
-        add(
-            "Label all &mentions in this document",
-            lambda: self.label_mentions(everywhere=False, as_suggestions=False),
-            "Ctrl+M",
-            "labelMentionsHere",
-        )
-        add(
-            "Label all mentions in all documents",
-            lambda: self.label_mentions(everywhere=True, as_suggestions=False),
-            "",
-            "labelMentionsEverywhere",
-        )
-        add(
-            "Suggest all mentions in this document",
-            lambda: self.label_mentions(everywhere=False, as_suggestions=True),
-            "",
-            "suggestMentionsHere",
-        )
-        add(
-            "Suggest all mentions in all documents",
-            lambda: self.label_mentions(everywhere=True, as_suggestions=True),
-            "Ctrl+Shift+M",
-            "suggestMentionsEverywhere",
-        )
-        self.ignore_case_action = new_action("Mentions ignore &case", window)
-        self.ignore_case_action.setCheckable(True)
-        self.ignore_case_action.setObjectName("mentionsIgnoreCase")
-        menu.addAction(self.ignore_case_action)
-        menu.addSeparator()
-        add(
-            "Suggest from a &pattern file or word list…",
-            self.choose_patterns,
-            "",
-            "suggestPatterns",
-        )
-        add("Suggest from a spaCy &model…", self.choose_model, "", "suggestModel")
-        menu.aboutToShow.connect(self._fit_keys)
-
     def _fit_keys(self) -> None:
         """Keep A / X / Shift+A unless a label took one of them as its hotkey."""
-        project = self.window.project
+        project = self.project
         taken = (
             {
                 QKeySequence(label.hotkey).toString()
@@ -156,14 +125,15 @@ class AssistController(QObject):
     # --- following the window ----------------------------------------------------------------
 
     def _book(self) -> SuggestionBook | None:
-        project = self.window.project
-        if project is None:
+        session = self.host.session
+        if session is None:
             self.book = None
             return None
+        project = session.project
         if self.book is None or self.book.project is not project:
-            from annotator.ui.assist_book import SuggestionBook
+            from annotator.editing.assist_book import SuggestionBook
 
-            self.book = SuggestionBook(project, self.window.annotator)
+            self.book = SuggestionBook(project, session.annotator)
             if not self._filtering:
                 # Clicks and tooltips on suggestions, once there can be any. Not earlier:
                 # the view's first viewport() call costs PySide6 a scan of every QWidget
@@ -180,14 +150,14 @@ class AssistController(QObject):
         book = self._book()
         if book is None and self.doc_id is None:
             return  # no project: nothing shown, nothing to follow
-        current_doc = self.window.current if book is not None else None
+        current_doc = self.host.current if book is not None else None
         if current_doc != self.doc_id:
             self.doc_id = current_doc
             self.current = None
             self._reload()
             count = len(self.overlay.spans)
             if count:
-                self.window.statusBar().showMessage(
+                self.host.show_status(
                     f"{count} suggestion{'s' if count != 1 else ''} here: "
                     f"{self._keys(self.accept_action)} accepts, "
                     f"{self._keys(self.reject_action)} rejects, F8 goes to the next",
@@ -201,10 +171,10 @@ class AssistController(QObject):
 
     def _reload(self) -> None:
         book = self.book
-        if book is None or self.doc_id is None or self.window.session is None:
+        if book is None or self.doc_id is None or self.host.session is None:
             self.overlay.set_suggestions([], None)
             return
-        if self.window.session.problems(self.doc_id):
+        if self.host.session.problems(self.doc_id):
             self.overlay.set_suggestions([], None)
             return
         spans = book.pending(self.doc_id)
@@ -231,7 +201,7 @@ class AssistController(QObject):
             from annotator.assist.suggestions import SOURCE_ATTR
 
             source = span.attrs.get(SOURCE_ATTR, "")
-            self.window.statusBar().showMessage(
+            self.host.show_status(
                 f"Suggested {span.label} “{span.text[:40]}”"
                 + (f" from {source}" if source else "")
                 + f": {self._keys(self.accept_action)} accepts, "
@@ -243,13 +213,13 @@ class AssistController(QObject):
         self.sync()
         spans = self.pending()
         if not spans:
-            self.window.statusBar().showMessage("No suggestions in this document", 3000)
+            self.host.show_status("No suggestions in this document", 3000)
             return
         ids = [span.id for span in spans]
         if self.current in ids:
             index = ids.index(self.current) + direction
             if not 0 <= index < len(ids):
-                self.window.statusBar().showMessage("No more suggestions this way", 3000)
+                self.host.show_status("No more suggestions this way", 3000)
                 return
         else:
             cursor = self.view.offsets.from_qt(self.view.textCursor().position())
@@ -259,16 +229,16 @@ class AssistController(QObject):
         self.select(ids[index])
 
     def _editable(self) -> tuple[SuggestionBook, str] | None:
-        book, session, doc_id = self._book(), self.window.session, self.window.current
+        book, session, doc_id = self._book(), self.host.session, self.host.current
         if book is None or session is None or doc_id is None:
             return None
         if not session.can_edit(doc_id):
             reason = session.read_only_reason or "this document's labels do not fit its text"
-            self.window.statusBar().showMessage(f"Not editable: {reason}", 5000)
+            self.host.show_status(f"Not editable: {reason}", 5000)
             return None
         if not book.can_edit(doc_id):
             reason = book.read_only_reason or "the suggestions were made on another text"
-            self.window.statusBar().showMessage(f"Suggestions are read-only: {reason}", 5000)
+            self.host.show_status(f"Suggestions are read-only: {reason}", 5000)
             return None
         return book, doc_id
 
@@ -291,27 +261,25 @@ class AssistController(QObject):
                 self.step(1)
                 verb = "accept" if accept else "reject"
                 key = self._keys(self.accept_action if accept else self.reject_action)
-                self.window.statusBar().showMessage(
-                    f"Press {key} again to {verb} the outlined suggestion", 5000
-                )
+                self.host.show_status(f"Press {key} again to {verb} the outlined suggestion", 5000)
             else:
-                self.window.statusBar().showMessage("No suggestions in this document", 3000)
+                self.host.show_status("No suggestions in this document", 3000)
             return
         from annotator.ui.assist_commands import AcceptSuggestions, RejectSuggestion
 
         following = _next_after(spans, span)
-        session = self.window.session
+        session = self.host.session
         assert session is not None
         if accept:
             self._push_labels(AcceptSuggestions(session, book, doc_id, [span.id]), doc_id)
         else:
-            self.window.undo_stack.push(RejectSuggestion(session, book, doc_id, span))
+            self.host.undo_stack.push(RejectSuggestion(session, book, doc_id, span))
         self.select(following.id if following else None)
 
     def _push_labels(self, command: QUndoCommand, doc_id: str) -> None:
         """Push a command that adds labels; a document still "to do" becomes "in progress"
         in the same undo step, as when a span is labelled by hand."""
-        session, stack = self.window.session, self.window.undo_stack
+        session, stack = self.host.session, self.host.undo_stack
         assert session is not None
         if session.annotation(doc_id).status != "todo":
             stack.push(command)
@@ -329,20 +297,20 @@ class AssistController(QObject):
         book, doc_id = target
         ids = [span.id for span in self.pending()]
         if not ids:
-            self.window.statusBar().showMessage("No suggestions in this document", 3000)
+            self.host.show_status("No suggestions in this document", 3000)
             return
-        assert self.window.session is not None
+        assert self.host.session is not None
         from annotator.ui.assist_commands import AcceptSuggestions
 
-        self._push_labels(AcceptSuggestions(self.window.session, book, doc_id, ids), doc_id)
-        self.window.statusBar().showMessage(
+        self._push_labels(AcceptSuggestions(self.host.session, book, doc_id, ids), doc_id)
+        self.host.show_status(
             f"Accepted {len(ids)} suggestion{'s' if len(ids) != 1 else ''} (Ctrl+Z undoes)", 5000
         )
 
     # --- label all mentions -------------------------------------------------------------------
 
     def selected_span(self) -> Span | None:
-        session, doc_id = self.window.session, self.window.current
+        session, doc_id = self.host.session, self.host.current
         span_id = self.view.selected_span
         if session is None or doc_id is None or span_id is None:
             return None
@@ -351,20 +319,20 @@ class AssistController(QObject):
     def label_mentions(self, everywhere: bool, as_suggestions: bool) -> None:
         self.sync()
         target = self._editable()
-        project, session = self.window.project, self.window.session
+        project, session = self.project, self.host.session
         if target is None or project is None or session is None:
             return
         book, doc_id = target
         span = self.selected_span()
         if span is None:
-            self.window.statusBar().showMessage(
+            self.host.show_status(
                 "Label a span (or click one) first, then label all its mentions", 5000
             )
             return
         plan = self._plan(project, span, doc_id, everywhere)
         where = "in any document" if everywhere else "in this document"
         if not plan:
-            self.window.statusBar().showMessage(
+            self.host.show_status(
                 f"No other unlabelled mentions of “{span.text[:40]}” {where}", 5000
             )
             return
@@ -373,12 +341,12 @@ class AssistController(QObject):
         documents = len({mention.doc_id for mention in plan})
         if as_suggestions:
             command = SuggestMentions(session, book, doc_id, plan)
-            self.window.undo_stack.push(command)
+            self.host.undo_stack.push(command)
             message = f"Suggested {command.added} mentions"
         else:
             self._push_labels(LabelMentions(session, book, doc_id, plan), doc_id)
             message = f"Labelled {len(plan)} mentions {span.label}"
-        self.window.statusBar().showMessage(
+        self.host.show_status(
             f"{message} of “{span.text[:40]}” in {documents} document"
             f"{'s' if documents != 1 else ''} (Ctrl+Z undoes)",
             6000,
@@ -387,7 +355,7 @@ class AssistController(QObject):
     def _plan(self, project: Project, span: Span, doc_id: str, everywhere: bool) -> list[Mention]:
         from annotator.assist.mentions import plan_mentions
 
-        session = self.window.session
+        session = self.host.session
         assert session is not None
         documents: Iterator[tuple[str, str]]
         if everywhere:
@@ -410,17 +378,20 @@ class AssistController(QObject):
         from PySide6.QtWidgets import QFileDialog, QInputDialog
 
         path, _ = QFileDialog.getOpenFileName(
-            self.window, "Pattern file or word list", "", "Patterns (*.jsonl *.json *.txt);;All (*)"
+            self.host.window(),
+            "Pattern file or word list",
+            "",
+            "Patterns (*.jsonl *.json *.txt);;All (*)",
         )
         if not path:
             return
         label = None
-        project = self.window.project
+        project = self.project
         if project is None:
             return
         if Path(path).suffix.lower() not in {".jsonl", ".json", ".ndjson"}:
             label, ok = QInputDialog.getItem(
-                self.window,
+                self.host.window(),
                 "Label for the word list",
                 "Label every phrase of the list as:",
                 project.schema.label_names(),
@@ -440,7 +411,7 @@ class AssistController(QObject):
 
         try:
             patterns = load_pattern_file(path, label, ignore_case)
-            project = self.window.project
+            project = self.project
             if project is not None:
                 unknown = sorted(set(patterns.labels()) - set(project.schema.label_names()))
                 if unknown:
@@ -448,7 +419,7 @@ class AssistController(QObject):
                         f"{path}: labels not in this project: {', '.join(unknown)}"
                     )
         except AnnotatorError as exc:
-            QMessageBox.warning(self.window, "Cannot use these patterns", str(exc))
+            QMessageBox.warning(self.host.window(), "Cannot use these patterns", str(exc))
             return
         self._run(patterns.matcher(), f"patterns:{path.name}", patterns.warnings)
 
@@ -456,7 +427,7 @@ class AssistController(QObject):
         from PySide6.QtWidgets import QInputDialog
 
         name, ok = QInputDialog.getText(
-            self.window, "spaCy model", "Pipeline name or folder (e.g. en_core_web_sm):"
+            self.host.window(), "spaCy model", "Pipeline name or folder (e.g. en_core_web_sm):"
         )
         if ok and name.strip():
             self.suggest_from_model(name.strip())
@@ -466,27 +437,31 @@ class AssistController(QObject):
 
         from annotator.assist.model import ModelSuggester, load_pipeline
 
-        project = self.window.project
+        project = self.project
         if project is None:
             return
         try:
             suggester = ModelSuggester(load_pipeline(name), project.schema.label_names())
         except AnnotatorError as exc:
-            QMessageBox.warning(self.window, "Model suggestions", str(exc))
+            QMessageBox.warning(self.host.window(), "Model suggestions", str(exc))
             return
         self._run(suggester, f"model:{name}", [])
 
     def _run(self, finder: Finder, source: str, warnings: list[str]) -> None:
         from PySide6.QtWidgets import QMessageBox, QProgressDialog
 
-        book, session, project = self._book(), self.window.session, self.window.project
+        book, session, project = self._book(), self.host.session, self.project
         if book is None or session is None or project is None:
             return
         if not book.writable:
-            QMessageBox.warning(self.window, "Suggestions are read-only", book.read_only_reason)
+            QMessageBox.warning(
+                self.host.window(), "Suggestions are read-only", book.read_only_reason
+            )
             return
         session.save_all()  # the run reads the saved labels to skip what is labelled
-        dialog = QProgressDialog("Finding suggestions…", "Stop", 0, len(project), self.window)
+        dialog = QProgressDialog(
+            "Finding suggestions…", "Stop", 0, len(project), self.host.window()
+        )
         dialog.setObjectName("suggestProgress")
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
         dialog.setMinimumDuration(400)
@@ -505,7 +480,7 @@ class AssistController(QObject):
 
         message = ""
         try:
-            report = SuggestionLayer(project, self.window.annotator).suggest(
+            report = SuggestionLayer(project, session.annotator).suggest(
                 finder, source, progress=progress
             )
             skipped = (
@@ -515,7 +490,7 @@ class AssistController(QObject):
         except _Stopped:
             message = "Stopped: the suggestions found so far were kept"
         except AnnotatorError as exc:
-            QMessageBox.warning(self.window, "Suggestions", str(exc))
+            QMessageBox.warning(self.host.window(), "Suggestions", str(exc))
         finally:
             dialog.close()
             # The run saved through the same store; show what it wrote.
@@ -523,7 +498,7 @@ class AssistController(QObject):
             self.doc_id = None
             self.sync()
         if message:
-            self.window.statusBar().showMessage(message, 10000)
+            self.host.show_status(message, 10000)
 
     # --- mouse over the view ---------------------------------------------------------------------
 
@@ -570,7 +545,7 @@ class AssistController(QObject):
 
     def _suggestion_menu(self, span: Span, position: QPoint) -> None:
         self.select(span.id, reveal=False)
-        menu = QMenu(self.window)
+        menu = QMenu(self.host.window())
         menu.addAction(f"Accept {span.label} “{span.text[:30]}”", self.accept_current)
         menu.addAction("Reject", self.reject_current)
         menu.addAction("Accept all suggestions in this document", self.accept_all)

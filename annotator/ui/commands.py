@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QUndoCommand
 
-from annotator.ui.session import Change, Session
+from annotator.editing.session import Change, Session
 
 if TYPE_CHECKING:
     from annotator.core.models import DocumentAnnotation, Relation, Span, Status

@@ -31,7 +31,7 @@ from annotator.ui.statuses import STATUS_MARK, STATUS_TEXT
 from annotator.ui.table_model import ColumnsModel, ModelIndex
 
 if TYPE_CHECKING:
-    from annotator.ui.session import Session
+    from annotator.editing.session import Session
 
 
 class DocumentModel(ColumnsModel):
@@ -239,6 +239,11 @@ class DocumentList(QWidget):
             self.documentChosen.emit(str(current.data(Qt.ItemDataRole.UserRole)))
 
     # --- filters ---------------------------------------------------------------------------
+
+    def drop_pending_search(self) -> None:
+        """The project is closing: a search still waiting for the typing to stop would
+        read texts from a closed project."""
+        self._search_timer.stop()
 
     def _invalidate(self) -> None:
         self._filtering = True

@@ -20,10 +20,10 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QPlainTextEdit, QToolTip, QWidget
 
+from annotator.editing.offsets import OffsetMap
+from annotator.editing.span_index import Placed, SpanIndex
 from annotator.ui.colors import LabelColors
 from annotator.ui.lazy_qt import Qt
-from annotator.ui.offsets import OffsetMap
-from annotator.ui.span_index import Placed, SpanIndex
 
 if TYPE_CHECKING:
     # The drawing and cursor classes are imported where spans are drawn or text selected:
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     # up each Qt class on first use.
     from PySide6.QtGui import QPainter, QTextBlock
 
-    from annotator.core.models import Span
+    from annotator.core.models import DocumentAnnotation, Span
     from annotator.ui.highlighter import BlockStyler
 
 LANE_HEIGHT = 2
@@ -42,6 +42,11 @@ class Arrow(NamedTuple):
     head: str
     tail: str
     label: str
+
+
+def arrows_of(annotation: DocumentAnnotation) -> list[Arrow]:
+    """The document's relations, as the view draws them."""
+    return [Arrow(rel.head, rel.tail, rel.label) for rel in annotation.relations]
 
 
 class DocumentView(QPlainTextEdit):

@@ -13,8 +13,8 @@ from collections.abc import Iterable
 
 from PySide6.QtGui import QTextBlock, QTextCharFormat, QTextDocument, QTextLayout
 
+from annotator.editing.span_index import SpanIndex
 from annotator.ui.colors import LabelColors, readable_text
-from annotator.ui.span_index import SpanIndex
 
 
 class BlockStyler:

@@ -13,16 +13,11 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
-    QColor,
     QKeySequence,
-    QPainter,
-    QPaintEvent,
-    QPen,
-    QUndoCommand,
     QUndoStack,
 )
 from PySide6.QtWidgets import (
@@ -51,80 +46,12 @@ from annotator.review.disagreements import KIND_NAMES, Disagreement, Disagreemen
 from annotator.store import Project
 from annotator.ui.agreement_chart import AgreementPanel
 from annotator.ui.colors import LabelColors
-from annotator.ui.document_view import Arrow, DocumentView
+from annotator.ui.document_view import Arrow
+from annotator.ui.review_commands import ReviewCommand
+from annotator.ui.review_view import ReviewView
 
-DISPUTED = QColor("#d9480f")  # orange-red: readable on both palettes, not a label colour
-SETTLED = QColor("#8a8a8a")
 SHOW_ANNOTATORS = "annotators"
 SHOW_GOLD = "gold"
-
-
-class ReviewView(DocumentView):
-    """The article with every chosen annotator's labels, disputed spans outlined.
-
-    Disputed spans (not every annotator has them) get a dashed outline, grey once their
-    disagreement is settled; the versions of the disagreement being settled get a solid one.
-    """
-
-    def __init__(self, colors: LabelColors, parent: QWidget | None = None) -> None:
-        super().__init__(colors, parent)
-        self.disputed: set[str] = set()
-        self.focused: set[str] = set()
-        self.settled: set[str] = set()
-
-    def set_marks(
-        self, disputed: set[str], focused: set[str], settled: set[str] | None = None
-    ) -> None:
-        self.disputed = disputed
-        self.focused = focused
-        if settled is not None:
-            self.settled = settled
-        self.viewport().update()
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        super().paintEvent(event)
-        marked = self.disputed | self.focused
-        if not marked or not len(self.index):
-            return
-        painter = QPainter(self.viewport())
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        dashed = QPen(DISPUTED, 1.4, Qt.PenStyle.DashLine)
-        done = QPen(SETTLED, 1.2, Qt.PenStyle.DotLine)
-        solid = QPen(DISPUTED, 2.4)
-        for block, top in self._visible_blocks():
-            for placed in self.index.in_block(block.blockNumber()):
-                if placed.id not in marked:
-                    continue
-                if placed.id in self.focused:
-                    painter.setPen(solid)
-                else:
-                    painter.setPen(done if placed.id in self.settled else dashed)
-                for rect in self._rects(block, top, placed):
-                    painter.drawRoundedRect(QRectF(rect).adjusted(-2, -2, 2, 2), 3, 3)
-        painter.end()
-
-
-class ReviewCommand(QUndoCommand):
-    """One reviewer action. The action has already run when pushed; redo re-applies it."""
-
-    def __init__(self, window: ReviewWindow, edit: Edit) -> None:
-        super().__init__(edit.description)
-        self.window = window
-        self.edit = edit
-        self._done = True
-
-    def redo(self) -> None:
-        if self._done:
-            self._done = False
-            self.window.after_edit(self.edit.doc_id, reveal=False)
-        else:
-            self.window.adjudicator.redo(self.edit)
-            self.window.after_edit(self.edit.doc_id, reveal=True)
-
-    def undo(self) -> None:
-        self.window.adjudicator.undo(self.edit)
-        self.window.after_edit(self.edit.doc_id, reveal=True)
 
 
 class ReviewWindow(QMainWindow):
@@ -187,7 +114,14 @@ class ReviewWindow(QMainWindow):
         layout.addLayout(top)
         layout.addWidget(self.view, 1)
         self.setCentralWidget(center)
+        self._build_documents_dock()
+        self._build_disagreements_dock()
+        self._build_agreement_dock()
+        self.status = QLabel()
+        self.status.setObjectName("reviewStatus")
+        self.statusBar().addWidget(self.status, 1)
 
+    def _build_documents_dock(self) -> None:
         self.documents = QListWidget()
         self.documents.setObjectName("reviewDocuments")
         self.documents.currentItemChanged.connect(self._document_chosen)
@@ -198,6 +132,7 @@ class ReviewWindow(QMainWindow):
         dock.setWidget(self.documents)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
 
+    def _build_disagreements_dock(self) -> None:
         self.disagreements = QListWidget()
         self.disagreements.setObjectName("disagreementList")
         self.disagreements.setWordWrap(True)
@@ -255,6 +190,7 @@ class ReviewWindow(QMainWindow):
         dock.setWidget(panel)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
 
+    def _build_agreement_dock(self) -> None:
         self.agreement = AgreementPanel(self.colors)
         self.changes_list = QListWidget()
         self.changes_list.setObjectName("changesList")
@@ -274,9 +210,6 @@ class ReviewWindow(QMainWindow):
         dock.setObjectName("agreementDock")
         dock.setWidget(self.tabs)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
-        self.status = QLabel()
-        self.status.setObjectName("reviewStatus")
-        self.statusBar().addWidget(self.status, 1)
 
     def _build_actions(self) -> None:
         undo = self.undo_stack.createUndoAction(self, "Undo")

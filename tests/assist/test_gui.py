@@ -142,7 +142,7 @@ def test_keys_accept_reject_and_undo(
     press(qtbot, window, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
     assert labels(window, "a") == [("PERSON", "Xi Jinping")]
     assert window.session.annotation("a").spans[0].id == span.id  # same id on redo
-    window.save_now()
+    window.loader.save_now()
     saved = window.project.annotations("alice")
     assert saved.get("a") is not None
 
@@ -265,7 +265,7 @@ def test_label_all_mentions_everywhere_applies_labels_and_undo_restores(
     settle()
     assert [t for _, t in labels(window, "c")] == ["Putin", "Putin"]
     assert window.view.spans  # the document in view shows its new labels
-    window.save_now()
+    window.loader.save_now()
     journal = [
         orjson.loads(line)
         for line in (project_path / "annotations" / "alice.jsonl").read_bytes().splitlines()

@@ -84,7 +84,7 @@ def main() -> int:
     for label, needle, occurrence in LABELS:
         start = nth(text, needle, occurrence)
         window.view.select_range(start, start + len(needle))
-        window.apply_label(label)
+        window.editing.apply_label(label)
         assert window.view.selected_span is not None
         ids.append(window.view.selected_span)
     annotation = window.session.annotation(DOC) if window.session else None
@@ -93,10 +93,10 @@ def main() -> int:
     pairs = [(ids[6], "President Vladimir Putin"), (ids[12], "Putin"), (ids[13], "Xi")]
     for quote_id, source in pairs:
         window.select_span(quote_id)
-        window.start_relation("ATTRIBUTED_TO")
-        window.on_span_clicked(by_text[source])
+        window.editing.start_relation("ATTRIBUTED_TO")
+        window.editing.on_span_clicked(by_text[source])
     window.select_span(ids[6])
-    window.set_status("in_progress")
+    window.editing.set_status("in_progress")
     app.processEvents()
     window.view.verticalScrollBar().setValue(0)
     app.processEvents()

@@ -111,7 +111,7 @@ def test_the_window_paints_before_the_project_opens_then_lists_and_shows_a_docum
     window.show_document("cjk")
     window.snap_action.setChecked(False)  # CJK has no spaces: snapping takes the whole run
     select_qt(window, "普京")
-    window.apply_label("PERSON")
+    window.editing.apply_label("PERSON")
     record = journal(path)["cjk"]
     spans = record["spans"]
     assert isinstance(spans, list) and len(spans) == 1
@@ -150,7 +150,7 @@ def test_actions_used_while_the_project_opens_do_no_harm(
     assert window.project is not None and window.session is not None
     assert window.session.writable and not window.undo_stack.count()
     assert journal(path) == {}  # nothing was saved for a document not yet open
-    window.set_status("done")
+    window.editing.set_status("done")
     assert window.current is not None
     assert journal(path)[window.current]["status"] == "done"
 
@@ -168,8 +168,8 @@ def test_a_project_that_fails_to_open_is_reported(
     assert str(config) in message and "not valid JSON" in message
     assert not window.loading and window.project is None and window.document_list is None
     assert window.statusBar().currentMessage() == f"Could not open the project: {message}"
-    window.step_document(1)  # still harmless
-    window.save_now()
+    window.loader.step_document(1)  # still harmless
+    window.loader.save_now()
 
 
 def test_a_locked_layer_opens_read_only_after_the_window_shows(
@@ -185,10 +185,14 @@ def test_a_locked_layer_opens_read_only_after_the_window_shows(
         with qtbot.waitSignal(window.loaded, timeout=10_000):
             pass
         assert window.session is not None and not window.session.writable
-        qtbot.waitUntil(lambda: window.lock_message is not None and window.lock_message.isVisible())
-        assert window.lock_message is not None
-        assert "open for writing" in window.lock_message.text()
-        window.lock_message.close()
+        qtbot.waitUntil(
+            lambda: (
+                window.loader.lock_message is not None and window.loader.lock_message.isVisible()
+            )
+        )
+        assert window.loader.lock_message is not None
+        assert "open for writing" in window.loader.lock_message.text()
+        window.loader.lock_message.close()
         assert "[read-only]" in window.windowTitle()
     finally:
         other_store.close()
@@ -466,7 +470,7 @@ def test_the_spans_panel_comes_with_the_project(
     assert view.model().rowCount() == 0
     window.show_document("quote")
     select_qt(window, "Putin")
-    window.apply_label("PERSON")
+    window.editing.apply_label("PERSON")
     assert view.model().rowCount() == 1
     assert view.model().index(0, 1).data() == "Putin"
     assert view.contextMenuPolicy() == Qt.ContextMenuPolicy.CustomContextMenu

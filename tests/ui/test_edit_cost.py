@@ -25,7 +25,7 @@ def test_a_span_outside_every_attribution_leaves_the_attribution_list_alone(
     for phrase, label in (('"we remain together now"', "QUOTE"), ("Putin", "PERSON")):
         start = text.index(phrase)
         window.view.select_range(start, start + len(phrase))
-        window.apply_label(label)
+        window.editing.apply_label(label)
     assert window.session is not None
     relation = Relation(id="R1", label="ATTRIBUTED_TO", head="T1", tail="T2")
     window.undo_stack.push(commands.AddRelation(window.session, "quote", relation))
@@ -37,12 +37,12 @@ def test_a_span_outside_every_attribution_leaves_the_attribution_list_alone(
     )
     start = text.index("Beijing")
     window.view.select_range(start, start + len("Beijing"))
-    window.apply_label("GPE")
+    window.editing.apply_label("GPE")
     assert rebuilt == []  # a new span no attribution joins
-    window.relabel("T2", "ORG")
+    window.editing.relabel("T2", "ORG")
     assert len(rebuilt) == 1  # the attribution's source changed: its line says ORG now
     assert "ORG" in window.panel.relation_view.topLevelItem(0).text(2)
-    window.delete_span("T2")
+    window.editing.delete_span("T2")
     assert window.panel.relation_view.topLevelItemCount() == 0
     assert window.view.arrows == []
 
@@ -63,7 +63,7 @@ def test_document_list_is_a_table_over_a_model_with_fixed_columns(
     before = (header.sectionSize(1), header.sectionSize(2))
     start = window.view.text.index("Beijing")
     window.view.select_range(start, start + 7)
-    window.apply_label("GPE")
+    window.editing.apply_label("GPE")
     assert (header.sectionSize(1), header.sectionSize(2)) == before
     row = window.document_list.model.row_of["kim"]
     assert window.document_list.model.index(row, 2).data() == 1
@@ -78,14 +78,14 @@ def test_statuses_in_one_pass_agree_with_one_at_a_time(
     session = window.session
     assert session is not None
     window.show_document("emoji")
-    window.set_status("done")
+    window.editing.set_status("done")
     ids = [entry.id for entry in session.project.entries()]
     assert session.statuses(ids) == [session.status(doc_id) for doc_id in ids]
     assert session.statuses(ids)[ids.index("emoji")] == "done"
     # The window's own lookups use the view's table of spans.
-    assert window._span(None) is None and window._span("T404") is None
+    assert window.editing._span(None) is None and window.editing._span("T404") is None
     start = window.view.text.index("Putin")
     window.view.select_range(start, start + 5)
-    window.apply_label("PERSON")
-    span = window._span(window.view.selected_span)
+    window.editing.apply_label("PERSON")
+    span = window.editing._span(window.view.selected_span)
     assert isinstance(span, Span) and span.text == "Putin"

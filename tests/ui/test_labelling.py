@@ -194,7 +194,7 @@ def test_attribution_with_r_then_click_on_source(
     click_offset(qtbot, window, text.index("remain"))
     assert window.view.selected_span == "T1"
     qtbot.keyClick(window.view, Qt.Key.Key_R)
-    assert window.pending_relation == ("ATTRIBUTED_TO", "T1")
+    assert window.editing.pending_relation == ("ATTRIBUTED_TO", "T1")
     click_offset(qtbot, window, text.index("Putin") + 1)
     relations = journal(path)["quote"]["relations"]
     assert relations == [
@@ -205,7 +205,7 @@ def test_attribution_with_r_then_click_on_source(
     # From a PERSON (not a quote or claim) the relation is refused.
     click_offset(qtbot, window, text.index("Putin") + 1)
     qtbot.keyClick(window.view, Qt.Key.Key_R)
-    assert window.pending_relation is None
+    assert window.editing.pending_relation is None
     # Deleting the quote removes its attribution; undo brings both back.
     click_offset(qtbot, window, text.index("remain"))
     qtbot.keyClick(window.view, Qt.Key.Key_Delete)
@@ -249,7 +249,7 @@ def test_navigation_next_previous_and_next_unlabelled(
     qtbot.keyClick(window.view, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
     assert journal(path)[order[0]]["status"] == "done"
     assert window.current == order[1]
-    window.set_status("skipped")
+    window.editing.set_status("skipped")
     qtbot.keyClick(window.view, Qt.Key.Key_J, Qt.KeyboardModifier.ControlModifier)
     assert window.current == order[2]
     assert window.document_list is not None
@@ -262,7 +262,7 @@ def test_document_list_filters(
     path = make_project()
     window = open_main(path)
     window.show_document("kim")
-    window.set_status("done")
+    window.editing.set_status("done")
     document_list = window.document_list
     assert document_list is not None
     document_list.status_filter.setCurrentIndex(3)  # done
@@ -359,9 +359,13 @@ def test_read_only_when_another_program_holds_the_lock(
     try:
         window = open_main(path)
         assert window.session is not None and not window.session.writable
-        assert window.lock_message is not None
-        qtbot.waitUntil(lambda: window.lock_message is not None and window.lock_message.isVisible())
-        window.lock_message.close()
+        assert window.loader.lock_message is not None
+        qtbot.waitUntil(
+            lambda: (
+                window.loader.lock_message is not None and window.loader.lock_message.isVisible()
+            )
+        )
+        window.loader.lock_message.close()
         assert "[read-only]" in window.windowTitle()
         window.show_document("kim")
         select_qt(window, "Beijing")
@@ -391,5 +395,5 @@ def test_labels_made_on_another_text_are_not_applied(
     assert "different text" in window.banner.text()
     assert len(window.view.index) == 0
     window.view.select_range(0, 3)
-    window.apply_label("ORG")
+    window.editing.apply_label("ORG")
     assert journal(path)["kim"]["text_hash"] == "0000000000000000"  # untouched

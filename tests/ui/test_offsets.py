@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PySide6.QtGui import QTextCursor, QTextDocument
 
-from annotator.ui import offsets as offsets_module
-from annotator.ui.offsets import OffsetMap, block_starts
+from annotator.editing import offsets as offsets_module
+from annotator.editing.offsets import OffsetMap, block_starts
 
 PIECES = [
     "a",

@@ -43,7 +43,7 @@ def test_rename_recolour_and_rekey_a_label(
     hotkey.setKeySequence(QKeySequence("K"))
     schema, renames = editor.build()
     assert renames == {"GPE": "PLACE"}
-    window.apply_schema(schema, renames)
+    window.loader.apply_schema(schema, renames)
 
     config = orjson.loads((path / "annotator.json").read_bytes())
     place = next(label for label in config["schema"]["labels"] if label["name"] == "PLACE")
@@ -88,7 +88,7 @@ def test_settings_font_recent_projects_and_theme(
     qtbot.keyClick(window.view, Qt.Key.Key_Equal, Qt.KeyboardModifier.ControlModifier)
     assert settings.font_size == size + 1
     assert window.view.font().pointSizeF() == size + 1
-    window.open_project(second)
+    window.loader.open_project(second)
     assert window.project is not None and window.project.path == second
     assert settings.recent_projects()[:2] == [str(second.resolve()), str(first.resolve())]
     assert settings.last_project == str(second.resolve())
@@ -115,11 +115,10 @@ def test_snapping_toggle_is_remembered(
 def test_open_window_and_run_gui(
     make_project: Callable[..., Path], qtbot: QtBot, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from annotator import ui
     from annotator.ui import app as app_module
 
     path = make_project()
-    window = ui.open_window(str(path), "bob")
+    window = app_module.open_window(str(path), "bob")
     qtbot.addWidget(window)
     assert window.findChild(QLineEdit) is not None
     assert window.view.objectName() == "documentView"
@@ -147,11 +146,11 @@ def test_open_window_and_run_gui(
             QTimer.singleShot(0, window.close)
 
     QTimer.singleShot(200, close_soon)
-    assert ui.run_gui(path, None) == 0
+    assert app_module.run_gui(path, None) == 0
     assert asked == ["once"] and isolated.annotator == "carol"
     assert (path / "annotations" / "carol.jsonl").exists()
     QTimer.singleShot(200, close_soon)
-    assert ui.run_gui(path, None) == 0
+    assert app_module.run_gui(path, None) == 0
     assert asked == ["once"]  # the saved name is used, not asked again
     # Both opened their layer; neither saved a label, so neither counts as an annotator yet.
     layers = sorted(file.stem for file in (path / "annotations").glob("*.jsonl"))

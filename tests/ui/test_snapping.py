@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from annotator.ui.snapping import adjust, grapheme_bounds, snap
+from annotator.editing.snapping import adjust, grapheme_bounds, snap
 
 
 def snapped(text: str, selected: str, occurrence: int = 0) -> str | None:

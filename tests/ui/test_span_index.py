@@ -7,9 +7,9 @@ from pytestqt.qtbot import QtBot
 
 from annotator.core.models import LabelSchema, Span
 from annotator.core.schema import default_schema
+from annotator.editing.span_index import SpanIndex
 from annotator.ui.colors import LabelColors
 from annotator.ui.document_view import DocumentView
-from annotator.ui.span_index import SpanIndex
 
 
 def span(text: str, needle: str, label: str, span_id: str, occurrence: int = 0) -> Span:

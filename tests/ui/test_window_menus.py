@@ -81,7 +81,7 @@ def test_export_from_the_file_menu_writes_the_file(
     cursor.setPosition(0)
     cursor.setPosition(5, cursor.MoveMode.KeepAnchor)  # "Putin"
     window.view.setTextCursor(cursor)
-    window.apply_label("PERSON")
+    window.editing.apply_label("PERSON")
     out = tmp_path / "out.jsonl"
 
     def run_export(dialog: QDialog) -> None:
@@ -104,7 +104,7 @@ def test_review_opens_from_the_file_menu(
     shutil.copytree(repo_root / "resources" / "sample", path)  # alice and bob disagree there
     window = open_main(path, "carol")
     menu_action(window, "Review and agreement…").trigger()  # type: ignore[attr-defined]
-    review = window.review_window
+    review = window.loader.review_window
     assert review is not None and review.isVisible()
     assert review.annotators == ["alice", "bob"]  # type: ignore[attr-defined]
     review.close()

@@ -2,7 +2,7 @@
 
 Suggestions are read from PROJECT/suggestions/NAME.jsonl when a document is first shown,
 kept live for the session (undo commands find them here by document id, as they find
-labels in :class:`~annotator.ui.session.Session`), and saved after every change: an
+labels in :class:`~annotator.editing.session.Session`), and saved after every change: an
 append to that layer's journal, so the cost is per document.
 """
 

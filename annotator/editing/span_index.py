@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from operator import attrgetter
 from typing import TYPE_CHECKING, NamedTuple
 
-from annotator.ui.offsets import OffsetMap, block_starts
+from annotator.editing.offsets import OffsetMap, block_starts
 
 if TYPE_CHECKING:
     from annotator.core.models import Span

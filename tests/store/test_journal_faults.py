@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
 import os
 import subprocess
 import time
@@ -17,6 +18,7 @@ import pytest
 
 from annotator.cli import main
 from annotator.core import AnnotatorError, DocumentAnnotation, Span
+from annotator.services import check_project
 from annotator.store import Project, files
 from annotator.store import journal as journal_module
 from annotator.store.journal import AnnotationStore
@@ -482,6 +484,12 @@ def test_a_save_on_a_really_full_disk_is_cut_back(small_disk: Path, tmp_path: Pa
 # --- readers while a writer saves --------------------------------------------------------
 
 
+def check_problems(path: Path) -> list[str]:
+    """What `annotator check` reports, read-only."""
+    with Project.open(path) as project:
+        return check_project(project)
+
+
 def test_an_unfinished_line_while_the_writer_holds_the_lock_is_a_save_in_flight(
     filled: Path,
 ) -> None:
@@ -514,13 +522,6 @@ def test_an_unfinished_line_while_the_writer_holds_the_lock_is_a_save_in_flight(
         assert store.get("doc-0") == first
         store.close()
     assert snapshot(filled) == before
-
-
-def check_problems(path: Path) -> list[str]:
-    from annotator.services import check_project
-
-    with Project.open(path) as project:
-        return check_project(project)
 
 
 def test_a_torn_line_left_by_a_killed_writer_is_still_reported_read_only(filled: Path) -> None:
@@ -642,8 +643,6 @@ def test_a_reader_asking_about_the_lock_does_not_make_a_starting_writer_fail(
     filled: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     lock = files.FileLock(filled / "annotations" / "alice.lock", "alice.jsonl")
-    import fcntl
-
     reader_fd = os.open(lock.path, os.O_RDONLY | os.O_CREAT)
     fcntl.flock(reader_fd, fcntl.LOCK_SH | fcntl.LOCK_NB)  # a reader's question under way
     released: list[bool] = []

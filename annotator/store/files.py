@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import mmap
 import os
 import socket
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, TypeAlias
@@ -36,7 +38,12 @@ FILE_MODE = 0o666 & ~_current_umask()
 def make_temp_file(directory: Path, name: str) -> tuple[int, Path]:
     """A new temp file beside ``name`` in ``directory``, with ordinary permissions."""
     fd, tmp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=directory)
-    os.fchmod(fd, FILE_MODE)
+    try:
+        os.fchmod(fd, FILE_MODE)
+    except BaseException:
+        os.close(fd)
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
     return fd, Path(tmp_name)
 
 
@@ -84,10 +91,17 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 def append_durably(fd: int, data: bytes, sync: bool = True) -> None:
     """Append ``data`` with one write call (O_APPEND) and fsync it (unless told not to:
-    a caller appending in parts syncs once at the end)."""
+    a caller appending in parts syncs once at the end).
+
+    A failure part-way (a full disk) may leave a prefix of ``data`` written: the caller
+    cuts the file back to its size before the append.
+    """
     view = memoryview(data)
     while view:
         written = os.write(fd, view)
+        if written <= 0:
+            # Not an error, yet no progress: looping would never end.
+            raise OSError(errno.EIO, "the file system accepted none of the bytes written")
         view = view[written:]
     if sync and fsync_enabled():
         os.fsync(fd)
@@ -97,6 +111,11 @@ def sync(fd: int) -> None:
     """fsync, unless turned off (tests)."""
     if fsync_enabled():
         os.fsync(fd)
+
+
+# How often, and how far apart, a writer tries for a lock a reader may hold for a moment.
+_ACQUIRE_ATTEMPTS = 5
+_ACQUIRE_PAUSE = 0.01
 
 
 class FileLock:
@@ -115,15 +134,24 @@ class FileLock:
     def acquire(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "another program"
-            os.close(fd)
-            raise LockedError(
-                f"{self.what} is open for writing by {holder}; "
-                "close it there first, or open the project read-only"
-            ) from None
+        for attempt in range(_ACQUIRE_ATTEMPTS):
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if attempt + 1 < _ACQUIRE_ATTEMPTS:
+                    # A reader asking whether a writer is alive (held_by_a_writer) holds
+                    # the lock shared for a moment: not a writer, so try again.
+                    time.sleep(_ACQUIRE_PAUSE)
+                    continue
+                holder = (
+                    os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "another program"
+                )
+                os.close(fd)
+                raise LockedError(
+                    f"{self.what} is open for writing by {holder}; "
+                    "close it there first, or open the project read-only"
+                ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()}\n".encode(), 0)
         self._fd = fd
@@ -131,6 +159,31 @@ class FileLock:
     @property
     def held(self) -> bool:
         return self._fd is not None
+
+    def held_by_a_writer(self) -> bool:
+        """Whether a live writer (another program, or another store in this one) holds
+        the lock now; False when there is no lock file or it cannot be read.
+
+        Asks by taking the lock shared, without waiting, and giving it back at once: a
+        writer's exclusive lock refuses that. Nothing is created or written, so a reader
+        may ask in a folder it cannot write.
+        """
+        if self._fd is not None:
+            return True
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+        except OSError:
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        except OSError:
+            return False
+        finally:
+            # Closing the file gives back the shared lock, if it was taken.
+            os.close(fd)
+        return False
 
     def release(self) -> None:
         if self._fd is None:
@@ -164,7 +217,8 @@ def file_range(fd: int, start: int, end: int) -> Iterator[Scannable]:
     (the lines an import is appending are not read), and recovering a torn last line
     cuts behind the scan, which stops there. A program cutting the file while another
     process scans it (a torn journal recovered while a colleague's review window opens
-    it, or an edit in place) would stop that process.
+    it, a save that failed part-way on a full disk cut back at that moment, or an edit in
+    place) would stop that process.
     """
     if end <= start:
         yield b""

@@ -7,13 +7,20 @@ can only tear the line being written: on the next open a torn last line is moved
 to NAME.jsonl.torn and reported, and the document's previous save is used. The journal
 is compacted (rewritten atomically with only the latest lines) when superseded lines
 outnumber live ones.
+
+A save that fails part-way (a full disk, an I/O error) is cut back at once: the journal
+is truncated to its length before the save, so the next save starts a line of its own,
+and the failure is one line naming the journal. A reader (opened read-only) that finds
+the last line unfinished while the writer holds the lock leaves it alone: that is a save
+in flight, not a crash.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import accumulate, chain, repeat
@@ -44,6 +51,7 @@ from annotator.store.files import (
     append_durably,
     atomic_writer,
     file_range,
+    fsync_enabled,
     sync,
 )
 from annotator.store.sidecar import read_sidecar, write_sidecar
@@ -187,6 +195,12 @@ class AnnotationStore:
         # whether this open found damage the sidecar must not hide from the next one.
         self._sidecar_size = -1
         self._damaged = False
+        # Set while a failed append may have left bytes past _size that could not be cut
+        # off yet: the next write cuts them first.
+        self._cut_pending = False
+        # The journal's size when this store indexed it, the unfinished last line of a
+        # save in flight included (refresh looks for growth past it).
+        self._seen_size = 0
         self._encoder = LineEncoder()
         # (doc_id, text, its hash) of the last save: an article's edits are saved one
         # after another, and hashing 1 MB each time would be most of a save's cost.
@@ -196,6 +210,9 @@ class AnnotationStore:
         try:
             self._open()
         except BaseException:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
             self._lock.release()
             raise
 
@@ -217,7 +234,11 @@ class AnnotationStore:
             return
         self._index()
         if self.writable and self._should_compact():
-            self.compact()
+            try:
+                self.compact()
+            except AnnotatorError as exc:
+                # Compaction only saves space: the journal is intact as it was.
+                self.problems.append(str(exc))
 
     def refresh(self) -> None:
         """Re-read a read-only journal if another writer appended to it or compacted it."""
@@ -229,7 +250,7 @@ class AnnotationStore:
             return
         if self._fd is not None:
             current = os.fstat(self._fd)
-            if (current.st_ino, current.st_size) == (stat.st_ino, stat.st_size):
+            if (current.st_ino, self._seen_size) == (stat.st_ino, stat.st_size):
                 return
             os.close(self._fd)
             self._fd = None
@@ -250,6 +271,7 @@ class AnnotationStore:
         assert self._fd is not None
         stat = os.fstat(self._fd)
         size = stat.st_size
+        self._seen_size = size
         loaded = self._load_sidecar(stat)
         if loaded is None:
             entries: dict[str, JournalEntry] = {}
@@ -269,17 +291,24 @@ class AnnotationStore:
         ``line_no + 1``) into ``entries``."""
         assert self._fd is not None
         size = len(data)
-        indexed = _index_of_summaries(data, start, line_no)
+        # Complete lines are indexed at once; an unfinished last line (a save in flight,
+        # or torn) is left to the loop below.
+        complete = data.rfind(b"\n") + 1 if data[-1:] != b"\n" else size
+        indexed = _index_of_summaries(data, start, line_no, complete)
+        offset = 0
         if indexed is not None:
             summaries, lines = indexed
             entries.update(summaries)
-            self._entries, self._lines, self._size = entries, line_no + lines, start + size
-            return
-        offset = 0
+            line_no += lines
+            offset = complete
         find = data.find
         while offset < size:
             newline = find(b"\n", offset)
             end = size if newline == -1 else newline
+            if newline == -1 and not self.writable and self._in_flight(start + size):
+                # The writer is saving this line now: the journal so far is complete.
+                size = offset
+                break
             line_no += 1
             # A complete line as this program writes it: its summary is read from the
             # start of the line, without parsing the spans (most of the line).
@@ -321,7 +350,7 @@ class AnnotationStore:
                     entries[doc_id] = entry
                     if newline == -1 and self.writable:
                         # A complete record whose newline was lost: finish the line.
-                        append_durably(self._fd, b"\n")
+                        self._finish_last_line(start + size)
                         size += 1
             offset = end + 1
         self._entries = entries
@@ -367,6 +396,26 @@ class AnnotationStore:
         if write_sidecar(self.sidecar_path, self._fd, self._size, self._lines, rows):
             self._sidecar_size = self._size
 
+    def _in_flight(self, scanned: int) -> bool:
+        """Whether the unfinished last line a reader found is a save still being written:
+        the writer holds the lock, or the journal has changed since it was scanned (the
+        writer finished the line and closed). Otherwise its writer died while saving."""
+        assert self._fd is not None
+        return self._lock.held_by_a_writer() or os.fstat(self._fd).st_size != scanned
+
+    def _finish_last_line(self, size: int) -> None:
+        """Append the newline a complete last record lost; refuse to open without it
+        (the next save would continue that line)."""
+        assert self._fd is not None
+        try:
+            append_durably(self._fd, b"\n")
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.ftruncate(self._fd, size)
+            raise _failure(
+                self.path, exc, "its last line could not be ended, so it was not opened for writing"
+            ) from None
+
     def _recover_torn_tail(self, offset: int, raw: bytes, line_no: int) -> None:
         message = (
             f"{self.path}:{line_no}: the last save was cut off (a crash while saving); "
@@ -376,8 +425,15 @@ class AnnotationStore:
             assert self._fd is not None
             torn = self.path.with_name(self.path.name + ".torn")
             stamp = datetime.now(UTC).isoformat(timespec="seconds")
-            with open(torn, "ab") as handle:
-                handle.write(f"# {stamp} from line {line_no}\n".encode() + raw + b"\n")
+            try:
+                _append_to_file(torn, f"# {stamp} from line {line_no}\n".encode() + raw + b"\n")
+            except OSError as exc:
+                raise _failure(
+                    torn,
+                    exc,
+                    f"line {line_no} of {self.path.name}, cut off by a crash while saving, "
+                    "could not be kept there, so the journal was not opened for writing",
+                ) from None
             os.ftruncate(self._fd, offset)
             message += f"; its {len(raw)} bytes were kept in {torn.name}"
         self.problems.append(message)
@@ -525,7 +581,7 @@ class AnnotationStore:
             text = self.project.get_text(annotation.doc_id)
         line = self._line_for(annotation, text, self._encoder) + b"\n"
         offset = self._size
-        append_durably(self._fd, line)
+        self._append((line,), "the edit was not saved")
         self._size += len(line)
         self._lines += 1
         self._entries[annotation.doc_id] = JournalEntry(
@@ -678,19 +734,57 @@ class AnnotationStore:
             )
         )
         lines = list(map(_line_of, prepared))
-        if len(lines) <= _APPEND_LINES:
-            data = b"\n".join(chain(lines, (b"",)))
-            append_durably(self._fd, data)
-        else:
-            # An import's hundreds of MB go out a slice at a time: joining all of them
-            # first cost a copy the size of the journal, and the memory for it.
-            for start in range(0, len(lines), _APPEND_LINES):
-                part = lines[start : start + _APPEND_LINES]
-                append_durably(self._fd, b"\n".join(chain(part, (b"",))), sync=False)
-            sync(self._fd)
+        # An import's hundreds of MB go out a slice at a time: joining all of them first
+        # cost a copy the size of the journal, and the memory for it.
+        self._append(
+            (
+                b"\n".join(chain(lines[start : start + _APPEND_LINES], (b"",)))
+                for start in range(0, len(lines), _APPEND_LINES)
+            ),
+            f"the labels of {len(lines)} document{'s' if len(lines) != 1 else ''} were not saved",
+        )
         self._size = offsets[-1]
         self._lines = line_no + len(prepared)
         self._entries.update(zip(map(_doc_id_of, prepared), entries, strict=True))
+
+    def _append(self, parts: Iterable[bytes], not_done: str) -> None:
+        """Append ``parts`` at the journal's end and fsync once; if anything fails, cut
+        the journal back to its length before and raise one line saying ``not_done``.
+
+        The index and ``_size`` are the caller's to update, after this returns.
+        """
+        assert self._fd is not None
+        if self._cut_pending:
+            self._cut_back(not_done)
+        try:
+            for part in parts:
+                append_durably(self._fd, part, sync=False)
+            sync(self._fd)
+        except BaseException as exc:
+            # Left in place, the bytes written would begin the next save's line: that
+            # save would be reported done, yet unreadable, and the journal broken.
+            with contextlib.suppress(AnnotatorError):
+                self._cut_back(not_done)
+            if isinstance(exc, OSError):
+                raise _failure(self.path, exc, not_done) from None
+            raise
+
+    def _cut_back(self, not_done: str) -> None:
+        """Truncate the journal to ``_size``, its length after the last good save."""
+        assert self._fd is not None
+        self._cut_pending = True
+        try:
+            os.ftruncate(self._fd, self._size)
+            if fsync_enabled():
+                # Only durability of the cut: if it is lost, the next open finds the
+                # bytes as a torn last line and moves them aside.
+                with contextlib.suppress(OSError):
+                    os.fsync(self._fd)
+        except OSError as exc:
+            raise _failure(
+                self.path, exc, f"a failed save could not be cut off the end; {not_done}"
+            ) from None
+        self._cut_pending = False
 
     def compact(self) -> None:
         """Rewrite the journal atomically with only the latest save of each document."""
@@ -703,25 +797,60 @@ class AnnotationStore:
         # place (a reused inode number must not make it look current).
         self.sidecar_path.unlink(missing_ok=True)
         self._sidecar_size = -1
-        with atomic_writer(self.path) as handle:
-            for line_no, (doc_id, entry) in enumerate(entries, 1):
-                raw = os.pread(self._fd, entry.length, entry.offset)
-                handle.write(raw + b"\n")
-                new_entries[doc_id] = JournalEntry(
-                    offset,
-                    entry.length,
-                    line_no,
-                    entry.status,
-                    entry.spans,
-                    entry.relations,
-                    entry.updated,
-                )
-                offset += entry.length + 1
+        try:
+            with atomic_writer(self.path) as handle:
+                for line_no, (doc_id, entry) in enumerate(entries, 1):
+                    raw = os.pread(self._fd, entry.length, entry.offset)
+                    handle.write(raw + b"\n")
+                    new_entries[doc_id] = JournalEntry(
+                        offset,
+                        entry.length,
+                        line_no,
+                        entry.status,
+                        entry.spans,
+                        entry.relations,
+                        entry.updated,
+                    )
+                    offset += entry.length + 1
+        except OSError as exc:
+            # The temp file is gone (atomic_writer removes it); unless the rename took
+            # place and only the folder's fsync failed, the journal is the one still open.
+            if not self._replaced():
+                raise _failure(self.path, exc, "it was not compacted and is unchanged") from None
         os.close(self._fd)
         self._fd = os.open(self.path, os.O_RDWR | os.O_APPEND)
         self._entries = new_entries
         self._lines = len(new_entries)
         self._size = offset
+
+    def _replaced(self) -> bool:
+        """Whether the journal's name now points at another file than the one open."""
+        assert self._fd is not None
+        try:
+            return os.stat(self.path).st_ino != os.fstat(self._fd).st_ino
+        except OSError:
+            return False
+
+
+def _failure(path: Path, exc: OSError, not_done: str) -> AnnotatorError:
+    """One line for a failed write: the file, the system's reason, what was not done."""
+    reason = exc.strerror or str(exc) or type(exc).__name__
+    return AnnotatorError(f"{path}: {reason[:1].lower()}{reason[1:]}; {not_done}")
+
+
+def _append_to_file(path: Path, data: bytes) -> None:
+    """Append ``data`` to ``path`` durably, or leave the file as it was and raise OSError."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    try:
+        size = os.fstat(fd).st_size
+        try:
+            append_durably(fd, data)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.ftruncate(fd, size)
+            raise
+    finally:
+        os.close(fd)
 
 
 _doc_id_of = attrgetter("doc_id")
@@ -754,23 +883,26 @@ _SPANS_MARK = b',"spans":'
 
 
 def _index_of_summaries(
-    data: Scannable, start: int = 0, first_line: int = 0
+    data: Scannable, start: int = 0, first_line: int = 0, size: int | None = None
 ) -> tuple[dict[str, JournalEntry], int] | None:
-    """Every line's summary at once, and how many lines there are; or None unless every
-    line is a complete line of this version (then the caller reads line by line,
-    reporting and recovering what it must).
+    """Every line's summary at once, and how many lines there are, in ``data[:size]``
+    (all of it by default); or None unless every line there is a complete line of this
+    version (then the caller reads line by line, reporting and recovering what it must).
 
     The summaries (the fields before ``"spans"``) of all lines are parsed by one orjson
     call; lines are found with find(), never copied (splitting a 300 MB journal into
     lines cost more than everything else here).
     """
-    if data[-1:] != b"\n":
+    if size is None:
+        size = len(data)
+    if size == 0:
+        return {}, 0
+    if data[size - 1] != 0x0A:  # "\n"
         return None
     heads: list[bytes] = []
     lengths: list[int] = []
     find = data.find
     offset = 0
-    size = len(data)
     while offset < size:
         newline = find(b"\n", offset)
         mark = find(_SPANS_MARK, offset, newline)

@@ -66,9 +66,11 @@ def _bytes_scanned(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     scanned: list[int] = []
     original = journal_module._index_of_summaries
 
-    def spy(data: Scannable, start: int = 0, first_line: int = 0) -> object:
-        scanned.append(len(data))
-        return original(data, start, first_line)
+    def spy(
+        data: Scannable, start: int = 0, first_line: int = 0, size: int | None = None
+    ) -> object:
+        scanned.append(len(data) if size is None else size)
+        return original(data, start, first_line, size)
 
     monkeypatch.setattr(journal_module, "_index_of_summaries", spy)
     return scanned

@@ -157,7 +157,7 @@ def test_label_studio_wrong_text_is_refused(tmp_path: Path, fresh: Project) -> N
     path = tmp_path / "bad.json"
     path.write_bytes(orjson.dumps([ls_task([annotation])]))
     with pytest.raises(
-        Exception, match=r"bad.json: \[0\]: annotations\[0\].result\[0\].value says 'Putin'"
+        Exception, match=r"bad.json:1: \[0\]: annotations\[0\].result\[0\].value says 'Putin'"
     ):
         import_sources(fresh, [path], "label-studio")
     assert len(fresh) == 0

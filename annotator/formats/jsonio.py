@@ -20,8 +20,9 @@ import orjson
 from annotator.core.errors import InputError
 from annotator.formats.text import decode_utf8
 
-# JSON arrays are read this many bytes at a time.
-ARRAY_CHUNK_BYTES = 1 << 20
+# JSON arrays are read this many bytes at a time (a quarter of a megabyte: the decoded
+# text of a chunk takes up to four times that).
+ARRAY_CHUNK_BYTES = 1 << 18
 _SPACE = re.compile(r"[ \t\r\n]*")
 _PEEK_BYTES = 1 << 20
 _WHITESPACE = " \t\r\n"

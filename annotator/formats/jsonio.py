@@ -9,18 +9,21 @@ so a 100,000-task file is never held as Python objects all at once.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import orjson
 
 from annotator.core.errors import InputError
 from annotator.formats.text import decode_utf8
 
-# Arrays larger than this are decoded element by element (stdlib json, slower, less memory).
-STREAM_ARRAY_BYTES = 64 * 1024 * 1024
+# JSON arrays are read this many bytes at a time (a quarter of a megabyte: the decoded
+# text of a chunk takes up to four times that).
+ARRAY_CHUNK_BYTES = 1 << 18
+_SPACE = re.compile(r"[ \t\r\n]*")
 _PEEK_BYTES = 1 << 20
 _WHITESPACE = " \t\r\n"
 
@@ -111,48 +114,95 @@ def _read_text(path: Path) -> str:
 
 
 def _iter_array(path: Path) -> Iterator[tuple[dict[str, Any], Location]]:
-    if path.stat().st_size <= STREAM_ARRAY_BYTES:
-        text = _read_text(path)
-        try:
-            value = orjson.loads(text)
-        except orjson.JSONDecodeError as exc:
-            what = "truncated JSON" if exc.pos >= len(text.rstrip()) else "not valid JSON"
-            raise InputError(path, f"{what}: {exc.msg}", exc.lineno) from None
-        del text
-        for index, item in enumerate(value):
-            if not isinstance(item, dict):
-                raise InputError(path, f"[{index}] is not a JSON object")
-            yield item, Location(path, None, f"[{index}]")
-            value[index] = None  # let each task go once handed on
-        return
-    yield from _stream_array(path, _read_text(path))
+    """The elements of a JSON array, decoded one at a time from a chunk of the file.
 
-
-def _stream_array(path: Path, text: str) -> Iterator[tuple[dict[str, Any], Location]]:
+    Neither the text nor its Python objects are ever held whole: a 60 MB Label Studio
+    export parsed at once took ten times its size (every task's dicts, and the text).
+    """
     decoder = json.JSONDecoder()
-    position = text.index("[") + 1
-    line = 1 + text.count("\n", 0, position)
-    index = 0
-    while True:
-        position, line = _skip_space(text, position, line)
-        if position >= len(text):
-            raise InputError(path, "truncated JSON: the list is not closed with ']'", line)
-        if text[position] == "]":
-            break
-        if index:
-            if text[position] != ",":
-                raise InputError(path, f"not valid JSON: expected ',' after [{index - 1}]", line)
-            position, line = _skip_space(text, position + 1, line)
-        item, end = _decode_at(decoder, path, text, position, line)
-        if not isinstance(item, dict):
-            raise InputError(path, f"[{index}] is not a JSON object", line)
-        yield item, Location(path, line, f"[{index}]")
-        line += text.count("\n", position, end)
-        position = end
-        index += 1
-    position, line = _skip_space(text, position + 1, line)
-    if position < len(text):
-        raise InputError(path, "not valid JSON: extra data after the list", line)
+    with open(path, "rb") as handle:
+        chunks = _Utf8Chunks(path, handle)
+        text = chunks.read(ARRAY_CHUNK_BYTES).removeprefix("\ufeff")
+        position = text.index("[") + 1
+        line = 1 + text.count("\n", 0, position)
+        index = 0
+        need_comma = False
+        while True:
+            position, line = _skip_space(text, position, line)
+            if position == len(text):
+                if chunks.done:
+                    raise InputError(path, "truncated JSON: the list is not closed with ']'", line)
+                text, position = chunks.read(ARRAY_CHUNK_BYTES), 0
+                continue
+            if text[position] == "]":
+                break
+            if need_comma:
+                if text[position] != ",":
+                    raise InputError(
+                        path, f"not valid JSON: expected ',' after [{index - 1}]", line
+                    )
+                position += 1
+                need_comma = False
+                continue
+            try:
+                item, end = decoder.raw_decode(text, position)
+            except json.JSONDecodeError as exc:
+                if chunks.done:
+                    raise _element_error(path, exc, text, position, line) from None
+                # The element goes on in the next chunk: read at least as much again as is
+                # held, so that a huge element is decoded a few times, not once per chunk.
+                rest = text[position:]
+                text, position = rest + chunks.read(max(ARRAY_CHUNK_BYTES, len(rest))), 0
+                continue
+            if not isinstance(item, dict):
+                raise InputError(path, f"[{index}] is not a JSON object", line)
+            yield item, Location(path, line, f"[{index}]")
+            line += text.count("\n", position, end)
+            position = end
+            index += 1
+            need_comma = True
+        position, line = _skip_space(text, position + 1, line)
+        while position == len(text) and not chunks.done:
+            text = chunks.read(ARRAY_CHUNK_BYTES)
+            position, line = _skip_space(text, 0, line)
+        if position < len(text):
+            raise InputError(path, "not valid JSON: extra data after the list", line)
+
+
+class _Utf8Chunks:
+    """A file's UTF-8 text, decoded a chunk at a time (a character cut at a chunk's end
+    waits for the next chunk); an invalid byte is reported with its line and offset."""
+
+    def __init__(self, path: Path, handle: IO[bytes]) -> None:
+        self.path = path
+        self.handle = handle
+        self.pending = b""
+        self.offset = 0  # of ``pending`` in the file
+        self.newlines = 0  # before ``pending``
+        self.done = False
+
+    def read(self, size: int) -> str:
+        chunk = self.handle.read(size)
+        self.done = not chunk
+        data = self.pending + chunk
+        try:
+            text = data.decode("utf-8")
+            used = len(data)
+        except UnicodeDecodeError as exc:
+            if self.done or exc.reason != "unexpected end of data" or exc.end != len(data):
+                line = self.newlines + data.count(b"\n", 0, exc.start) + 1
+                raise InputError(
+                    self.path,
+                    f"not UTF-8 text: byte 0x{data[exc.start]:02x} at byte offset "
+                    f"{self.offset + exc.start} (save the file as UTF-8 and import again)",
+                    line,
+                ) from None
+            used = exc.start
+            text = data[:used].decode("utf-8")
+        self.pending = data[used:]
+        self.offset += used
+        self.newlines += text.count("\n")
+        return text
 
 
 def _iter_concatenated(path: Path) -> Iterator[tuple[dict[str, Any], Location]]:
@@ -170,12 +220,8 @@ def _iter_concatenated(path: Path) -> Iterator[tuple[dict[str, Any], Location]]:
 
 
 def _skip_space(text: str, position: int, line: int) -> tuple[int, int]:
-    size = len(text)
-    while position < size and text[position] in _WHITESPACE:
-        if text[position] == "\n":
-            line += 1
-        position += 1
-    return position, line
+    end = _SPACE.match(text, position).end()  # type: ignore[union-attr]
+    return end, line + text.count("\n", position, end)
 
 
 def _decode_at(
@@ -184,9 +230,32 @@ def _decode_at(
     try:
         return decoder.raw_decode(text, position)
     except json.JSONDecodeError as exc:
-        truncated = "Unterminated" in exc.msg or exc.pos >= len(text.rstrip())
-        what = "truncated JSON" if truncated else "not valid JSON"
-        raise InputError(path, f"{what}: {exc.msg}", exc.lineno) from None
+        raise _decode_error(path, exc, text, position, line) from None
+
+
+def _element_error(
+    path: Path, exc: json.JSONDecodeError, text: str, position: int, line: int
+) -> InputError:
+    """An array element's error in orjson's words (those of the files read whole)."""
+    rest = text[position:]
+    try:
+        orjson.loads(rest)
+    except orjson.JSONDecodeError as orjson_exc:
+        if "after document" not in orjson_exc.msg:
+            truncated = orjson_exc.pos >= len(rest.rstrip())
+            what = "truncated JSON" if truncated else "not valid JSON"
+            where = line + rest.count("\n", 0, orjson_exc.pos)
+            return InputError(path, f"{what}: {orjson_exc.msg}", where)
+    return _decode_error(path, exc, text, position, line)
+
+
+def _decode_error(
+    path: Path, exc: json.JSONDecodeError, text: str, position: int, line: int
+) -> InputError:
+    """The error for a value that starts at ``position`` (on ``line``) and fails to decode."""
+    truncated = "Unterminated" in exc.msg or exc.pos >= len(text.rstrip())
+    what = "truncated JSON" if truncated else "not valid JSON"
+    return InputError(path, f"{what}: {exc.msg}", line + text.count("\n", position, exc.pos))
 
 
 def peek_first_object(path: Path) -> dict[str, Any] | None:

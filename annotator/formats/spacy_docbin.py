@@ -78,16 +78,17 @@ class SpacySink(AtomicFileSink):
         document = record.document
         doc = self.nlp.make_doc(document.text)
         spans, only_whitespace = self.trimmer.trim(document.id, document.text, span_rows(record))
-        if any(doc.char_span(s.start, s.end) is None for s in spans):
-            bad = [s for s in spans if doc.char_span(s.start, s.end) is None]
+        made = {span.id: doc.char_span(span.start, span.end, label=span.label) for span in spans}
+        bad = [span for span in spans if made[span.id] is None]
+        if bad:
             self.misfits += len(bad)
             self.misfit_example = self.misfit_example or (
                 f"document {document.id} span {bad[0].id} {bad[0].text!r}"
             )
-            doc = self._retokenized(doc, spans)
-        made = {}
-        for span in spans:
-            made[span.id] = doc.char_span(span.start, span.end, label=span.label)
+            doc = self._retokenized(doc, document.text, spans)
+            made = {
+                span.id: doc.char_span(span.start, span.end, label=span.label) for span in spans
+            }
         doc.spans[SPANS_KEY] = [made[span.id] for span in spans]
         entity_labels = set(self.schema.names_in("entity"))
         entities = [
@@ -113,28 +114,36 @@ class SpacySink(AtomicFileSink):
         ]
         self.bin.add(doc)
 
-    def _retokenized(self, doc: Any, spans: list[SpanRow]) -> Any:
+    def _retokenized(self, doc: Any, text: str, spans: list[SpanRow]) -> Any:
         """The same text with tokens split at every span edge (whitespace made a token too)."""
+        from spacy.attrs import IDX, LENGTH, SPACY
         from spacy.tokens import Doc
 
-        cuts = {p for s in spans for p in (s.start, s.end)}
+        # One pass over the tokens (as plain numbers: a long article has a hundred thousand
+        # tokens) and the sorted cuts together.
+        cuts = sorted({p for s in spans for p in (s.start, s.end)})
+        cuts.append(len(text) + 1)
         starts = {s.start for s in spans}
         ends = {s.end for s in spans}
         words: list[str] = []
         spaces: list[bool] = []
-        text = doc.text
-        for token in doc:
-            start, end = token.idx, token.idx + len(token.text)
-            edges = sorted(c for c in cuts if start < c < end)
+        next_cut = 0
+        for start, length, space in doc.to_array([IDX, LENGTH, SPACY]).tolist():
+            end = start + length
+            while cuts[next_cut] <= start:
+                next_cut += 1
             position = start
-            for edge in [*edges, end]:
-                words.append(text[position:edge])
+            while cuts[next_cut] < end:
+                words.append(text[position : cuts[next_cut]])
                 spaces.append(False)
-                position = edge
-            if token.whitespace_:
+                position = cuts[next_cut]
+                next_cut += 1
+            words.append(text[position:end])
+            spaces.append(False)
+            if space:
                 # A span starting at, or ending just after, a trailing space needs it as a token.
                 if end in starts or end + 1 in ends:
-                    words.append(token.whitespace_)
+                    words.append(" ")
                     spaces.append(False)
                 else:
                     spaces[-1] = True

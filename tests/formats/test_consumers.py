@@ -142,6 +142,47 @@ def test_docbin_loads_in_spacy_with_every_span(tmp_path: Path) -> None:
     project.close()
 
 
+def test_docbin_keeps_many_misfit_spans_of_a_long_article(tmp_path: Path) -> None:
+    """Thousands of spans cutting words (several cuts in one token, spans at a token's
+    trailing space, emoji and combining marks) on a long text: every one kept exactly."""
+    spacy = pytest.importorskip("spacy")
+    from spacy.tokens import DocBin
+
+    from annotator.core import DocumentAnnotation, Span
+    from annotator.store import Project
+
+    paragraph = "Putin’s envoy met Xi-Jinping in 北京 👍🏽 at the Cafe\u0301 today.  Then left.\n\n"
+    text = paragraph * 300
+    source = tmp_path / "long.jsonl"
+    source.write_bytes(orjson.dumps({"id": "long", "text": text}) + b"\n")
+    project = Project.create(tmp_path / "p")
+    from annotator.services import import_sources
+
+    import_sources(project, [source], "native")
+    local = [(0, 3), (3, 5), (5, 7), (18, 20), (20, 25), (25, 29), (34, 36), (51, 54)]
+    local += [(55, 62), (61, 63), (63, 69)]  # a trailing space; two spaces in a row
+    spans = [
+        Span.of(text, base + start, base + end, "PERSON", f"T{number}")
+        for number, (base, (start, end)) in enumerate(
+            ((base, pair) for base in range(0, len(text), len(paragraph)) for pair in local), 1
+        )
+    ]
+    document = project.get_document("long")
+    project.annotations("alice").save(
+        DocumentAnnotation(doc_id="long", text_hash=document.hash, spans=spans)
+    )
+    notices: list[str] = []
+    out = tmp_path / "long.spacy"
+    export_project(project, "spacy", out, annotator="alice", notify=notices.append)
+    project.close()
+    (doc,) = DocBin().from_disk(out).get_docs(spacy.blank("en").vocab)
+    assert doc.text == text
+    assert [(s.start_char, s.end_char) for s in doc.spans["sc"]] == [
+        (s.start, s.end) for s in spans
+    ]
+    assert any("fit no spaCy token boundary" in notice for notice in notices)
+
+
 def test_docbin_reports_overlapping_entities(tmp_path: Path) -> None:
     pytest.importorskip("spacy")
     from annotator.core import DocumentAnnotation, Span

@@ -108,7 +108,7 @@ def test_json_lines_array_and_pretty_printed_objects(tmp_path: Path) -> None:
     )
     for path, where in [
         (lines, ["a.jsonl:1", "a.jsonl:2"]),
-        (array, ["b.json: [0]", "b.json: [1]"]),
+        (array, ["b.json:1", "b.json:1"]),
         (pretty, ["c.jsonl:1", "c.jsonl:4"]),
     ]:
         read = list(jsonio.iter_json_objects(path))
@@ -116,10 +116,7 @@ def test_json_lines_array_and_pretty_printed_objects(tmp_path: Path) -> None:
         assert [str(loc).removeprefix(f"{tmp_path}/") for _, loc in read] == where
 
 
-def test_big_arrays_are_streamed_with_line_numbers(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(jsonio, "STREAM_ARRAY_BYTES", 0)
+def test_arrays_are_streamed_with_line_numbers(tmp_path: Path) -> None:
     items = [{"text": f"doc {n}"} for n in range(3)]
     path = write(tmp_path / "big.json", orjson.dumps(items, option=orjson.OPT_INDENT_2))
     read = list(jsonio.iter_json_objects(path))
@@ -131,6 +128,56 @@ def test_big_arrays_are_streamed_with_line_numbers(
     truncated = write(tmp_path / "truncated.json", b'[{"text": "a"},\n {"text": "b"}')
     with pytest.raises(InputError, match=r"truncated.json:2: truncated JSON"):
         list(jsonio.iter_json_objects(truncated))
+
+
+def test_arrays_are_read_a_chunk_at_a_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunks far smaller than a task: tasks, numbers and multi-byte characters (emoji,
+    CJK, a combining mark) cut at every possible byte still come out whole."""
+    monkeypatch.setattr(jsonio, "ARRAY_CHUNK_BYTES", 5)
+    items = [
+        {"text": "Putin 👍🏽 met 习近平.\r\nCafe\u0301", "n": 12345, "tags": ["a", {"b": []}]},
+        {"text": "x" * 50, "nested": {"list": [1.5, -2e3, None, True]}},
+        {"text": '“quotes” — and \\ "escapes" ]}'},
+    ]
+    pretty = write(
+        tmp_path / "pretty.json", b"\xef\xbb\xbf" + orjson.dumps(items, option=orjson.OPT_INDENT_2)
+    )
+    compact = write(tmp_path / "compact.json", orjson.dumps(items) + b"  \n")
+    assert [item for item, _ in jsonio.iter_json_objects(pretty)] == items
+    starts = [n for n, line in enumerate(pretty.read_bytes().split(b"\n"), 1) if line == b"  {"]
+    assert [loc.line for _, loc in jsonio.iter_json_objects(pretty)] == starts
+    assert [item for item, _ in jsonio.iter_json_objects(compact)] == items
+    bad_byte = write(tmp_path / "bad.json", b'[{"text": "a"},\n{"text": "caf\xe9"}]')
+    with pytest.raises(
+        InputError, match=r"bad.json:2: not UTF-8 text: byte 0xe9 at byte offset 29"
+    ):
+        list(jsonio.iter_json_objects(bad_byte))
+    extra = write(tmp_path / "extra.json", b'[{"text": "a"}]\n\n  {"text": "b"}')
+    with pytest.raises(InputError, match=r"extra.json:3: not valid JSON: extra data"):
+        list(jsonio.iter_json_objects(extra))
+    broken = write(tmp_path / "broken.json", b'[{"text": "a"},\n{"text": "b",\n "x": ]}]')
+    with pytest.raises(InputError, match=r"broken.json:3: not valid JSON"):
+        list(jsonio.iter_json_objects(broken))
+
+
+def test_a_big_array_is_never_held_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reading a task list holds one chunk and one task, not the file's text or objects."""
+    import tracemalloc
+
+    monkeypatch.setattr(jsonio, "ARRAY_CHUNK_BYTES", 64 * 1024, raising=False)
+    task = {"data": {"text": "Putin met Xi in 北京 👍🏽. " * 40}, "annotations": [{"result": []}]}
+    tasks = [{**task, "id": number} for number in range(4000)]
+    path = write(tmp_path / "tasks.json", orjson.dumps(tasks, option=orjson.OPT_INDENT_2))
+    del tasks
+    size = path.stat().st_size
+    tracemalloc.start()
+    try:
+        count = sum(1 for _ in jsonio.iter_json_objects(path))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert count == 4000
+    assert peak < size / 4, (peak, size)
 
 
 @pytest.mark.parametrize(

@@ -157,7 +157,7 @@ def test_label_studio_wrong_text_is_refused(tmp_path: Path, fresh: Project) -> N
     path = tmp_path / "bad.json"
     path.write_bytes(orjson.dumps([ls_task([annotation])]))
     with pytest.raises(
-        Exception, match=r"bad.json: \[0\]: annotations\[0\].result\[0\].value says 'Putin'"
+        Exception, match=r"bad.json:1: \[0\]: annotations\[0\].result\[0\].value says 'Putin'"
     ):
         import_sources(fresh, [path], "label-studio")
     assert len(fresh) == 0
@@ -322,6 +322,10 @@ def test_brat_utf16_offsets_from_the_browser_client(tmp_path: Path, fresh: Proje
         ),
         ("T1\tPERSON 0 5\tPutin\nX1\tstrange\n", r"doc.ann:2: unknown annotation line 'X1'"),
         ("T1\tPERSON zero 5\tPutin\n", r"doc.ann:1: malformed T line"),
+        (
+            "T1\tPERSON 0 5\tPutin\nE1\tMove:E2\nE2\tMove:E1 Agent:T1\nR1\tREL Arg1:E1 Arg2:T1\n",
+            r"doc.ann:4: event E1 is its own trigger",
+        ),
     ],
 )
 def test_brat_malformed_files_are_refused(
@@ -331,6 +335,33 @@ def test_brat_malformed_files_are_refused(
     with pytest.raises(Exception, match=message):
         import_sources(fresh, [tmp_path / "brat"], "brat")
     assert len(fresh) == 0 and fresh.annotators() == []
+
+
+def test_brat_import_leaves_no_reference_cycles(tmp_path: Path) -> None:
+    """Imports run without the cyclic collector: a document's parse in a cycle (a closure
+    calling itself) stayed in memory to the end, five times the folder's size."""
+    import gc
+
+    from annotator.formats.base import get_reader
+
+    s1, e1 = cp("Putin")
+    s2, e2 = cp("Xi")
+    ann = (
+        f"T1\tPERSON {s1} {e1}\tPutin\nT2\tPERSON {s2} {e2}\tXi\n"
+        "E1\tMeet:T1 Agent:T2\nR1\tMET Arg1:T1 Arg2:E1\n"
+    )
+    for number in range(20):
+        write_brat(tmp_path / "brat", f"doc{number}", SOURCE, ann)
+    reader = get_reader("brat")
+    gc.collect()
+    gc.disable()
+    try:
+        records = list(reader.read(tmp_path / "brat"))
+        assert len(records) == 20 and len(records[0].labels[None].relations) == 2
+        del records
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
 
 
 def test_brat_file_names_are_safe_and_distinct(tmp_path: Path, fresh: Project) -> None:

@@ -177,9 +177,18 @@ def test_docbin_keeps_many_misfit_spans_of_a_long_article(tmp_path: Path) -> Non
     project.close()
     (doc,) = DocBin().from_disk(out).get_docs(spacy.blank("en").vocab)
     assert doc.text == text
-    assert [(s.start_char, s.end_char) for s in doc.spans["sc"]] == [
-        (s.start, s.end) for s in spans
-    ]
+    # Spans keep their exact characters, less the spaces at their edges (trimmed for a
+    # token-based format, and reported); spans of only spaces are left out.
+    trimmed = []
+    for span in spans:
+        start, end = span.start, span.end
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if start < end:
+            trimmed.append((start, end))
+    assert [(s.start_char, s.end_char) for s in doc.spans["sc"]] == trimmed
     assert any("fit no spaCy token boundary" in notice for notice in notices)
 
 

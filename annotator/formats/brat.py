@@ -149,7 +149,7 @@ def _parse_ann(ann: Path, tally: Tally) -> _Parsed:
             else:
                 raise InputError(ann, f"unknown annotation line {ident!r}", line_no)
             parsed.lines.setdefault(ident, line_no)
-        except ValueError:
+        except (ValueError, IndexError):  # a field missing, or one too many
             raise InputError(ann, f"malformed {kind} line: {line!r}", line_no) from None
     return parsed
 
@@ -193,13 +193,18 @@ def _labels(ann: Path, spans: list[Span], parsed: _Parsed, tally: Tally) -> Impo
     relations: list[Relation] = []
 
     def resolve(target: str, line_no: int) -> str:
-        if target in parsed.fragments:
-            return parsed.fragments[target][0]
-        if target in parsed.events:
+        seen = [target]
+        while target in parsed.events:
             tally.add(
                 "argument that is an event: linked to the event's trigger", f"{ann}:{line_no}"
             )
-            return resolve(parsed.events[target][0], line_no)
+            target = parsed.events[target][0]
+            if target in seen:
+                chain = " → ".join([*seen, target])
+                raise InputError(ann, f"events trigger each other in a loop: {chain}", line_no)
+            seen.append(target)
+        if target in parsed.fragments:
+            return parsed.fragments[target][0]
         raise InputError(ann, f"refers to missing annotation {target!r}", line_no)
 
     for rel_id, label, head, tail, line_no in parsed.relations:

@@ -76,10 +76,18 @@ def _is_json_lines(path: Path) -> bool:
             if line.strip(b"\xef\xbb\xbf" + _WHITESPACE.encode()):
                 try:
                     orjson.loads(line.lstrip(b"\xef\xbb\xbf"))
-                except orjson.JSONDecodeError:
-                    return False
+                except orjson.JSONDecodeError as exc:
+                    return not _continues(exc)
                 return True
     return True
+
+
+def _continues(exc: orjson.JSONDecodeError) -> bool:
+    """Whether a line orjson refused may be the first part of an object over many lines
+    (or of objects one after another), rather than a line that is wrong in itself (NaN,
+    nesting too deep, a lone surrogate): only the first is left to the slower decoder,
+    which would accept NaN and surrogates and recurse until Python's limit."""
+    return exc.msg in ("unexpected end of data", "unexpected content after document")
 
 
 def _iter_lines(path: Path) -> Iterator[tuple[dict[str, Any], Location]]:
@@ -99,7 +107,7 @@ def _iter_lines(path: Path) -> Iterator[tuple[dict[str, Any], Location]]:
                         path, f"not UTF-8 text: byte 0x{line[bad.start]:02x}", line_no
                     ) from None
                 what = "truncated JSON line" if not line.endswith(b"\n") else "broken JSON line"
-                raise InputError(path, f"{what}: {exc.msg}", line_no) from None
+                raise InputError(path, f"{what}: {_strict_reason(exc)}", line_no) from None
             if not isinstance(item, dict):
                 raise InputError(path, "line is not a JSON object", line_no)
             yield item, Location(path, line_no)
@@ -129,7 +137,7 @@ def _iter_array(path: Path) -> Iterator[tuple[dict[str, Any], Location]]:
 
 
 def _stream_array(path: Path, text: str) -> Iterator[tuple[dict[str, Any], Location]]:
-    decoder = json.JSONDecoder()
+    decoder = _strict_decoder()
     position = text.index("[") + 1
     line = 1 + text.count("\n", 0, position)
     index = 0
@@ -158,7 +166,7 @@ def _stream_array(path: Path, text: str) -> Iterator[tuple[dict[str, Any], Locat
 def _iter_concatenated(path: Path) -> Iterator[tuple[dict[str, Any], Location]]:
     """Objects written one after another, each over several lines."""
     text = _read_text(path)
-    decoder = json.JSONDecoder()
+    decoder = _strict_decoder()
     position, line = _skip_space(text, 0, 1)
     while position < len(text):
         item, end = _decode_at(decoder, path, text, position, line)
@@ -167,6 +175,15 @@ def _iter_concatenated(path: Path) -> Iterator[tuple[dict[str, Any], Location]]:
         yield item, Location(path, line)
         line += text.count("\n", position, end)
         position, line = _skip_space(text, end, line)
+
+
+def _strict_decoder() -> json.JSONDecoder:
+    """A stdlib decoder that refuses NaN and Infinity at once (orjson checks the rest)."""
+
+    def refuse(constant: str) -> Any:
+        raise ValueError(f"{constant} is not JSON")
+
+    return json.JSONDecoder(parse_constant=refuse)
 
 
 def _skip_space(text: str, position: int, line: int) -> tuple[int, int]:
@@ -182,11 +199,29 @@ def _decode_at(
     decoder: json.JSONDecoder, path: Path, text: str, position: int, line: int
 ) -> tuple[Any, int]:
     try:
-        return decoder.raw_decode(text, position)
+        _, end = decoder.raw_decode(text, position)
     except json.JSONDecodeError as exc:
         truncated = "Unterminated" in exc.msg or exc.pos >= len(text.rstrip())
         what = "truncated JSON" if truncated else "not valid JSON"
         raise InputError(path, f"{what}: {exc.msg}", exc.lineno) from None
+    except RecursionError:
+        raise InputError(path, "not valid JSON: nested too deeply", line) from None
+    except ValueError as exc:  # a number with more digits than Python converts
+        raise InputError(path, f"not valid JSON: {exc}".split(";")[0], line) from None
+    # The stdlib decoder only finds where the value ends: orjson decodes it, so that what
+    # it refuses (NaN, Infinity, lone surrogates, huge numbers) is refused here too.
+    try:
+        return orjson.loads(text[position:end]), end
+    except orjson.JSONDecodeError as exc:
+        raise InputError(
+            path, f"not valid JSON: {_strict_reason(exc)}", line + exc.lineno - 1
+        ) from None
+
+
+def _strict_reason(exc: orjson.JSONDecodeError) -> str:
+    if exc.doc[exc.pos : exc.pos + 9].startswith(("NaN", "Infinity", "-Infinity")):
+        return f"{exc.msg} (NaN and Infinity are not JSON)"
+    return exc.msg
 
 
 def peek_first_object(path: Path) -> dict[str, Any] | None:
@@ -222,7 +257,7 @@ def _first_value(text: str) -> dict[str, Any] | None:
         return None
     try:
         value, _ = json.JSONDecoder().raw_decode(stripped)
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):  # reading the file will say what is wrong
         return None
     return value if isinstance(value, dict) else None
 

@@ -162,6 +162,8 @@ def _annotation(
         names = value.get("labels")
         if not isinstance(names, list) or not names:
             raise loc.error(f"{where}.value.labels must be a non-empty list")
+        if type(item.get("id")) not in (str, int, type(None)):
+            raise loc.error(f"{where}.id must be a string, not {item.get('id')!r}")
         region = str(item.get("id") or f"r{index}")
         note = _region_note(item)
         for number, name in enumerate(names):
@@ -200,7 +202,7 @@ def _annotation(
             ends.reverse()
         elif item.get("direction") == "bi":
             tally.add("two-way relation: kept as head → tail", f"{loc} {where}")
-        names = item.get("labels") or [UNLABELLED_RELATION]
+        names = _relation_labels(item, where, loc)
         if not item.get("labels"):
             tally.add(f"relation without a label: labelled {UNLABELLED_RELATION}", f"{loc} {where}")
         for name in names:
@@ -220,6 +222,17 @@ def _annotation(
     # Checked as the models would be (offsets, texts, labels, ids; relation ends are
     # kept regions): written as records, no model per span.
     return CheckedLabels((spans, result), status="done")
+
+
+def _relation_labels(item: dict[str, Any], where: str, loc: Location) -> list[str]:
+    """A relation's label names: a list of strings (a bare string is refused, not read
+    letter by letter); none at all means the unlabelled relation."""
+    names = item.get("labels")
+    if names is None or names == []:
+        return [UNLABELLED_RELATION]
+    if type(names) is not list or any(type(name) is not str or not name for name in names):
+        raise loc.error(f"{where}.labels must be a list of label names, not {names!r}")
+    return names
 
 
 def _region_note(item: dict[str, Any]) -> str:

@@ -135,9 +135,17 @@ def _task_to_record(
     tally.add("span listed twice (same start, end and label): kept once", str(loc), dropped)
     relations = _relations(task, loc, raws, token_ends, alias)
     labels = ImportedLabels(spans=spans, relations=relations, status="done" if answer else None)
-    who = layer_name(task.get("_annotator_id") or task.get("_session_id"))
+    who = layer_name(_annotator_of(task, loc))
     record.labels[who] = labels
     return record
+
+
+def _annotator_of(task: dict[str, Any], loc: Location) -> Any:
+    for key in ("_annotator_id", "_session_id"):
+        value = task.get(key)
+        if value is not None and (type(value) not in (str, int)):
+            raise loc.error(f'"{key}" must be a string, not {value!r}')
+    return task.get("_annotator_id") or task.get("_session_id")
 
 
 def _raw_spans(task: dict[str, Any], loc: Location) -> tuple[list[RawSpan], dict[int, str]]:
@@ -189,9 +197,10 @@ def _relations(
             span = raw.get(f"{key}_span")
             found = None
             if isinstance(span, dict):
+                _check_span_ref(span, f"relations[{index}].{key}_span", loc)
                 where = (span.get("start"), span.get("end"))
                 found = by_offsets.get((*where, span.get("label"))) or by_offsets.get(where)
-            if found is None and isinstance(raw.get(key), int):
+            if found is None and type(raw.get(key)) is int:
                 found = token_ends.get(raw[key])
             if found is None:
                 raise loc.error(f"relations[{index}].{key} refers to no span in this task")
@@ -201,6 +210,17 @@ def _relations(
             raise loc.error(f"relations[{index}] has no label")
         result.append(Relation(id=f"R{index + 1}", label=label, head=ends[0], tail=ends[1]))
     return result
+
+
+def _check_span_ref(span: dict[str, Any], pointer: str, loc: Location) -> None:
+    """A relation's ``head_span``/``child_span`` holds integer offsets and a string label."""
+    for name in ("start", "end"):
+        value = span.get(name)
+        if value is not None and (type(value) is not int):
+            raise loc.error(f"{pointer}.{name} must be an integer, not {value!r}")
+    label = span.get("label")
+    if label is not None and type(label) is not str:
+        raise loc.error(f"{pointer}.label must be a string, not {label!r}")
 
 
 # --- export ------------------------------------------------------------------------------

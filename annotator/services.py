@@ -138,6 +138,9 @@ def import_sources(
     new_relations: set[str] = set()
     renamed: dict[str, str] = {}
     known_labels = set(schema.label_names())
+    # What readers left out or changed, told once the import has succeeded: a refused
+    # import is one line on stderr, not the notices of the files read before it.
+    notices: list[str] = []
     with project.document_batch(progress) as batch:
 
         def layer(name: str) -> tuple[AnnotationStore, dict[str, PreparedLine]]:
@@ -166,8 +169,7 @@ def import_sources(
                 except AnnotatorError as exc:
                     raise AnnotatorError(f"{record.where}: {exc}") from None
                 stored_id = batch.last_id
-                for notice in record.notices:
-                    notify(notice)
+                notices.extend(record.notices)
                 for who, labels in record.labels.items():
                     labels = _usable_label_names(labels, renamed)
                     # --annotator overrides the names a source carries.
@@ -194,6 +196,8 @@ def import_sources(
         summary.unchanged = batch.counts["unchanged"]
         summary.duplicate = batch.counts["duplicate"]
 
+    for notice in notices:
+        notify(notice)
     for old_name, new_name in renamed.items():
         notify(
             f"label {old_name!r} imported as {new_name!r} (label names cannot hold spaces or commas)"

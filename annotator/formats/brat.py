@@ -112,6 +112,9 @@ def _parse_ann(ann: Path, tally: Tally) -> _Parsed:
         fields = line.split("\t", 2)
         ident = fields[0]
         kind = ident[:1]
+        if ident in parsed.lines and kind != "*":
+            first = parsed.lines[ident]
+            raise InputError(ann, f"id {ident} is used twice (first on line {first})", line_no)
         try:
             if kind == "T":
                 _parse_span(parsed, fields, line_no, tally, ann)
@@ -130,6 +133,8 @@ def _parse_ann(ann: Path, tally: Tally) -> _Parsed:
                 trigger, *args = fields[1].split()
                 _type, trigger_id = trigger.split(":")
                 roles = [(role, target) for role, target in (arg.split(":") for arg in args)]
+                if not all(role and target for role, target in roles):
+                    raise ValueError("an argument without its role or its target")
                 parsed.events[ident] = (trigger_id, roles, line_no)
             elif kind == "#":
                 note_type, target = fields[1].split()

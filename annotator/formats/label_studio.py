@@ -99,6 +99,8 @@ def _task(task: dict[str, Any], loc: Location, fallback: str, tally: Tally) -> I
     )
     record = ImportRecord(document=document, where=str(loc))
     predictions = task.get("predictions") or []
+    if type(predictions) is not list:
+        raise loc.error(f'"predictions" must be a list, not {predictions!r}')
     if predictions:
         tally.add(
             "prediction (a model's suggestion, not a label): not imported",

@@ -203,6 +203,9 @@ def record_to_import(item: dict[str, Any], where: str, fallback_id: str) -> Impo
     if "spans" in item or "relations" in item:
         raw_spans = item.get("spans") or []
         raw_relations = item.get("relations") or []
+        for key, value in (("spans", raw_spans), ("relations", raw_relations)):
+            if type(value) is not list:
+                raise _fail(where, f'"{key}" must be a list, not {value!r}')
         checked = (
             None
             if shift or newline_map.removed

@@ -250,6 +250,49 @@ CASES: list[tuple[str, str, dict[str, str], str, str]] = [
         r"in\.json: \[0\]: annotations\[0\]\.result\[2\]\.labels must be a list of label names, "
         r"not 'REL'",
     ),
+    # Found by the fuzz test (test_fuzz_readers.py).
+    (
+        "brat id used twice",
+        "brat",
+        {
+            "b/a.txt": TEXT,
+            "b/a.ann": "T1\tP 0 5\tAlice\nR1\tMET Arg1:T1 Arg2:T1\nT1\tP 10 13\tBob\n",
+        },
+        "b",
+        r"a\.ann:3: id T1 is used twice \(first on line 1\)",
+    ),
+    (
+        "brat event argument without its role",
+        "brat",
+        {"b/a.txt": TEXT, "b/a.ann": "T1\tP 0 5\tAlice\nT2\tMeet 6 9\tmet\nE1\tMeet:T2 :T1\n"},
+        "b",
+        r"a\.ann:3: malformed E line",
+    ),
+    (
+        "native spans not a list",
+        "native",
+        {"in.jsonl": '{"text": "x", "spans": true}\n'},
+        "in.jsonl",
+        r'in\.jsonl:1: "spans" must be a list, not True',
+    ),
+    (
+        "native relation head an object",
+        "native",
+        {
+            "in.jsonl": '{"text": "Alice met Bob.", "spans": [{"id": "s1", "start": 0, "end": 5, '
+            '"label": "P", "text": "Alice"}], "relations": [{"id": "r1", "label": "MET", '
+            '"head": {}, "tail": "s1"}]}\n'
+        },
+        "in.jsonl",
+        r"in\.jsonl:1: relations\[0\]: Input should be a valid string",
+    ),
+    (
+        "Label Studio predictions a number",
+        "label-studio",
+        {"in.json": '[{"data": {"text": "x"}, "predictions": 2.5}]'},
+        "in.json",
+        r'in\.json: \[0\]: "predictions" must be a list, not 2\.5',
+    ),
     (
         "prodigy annotator id a list",
         "prodigy",
@@ -307,3 +350,25 @@ def test_native_offsets_and_labels_that_are_right_still_import(
     assert [(s.id, s.start, s.end, s.label, s.text, s.note) for s in annotation.spans] == [
         ("s1", 6, 9, "VERB", "met", "x")
     ]
+
+
+def test_notices_of_an_import_refused_later_are_not_told(
+    tmp_path: Path, project_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A source read with notices (a rejected task) before a broken one: the refusal is
+    the only line on stderr; the notices wait for an import that succeeds."""
+    first = tmp_path / "first.jsonl"
+    first.write_text('{"text": "Alice met Bob.", "answer": "reject"}\n')
+    broken = tmp_path / "second.jsonl"
+    broken.write_text('{"text": "x", "score": NaN}\n')
+    before = snapshot(project_path)
+    code = main(["import", str(project_path), str(first), str(broken), "--format", "prodigy"])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert code == 1
+    assert lines == [
+        f"annotator: error: {broken}:1: broken JSON line: unexpected character, expected a "
+        "JSON value (NaN and Infinity are not JSON)"
+    ]
+    assert snapshot(project_path) == before
+    assert main(["import", str(project_path), str(first), "--format", "prodigy"]) == 0
+    assert "answered 'reject'" in capsys.readouterr().err

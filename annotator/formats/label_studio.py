@@ -34,7 +34,14 @@ from annotator.formats.base import (
     ImportedLabels,
     ImportRecord,
 )
-from annotator.formats.common import Tally, document_id, document_meta, layer_name, with_tally
+from annotator.formats.common import (
+    Tally,
+    document_id,
+    document_meta,
+    given,
+    layer_name,
+    with_tally,
+)
 from annotator.formats.jsonio import Location, iter_json_objects, json_suffix, peek_first_object
 from annotator.formats.offsets import (
     UNIT_NAMES,
@@ -98,7 +105,7 @@ def _task(task: dict[str, Any], loc: Location, fallback: str, tally: Tally) -> I
         id=doc_id, text=source.text, meta=document_meta(meta, source.text, source.meta())
     )
     record = ImportRecord(document=document, where=str(loc))
-    predictions = task.get("predictions") or []
+    predictions = given(task, "predictions", [])
     if type(predictions) is not list:
         raise loc.error(f'"predictions" must be a list, not {predictions!r}')
     if predictions:
@@ -108,7 +115,7 @@ def _task(task: dict[str, Any], loc: Location, fallback: str, tally: Tally) -> I
             len(predictions),
         )
     key = "annotations" if "annotations" in task else "completions"
-    annotations = task.get(key) or []
+    annotations = given(task, key, [])
     if not isinstance(annotations, list):
         raise loc.error(f'"{key}" must be a list')
     for index, annotation in enumerate(annotations):
@@ -143,7 +150,7 @@ def _annotator(annotation: dict[str, Any]) -> str | None:
 def _annotation(
     annotation: dict[str, Any], pointer: str, source: SourceText, loc: Location, tally: Tally
 ) -> ImportedLabels:
-    results = annotation.get("result") or []
+    results = given(annotation, "result", [])
     if not isinstance(results, list):
         raise loc.error(f"{pointer}.result must be a list")
     raws: list[RawSpan] = []

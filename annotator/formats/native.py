@@ -188,7 +188,7 @@ def record_to_import(item: dict[str, Any], where: str, fallback_id: str) -> Impo
     raw_id = item.get("id", fallback_id)
     if not isinstance(raw_id, str | int) or isinstance(raw_id, bool) or str(raw_id) == "":
         raise _fail(where, f'"id" must be a non-empty string or number, not {raw_id!r}')
-    meta = item.get("meta") or {}
+    meta = _given(item, "meta", {})  # null means none; false or [] is refused below
     if not isinstance(meta, dict):
         raise _fail(where, '"meta" must be an object')
     meta = dict(meta)
@@ -201,8 +201,8 @@ def record_to_import(item: dict[str, Any], where: str, fallback_id: str) -> Impo
     document = Document(id=str(raw_id), text=text, meta=meta)
     record = ImportRecord(document=document, where=where)
     if "spans" in item or "relations" in item:
-        raw_spans = item.get("spans") or []
-        raw_relations = item.get("relations") or []
+        raw_spans = _given(item, "spans", [])
+        raw_relations = _given(item, "relations", [])
         for key, value in (("spans", raw_spans), ("relations", raw_relations)):
             if type(value) is not list:
                 raise _fail(where, f'"{key}" must be a list, not {value!r}')
@@ -218,7 +218,7 @@ def record_to_import(item: dict[str, Any], where: str, fallback_id: str) -> Impo
             )
         if status is not None and status not in STATUSES:
             raise _fail(where, f"unknown status {status!r}")
-        note = item.get("note") or ""
+        note = _given(item, "note", "")
         if type(note) is not str:
             raise _fail(where, f'"note" must be a string, not {note!r}')
         labels: ImportedLabels
@@ -372,11 +372,18 @@ def _span(raw: Any, index: int, text: str, newline_map: Any, where: str, shift: 
             end,
             label,
             covered,
-            raw.get("attrs") or {},
+            _given(raw, "attrs", {}),
             raw.get("note") or "",
         )
     except ValidationError as exc:
         raise _fail(where, f"spans[{index}]: {exc.errors()[0]['msg']}") from None
+
+
+def _given(item: dict[str, Any], key: str, default: Any) -> Any:
+    """``item[key]``, or ``default`` when it is missing or null (not when it is 0 or
+    false: those are refused as the wrong type, not read as empty)."""
+    value = item.get(key)
+    return default if value is None else value
 
 
 def _check_span_fields(raw: dict[str, Any], index: int, where: str) -> None:
@@ -387,7 +394,7 @@ def _check_span_fields(raw: dict[str, Any], index: int, where: str) -> None:
     for name in ("start", "end"):
         if type(raw[name]) is not int:  # bool is an int to Python, not to JSON
             raise _fail(where, f"spans[{index}].{name} must be an integer, not {raw[name]!r}")
-    for name in ("label", "id", "note"):
+    for name in ("label", "id", "note", "text"):
         value = raw.get(name)
         if (value is not None or name == "label") and type(value) is not str:
             raise _fail(where, f"spans[{index}].{name} must be a string, not {value!r}")

@@ -34,6 +34,7 @@ from annotator.formats.common import (
     Tally,
     document_id,
     document_meta,
+    given,
     layer_name,
     relation_rows,
     span_rows,
@@ -106,7 +107,7 @@ def _task_to_record(
     if answer not in (None, "accept", "reject", "ignore"):
         raise loc.error(f"answer must be accept, reject or ignore, not {answer!r}")
     source = SourceText(original)
-    meta = task.get("meta") or {}
+    meta = given(task, "meta", {})
     if not isinstance(meta, dict):
         raise loc.error('"meta" must be an object')
     meta = {**{k: v for k, v in task.items() if k not in _MACHINERY}, **meta}
@@ -151,7 +152,7 @@ def _annotator_of(task: dict[str, Any], loc: Location) -> Any:
 def _raw_spans(task: dict[str, Any], loc: Location) -> tuple[list[RawSpan], dict[int, str]]:
     raws: list[RawSpan] = []
     token_ends: dict[int, str] = {}
-    spans = task.get("spans") or []
+    spans = given(task, "spans", [])
     if not isinstance(spans, list):
         raise loc.error('"spans" must be a list')
     for index, raw in enumerate(spans):
@@ -159,6 +160,8 @@ def _raw_spans(task: dict[str, Any], loc: Location) -> tuple[list[RawSpan], dict
             raise loc.error(f"spans[{index}] is not an object")
         span_id = f"T{index + 1}"
         text = raw.get("text")
+        if text is not None and type(text) is not str:
+            raise loc.error(f"spans[{index}].text must be a string, not {text!r}")
         raws.append(
             RawSpan(
                 start=raw.get("start"),
@@ -181,7 +184,7 @@ def _relations(
     token_ends: dict[int, str],
     alias: dict[str, str],
 ) -> list[Relation]:
-    relations = task.get("relations") or []
+    relations = given(task, "relations", [])
     if not isinstance(relations, list):
         raise loc.error('"relations" must be a list')
     by_offsets: dict[tuple[Any, ...], str] = {}

@@ -276,6 +276,34 @@ CASES: list[tuple[str, str, dict[str, str], str, str]] = [
         r'in\.jsonl:1: "spans" must be a list, not True',
     ),
     (
+        "native meta a list",
+        "native",
+        {"in.jsonl": '{"text": "x", "meta": []}\n'},
+        "in.jsonl",
+        r'in\.jsonl:1: "meta" must be an object',
+    ),
+    (
+        "native relations false",
+        "native",
+        {"in.jsonl": '{"text": "x", "spans": [], "relations": false}\n'},
+        "in.jsonl",
+        r'in\.jsonl:1: "relations" must be a list, not False',
+    ),
+    (
+        "native document note 0",
+        "native",
+        {"in.jsonl": '{"text": "x", "spans": [], "note": 0}\n'},
+        "in.jsonl",
+        r'in\.jsonl:1: "note" must be a string, not 0',
+    ),
+    (
+        "native span text a number",
+        "native",
+        {"in.jsonl": _native_span("0", "5", extra=', "text": 5')},
+        "in.jsonl",
+        r"in\.jsonl:1: spans\[0\]\.text must be a string, not 5",
+    ),
+    (
         "native relation head an object",
         "native",
         {
@@ -292,6 +320,37 @@ CASES: list[tuple[str, str, dict[str, str], str, str]] = [
         {"in.json": '[{"data": {"text": "x"}, "predictions": 2.5}]'},
         "in.json",
         r'in\.json: \[0\]: "predictions" must be a list, not 2\.5',
+    ),
+    (
+        "prodigy meta an empty list",
+        "prodigy",
+        {"in.jsonl": '{"text": "x", "answer": "accept", "meta": []}\n'},
+        "in.jsonl",
+        r'in\.jsonl:1: "meta" must be an object',
+    ),
+    (
+        "prodigy relations false",
+        "prodigy",
+        {"in.jsonl": '{"text": "x", "answer": "accept", "spans": [], "relations": false}\n'},
+        "in.jsonl",
+        r'in\.jsonl:1: "relations" must be a list',
+    ),
+    (
+        "prodigy span text a number",
+        "prodigy",
+        {
+            "in.jsonl": '{"text": "Alice", "answer": "accept", "spans": '
+            '[{"start": 0, "end": 5, "label": "P", "text": 5}]}\n'
+        },
+        "in.jsonl",
+        r"in\.jsonl:1: spans\[0\]\.text must be a string, not 5",
+    ),
+    (
+        "Label Studio annotations 0",
+        "label-studio",
+        {"in.json": '[{"data": {"text": "x"}, "annotations": 0}]'},
+        "in.json",
+        r'in\.json: \[0\]: "annotations" must be a list',
     ),
     (
         "prodigy annotator id a list",

@@ -245,6 +245,9 @@ def _import_sources(
     renamed: dict[str, str] = {}
     known_labels = set(schema.label_names())
     examples = _ProdigyExamples(project)
+    # What readers left out or changed, told once the import has succeeded: a refused
+    # import is one line on stderr, not the notices of the files read before it.
+    notices: list[str] = []
     with project.document_batch(progress) as batch:
 
         def layer(name: str) -> tuple[AnnotationStore, dict[str, PreparedLine]]:
@@ -278,8 +281,7 @@ def _import_sources(
                     reject(record.where, str(exc))
                     continue
                 stored_id = batch.last_id
-                for notice in record.notices:
-                    notify(notice)
+                notices.extend(record.notices)
                 for who, labels in record.labels.items():
                     labels = _usable_label_names(labels, renamed)
                     # --annotator overrides the names a source carries.
@@ -320,6 +322,8 @@ def _import_sources(
                 raise write_error(store.path, exc) from None
             summary.labelled[name] = len(lines)
 
+    for notice in notices:
+        notify(notice)
     for old_name, new_name in renamed.items():
         notify(
             f"label {old_name!r} imported as {new_name!r} (label names cannot hold spaces or commas)"

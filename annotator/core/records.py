@@ -148,6 +148,7 @@ def relations_ok(relations: list[Any], span_ids: set[str] | frozenset[str]) -> b
         and set(map(type, notes)) == _STR
         and "" not in ids
         and "" not in labels
+        and {*map(type, heads), *map(type, tails)} == _STR  # before hashing them
         and span_ids.issuperset(heads)
         and span_ids.issuperset(tails)
         and len(set(ids)) == len(ids)

@@ -127,6 +127,9 @@ def _parse_ann(ann: Path, tally: Tally) -> _Parsed:
         fields = line.split("\t", 2)
         ident = fields[0]
         kind = ident[:1]
+        if ident in parsed.lines and kind != "*":
+            first = parsed.lines[ident]
+            raise InputError(ann, f"id {ident} is used twice (first on line {first})", line_no)
         try:
             if kind == "T":
                 _parse_span(parsed, fields, line_no, tally, ann)
@@ -145,6 +148,8 @@ def _parse_ann(ann: Path, tally: Tally) -> _Parsed:
                 trigger, *args = fields[1].split()
                 _type, trigger_id = trigger.split(":")
                 roles = [(role, target) for role, target in (arg.split(":") for arg in args)]
+                if not all(role and target for role, target in roles):
+                    raise ValueError("an argument without its role or its target")
                 parsed.events[ident] = (trigger_id, roles, line_no)
             elif kind == "#":
                 note_type, target = fields[1].split()
@@ -164,7 +169,7 @@ def _parse_ann(ann: Path, tally: Tally) -> _Parsed:
             else:
                 raise InputError(ann, f"unknown annotation line {ident!r}", line_no)
             parsed.lines.setdefault(ident, line_no)
-        except ValueError:
+        except (ValueError, IndexError):  # a field missing, or one too many
             raise InputError(ann, f"malformed {kind} line: {line!r}", line_no) from None
     return parsed
 
@@ -208,15 +213,14 @@ def _resolve(target: str, line_no: int, ann: Path, parsed: _Parsed, tally: Tally
     # A module function, not a closure calling itself: that closure was a reference
     # cycle holding the parsed file, and imports run without the cyclic collector, so
     # every document's parse stayed in memory until the import ended (5x the folder).
-    seen: set[str] = set()
+    seen: list[str] = []
     while target not in parsed.fragments:
         if target not in parsed.events:
             raise InputError(ann, f"refers to missing annotation {target!r}", line_no)
         if target in seen:
-            raise InputError(
-                ann, f"event {target} is its own trigger (through other events)", line_no
-            )
-        seen.add(target)
+            chain = " → ".join([*seen, target])
+            raise InputError(ann, f"events trigger each other in a loop: {chain}", line_no)
+        seen.append(target)
         tally.add("argument that is an event: linked to the event's trigger", f"{ann}:{line_no}")
         target = parsed.events[target][0]
     return parsed.fragments[target][0]

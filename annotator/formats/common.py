@@ -47,6 +47,13 @@ def document_id(value: Any, fallback: str) -> str:
     return fallback
 
 
+def given(item: dict[str, Any], key: str, default: Any) -> Any:
+    """``item[key]``, or ``default`` when it is missing or null; unlike ``or``, false, 0
+    and "" are kept, for the reader's type check to refuse rather than read as empty."""
+    value = item.get(key)
+    return default if value is None else value
+
+
 def document_meta(meta: dict[str, Any], text: str, changes: dict[str, Any]) -> dict[str, Any]:
     result = dict(meta)
     result.setdefault("title", first_line_title(text))

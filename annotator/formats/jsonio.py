@@ -79,10 +79,18 @@ def _is_json_lines(path: Path) -> bool:
             if line.strip(b"\xef\xbb\xbf" + _WHITESPACE.encode()):
                 try:
                     orjson.loads(line.lstrip(b"\xef\xbb\xbf"))
-                except orjson.JSONDecodeError:
-                    return False
+                except orjson.JSONDecodeError as exc:
+                    return not _continues(exc)
                 return True
     return True
+
+
+def _continues(exc: orjson.JSONDecodeError) -> bool:
+    """Whether a line orjson refused may be the first part of an object over many lines
+    (or of objects one after another), rather than a line that is wrong in itself (NaN,
+    nesting too deep, a lone surrogate): only the first is left to the slower decoder,
+    which would accept NaN and surrogates and recurse until Python's limit."""
+    return exc.msg in ("unexpected end of data", "unexpected content after document")
 
 
 def _iter_lines(path: Path) -> Iterator[tuple[dict[str, Any], Location]]:
@@ -102,7 +110,7 @@ def _iter_lines(path: Path) -> Iterator[tuple[dict[str, Any], Location]]:
                         path, f"not UTF-8 text: byte 0x{line[bad.start]:02x}", line_no
                     ) from None
                 what = "truncated JSON line" if not line.endswith(b"\n") else "broken JSON line"
-                raise InputError(path, f"{what}: {exc.msg}", line_no) from None
+                raise InputError(path, f"{what}: {_strict_reason(exc)}", line_no) from None
             if not isinstance(item, dict):
                 raise InputError(path, "line is not a JSON object", line_no)
             yield item, Location(path, line_no)
@@ -119,7 +127,7 @@ def _iter_array(path: Path) -> Iterator[tuple[dict[str, Any], Location]]:
     Neither the text nor its Python objects are ever held whole: a 60 MB Label Studio
     export parsed at once took ten times its size (every task's dicts, and the text).
     """
-    decoder = json.JSONDecoder()
+    decoder = _strict_decoder()
     with open(path, "rb") as handle:
         chunks = _Utf8Chunks(path, handle)
         text = chunks.read(ARRAY_CHUNK_BYTES).removeprefix("\ufeff")
@@ -145,7 +153,7 @@ def _iter_array(path: Path) -> Iterator[tuple[dict[str, Any], Location]]:
                 need_comma = False
                 continue
             try:
-                item, end = decoder.raw_decode(text, position)
+                _, end = decoder.raw_decode(text, position)
             except json.JSONDecodeError as exc:
                 if chunks.done:
                     raise _element_error(path, exc, text, position, line) from None
@@ -154,6 +162,11 @@ def _iter_array(path: Path) -> Iterator[tuple[dict[str, Any], Location]]:
                 rest = text[position:]
                 text, position = rest + chunks.read(max(ARRAY_CHUNK_BYTES, len(rest))), 0
                 continue
+            except RecursionError:
+                raise InputError(path, "not valid JSON: nested too deeply", line) from None
+            except ValueError as exc:  # NaN, Infinity, a number Python will not convert
+                raise InputError(path, f"not valid JSON: {exc}".split(";")[0], line) from None
+            item = _orjson_value(path, text, position, end, line)
             if not isinstance(item, dict):
                 raise InputError(path, f"[{index}] is not a JSON object", line)
             yield item, Location(path, line, f"[{index}]")
@@ -208,7 +221,7 @@ class _Utf8Chunks:
 def _iter_concatenated(path: Path) -> Iterator[tuple[dict[str, Any], Location]]:
     """Objects written one after another, each over several lines."""
     text = _read_text(path)
-    decoder = json.JSONDecoder()
+    decoder = _strict_decoder()
     position, line = _skip_space(text, 0, 1)
     while position < len(text):
         item, end = _decode_at(decoder, path, text, position, line)
@@ -217,6 +230,15 @@ def _iter_concatenated(path: Path) -> Iterator[tuple[dict[str, Any], Location]]:
         yield item, Location(path, line)
         line += text.count("\n", position, end)
         position, line = _skip_space(text, end, line)
+
+
+def _strict_decoder() -> json.JSONDecoder:
+    """A stdlib decoder that refuses NaN and Infinity at once (orjson checks the rest)."""
+
+    def refuse(constant: str) -> Any:
+        raise ValueError(f"{constant} is not JSON")
+
+    return json.JSONDecoder(parse_constant=refuse)
 
 
 def _skip_space(text: str, position: int, line: int) -> tuple[int, int]:
@@ -228,9 +250,31 @@ def _decode_at(
     decoder: json.JSONDecoder, path: Path, text: str, position: int, line: int
 ) -> tuple[Any, int]:
     try:
-        return decoder.raw_decode(text, position)
+        _, end = decoder.raw_decode(text, position)
     except json.JSONDecodeError as exc:
         raise _decode_error(path, exc, text, position, line) from None
+    except RecursionError:
+        raise InputError(path, "not valid JSON: nested too deeply", line) from None
+    except ValueError as exc:  # a number with more digits than Python converts
+        raise InputError(path, f"not valid JSON: {exc}".split(";")[0], line) from None
+    return _orjson_value(path, text, position, end, line), end
+
+
+def _orjson_value(path: Path, text: str, position: int, end: int, line: int) -> Any:
+    # The stdlib decoder only finds where the value ends: orjson decodes it, so that what
+    # it refuses (NaN, Infinity, lone surrogates, huge numbers) is refused here too.
+    try:
+        return orjson.loads(text[position:end])
+    except orjson.JSONDecodeError as exc:
+        raise InputError(
+            path, f"not valid JSON: {_strict_reason(exc)}", line + exc.lineno - 1
+        ) from None
+
+
+def _strict_reason(exc: orjson.JSONDecodeError) -> str:
+    if exc.doc[exc.pos : exc.pos + 9].startswith(("NaN", "Infinity", "-Infinity")):
+        return f"{exc.msg} (NaN and Infinity are not JSON)"
+    return exc.msg
 
 
 def _element_error(
@@ -291,7 +335,7 @@ def _first_value(text: str) -> dict[str, Any] | None:
         return None
     try:
         value, _ = json.JSONDecoder().raw_decode(stripped)
-    except json.JSONDecodeError:
+    except (ValueError, RecursionError):  # reading the file will say what is wrong
         return None
     return value if isinstance(value, dict) else None
 

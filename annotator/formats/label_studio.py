@@ -34,7 +34,14 @@ from annotator.formats.base import (
     ImportedLabels,
     ImportRecord,
 )
-from annotator.formats.common import Tally, document_id, document_meta, layer_name, with_tally
+from annotator.formats.common import (
+    Tally,
+    document_id,
+    document_meta,
+    given,
+    layer_name,
+    with_tally,
+)
 from annotator.formats.jsonio import Location, iter_json_objects, json_suffix, peek_first_object
 from annotator.formats.offsets import (
     UNIT_NAMES,
@@ -99,7 +106,9 @@ def _task(task: dict[str, Any], loc: Location, fallback: str, tally: Tally) -> I
         id=doc_id, text=source.text, meta=document_meta(meta, source.text, source.meta())
     )
     record = ImportRecord(document=document, where=str(loc))
-    predictions = task.get("predictions") or []
+    predictions = given(task, "predictions", [])
+    if type(predictions) is not list:
+        raise loc.error(f'"predictions" must be a list, not {predictions!r}')
     if predictions:
         tally.add(
             "prediction (a model's suggestion, not a label): not imported",
@@ -107,7 +116,7 @@ def _task(task: dict[str, Any], loc: Location, fallback: str, tally: Tally) -> I
             len(predictions),
         )
     key = "annotations" if "annotations" in task else "completions"
-    annotations = task.get(key) or []
+    annotations = given(task, key, [])
     if not isinstance(annotations, list):
         raise loc.error(f'"{key}" must be a list')
     for index, annotation in enumerate(annotations):
@@ -142,7 +151,7 @@ def _annotator(annotation: dict[str, Any]) -> str | None:
 def _annotation(
     annotation: dict[str, Any], pointer: str, source: SourceText, loc: Location, tally: Tally
 ) -> ImportedLabels:
-    results = annotation.get("result") or []
+    results = given(annotation, "result", [])
     if not isinstance(results, list):
         raise loc.error(f"{pointer}.result must be a list")
     raws: list[RawSpan] = []
@@ -163,6 +172,8 @@ def _annotation(
         names = value.get("labels")
         if not isinstance(names, list) or not names:
             raise loc.error(f"{where}.value.labels must be a non-empty list")
+        if type(item.get("id")) not in (str, int, type(None)):
+            raise loc.error(f"{where}.id must be a string, not {item.get('id')!r}")
         region = str(item.get("id") or f"r{index}")
         note = _region_note(item)
         for number, name in enumerate(names):
@@ -201,7 +212,7 @@ def _annotation(
             ends.reverse()
         elif item.get("direction") == "bi":
             tally.add("two-way relation: kept as head → tail", f"{loc} {where}")
-        names = item.get("labels") or [UNLABELLED_RELATION]
+        names = _relation_labels(item, where, loc)
         if not item.get("labels"):
             tally.add(f"relation without a label: labelled {UNLABELLED_RELATION}", f"{loc} {where}")
         for name in names:
@@ -221,6 +232,17 @@ def _annotation(
     # Checked as the models would be (offsets, texts, labels, ids; relation ends are
     # kept regions): written as records, no model per span.
     return CheckedLabels((spans, result), status="done")
+
+
+def _relation_labels(item: dict[str, Any], where: str, loc: Location) -> list[str]:
+    """A relation's label names: a list of strings (a bare string is refused, not read
+    letter by letter); none at all means the unlabelled relation."""
+    names = item.get("labels")
+    if names is None or names == []:
+        return [UNLABELLED_RELATION]
+    if type(names) is not list or any(type(name) is not str or not name for name in names):
+        raise loc.error(f"{where}.labels must be a list of label names, not {names!r}")
+    return names
 
 
 def _region_note(item: dict[str, Any]) -> str:

@@ -188,7 +188,7 @@ def record_to_import(item: dict[str, Any], where: str, fallback_id: str) -> Impo
     raw_id = item.get("id", fallback_id)
     if not isinstance(raw_id, str | int) or isinstance(raw_id, bool) or str(raw_id) == "":
         raise _fail(where, f'"id" must be a non-empty string or number, not {raw_id!r}')
-    meta = item.get("meta") or {}
+    meta = _given(item, "meta", {})  # null means none; false or [] is refused below
     if not isinstance(meta, dict):
         raise _fail(where, '"meta" must be an object')
     meta = dict(meta)
@@ -201,8 +201,11 @@ def record_to_import(item: dict[str, Any], where: str, fallback_id: str) -> Impo
     document = Document(id=str(raw_id), text=text, meta=meta)
     record = ImportRecord(document=document, where=where)
     if "spans" in item or "relations" in item:
-        raw_spans = item.get("spans") or []
-        raw_relations = item.get("relations") or []
+        raw_spans = _given(item, "spans", [])
+        raw_relations = _given(item, "relations", [])
+        for key, value in (("spans", raw_spans), ("relations", raw_relations)):
+            if type(value) is not list:
+                raise _fail(where, f'"{key}" must be a list, not {value!r}')
         checked = (
             None
             if shift or newline_map.removed
@@ -215,7 +218,9 @@ def record_to_import(item: dict[str, Any], where: str, fallback_id: str) -> Impo
             )
         if status is not None and status not in STATUSES:
             raise _fail(where, f"unknown status {status!r}")
-        note = str(item.get("note") or "")
+        note = _given(item, "note", "")
+        if type(note) is not str:
+            raise _fail(where, f'"note" must be a string, not {note!r}')
         labels: ImportedLabels
         if checked is None:
             labels = ImportedLabels(spans, relations, status, note)
@@ -226,7 +231,9 @@ def record_to_import(item: dict[str, Any], where: str, fallback_id: str) -> Impo
                 build_all(Span, checked[0]), build_all(Relation, checked[1]), status, note
             )
         annotator = item.get("annotator")
-        record.labels[annotator if isinstance(annotator, str) and annotator else None] = labels
+        if annotator is not None and type(annotator) is not str:
+            raise _fail(where, f'"annotator" must be a string, not {annotator!r}')
+        record.labels[annotator or None] = labels
     return record
 
 
@@ -339,12 +346,8 @@ def _unique_ids(ids: Iterable[str], what: str, where: str) -> set[str]:
 def _span(raw: Any, index: int, text: str, newline_map: Any, where: str, shift: int = 0) -> Span:
     if not isinstance(raw, dict):
         raise _fail(where, f"spans[{index}] is not an object")
-    try:
-        start, end, label = raw["start"], raw["end"], raw["label"]
-        if type(start) is not int or type(end) is not int or type(label) is not str:
-            start, end, label = int(start), int(end), str(label)
-    except (KeyError, TypeError, ValueError):
-        raise _fail(where, f'spans[{index}] needs integer "start", "end" and a "label"') from None
+    _check_span_fields(raw, index, where)
+    start, end, label = raw["start"], raw["end"], raw["label"]
     if shift or newline_map.removed:
         start = newline_map.to_normalized(start - shift)
         end = newline_map.to_normalized(end - shift)
@@ -364,16 +367,37 @@ def _span(raw: Any, index: int, text: str, newline_map: Any, where: str, shift: 
             )
     try:
         return make_span(
-            str(raw.get("id") or f"T{index + 1}"),
+            raw.get("id") or f"T{index + 1}",
             start,
             end,
             label,
             covered,
-            raw.get("attrs") or {},
-            str(raw.get("note") or ""),
+            _given(raw, "attrs", {}),
+            raw.get("note") or "",
         )
     except ValidationError as exc:
         raise _fail(where, f"spans[{index}]: {exc.errors()[0]['msg']}") from None
+
+
+def _given(item: dict[str, Any], key: str, default: Any) -> Any:
+    """``item[key]``, or ``default`` when it is missing or null (not when it is 0 or
+    false: those are refused as the wrong type, not read as empty)."""
+    value = item.get(key)
+    return default if value is None else value
+
+
+def _check_span_fields(raw: dict[str, Any], index: int, where: str) -> None:
+    """Offsets are JSON integers and names are strings, as native export writes them:
+    nothing is rounded or turned into a string (0.9 is not 0, ["P"] is not a label)."""
+    if "start" not in raw or "end" not in raw or "label" not in raw:
+        raise _fail(where, f'spans[{index}] needs integer "start", "end" and a "label"')
+    for name in ("start", "end"):
+        if type(raw[name]) is not int:  # bool is an int to Python, not to JSON
+            raise _fail(where, f"spans[{index}].{name} must be an integer, not {raw[name]!r}")
+    for name in ("label", "id", "note", "text"):
+        value = raw.get(name)
+        if (value is not None or name == "label") and type(value) is not str:
+            raise _fail(where, f"spans[{index}].{name} must be a string, not {value!r}")
 
 
 class NativeReader:
@@ -529,6 +553,8 @@ def _checked_items(items: list[Any], chunk: _Lines, done: int) -> CheckedBatch |
     if len(names) != 1:
         return None
     who = names.pop()
+    if who is not None and type(who) is not str:
+        return None  # refused, with its line, one record at a time
     return CheckedBatch(
         ids,
         texts,

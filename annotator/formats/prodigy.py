@@ -35,6 +35,7 @@ from annotator.formats.common import (
     Tally,
     document_id,
     document_meta,
+    given,
     layer_name,
     relation_rows,
     span_rows,
@@ -107,7 +108,7 @@ def _task_to_record(
     if answer not in (None, "accept", "reject", "ignore"):
         raise loc.error(f"answer must be accept, reject or ignore, not {answer!r}")
     source = SourceText(original)
-    meta = task.get("meta") or {}
+    meta = given(task, "meta", {})
     if not isinstance(meta, dict):
         raise loc.error('"meta" must be an object')
     meta = {**{k: v for k, v in task.items() if k not in _MACHINERY}, **meta}
@@ -138,15 +139,23 @@ def _task_to_record(
     tally.add("span listed twice (same start, end and label): kept once", str(loc), dropped)
     relations = _relations(task, loc, raws, token_ends, alias)
     labels = ImportedLabels(spans=spans, relations=relations, status="done" if answer else None)
-    who = layer_name(task.get("_annotator_id") or task.get("_session_id"))
+    who = layer_name(_annotator_of(task, loc))
     record.labels[who] = labels
     return record
+
+
+def _annotator_of(task: dict[str, Any], loc: Location) -> Any:
+    for key in ("_annotator_id", "_session_id"):
+        value = task.get(key)
+        if value is not None and (type(value) not in (str, int)):
+            raise loc.error(f'"{key}" must be a string, not {value!r}')
+    return task.get("_annotator_id") or task.get("_session_id")
 
 
 def _raw_spans(task: dict[str, Any], loc: Location) -> tuple[list[RawSpan], dict[int, str]]:
     raws: list[RawSpan] = []
     token_ends: dict[int, str] = {}
-    spans = task.get("spans") or []
+    spans = given(task, "spans", [])
     if not isinstance(spans, list):
         raise loc.error('"spans" must be a list')
     for index, raw in enumerate(spans):
@@ -154,6 +163,8 @@ def _raw_spans(task: dict[str, Any], loc: Location) -> tuple[list[RawSpan], dict
             raise loc.error(f"spans[{index}] is not an object")
         span_id = f"T{index + 1}"
         text = raw.get("text")
+        if text is not None and type(text) is not str:
+            raise loc.error(f"spans[{index}].text must be a string, not {text!r}")
         raws.append(
             RawSpan(
                 start=raw.get("start"),
@@ -176,7 +187,7 @@ def _relations(
     token_ends: dict[int, str],
     alias: dict[str, str],
 ) -> list[Relation]:
-    relations = task.get("relations") or []
+    relations = given(task, "relations", [])
     if not isinstance(relations, list):
         raise loc.error('"relations" must be a list')
     by_offsets: dict[tuple[Any, ...], str] = {}
@@ -192,9 +203,10 @@ def _relations(
             span = raw.get(f"{key}_span")
             found = None
             if isinstance(span, dict):
+                _check_span_ref(span, f"relations[{index}].{key}_span", loc)
                 where = (span.get("start"), span.get("end"))
                 found = by_offsets.get((*where, span.get("label"))) or by_offsets.get(where)
-            if found is None and isinstance(raw.get(key), int):
+            if found is None and type(raw.get(key)) is int:
                 found = token_ends.get(raw[key])
             if found is None:
                 raise loc.error(f"relations[{index}].{key} refers to no span in this task")
@@ -204,6 +216,17 @@ def _relations(
             raise loc.error(f"relations[{index}] has no label")
         result.append(Relation(id=f"R{index + 1}", label=label, head=ends[0], tail=ends[1]))
     return result
+
+
+def _check_span_ref(span: dict[str, Any], pointer: str, loc: Location) -> None:
+    """A relation's ``head_span``/``child_span`` holds integer offsets and a string label."""
+    for name in ("start", "end"):
+        value = span.get(name)
+        if value is not None and (type(value) is not int):
+            raise loc.error(f"{pointer}.{name} must be an integer, not {value!r}")
+    label = span.get("label")
+    if label is not None and type(label) is not str:
+        raise loc.error(f"{pointer}.label must be a string, not {label!r}")
 
 
 # --- export ------------------------------------------------------------------------------

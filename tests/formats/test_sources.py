@@ -324,7 +324,7 @@ def test_brat_utf16_offsets_from_the_browser_client(tmp_path: Path, fresh: Proje
         ("T1\tPERSON zero 5\tPutin\n", r"doc.ann:1: malformed T line"),
         (
             "T1\tPERSON 0 5\tPutin\nE1\tMove:E2\nE2\tMove:E1 Agent:T1\nR1\tREL Arg1:E1 Arg2:T1\n",
-            r"doc.ann:4: event E1 is its own trigger",
+            r"doc.ann:4: events trigger each other in a loop: E1 → E2 → E1",
         ),
     ],
 )

@@ -209,7 +209,7 @@ class ModelController(QObject):
         box.setObjectName("confirmModelFolder")
         box.setIcon(QMessageBox.Icon.Question)
         box.setWindowTitle("Train a model")
-        whose = "the gold layer" if annotator == "gold" else f"{annotator}'s labels"
+        whose = "the gold layer" if annotator == "gold" else f"the labels of {annotator}"
         box.setText(f"Train a spaCy model on {whose}?")
         box.setInformativeText(
             f"It will be saved in a new folder:\n{out}\n\n"
@@ -250,7 +250,7 @@ class ModelController(QObject):
             with Project.open(path, recover=False) as own:
                 return train_model(own, annotator, out, epochs=epochs, progress=progress)
 
-        whose = "the gold layer" if annotator == "gold" else f"{annotator}'s labels"
+        whose = "the gold layer" if annotator == "gold" else f"the labels of {annotator}"
         self._start(
             work,
             "Training a model",
@@ -289,7 +289,8 @@ class ModelController(QObject):
         project = self._project()
         if session is None or project is None or not self._ready("Suggest with a model"):
             return
-        book = self.host.assist._book()
+        self.host.assist.sync()  # opens the suggestions layer if not yet open
+        book = self.host.assist.book
         if book is not None and not book.writable:
             self._error("Suggestions are read-only", book.read_only_reason)
             return

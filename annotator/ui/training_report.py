@@ -8,11 +8,12 @@ training run remembered in the project (``annotator.assist.train.training_histor
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPen, QPolygonF
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -67,7 +68,10 @@ def curves_of(history: list[dict[str, Any]]) -> list[Curve]:
 class LearningCurve(QWidget):
     """F1 (0-1) against labelled documents, a line per label and a thick one overall."""
 
-    MARGIN_LEFT = 44
+    MARGIN_LEFT = 58
+    # Labels may share a colour (an import gives new labels a default one): each curve
+    # also has its own marker.
+    MARKERS = ("circle", "square", "diamond", "triangle")
     MARGIN_BOTTOM = 40
     MARGIN_TOP = 14
     LEGEND_WIDTH = 150
@@ -87,13 +91,39 @@ class LearningCurve(QWidget):
     def color_of(self, curve: Curve) -> QColor:
         if curve.label == OVERALL:
             return self.palette().windowText().color()
-        return self.colors.edge(curve.label)
+        color = self.colors.color(curve.label)
+        # Pale label colours are darkened a little to stand out on a light background.
+        return color.darker(125) if self.palette().window().color().lightness() > 128 else color
+
+    def marker_of(self, curve: Curve) -> str:
+        if curve.label == OVERALL:
+            return "circle"
+        return self.MARKERS[self.curves.index(curve) % len(self.MARKERS)]
+
+    def _marker(self, painter: QPainter, shape: str, center: QPointF, radius: float) -> None:
+        x, y = center.x(), center.y()
+        if shape == "square":
+            painter.drawRect(QRectF(x - radius, y - radius, 2 * radius, 2 * radius))
+        elif shape == "diamond":
+            r = radius * 1.3
+            painter.drawPolygon(
+                QPolygonF(
+                    [QPointF(x, y - r), QPointF(x + r, y), QPointF(x, y + r), QPointF(x - r, y)]
+                )
+            )
+        elif shape == "triangle":
+            r = radius * 1.3
+            painter.drawPolygon(
+                QPolygonF(
+                    [QPointF(x, y - r), QPointF(x + r, y + r * 0.8), QPointF(x - r, y + r * 0.8)]
+                )
+            )
+        else:
+            painter.drawEllipse(center, radius, radius)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        text_color = self.palette().windowText().color()
-        grid_color = self.palette().mid().color()
         plot = QRectF(
             self.MARGIN_LEFT,
             self.MARGIN_TOP,
@@ -111,23 +141,43 @@ class LearningCurve(QWidget):
                 plot.bottom() - y * plot.height(),
             )
 
+        self._paint_axes(painter, plot, xs, at)
+        self._paint_curves(painter, at)
+        self._paint_legend(painter, QPointF(plot.right() + 16, plot.top()))
+        if len(xs) < 2:
+            painter.setPen(self.palette().windowText().color())
+            painter.drawText(
+                plot.adjusted(8, 8, -8, -8),
+                int(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft),
+                "One training run so far: train again after labelling more to see the curve",
+            )
+        painter.end()
+
+    def _paint_axes(
+        self,
+        painter: QPainter,
+        plot: QRectF,
+        xs: list[int],
+        at: Callable[[float, float], QPointF],
+    ) -> None:
+        text_color = self.palette().windowText().color()
+        grid_color = self.palette().mid().color()
         small = QFont(self.font())
         small.setPointSizeF(max(self.font().pointSizeF() - 1, 7))
         painter.setFont(small)
         metrics = painter.fontMetrics()
         # Horizontal grid and the F1 scale.
         for step in range(5):
-            y = step / 4
-            point = at(low, y)
+            y = at(0, step / 4).y()
             painter.setPen(
                 QPen(grid_color, 1, Qt.PenStyle.DotLine if step else Qt.PenStyle.SolidLine)
             )
-            painter.drawLine(QPointF(plot.left(), point.y()), QPointF(plot.right(), point.y()))
+            painter.drawLine(QPointF(plot.left(), y), QPointF(plot.right(), y))
             painter.setPen(text_color)
             painter.drawText(
-                QRectF(0, point.y() - 8, self.MARGIN_LEFT - 6, 16),
+                QRectF(0, y - 8, self.MARGIN_LEFT - 6, 16),
                 int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
-                f"{y:.2f}",
+                f"{step / 4:.2f}",
             )
         painter.setPen(QPen(grid_color, 1))
         painter.drawLine(plot.bottomLeft(), plot.topLeft())
@@ -151,41 +201,48 @@ class LearningCurve(QWidget):
             "labelled documents",
         )
         painter.save()
-        painter.translate(10, plot.center().y())
+        painter.translate(12, plot.center().y())
         painter.rotate(-90)
         painter.drawText(QRectF(-40, -9, 80, 18), int(Qt.AlignmentFlag.AlignCenter), "F1")
         painter.restore()
-        # The curves; overall last, on top, thicker.
+
+    def _pen(self, curve: Curve) -> QPen:
+        """Overall is drawn thicker and dashed."""
+        overall = curve.label == OVERALL
+        pen = QPen(self.color_of(curve), 3 if overall else 2)
+        if overall:
+            pen.setStyle(Qt.PenStyle.DashLine)
+        return pen
+
+    def _paint_curves(self, painter: QPainter, at: Callable[[float, float], QPointF]) -> None:
+        # Overall comes last: on top.
         for curve in self.curves:
-            overall = curve.label == OVERALL
             color = self.color_of(curve)
-            pen = QPen(color, 3 if overall else 2)
-            if overall:
-                pen.setStyle(Qt.PenStyle.DashLine)
-            painter.setPen(pen)
+            painter.setPen(self._pen(curve))
             points = [at(x, y) for x, y in curve.points]
             for first, second in itertools.pairwise(points):
                 painter.drawLine(first, second)
             painter.setBrush(color)
             painter.setPen(QPen(color, 1))
-            radius = 4.5 if overall else 3.5
+            radius = 4.5 if curve.label == OVERALL else 3.5
             for point in points:
-                painter.drawEllipse(point, radius, radius)
+                self._marker(painter, self.marker_of(curve), point, radius)
             painter.setBrush(Qt.BrushStyle.NoBrush)
-        # The legend, beside the plot.
-        left = plot.right() + 16
-        top = plot.top()
+
+    def _paint_legend(self, painter: QPainter, corner: QPointF) -> None:
+        left, top = corner.x(), corner.y()
         painter.setFont(self.font())
         row = painter.fontMetrics().height() + 4
         for index, curve in enumerate(self.curves):
             y = top + index * row + row / 2
             color = self.color_of(curve)
-            pen = QPen(color, 3 if curve.label == OVERALL else 2)
-            if curve.label == OVERALL:
-                pen.setStyle(Qt.PenStyle.DashLine)
-            painter.setPen(pen)
+            painter.setPen(self._pen(curve))
             painter.drawLine(QPointF(left, y), QPointF(left + 22, y))
-            painter.setPen(text_color)
+            painter.setPen(QPen(color, 1))
+            painter.setBrush(color)
+            self._marker(painter, self.marker_of(curve), QPointF(left + 11, y), 3.5)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.setPen(self.palette().windowText().color())
             latest = f" {curve.points[-1][1]:.2f}" if curve.points else ""
             painter.drawText(
                 QRectF(left + 28, y - row / 2, self.LEGEND_WIDTH - 28, row),
@@ -194,14 +251,6 @@ class LearningCurve(QWidget):
                     f"{curve.label}{latest}", Qt.TextElideMode.ElideMiddle, self.LEGEND_WIDTH - 28
                 ),
             )
-        if len(xs) < 2:
-            painter.setPen(text_color)
-            painter.drawText(
-                plot.adjusted(8, 8, -8, -8),
-                int(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft),
-                "One training run so far: train again after labelling more to see the curve",
-            )
-        painter.end()
 
 
 class TrainingReportDialog(QDialog):
@@ -217,7 +266,8 @@ class TrainingReportDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("trainingReport")
-        self.setWindowTitle(f"Model trained on {annotator}'s labels")
+        whose = "the gold layer" if annotator == "gold" else f"the labels of {annotator}"
+        self.setWindowTitle(f"Model trained on {whose}")
         self.report = report
         summary = QLabel(
             f"Trained on {len(report.train_ids)} documents, checked on "

@@ -112,9 +112,10 @@ def test_train_from_my_labels_reports_charts_and_suggests(
     curves = {curve.label: curve.points for curve in dialog.chart.curves}
     assert [x for x, _ in curves["overall"]] == [4, 10]
     assert curves["PERSON"][0] == (4, 0.4)
-    assert dialog.chart.color_of(dialog.chart.curves[0]) == window.colors.edge(
-        dialog.chart.curves[0].label
-    )
+    # Each label in its own colour from the schema (a little darker on a light palette).
+    person_curve = next(curve for curve in dialog.chart.curves if curve.label == "PERSON")
+    person = dialog.chart.color_of(person_curve).rgb()
+    assert person == window.colors.color("PERSON").darker(125).rgb()
     image = dialog.chart.grab().toImage()
     colours = {
         image.pixelColor(x, y).rgb()
@@ -122,7 +123,6 @@ def test_train_from_my_labels_reports_charts_and_suggests(
         for y in range(0, image.height(), 3)
     }
     assert len(colours) > 3  # axes, text and lines, not a blank widget
-    person = window.colors.edge("PERSON").rgb()
     assert any(QColor(c).rgb() == person for c in colours)
 
     # Then the model suggested labels in "a", the one document not done.

@@ -14,7 +14,7 @@ pytest.importorskip("PySide6")
 pytest.importorskip("spacy")
 
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from annotator.assist.train import HISTORY_KIND
 from annotator.core.models import Document
@@ -269,3 +269,47 @@ def test_the_window_loads_no_model_code_until_the_menu_is_used(tmp_path: Path) -
         check=True,
     )
     assert result.stdout.strip() == ""
+
+
+def test_the_folder_asked_about_is_a_new_one_in_the_project(
+    open_window: Callable[[Path], Any],  # noqa: F811
+    tmp_path: Path,
+    qtbot: Any,
+) -> None:
+    from PySide6.QtCore import QTimer
+
+    path = make_project(tmp_path, labelled=2)
+    window = open_window(path)
+    proposed = window.models.default_model_dir(window.project, "alice")
+    assert proposed.parent == path / "models" and not proposed.exists()
+    seen: list[str] = []
+
+    def answer() -> None:
+        box = QApplication.activeModalWidget()
+        assert isinstance(box, QMessageBox) and box.objectName() == "confirmModelFolder"
+        seen.append(box.informativeText())
+        train = next(b for b in box.buttons() if b.text() == "Train")
+        train.click()
+
+    QTimer.singleShot(0, answer)
+    assert window.models.confirm_folder("alice", proposed) == proposed
+    assert str(proposed) in seen[0]
+
+
+def test_closing_the_window_while_training_stops_it_cleanly(
+    open_window: Callable[[Path], Any],  # noqa: F811
+    tmp_path: Path,
+    qtbot: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = make_project(tmp_path)
+    window = open_window(path)
+    proposed = confirm_default(monkeypatch)
+    window.models.epochs = 30
+    window.models.train_from_labels()
+    thread = window.models.task
+    assert thread is not None
+    window.close()  # waits for the worker: it stops after the epoch it is in
+    assert not thread.isRunning()
+    settle()
+    assert not proposed[0].exists()

@@ -62,6 +62,19 @@ def unfinished_documents(project: ProjectStore, annotator: str) -> list[str]:
     return [doc_id for doc_id in project.document_ids() if doc_id not in done]
 
 
+def model_suggester(model: str, label_names: Sequence[str]) -> ModelSuggester:
+    """The pipeline as a suggester of the project's labels; refused when it knows none of
+    them (a model trained on another project)."""
+    suggester = ModelSuggester(load_pipeline(model), label_names)
+    known = suggester.model_labels()
+    if known and known.isdisjoint(label_names):
+        raise AnnotatorError(
+            f"{model}: the model's labels ({', '.join(sorted(known))}) are none of this "
+            f"project's ({', '.join(label_names)}): it was trained on another project"
+        )
+    return suggester
+
+
 def _names(project: ProjectStore) -> str:
     return ", ".join(project.schema.label_names())
 
@@ -98,13 +111,7 @@ def run_suggest(
         source = "patterns:" + ",".join(Path(path).name for path in pattern_files)
         reports.append(layer.suggest(patterns.matcher(), source, progress=progress))
     if model:
-        suggester = ModelSuggester(load_pipeline(model), project.schema.label_names())
-        known = suggester.model_labels()
-        if known and known.isdisjoint(project.schema.label_names()):
-            raise AnnotatorError(
-                f"{model}: the model's labels ({', '.join(sorted(known))}) are none of this "
-                f"project's ({_names(project)}): it was trained on another project"
-            )
+        suggester = model_suggester(model, project.schema.label_names())
         layer = SuggestionLayer(project, name)
         unfinished = unfinished_documents(project, name)
         reports.append(

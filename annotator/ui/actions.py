@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from PySide6.QtGui import QAction
     from PySide6.QtWidgets import QMenu, QWidget
 
-MENUS = ("&File", "&Edit", "&Labels", "&Document", "&View", "&Suggestions", "&Help")
+MENUS = ("&File", "&Edit", "&Labels", "&Document", "&View", "&Suggestions", "&Model", "&Help")
 LABELS_MENU = "&Labels"
 
 
@@ -254,6 +254,11 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "suggestModel", "&Suggestions", "Suggest from a spaCy &model…", "assist.choose_model"
     ),
+    # Training a model on the labels and using it as suggester (model_controller.py).
+    ActionSpec("trainFromLabels", "&Model", "&Train from my labels…", "models.train_from_labels"),
+    ActionSpec("trainFromGold", "&Model", "Train from the &gold layer…", "models.train_from_gold"),
+    separator("&Model"),
+    ActionSpec("suggestWithModel", "&Model", "&Suggest with a model…", "models.choose_model"),
     ActionSpec("showHelp", "&Help", "&Keyboard shortcuts", "show_help", ("F1", "Ctrl+/")),
 )
 

@@ -447,6 +447,13 @@ class AssistController(QObject):
             return
         self._run(suggester, f"model:{name}", [])
 
+    def reload(self) -> None:
+        """Show what a run that wrote to the suggestions layer directly has added."""
+        if self.book is not None:
+            self.book.forget()
+        self.doc_id = None
+        self.sync()
+
     def _run(self, finder: Finder, source: str, warnings: list[str]) -> None:
         from PySide6.QtWidgets import QMessageBox, QProgressDialog
 

@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from annotator.ui.document_list import DocumentList
     from annotator.ui.find_bar import FindBar
     from annotator.ui.help_dialog import HelpDialog
+    from annotator.ui.model_controller import ModelController
     from annotator.ui.spans_panel import SpansPanel
 
 # Where the docks go on a first start: the document list on the left, 330 px wide; the
@@ -145,6 +146,7 @@ class MainWindow(QMainWindow):
         self._connect()
         # Suggestions and label-all-mentions (assist_*.py) observe the window.
         self.assist = AssistController(self, self.menus["&Suggestions"])
+        self._models: ModelController | None = None  # built when the Model menu is first used
         if project_path is not None:
             self.load_project(project_path)
 
@@ -252,6 +254,16 @@ class MainWindow(QMainWindow):
             self.panel_dock.setWidget(panel)
             self._panel = panel
         return self._panel
+
+    @property
+    def models(self) -> ModelController:
+        """Training a model and running it as suggester (the Model menu), built on first
+        use: nothing of spaCy or the training code loads before then."""
+        if self._models is None:
+            from annotator.ui.model_controller import ModelController
+
+            self._models = ModelController(self)
+        return self._models
 
     def focus_note(self) -> None:
         if self.current is not None:
@@ -406,6 +418,8 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.loader.cancel_pending()
+        if self._models is not None:
+            self._models.stop()  # a training or model run in the background
         self.settings.save_layout(self.saveGeometry(), self.saveState())
         self.settings.sync()
         self.loader.close_project()

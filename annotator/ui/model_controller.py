@@ -1,0 +1,428 @@
+"""The Model menu: train a spaCy model on the labels, then run it as suggester.
+
+Training and the model's predictions run on a worker thread (:class:`BackgroundTask`), so
+the window stays usable meanwhile. The worker opens its own handle on the project folder
+(the window's store is not shared across threads) and only reads from it, except for the
+training history, which is one atomic write. What a model suggests is written by the
+window's thread, through the same suggestions store the window edits.
+
+Nothing here is imported before the Model menu is first used; spaCy and the training code
+load on the worker thread.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from annotator.core.errors import AnnotatorError
+from annotator.ui.task_progress import Cancelled
+
+if TYPE_CHECKING:
+    from annotator.assist.patterns import Match
+    from annotator.assist.train import TrainReport
+    from annotator.editing.session import Session
+    from annotator.store import Project
+    from annotator.ui.assist_controller import AssistController
+    from annotator.ui.training_report import TrainingReportDialog
+
+INSTALL_HINT = "pip install 'annotator[spacy]'"
+# Each task's progress: (done, total).
+Progress = Callable[[int, int], None]
+
+
+class ModelHost(Protocol):
+    """What the controller needs of the window."""
+
+    annotator: str
+
+    @property
+    def session(self) -> Session | None: ...
+    @property
+    def assist(self) -> AssistController: ...
+    def show_status(self, message: str, timeout: int = 0) -> None: ...
+    def window(self) -> QWidget: ...
+
+
+class BackgroundTask(QThread):
+    """Runs ``work(progress)`` on a worker thread; ``progress`` raises once cancelled.
+
+    Exactly one of ``succeeded``, ``failed`` or ``cancelled`` is emitted, in the window's
+    thread (the signals are queued to it), then QThread's ``finished``.
+    """
+
+    progressed = Signal(int, int)
+    succeeded = Signal(object)
+    failed = Signal(str)
+    cancelled = Signal()
+
+    def __init__(self, work: Callable[[Progress], object], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.work = work
+        self.cancel_requested = False
+
+    def cancel(self) -> None:
+        self.cancel_requested = True
+
+    def _progress(self, done: int, total: int) -> None:
+        if self.cancel_requested:
+            raise Cancelled("cancelled")
+        self.progressed.emit(done, total)
+
+    def run(self) -> None:
+        try:
+            result = self.work(self._progress)
+        except Cancelled:
+            self.cancelled.emit()
+        except AnnotatorError as exc:
+            self.failed.emit(str(exc))
+        except OSError as exc:
+            where = f"{exc.filename}: " if exc.filename else ""
+            self.failed.emit(f"{where}{exc.strerror or exc}")
+        except Exception as exc:  # a worker must report, never die silently
+            self.failed.emit(f"{type(exc).__name__}: {exc}".splitlines()[0])
+        else:
+            if self.cancel_requested:
+                # Cancel came after the last progress call: the result is dropped.
+                self.cancelled.emit()
+            else:
+                self.succeeded.emit(result)
+
+
+class TaskProgressDialog(QDialog):
+    """A bar and a Cancel button for one background task; the window stays usable."""
+
+    def __init__(self, title: str, text: str, task: BackgroundTask, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setObjectName("modelTaskProgress")
+        self.setWindowTitle(title)
+        self.task = task
+        self.text = QLabel(text)
+        self.text.setWordWrap(True)
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 0)  # busy until the first progress
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setObjectName("cancelTask")
+        self.cancel_button.clicked.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.text)
+        layout.addWidget(self.bar)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.cancel_button)
+        layout.addLayout(row)
+        self.setMinimumWidth(440)
+        task.progressed.connect(self.show_progress)
+
+    def show_progress(self, done: int, total: int) -> None:
+        if total > 0:
+            self.bar.setRange(0, total)
+            self.bar.setValue(done)
+
+    def reject(self) -> None:  # Cancel, Escape or the close button
+        if self.task.isRunning() and not self.task.cancel_requested:
+            self.task.cancel()
+            self.cancel_button.setEnabled(False)
+            self.text.setText(self.text.text() + "\nCancelling…")
+            return
+        super().reject()
+
+
+class ModelController(QObject):
+    def __init__(self, host: ModelHost) -> None:
+        super().__init__(host.window())
+        self.host = host
+        self.task: BackgroundTask | None = None
+        self._threads: set[BackgroundTask] = set()  # until each has finished running
+        self.progress_dialog: TaskProgressDialog | None = None
+        self.report_dialog: TrainingReportDialog | None = None
+        self.epochs = 30  # as `annotator train`
+
+    # --- the menu's actions --------------------------------------------------------------
+
+    def train_from_labels(self) -> None:
+        session = self.host.session
+        if session is not None:
+            self.confirm_and_train(session.annotator)
+
+    def train_from_gold(self) -> None:
+        from annotator.store.names import GOLD_ANNOTATOR
+
+        project = self._project()
+        if project is None:
+            return
+        if GOLD_ANNOTATOR not in project.annotators():
+            self._error(
+                "Train from the gold layer",
+                "This project has no gold layer yet: settle one in File › Review and "
+                "agreement first",
+            )
+            return
+        self.confirm_and_train(GOLD_ANNOTATOR)
+
+    def choose_model(self) -> None:
+        project = self._project()
+        if project is None or not self._ready("Suggest with a model"):
+            return
+        start = project.path / "models"
+        folder = QFileDialog.getExistingDirectory(
+            self.host.window(),
+            "Model folder (saved by Train, or any spaCy pipeline)",
+            str(start if start.is_dir() else project.path),
+        )
+        if folder:
+            self.suggest_with_model(Path(folder))
+
+    # --- training ---------------------------------------------------------------------------
+
+    def default_model_dir(self, project: Project, annotator: str) -> Path:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        return project.path / "models" / f"{annotator}-{stamp}"
+
+    def confirm_and_train(self, annotator: str) -> None:
+        project = self._project()
+        if project is None or not self._ready("Train a model"):
+            return
+        out = self.confirm_folder(annotator, self.default_model_dir(project, annotator))
+        if out is not None:
+            self.train(annotator, out)
+
+    def confirm_folder(self, annotator: str, out: Path) -> Path | None:
+        """The folder the model will be saved to, as confirmed (or changed) by the analyst."""
+        box = QMessageBox(self.host.window())
+        box.setObjectName("confirmModelFolder")
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle("Train a model")
+        whose = "the gold layer" if annotator == "gold" else f"the labels of {annotator}"
+        box.setText(f"Train a spaCy model on {whose}?")
+        box.setInformativeText(
+            f"It will be saved in a new folder:\n{out}\n\n"
+            "Then it suggests labels for the documents not yet done."
+        )
+        train = box.addButton("Train", QMessageBox.ButtonRole.AcceptRole)
+        other = box.addButton("Other folder…", QMessageBox.ButtonRole.ActionRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(train)
+        box.exec()
+        if box.clickedButton() is train:
+            return out
+        if box.clickedButton() is other:
+            folder = QFileDialog.getExistingDirectory(
+                self.host.window(), "Save the model in", str(out.parent)
+            )
+            if not folder:
+                return None
+            chosen = Path(folder)
+            # An empty folder takes the model; otherwise a new one is made inside it.
+            return chosen if not any(chosen.iterdir()) else chosen / out.name
+        return None
+
+    def train(self, annotator: str, out: Path) -> None:
+        """Train in the background, show the report, then suggest with the new model."""
+        epochs = self.epochs
+        session = self.host.session
+        project = self._project()
+        if session is None or project is None or not self._ready("Train a model"):
+            return
+        session.save_all()  # the worker reads the saved labels
+        path = project.path
+
+        def work(progress: Progress) -> TrainReport:
+            from annotator.assist.train import train_model
+            from annotator.store import Project
+
+            with Project.open(path, recover=False) as own:
+                return train_model(own, annotator, out, epochs=epochs, progress=progress)
+
+        whose = "the gold layer" if annotator == "gold" else f"the labels of {annotator}"
+        self._start(
+            work,
+            "Training a model",
+            f"Training a spaCy model on {whose} ({epochs} epochs).\nSaving to {out}",
+            lambda report: self._trained(session, annotator, report),
+            "Training cancelled: no model was saved",
+            "Training failed",
+            lambda done, total: f"Training: epoch {done} of {total}",
+        )
+
+    def _trained(self, session: Session, annotator: str, report: TrainReport) -> None:
+        from annotator.assist.train import training_history
+        from annotator.ui.colors import LabelColors
+        from annotator.ui.training_report import TrainingReportDialog
+
+        project = session.project
+        history = training_history(project, annotator)
+        dialog = TrainingReportDialog(
+            report, history, LabelColors(project.schema), annotator, self.host.window()
+        )
+        self.report_dialog = dialog
+        dialog.show()
+        self.host.show_status(
+            f"Model saved to {report.model_dir} (F1 {report.f:.2f}); finding its suggestions…",
+            10000,
+        )
+        if self.host.session is session:
+            self.suggest_with_model(report.model_dir)
+
+    # --- the model as suggester ------------------------------------------------------------
+
+    def suggest_with_model(self, model_dir: Path) -> None:
+        """Run the model over the documents not yet done, as ``annotator suggest --model``:
+        predictions on the worker, then added to the suggestions layer here."""
+        session = self.host.session
+        project = self._project()
+        if session is None or project is None or not self._ready("Suggest with a model"):
+            return
+        self.host.assist.sync()  # opens the suggestions layer if not yet open
+        book = self.host.assist.book
+        if book is not None and not book.writable:
+            self._error("Suggestions are read-only", book.read_only_reason)
+            return
+        session.save_all()  # which documents are done, and what is labelled, as saved
+        path, annotator = project.path, session.annotator
+        labels = project.schema.label_names()
+        model = str(model_dir)
+
+        def work(progress: Progress) -> dict[str, list[Match]]:
+            from annotator.assist.run import model_suggester, unfinished_documents
+            from annotator.store import Project
+
+            suggester = model_suggester(model, labels)
+            with Project.open(path, recover=False) as own:
+                doc_ids = unfinished_documents(own, annotator)
+                texts = (own.get_text(doc_id) for doc_id in doc_ids)
+                found: dict[str, list[Match]] = {}
+                progress(0, len(doc_ids))
+                for number, (doc_id, matches) in enumerate(
+                    zip(doc_ids, suggester.find_many(texts), strict=True), 1
+                ):
+                    if matches:
+                        found[doc_id] = matches
+                    progress(number, len(doc_ids))
+                return found
+
+        self._start(
+            work,
+            "Suggestions from a model",
+            f"Finding suggestions with the model\n{model}",
+            lambda found: self._suggested(session, model, found),
+            "Suggestions cancelled: none were added",
+            "Cannot suggest with this model",
+            lambda done, total: f"Suggesting: document {done} of {total}",
+        )
+
+    def _suggested(self, session: Session, model: str, found: dict[str, list[Match]]) -> None:
+        from annotator.assist.suggestions import SuggestionLayer
+
+        if self.host.session is not session:
+            return  # another project was opened meanwhile
+        session.save_all()
+        layer = SuggestionLayer(session.project, session.annotator)
+        try:
+            report = layer.suggest(_Found(found), f"model:{model}", doc_ids=list(found))
+        except AnnotatorError as exc:
+            self._error("Suggestions", str(exc))
+            return
+        finally:
+            self.host.assist.reload()
+        self.host.show_status(f"Model suggestions: {report.describe()}", 15000)
+
+    # --- running a task ----------------------------------------------------------------------
+
+    def _start(
+        self,
+        work: Callable[[Progress], Any],
+        title: str,
+        text: str,
+        done: Callable[[Any], None],
+        cancelled: str,
+        failed: str,
+        status: Callable[[int, int], str],
+    ) -> None:
+        task = BackgroundTask(work, self)
+        dialog = TaskProgressDialog(title, text, task, self.host.window())
+        self.task, self.progress_dialog = task, dialog
+
+        def finish() -> None:
+            dialog.close()
+            dialog.deleteLater()
+            if self.task is task:
+                self.task, self.progress_dialog = None, None
+
+        def ended() -> None:
+            # Only now has run() returned: deleting a QThread any earlier aborts.
+            self._threads.discard(task)
+            task.deleteLater()
+
+        def succeeded(result: object) -> None:
+            finish()
+            done(result)
+
+        def failure(message: str) -> None:
+            finish()
+            self._error(failed, message)
+
+        def stopped() -> None:
+            finish()
+            self.host.show_status(cancelled, 10000)
+
+        task.succeeded.connect(succeeded)
+        task.failed.connect(failure)
+        task.cancelled.connect(stopped)
+        task.finished.connect(ended)
+        self._threads.add(task)
+        task.progressed.connect(lambda d, t: self.host.show_status(status(d, t)))
+        dialog.show()
+        task.start()
+
+    def running(self) -> bool:
+        return self.task is not None and self.task.isRunning()
+
+    def stop(self) -> None:
+        """Cancel a running task and wait for it (the window is closing)."""
+        for task in list(self._threads):
+            task.cancel()
+            task.wait()
+
+    def _ready(self, title: str) -> bool:
+        if self.task is not None:
+            self._error(title, "A model is being trained or run already: wait for it or cancel it")
+            return False
+        if importlib.util.find_spec("spacy") is None:
+            self._error(title, f"Training and model suggestions need spaCy: {INSTALL_HINT}")
+            return False
+        return True
+
+    def _project(self) -> Project | None:
+        session = self.host.session
+        return session.project if session is not None else None
+
+    def _error(self, title: str, message: str) -> None:
+        QMessageBox.warning(self.host.window(), title, message)
+
+
+class _Found:
+    """A finder that hands back what the worker found, document by document."""
+
+    def __init__(self, found: dict[str, list[Match]]) -> None:
+        self.found = found
+
+    def find_many(self, texts: Iterable[str]) -> Iterator[list[Match]]:
+        for doc_id, _text in zip(self.found, texts, strict=True):
+            yield self.found[doc_id]

@@ -251,9 +251,6 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "Suggest from a &pattern file or word list…",
         "assist.choose_patterns",
     ),
-    ActionSpec(
-        "suggestModel", "&Suggestions", "Suggest from a spaCy &model…", "assist.choose_model"
-    ),
     # Training a model on the labels and using it as suggester (model_controller.py).
     ActionSpec("trainFromLabels", "&Model", "&Train from my labels…", "models.train_from_labels"),
     ActionSpec("trainFromGold", "&Model", "Train from the &gold layer…", "models.train_from_gold"),

@@ -423,30 +423,6 @@ class AssistController(QObject):
             return
         self._run(patterns.matcher(), f"patterns:{path.name}", patterns.warnings)
 
-    def choose_model(self) -> None:
-        from PySide6.QtWidgets import QInputDialog
-
-        name, ok = QInputDialog.getText(
-            self.host.window(), "spaCy model", "Pipeline name or folder (e.g. en_core_web_sm):"
-        )
-        if ok and name.strip():
-            self.suggest_from_model(name.strip())
-
-    def suggest_from_model(self, name: str) -> None:
-        from PySide6.QtWidgets import QMessageBox
-
-        from annotator.assist.model import ModelSuggester, load_pipeline
-
-        project = self.project
-        if project is None:
-            return
-        try:
-            suggester = ModelSuggester(load_pipeline(name), project.schema.label_names())
-        except AnnotatorError as exc:
-            QMessageBox.warning(self.host.window(), "Model suggestions", str(exc))
-            return
-        self._run(suggester, f"model:{name}", [])
-
     def reload(self) -> None:
         """Show what a run that wrote to the suggestions layer directly has added."""
         if self.book is not None:

@@ -287,7 +287,7 @@ def test_without_a_selected_span_mentions_say_what_to_do(
 
 
 def test_pattern_file_and_model_from_the_window(
-    open_window: Callable[[Path], Any], project_path: Path, tmp_path: Path
+    open_window: Callable[[Path], Any], project_path: Path, tmp_path: Path, qtbot: Any
 ) -> None:
     window = open_window(project_path)
     words = tmp_path / "people.txt"
@@ -306,9 +306,12 @@ def test_pattern_file_and_model_from_the_window(
         [{"label": "GPE", "pattern": "Beijing"}, {"label": "LOC", "pattern": "Later"}]
     )
     nlp.to_disk(tmp_path / "pipe")
-    window.assist.suggest_from_model(str(tmp_path / "pipe"))
+    # One path for model suggestions: Model ▸ Suggest with a model… (in the background).
+    window.models.suggest_with_model(tmp_path / "pipe")
+    qtbot.waitUntil(lambda: window.models.task is None, timeout=60_000)
     settle()
-    assert "added 1 suggestion (LOC 1)" in window.statusBar().currentMessage()  # Beijings known
+    message = window.statusBar().currentMessage()
+    assert "added 1 suggestion (LOC 1)" in message, message  # Beijings known
 
 
 def test_locked_suggestions_are_read_only(

@@ -37,7 +37,7 @@ def _csv(value: str | None) -> list[str] | None:
 
 def cmd_gui(args: argparse.Namespace) -> int:
     if not args.project:
-        from annotator.sample import ensure_sample_project
+        from annotator.services.sample import ensure_sample_project
 
         project_path = ensure_sample_project()
     else:
@@ -65,8 +65,8 @@ def cmd_gui(args: argparse.Namespace) -> int:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from annotator.progress import TerminalProgress
     from annotator.services import import_sources
+    from annotator.services.progress import TerminalProgress
     from annotator.store import Project
 
     schema = None
@@ -135,8 +135,8 @@ def _read_schema(path: Path) -> LabelSchema:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from annotator.progress import TerminalProgress
     from annotator.services import import_sources
+    from annotator.services.progress import TerminalProgress
     from annotator.store import Project
 
     with Project.open(args.project) as project:
@@ -159,8 +159,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from annotator.progress import TerminalProgress
     from annotator.services import export_project
+    from annotator.services.progress import TerminalProgress
     from annotator.store import Project
 
     with Project.open(args.project) as project:
@@ -236,7 +236,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_suggest(args: argparse.Namespace) -> int:
     from annotator.assist.run import run_suggest
-    from annotator.progress import TerminalProgress
+    from annotator.services.progress import TerminalProgress
     from annotator.store import Project
 
     with Project.open(args.project) as project:
@@ -263,7 +263,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     import orjson
 
     from annotator.assist.train import check_model_dir, choose_device, train_model
-    from annotator.progress import TerminalProgress
+    from annotator.services.progress import TerminalProgress
     from annotator.store import GOLD_ANNOTATOR, Project
 
     if bool(args.annotator) == bool(args.gold):

@@ -9,7 +9,7 @@ import argparse
 import gc
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
@@ -17,7 +17,11 @@ from annotator import __version__
 from annotator.core.errors import AnnotatorError
 
 if TYPE_CHECKING:
+    from argparse import _SubParsersAction
+
     from annotator.core.models import LabelSchema
+
+    _Subparsers = _SubParsersAction[argparse.ArgumentParser]
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -37,7 +41,7 @@ def _csv(value: str | None) -> list[str] | None:
 
 def cmd_gui(args: argparse.Namespace) -> int:
     if not args.project:
-        from annotator.sample import ensure_sample_project
+        from annotator.services.sample import ensure_sample_project
 
         project_path = ensure_sample_project()
     else:
@@ -65,8 +69,8 @@ def cmd_gui(args: argparse.Namespace) -> int:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from annotator.progress import TerminalProgress
     from annotator.services import import_sources
+    from annotator.services.progress import TerminalProgress
     from annotator.store import Project
 
     schema = None
@@ -135,8 +139,8 @@ def _read_schema(path: Path) -> LabelSchema:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from annotator.progress import TerminalProgress
     from annotator.services import import_sources
+    from annotator.services.progress import TerminalProgress
     from annotator.store import Project
 
     with Project.open(args.project) as project:
@@ -159,8 +163,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from annotator.progress import TerminalProgress
     from annotator.services import export_project
+    from annotator.services.progress import TerminalProgress
     from annotator.store import Project
 
     with Project.open(args.project) as project:
@@ -236,7 +240,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_suggest(args: argparse.Namespace) -> int:
     from annotator.assist.run import run_suggest
-    from annotator.progress import TerminalProgress
+    from annotator.services.progress import TerminalProgress
     from annotator.store import Project
 
     with Project.open(args.project) as project:
@@ -263,7 +267,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     import orjson
 
     from annotator.assist.train import check_model_dir, choose_device, train_model
-    from annotator.progress import TerminalProgress
+    from annotator.services.progress import TerminalProgress
     from annotator.store import GOLD_ANNOTATOR, Project
 
     if bool(args.annotator) == bool(args.gold):
@@ -350,7 +354,18 @@ def build_parser(gui_only: bool = False) -> argparse.ArgumentParser:
         parser.add_argument("--version", action="version", version=f"annotator {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_gui(sub, gui_only)
+    if gui_only:
+        return parser
+    for add_command in _COMMAND_PARSERS:
+        add_command(sub)
+    return parser
 
+
+_FORMATS = "auto|text|jsonl|native|prodigy|doccano|label-studio|brat"
+
+
+def _add_gui(sub: _Subparsers, gui_only: bool) -> None:
     gui = sub.add_parser(
         "gui",
         help="open the labelling window (the sample project by default)",
@@ -359,24 +374,25 @@ def build_parser(gui_only: bool = False) -> argparse.ArgumentParser:
     gui.add_argument("project", nargs="?", help="project folder")
     gui.add_argument("--annotator", help="your name: your labels are saved under it")
     gui.set_defaults(func=cmd_gui)
-    if gui_only:
-        return parser
 
-    formats = "auto|text|jsonl|native|prodigy|doccano|label-studio|brat"
+
+def _add_init(sub: _Subparsers) -> None:
     init = sub.add_parser("init", help="create a project, optionally importing articles")
     init.add_argument("project", help="new project folder")
     init.add_argument("sources", nargs="*", help=".txt/.md files, folders of them, or JSONL/JSON")
     init.add_argument("--labels", metavar="SCHEMA.json", help="label schema to start from")
     init.add_argument("--name", help="project name (default: the folder name)")
     init.add_argument("--annotator", help="annotator for labels found in the sources")
-    init.add_argument("--format", default="auto", help=f"format of the sources: {formats}")
+    init.add_argument("--format", default="auto", help=f"format of the sources: {_FORMATS}")
     init.set_defaults(func=cmd_init)
 
+
+def _add_import(sub: _Subparsers) -> None:
     imp = sub.add_parser("import", help="add documents (and labels) to a project")
     imp.add_argument("project")
     imp.add_argument("sources", nargs="+")
     imp.add_argument("--annotator", help="annotator for labels found in the sources")
-    imp.add_argument("--format", default="auto", help=formats)
+    imp.add_argument("--format", default="auto", help=_FORMATS)
     imp.add_argument(
         "--offset-unit",
         choices=("codepoint", "utf16"),
@@ -391,6 +407,8 @@ def build_parser(gui_only: bool = False) -> argparse.ArgumentParser:
     )
     imp.set_defaults(func=cmd_import)
 
+
+def _add_export(sub: _Subparsers) -> None:
     exp = sub.add_parser("export", help="write labelled documents in an interchange format")
     exp.add_argument("project")
     exp.add_argument("--format", required=True, help="native, prodigy, doccano, label-studio, ...")
@@ -410,6 +428,8 @@ def build_parser(gui_only: bool = False) -> argparse.ArgumentParser:
     )
     exp.set_defaults(func=cmd_export)
 
+
+def _add_agree(sub: _Subparsers) -> None:
     agree = sub.add_parser("agree", help="inter-annotator agreement on spans and relations")
     agree.add_argument("project")
     agree.add_argument("--annotators", metavar="A,B", help="whose labels (default: everyone's)")
@@ -417,16 +437,22 @@ def build_parser(gui_only: bool = False) -> argparse.ArgumentParser:
     agree.add_argument("--json", action="store_true", help="print JSON instead of a table")
     agree.set_defaults(func=cmd_agree)
 
+
+def _add_review(sub: _Subparsers) -> None:
     rev = sub.add_parser("review", help="compare annotators and settle a gold version (GUI)")
     rev.add_argument("project")
     rev.add_argument("--reviewer", required=True, help="your name, recorded in the gold layer")
     rev.add_argument("--annotators", metavar="A,B", help="whose labels (default: everyone's)")
     rev.set_defaults(func=cmd_review)
 
+
+def _add_check(sub: _Subparsers) -> None:
     check = sub.add_parser("check", help="verify every label against its text; exit 1 on problems")
     check.add_argument("project")
     check.set_defaults(func=cmd_check)
 
+
+def _add_suggest(sub: _Subparsers) -> None:
     sug = sub.add_parser("suggest", help="pre-annotate with pattern files or a spaCy model")
     sug.add_argument("project")
     sug.add_argument(
@@ -447,6 +473,8 @@ def build_parser(gui_only: bool = False) -> argparse.ArgumentParser:
     )
     sug.set_defaults(func=cmd_suggest)
 
+
+def _add_train(sub: _Subparsers) -> None:
     train = sub.add_parser("train", help="train a spaCy pipeline on an analyst's labels")
     train.add_argument("project")
     train.add_argument("--annotator", help="whose labels to learn from")
@@ -457,6 +485,8 @@ def build_parser(gui_only: bool = False) -> argparse.ArgumentParser:
     train.add_argument("--gpu", action="store_true", help="use a GPU if spaCy finds one")
     train.set_defaults(func=cmd_train)
 
+
+def _add_schema(sub: _Subparsers) -> None:
     schema = sub.add_parser("schema", help="print the JSON Schema of an export or project file")
     schema.add_argument(
         "what",
@@ -466,7 +496,20 @@ def build_parser(gui_only: bool = False) -> argparse.ArgumentParser:
         help="native export record (default), label schema, or annotator.json",
     )
     schema.set_defaults(func=cmd_schema)
-    return parser
+
+
+# Every command's parser after gui's, in COMMANDS order (a test checks they match).
+_COMMAND_PARSERS: tuple[Callable[[_Subparsers], None], ...] = (
+    _add_init,
+    _add_import,
+    _add_export,
+    _add_agree,
+    _add_review,
+    _add_check,
+    _add_suggest,
+    _add_train,
+    _add_schema,
+)
 
 
 def _default_to_gui(arguments: list[str]) -> list[str]:

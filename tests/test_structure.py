@@ -18,14 +18,10 @@ MAX_FUNCTION_LINES = 100
 KNOWN_LONG_FILES = {
     "annotator/formats/native.py",
     "annotator/formats/tokens.py",
-    "annotator/services.py",
     "annotator/store/journal.py",
     "annotator/store/project.py",
 }
-# issue 18
-KNOWN_LONG_FUNCTIONS = {
-    "annotator/services.py:import_sources",
-}
+KNOWN_LONG_FUNCTIONS: set[str] = set()
 
 
 def long_files(root: Path) -> dict[str, int]:

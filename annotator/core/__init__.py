@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from annotator.core.errors import AnnotationError, AnnotatorError, InputError, LockedError
+from annotator.core.lazy import lazy_names
 from annotator.core.status import STATUSES, Status
-from annotator.lazy import lazy_names
 
 if TYPE_CHECKING:
     from annotator.core.models import (

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from annotator.lazy import lazy_names
+from annotator.core.lazy import lazy_names
 from annotator.store.names import (
     ANNOTATIONS_DIR,
     CONFIG_FILE,

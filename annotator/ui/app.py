@@ -53,7 +53,7 @@ def ask_annotator(settings: Settings) -> str | None:
 def _seed_sample(project_path: Path, annotator: str) -> None:
     # A newcomer on the sample project starts from the example labels, to see what
     # labelled text looks like.
-    from annotator.sample import seed_sample_labels
+    from annotator.services.sample import seed_sample_labels
 
     seed_sample_labels(project_path, annotator)
 

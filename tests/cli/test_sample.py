@@ -8,8 +8,8 @@ import pytest
 
 from annotator.cli import main
 from annotator.core import Relation
-from annotator.sample import BUNDLED_SAMPLE, ensure_sample_project, user_sample_path
 from annotator.services import check_project
+from annotator.services.sample import BUNDLED_SAMPLE, ensure_sample_project, user_sample_path
 from annotator.store import Project
 from tests.store.helpers import snapshot
 

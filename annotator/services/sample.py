@@ -12,7 +12,7 @@ import platformdirs
 
 from annotator.store.names import ANNOTATIONS_DIR, check_annotator_name
 
-BUNDLED_SAMPLE = Path(__file__).resolve().parents[1] / "resources" / "sample"
+BUNDLED_SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "sample"
 # The analyst whose example labels a newcomer starts from.
 EXAMPLE_ANNOTATOR = "alice"
 

@@ -1,10 +1,20 @@
-"""Progress on a terminal: one line rewritten in place, only when stderr is a terminal."""
+"""How the services report: the progress and notice callbacks they take, and progress on
+a terminal (one line rewritten in place, only when stderr is a terminal)."""
 
 from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from typing import TextIO
+
+# (done, total or None when unknown)
+Progress = Callable[[int, int | None], None]
+Notify = Callable[[str], None]
+
+
+def ignore_notice(message: str) -> None:
+    del message
 
 
 class TerminalProgress:

@@ -1,0 +1,157 @@
+"""Imported labels: annotator and label names, merging with saved labels, and the labels
+an import adds to the schema."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from operator import attrgetter, itemgetter
+
+from pydantic import ValidationError
+
+from annotator.core.errors import AnnotatorError
+from annotator.core.models import (
+    Category,
+    DocumentAnnotation,
+    Label,
+    LabelSchema,
+    Relation,
+    RelationType,
+    now_iso,
+)
+from annotator.core.records import check_ids
+from annotator.formats.base import ImportedLabels
+from annotator.store.names import check_annotator_name
+
+DEFAULT_IMPORT_ANNOTATOR = "imported"
+
+LABEL_NAME_OK = re.compile(r"^[^\s,]+$")
+_label_of = attrgetter("label")
+_label_key = itemgetter("label")
+
+# Colours for labels that imports add to the schema (Paul Tol's "muted" scheme).
+_EXTRA_COLOURS = ("#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677", "#AA4499")
+
+
+def check_layer_name(name: str, annotator: str | None, where: str) -> None:
+    """An annotator name a source gives (it names a file): refused, with the record's
+    file and line, unless it is a plain name; --annotator replaces it."""
+    try:
+        check_annotator_name(name)
+    except AnnotatorError as exc:
+        if annotator is not None:
+            raise
+        raise AnnotatorError(
+            f"{where}: {exc}; name another with --annotator NAME to import these labels"
+        ) from None
+
+
+def span_labels(labels: ImportedLabels) -> Iterator[str]:
+    """The spans' labels, from the checked records when the reader kept them."""
+    if labels.records is not None:
+        return map(_label_key, labels.records[0])
+    return map(_label_of, labels.spans)
+
+
+def relation_labels(labels: ImportedLabels) -> Iterator[str]:
+    if labels.records is not None:
+        return map(_label_key, labels.records[1])
+    return map(_label_of, labels.relations)
+
+
+def usable_label_names(labels: ImportedLabels, renamed: dict[str, str]) -> ImportedLabels:
+    """Labels whose names the schema cannot hold (spaces, commas) renamed, and remembered."""
+    if all(map(LABEL_NAME_OK.match, set(span_labels(labels)))):
+        return labels
+    spans = []
+    for span in labels.spans:
+        if not LABEL_NAME_OK.match(span.label):
+            new_name = re.sub(r"[\s,]+", "_", span.label.strip())
+            renamed[span.label] = new_name
+            span = span.model_copy(update={"label": new_name})
+        spans.append(span)
+    return ImportedLabels(spans, labels.relations, labels.status, labels.note)
+
+
+def merge_labels(
+    existing: DocumentAnnotation | None, doc_id: str, digest: str, labels: ImportedLabels
+) -> DocumentAnnotation:
+    """Add imported labels to a document's labels; a span already there is not added twice."""
+    if existing is None or (not existing.spans and not existing.relations):
+        # The spans and relations are models already: only what ties them together is
+        # checked here (the save checks them against the text again).
+        annotation = DocumentAnnotation.model_construct(
+            doc_id=doc_id,
+            text_hash=digest,
+            status="todo",
+            note=labels.note or (existing.note if existing else ""),
+            updated=now_iso(),
+            spans=list(labels.spans),
+            relations=list(labels.relations),
+            provenance={},
+        )
+        try:
+            check_ids(annotation)
+        except ValidationError as exc:
+            raise AnnotatorError(
+                str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
+            ) from None
+        if labels.status is not None:
+            annotation.status = labels.status
+        elif existing is not None:
+            annotation.status = existing.status
+        elif labels.spans:
+            annotation.status = "in_progress"
+        return annotation
+    if existing.text_hash and existing.text_hash != digest:
+        raise AnnotatorError(f"labels for {doc_id} were made on a different text")
+    annotation = existing.model_copy(deep=True)
+    id_map: dict[str, str] = {}
+    for span in labels.spans:
+        same = annotation.find_span(span.start, span.end, span.label)
+        if same is not None:
+            id_map[span.id] = same.id
+            continue
+        new_id = span.id if annotation.span(span.id) is None else annotation.next_span_id()
+        annotation.add_span(span.model_copy(update={"id": new_id}))
+        id_map[span.id] = new_id
+    for rel in labels.relations:
+        head, tail = id_map[rel.head], id_map[rel.tail]
+        if annotation.find_relation(rel.label, head, tail) is not None:
+            continue
+        new_id = rel.id if annotation.relation(rel.id) is None else annotation.next_relation_id()
+        annotation.add_relation(Relation(id=new_id, label=rel.label, head=head, tail=tail))
+    if labels.status is not None:
+        annotation.status = labels.status
+    return annotation
+
+
+def same_labels(old: DocumentAnnotation, new: DocumentAnnotation) -> bool:
+    return (old.spans, old.relations, old.status, old.note, old.text_hash) == (
+        new.spans,
+        new.relations,
+        new.status,
+        new.note,
+        new.text_hash,
+    )
+
+
+def guess_category(label: str) -> Category:
+    upper = label.upper()
+    for word, category in (("QUOTE", "quote"), ("CLAIM", "claim"), ("SOURCE", "source")):
+        if word in upper:
+            return category  # type: ignore[return-value]
+    return "entity"
+
+
+def extend_schema(
+    schema: LabelSchema, labels: dict[str, Category], relations: set[str]
+) -> LabelSchema:
+    extra_labels = [
+        Label(name=name, category=category, color=_EXTRA_COLOURS[i % len(_EXTRA_COLOURS)])
+        for i, (name, category) in enumerate(labels.items())
+    ]
+    extra_relations = [RelationType(name=name) for name in sorted(relations)]
+    return LabelSchema(
+        labels=[*schema.labels, *extra_labels], relations=[*schema.relations, *extra_relations]
+    )

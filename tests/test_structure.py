@@ -19,8 +19,6 @@ KNOWN_LONG_FILES = {
     "annotator/formats/native.py",
     "annotator/formats/tokens.py",
     "annotator/services.py",
-    "annotator/store/journal.py",
-    "annotator/store/project.py",
 }
 # issue 18
 KNOWN_LONG_FUNCTIONS = {

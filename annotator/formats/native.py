@@ -49,7 +49,7 @@ from annotator.formats.base import (
     PathWriter,
 )
 from annotator.formats.text import decode_utf8
-from annotator.store.journal import SealedLine
+from annotator.store.sealed import SealedLine
 
 LABEL_FIELDS = ("spans", "relations", "annotator", "status", "note", "updated", "text_hash")
 

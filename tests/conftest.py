@@ -6,8 +6,12 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from annotator.store.interface import ProjectStore
 
 # Set before anything imports Qt or reads user folders.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -62,15 +66,16 @@ def project(project_path: Path) -> Iterator[object]:
 
 
 @pytest.fixture(params=["folder", "memory"])
-def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[object]:
+def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ProjectStore]:
     """An empty project in each implementation of the storage interface."""
+    opened: ProjectStore
     if request.param == "folder":
         from annotator.store import Project
 
-        opened: object = Project.create(tmp_path / "project")
+        opened = Project.create(tmp_path / "project")
     else:
         from annotator.store.memory import MemoryProject
 
         opened = MemoryProject("project")
     yield opened
-    opened.close()  # type: ignore[attr-defined]
+    opened.close()

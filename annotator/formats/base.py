@@ -28,7 +28,7 @@ from annotator.core.errors import AnnotatorError
 from annotator.core.models import Document, DocumentAnnotation, LabelSchema, Relation, Span, Status
 from annotator.core.records import annotation_from_record, build_all
 from annotator.store.files import FILE_MODE, fsync_dir, fsync_enabled
-from annotator.store.journal import SealedLine
+from annotator.store.sealed import SealedLine
 
 # Format name -> module. Modules are imported on first use, so a missing optional
 # dependency (spaCy) only matters to the format that needs it.

@@ -49,7 +49,7 @@ from annotator.formats.base import (
     PathWriter,
 )
 from annotator.formats.text import decode_utf8
-from annotator.store.journal import SealedLine
+from annotator.store.sealed import SealedLine
 
 LABEL_FIELDS = ("spans", "relations", "annotator", "status", "note", "updated", "text_hash")
 
@@ -924,7 +924,7 @@ class NativeRecord(BaseModel):
 
 def json_schema(what: str = "native") -> dict[str, Any]:
     """The JSON Schema of a native export record, a label schema, or annotator.json."""
-    from annotator.store.project import ProjectConfig
+    from annotator.store.config import ProjectConfig
 
     models: dict[str, type[BaseModel]] = {
         "native": NativeRecord,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from annotator.core.errors import InputError
 from annotator.store.journal import AnnotationStore
-from annotator.store.project import Project, pending_import
+from annotator.store.pending import pending_import
+from annotator.store.project import Project
 
 
 def check_project(project: Project) -> list[str]:

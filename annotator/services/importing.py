@@ -35,9 +35,11 @@ from annotator.services.labels import (
 from annotator.services.progress import Notify, Progress, ignore_notice
 from annotator.services.skip_invalid import CleanCopies, Rejection, split_where, write_report
 from annotator.services.sources import detect_format, expand_sources, reader_for
+from annotator.store.batch import DocumentBatch
 from annotator.store.journal import AnnotationStore, PreparedLine
 from annotator.store.names import check_annotator_name
-from annotator.store.project import DocumentBatch, Project, write_error
+from annotator.store.pending import write_error
+from annotator.store.project import Project
 
 
 @dataclass

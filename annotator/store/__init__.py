@@ -19,14 +19,16 @@ from annotator.store.names import (
 )
 
 if TYPE_CHECKING:
+    from annotator.store.config import ProjectConfig
+    from annotator.store.documents_index import DocumentEntry
     from annotator.store.journal import AnnotationStore
-    from annotator.store.project import DocumentEntry, Project, ProjectConfig
+    from annotator.store.project import Project
 
 _LAZY = {
     "AnnotationStore": "annotator.store.journal",
-    "DocumentEntry": "annotator.store.project",
+    "DocumentEntry": "annotator.store.documents_index",
     "Project": "annotator.store.project",
-    "ProjectConfig": "annotator.store.project",
+    "ProjectConfig": "annotator.store.config",
 }
 
 

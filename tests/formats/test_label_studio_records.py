@@ -110,7 +110,11 @@ def test_records_leave_the_project_models_left(
 ) -> None:
     source = tmp_path / "tasks.json"
     source.write_bytes(orjson.dumps(_tasks()))
-    for module in ("annotator.store.journal", "annotator.services.labels", "annotator.core.models"):
+    for module in (
+        "annotator.store.journal_lines",
+        "annotator.services.labels",
+        "annotator.core.models",
+    ):
         monkeypatch.setattr(f"{module}.now_iso", lambda: "2026-11-23T07:00:00.000Z")
     results = []
     for way in ("records", "models"):

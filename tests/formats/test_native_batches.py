@@ -154,7 +154,11 @@ def _project_files(root: Path) -> dict[str, bytes]:
 
 @pytest.fixture
 def fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    for module in ("annotator.store.journal", "annotator.services.labels", "annotator.core.models"):
+    for module in (
+        "annotator.store.journal_lines",
+        "annotator.services.labels",
+        "annotator.core.models",
+    ):
         monkeypatch.setattr(f"{module}.now_iso", lambda: "2026-11-23T07:00:00.000Z")
 
 

@@ -163,7 +163,7 @@ def test_lines_of_an_unfinished_import_are_not_indexed(filled: Path) -> None:
 def test_the_text_fingerprint_is_the_same_in_every_process(filled: Path) -> None:
     # The sidecar keeps DocumentEntry.head across processes, so it must not depend on
     # Python's per-process string hash.
-    code = f"from annotator.store.project import head_of; print(head_of({'👍🏽 ' + TRICKY * 3!r}))"
+    code = f"from annotator.store.documents_index import head_of; print(head_of({'👍🏽 ' + TRICKY * 3!r}))"
     values = {
         subprocess.run(
             [sys.executable, "-c", code],

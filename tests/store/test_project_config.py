@@ -12,7 +12,7 @@ import pytest
 from pydantic import ValidationError
 
 from annotator.core.schema import default_schema
-from annotator.store.project import ProjectConfig, _plain_config, read_config
+from annotator.store.config import ProjectConfig, _plain_config, read_config
 
 SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "sample" / "annotator.json"
 

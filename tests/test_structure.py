@@ -16,8 +16,6 @@ MAX_FUNCTION_LINES = 100
 
 # issue 18: split these with the storage interface and the services/format clean-up.
 KNOWN_LONG_FILES = {
-    "annotator/formats/native.py",
-    "annotator/formats/tokens.py",
     "annotator/services.py",
     "annotator/store/journal.py",
     "annotator/store/project.py",

@@ -9,6 +9,10 @@ Native export, one JSON object a line per document:
 Offsets are code points into ``text``; ``head``/``tail`` are span ids. Import reads the
 same records (labels optional), so plain ``{"text": ...}`` JSONL or a JSON list of such
 objects imports documents; an ``id`` field is kept, other fields go to ``meta``.
+
+Here: the reader and writer, the export's lines and the format's JSON Schema. Records
+are read and checked one by one in :mod:`annotator.formats.native_records`, a JSONL
+file's plain stretches column by column in :mod:`annotator.formats.native_batches`.
 """
 
 from __future__ import annotations

@@ -15,10 +15,7 @@ MAX_FILE_LINES = 600
 MAX_FUNCTION_LINES = 100
 
 # issue 18: split these with the storage interface and the services/format clean-up.
-KNOWN_LONG_FILES = {
-    "annotator/formats/native.py",
-    "annotator/formats/tokens.py",
-}
+KNOWN_LONG_FILES = {}
 KNOWN_LONG_FUNCTIONS: set[str] = set()
 
 

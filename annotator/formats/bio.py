@@ -22,8 +22,9 @@ from typing import Any
 import orjson
 
 from annotator.core.models import LabelSchema
-from annotator.formats.base import AtomicFileSink, ExportRecord
+from annotator.formats.base import ExportRecord
 from annotator.formats.common import EdgeTrimmer, SpanRow, span_rows
+from annotator.formats.sinks import AtomicFileSink
 from annotator.formats.spacy_docbin import non_overlapping
 from annotator.formats.tokens import token_texts, tokens_json
 

@@ -28,7 +28,7 @@ from typing import Any
 
 from annotator.core.errors import InputError
 from annotator.core.models import Document, LabelSchema, Relation, Span
-from annotator.formats.base import AtomicFolderSink, ExportRecord, ImportedLabels, ImportRecord
+from annotator.formats.base import ExportRecord, ImportedLabels, ImportRecord
 from annotator.formats.common import (
     _RESERVED,
     Tally,
@@ -37,6 +37,7 @@ from annotator.formats.common import (
     with_tally,
 )
 from annotator.formats.offsets import UNIT_NAMES, RawSpan, SourceText, place_spans
+from annotator.formats.sinks import AtomicFolderSink
 from annotator.formats.text import decode_utf8
 
 _NUMBERED_ROLE = re.compile(r"\d+$")

@@ -30,13 +30,11 @@ import orjson
 from annotator.core.models import Document, Relation, Span
 from annotator.core.records import build_all
 from annotator.formats.base import (
-    AtomicFileSink,
     CheckedLabels,
     ExportRecord,
     ImportedLabels,
     ImportRecord,
     PathWriter,
-    export_temp_file,
 )
 from annotator.formats.common import Tally, document_id, document_meta, with_tally
 from annotator.formats.jsonio import Location, iter_json_objects, json_suffix, peek_first_object
@@ -51,6 +49,7 @@ from annotator.formats.offsets import (
     drop_duplicate_records,
     place_unstated_spans,
 )
+from annotator.formats.sinks import AtomicFileSink, export_temp_file
 
 _LABEL_KEYS = ("label", "labels")
 

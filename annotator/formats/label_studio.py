@@ -28,7 +28,6 @@ import orjson
 from annotator.core.models import Document, LabelSchema, Relation, Span
 from annotator.core.records import build_all
 from annotator.formats.base import (
-    AtomicFileSink,
     CheckedLabels,
     ExportRecord,
     ImportedLabels,
@@ -50,6 +49,7 @@ from annotator.formats.offsets import (
     drop_duplicate_records,
     place_span_records,
 )
+from annotator.formats.sinks import AtomicFileSink
 from annotator.store.files import atomic_write_bytes
 
 UNLABELLED_RELATION = "RELATED_TO"

@@ -24,7 +24,6 @@ import orjson
 
 from annotator.core.models import Document, Relation
 from annotator.formats.base import (
-    AtomicFileSink,
     ExportRecord,
     ImportedLabels,
     ImportRecord,
@@ -43,6 +42,7 @@ from annotator.formats.common import (
 )
 from annotator.formats.jsonio import Location, iter_json_objects, json_suffix, peek_first_object
 from annotator.formats.offsets import RawSpan, SourceText, drop_duplicate_spans, place_spans
+from annotator.formats.sinks import AtomicFileSink
 from annotator.formats.tokens import Tokens, token_objects_json, tokens_at
 
 # Keys Prodigy adds to a task; anything else at the top level is the user's and goes to meta.

@@ -20,8 +20,9 @@ from typing import Any, TypeVar
 
 from annotator.core.errors import AnnotatorError
 from annotator.core.models import LabelSchema
-from annotator.formats.base import AtomicFileSink, ExportRecord
+from annotator.formats.base import ExportRecord
 from annotator.formats.common import EdgeTrimmer, SpanLike, SpanRow, relation_rows, span_rows
+from annotator.formats.sinks import AtomicFileSink
 
 SPANS_KEY = "sc"
 S = TypeVar("S", bound=SpanLike)

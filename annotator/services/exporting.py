@@ -13,7 +13,8 @@ from annotator.core.bulk import no_gc
 from annotator.core.errors import AnnotationError, AnnotatorError
 from annotator.core.models import DocumentAnnotation, now_iso, text_hash
 from annotator.core.splits import split_of
-from annotator.formats.base import NOT_CARRIED, ExportRecord, Sink, StagedFolder, get_writer
+from annotator.formats.base import NOT_CARRIED, ExportRecord, Sink, get_writer
+from annotator.formats.sinks import StagedFolder
 from annotator.services.progress import Notify, Progress, ignore_notice
 from annotator.store.names import GOLD_ANNOTATOR, check_annotator_name
 from annotator.store.project import Project

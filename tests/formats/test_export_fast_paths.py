@@ -24,23 +24,22 @@ from hypothesis import strategies as st
 from annotator.core import Document, DocumentAnnotation, Relation, Span
 from annotator.core.models import Label, LabelSchema, text_hash
 from annotator.formats import tokens as tokens_module
+from annotator.formats import tokens_python
 from annotator.formats.base import ExportRecord
 from annotator.formats.bio import BioSink, bio_record
 from annotator.formats.common import span_rows
 from annotator.formats.native import native_line, native_record
 from annotator.formats.prodigy import _token_dicts
+from annotator.formats.token_pattern import token_offsets
 from annotator.formats.tokens import (
     Tokens,
-    _python_tokens_json,
-    _tokens_by_classes,
-    character_kinds,
     compiled_tokenizer,
     token_objects_json,
-    token_offsets,
     token_texts,
     tokens_at,
     tokens_json,
 )
+from annotator.formats.tokens_python import character_kinds
 from annotator.services import export_project, import_sources
 from annotator.store import Project
 
@@ -276,7 +275,7 @@ def _assert_tokens_json_is_the_tokenizer(text: str, cuts: list[int]) -> None:
         [len(tokens) for tokens in stretches],
     )
     assert tokens_json(text, cuts) == expected
-    assert _python_tokens_json(text, cuts) == expected
+    assert tokens_python.tokens_json(text, cuts) == expected
 
 
 def _assert_tokens_at_is_the_tokenizer(text: str, cuts: list[int]) -> None:
@@ -293,7 +292,7 @@ def _assert_tokens_at_is_the_tokenizer(text: str, cuts: list[int]) -> None:
         texts += more[2]
     tokens = tokens_at(text, boundaries)
     assert (tokens.starts, tokens.ends, tokens.texts) == (starts, ends, texts)
-    python = _tokens_by_classes(text, sorted({cut for cut in cuts if 0 < cut < len(text)}))
+    python = tokens_python.tokens_at(text, sorted({cut for cut in cuts if 0 < cut < len(text)}))
     assert (python.starts, python.ends, python.texts) == (starts, ends, texts)
     objects = token_objects_json(text, boundaries)
     if compiled_tokenizer() is None:

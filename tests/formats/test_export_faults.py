@@ -19,7 +19,7 @@ import pytest
 from annotator.cli import main
 from annotator.core.errors import AnnotatorError
 from annotator.formats import brat
-from annotator.formats.base import EXPORT_MARKER
+from annotator.formats.sinks import EXPORT_MARKER
 from annotator.services import export_project, import_sources
 from annotator.store import Project
 
@@ -236,7 +236,7 @@ def test_full_disk_during_a_file_export_names_the_file(
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
     monkeypatch.setenv("ANNOTATOR_FSYNC", "1")
-    monkeypatch.setattr("annotator.formats.base.os.fsync", no_space)
+    monkeypatch.setattr("annotator.formats.sinks.os.fsync", no_space)
     out = tmp_path / "exports" / "out.jsonl"
     assert main(["export", str(tmp_path / "p"), "--format", "prodigy", "-o", str(out)]) == 1
     assert capsys.readouterr().err == (

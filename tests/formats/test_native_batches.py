@@ -15,7 +15,7 @@ import pytest
 from annotator.core.errors import AnnotatorError
 from annotator.core.models import text_hash, text_hashes
 from annotator.core.records import encode_lines, encode_record, seal
-from annotator.formats import native
+from annotator.formats import native, native_records
 from annotator.formats.base import CheckedBatch
 from annotator.services import import_sources
 from annotator.store import Project
@@ -173,14 +173,14 @@ def _import_both_ways(
     results = []
     for way in ("batches", "one by one"):
         with monkeypatch.context() as patch:
-            patch.setattr(native, "_CHUNK_BYTES", chunk_bytes)
+            patch.setattr(native_records, "CHUNK_BYTES", chunk_bytes)
             root = tmp_path / way.replace(" ", "-")
             notices: list[str] = []
             with Project.create(root, name="p") as project:
                 for source in before or []:
                     import_sources(project, [source], "native")
                 if way == "one by one":
-                    patch.setattr(native, "_checked_batch", lambda *args: None)
+                    patch.setattr(native, "checked_batch", lambda *args: None)
                 start = _project_files(root)
                 try:
                     summary = import_sources(project, sources, "native", notify=notices.append)

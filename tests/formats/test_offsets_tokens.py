@@ -11,8 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from annotator.core import InputError
-from annotator.formats import jsonio
-from annotator.formats import tokens as tokens_module
+from annotator.formats import jsonio, token_pattern
 from annotator.formats.offsets import OffsetError, RawSpan, SourceText, Utf16Map, place_spans
 from annotator.formats.tokens import TokenIndex, token_texts, tokenize, tokens_at, tokens_for
 
@@ -211,8 +210,8 @@ def test_source_offsets_count_leading_boms(body: str, boms: int, data: st.DataOb
 
 def _reference_pattern() -> re.Pattern[str]:
     """The tokenizer's rules written plainly (slower): the fast pattern must agree with it."""
-    ext = f"[{tokens_module._extend_ranges()}]*"
-    cjk = tokens_module._CJK
+    ext = f"[{token_pattern.extend_ranges()}]*"
+    cjk = token_pattern.CJK
     return re.compile(
         f"[\U0001f1e6-\U0001f1ff]{{2}}{ext}|[{cjk}]{ext}|(?:[^\\W{cjk}]+{ext})+"
         f"|\\S{ext}(?:\u200d\\S{ext})*"

@@ -1,0 +1,204 @@
+"""The quick lanes of doccano and Label Studio give exactly what the plain paths give.
+
+doccano import hands alike stretches of records over in checked batches (the import then
+writes them column by column); doccano and Label Studio export read the store's checked
+records instead of building models. Each is compared with the plain path, on texts with
+emoji before spans (UTF-16 offsets), CRLF, a byte-order mark, combining marks, duplicate
+spans, relations, categories and records without labels.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from annotator.core import Document, DocumentAnnotation, Relation, Span
+from annotator.formats import doccano
+from annotator.formats.base import CheckedBatch, ExportRecord, read_chunks
+from annotator.formats.doccano import doccano_record
+from annotator.formats.label_studio import label_studio_task
+from annotator.services import export_project, import_sources
+from annotator.store import Project
+
+EMOJI_TEXT = "Xi 👍🏽 met Kim in 北京 🇫🇷 and left."
+
+
+def _utf16(text: str, offset: int) -> int:
+    return len(text[:offset].encode("utf-16-le")) // 2
+
+
+def _entity(text: str, phrase: str, number: int, label: str = "PERSON") -> dict[str, Any]:
+    start = text.index(phrase)
+    return {
+        "id": number,
+        "start_offset": _utf16(text, start),
+        "end_offset": _utf16(text, start + len(phrase)),
+        "label": label,
+    }
+
+
+def _doccano_records() -> list[dict[str, Any]]:
+    crlf = "First line\r\nKim said caf\u00e9\u0301 twice.\r\n"
+    records: list[dict[str, Any]] = []
+    for number in range(7):
+        text = f"{EMOJI_TEXT} {number}"
+        records.append(
+            {
+                "id": f"e{number}",
+                "text": text,
+                "entities": [_entity(text, "Kim", 1), _entity(text, "北京", 2, "GPE")],
+                "relations": [{"id": 0, "from_id": 1, "to_id": 2, "type": "IN"}],
+                "meta": {"n": number},
+            }
+        )
+    records += [
+        {"text": "No labels here 👍", "label": []},
+        {"text": "Also none, with cats", "label": ["sports", "news"]},
+        {"id": "crlf", "text": crlf, "label": [[12, 15, "PERSON"], [12, 15, "PERSON"]]},
+        {"id": "bom", "text": "\ufeffKim 👍 Kim", "label": [[1, 4, "PERSON"], [8, 11, "PERSON"]]},
+        {"id": "plain", "text": "Kim in Seoul", "label": [[0, 3, "PERSON"], [7, 12, "GPE"]]},
+        {"id": "last", "text": "Kim and Lee", "entities": [_entity("Kim and Lee", "Lee", 1)]},
+    ]
+    return records
+
+
+def _write(path: Path, records: list[dict[str, Any]]) -> Path:
+    path.write_bytes(b"".join(orjson.dumps(record) + b"\n" for record in records))
+    return path
+
+
+def _project_state(path: Path) -> tuple[list[Any], list[Any]]:
+    """Documents and alice's labels, without the times they were written."""
+    with Project.open(path) as project:
+        documents = [document.model_dump() for document in project.iter_documents()]
+        store = project.annotations("alice", writable=False)
+        labels = []
+        for document in documents:
+            annotation = store.get(document["id"])
+            labels.append(
+                None if annotation is None else annotation.model_dump(exclude={"updated"})
+            )
+    return documents, labels
+
+
+def test_doccano_batches_import_as_records_one_by_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = _write(tmp_path / "in.jsonl", _doccano_records())
+    monkeypatch.setattr(doccano, "_BATCH", 3)  # several batches, and stretches between them
+    chunks = list(read_chunks(doccano.reader, source))
+    batches = [chunk for chunk in chunks if isinstance(chunk, CheckedBatch)]
+    assert batches and any(batch.labelled for batch in batches)
+
+    notices: dict[str, list[str]] = {"batched": [], "plain": []}
+    with Project.create(tmp_path / "batched") as project:
+        import_sources(project, [source], "doccano", "alice", notify=notices["batched"].append)
+    monkeypatch.delattr(doccano.DoccanoReader, "read_chunks")
+    with Project.create(tmp_path / "plain") as project:
+        import_sources(project, [source], "doccano", "alice", notify=notices["plain"].append)
+
+    batched, plain = _project_state(tmp_path / "batched"), _project_state(tmp_path / "plain")
+    assert batched == plain
+    assert notices["batched"] == notices["plain"]
+    assert any("UTF-16" in notice for notice in notices["batched"])
+    documents, labels = batched
+    for document, annotation in zip(documents, labels, strict=True):
+        for span in annotation["spans"] if annotation else []:
+            assert document["text"][span["start"] : span["end"]] == span["text"]
+    # The emoji before the spans are read as UTF-16 units: the spans are the names.
+    assert [span["text"] for span in labels[0]["spans"]] == ["Kim", "北京"]
+
+
+def test_doccano_refusal_after_a_batch_names_its_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    records = [*_doccano_records()[:5], {"text": "Kim", "label": [[0, 9, "PERSON"]]}]
+    source = _write(tmp_path / "in.jsonl", records)
+    monkeypatch.setattr(doccano, "_BATCH", 2)
+    with Project.create(tmp_path / "project") as project:
+        with pytest.raises(Exception, match=r"in\.jsonl:6"):
+            import_sources(project, [source], "doccano", "alice")
+        assert list(project.iter_documents()) == []
+
+
+def _annotated() -> tuple[Document, DocumentAnnotation]:
+    text = "Xi 👍🏽 said “café\u0301” in 北京\tand left 🇫🇷 Kim."
+    spans = []
+    for number, phrase in enumerate(["Xi", "café\u0301", "北京", "Kim", "🇫🇷"], 1):
+        start = text.index(phrase)
+        spans.append(
+            Span(
+                id=f"T{number}",
+                start=start,
+                end=start + len(phrase),
+                label="GPE" if phrase == "北京" else "PERSON",
+                text=phrase,
+                note="a note" if number == 2 else "",
+                attrs={"k": 1} if number == 3 else {},
+            )
+        )
+    relations = [
+        Relation(id="R1", label="MET", head="T1", tail="T4"),
+        Relation(id="R2", label="IN", head="T4", tail="T3", note="why"),
+    ]
+    document = Document(id="d1", text=text, meta={"title": "Xi", "n": 1})
+    return document, DocumentAnnotation(
+        doc_id="d1", status="in_progress", spans=spans, relations=relations
+    )
+
+
+@pytest.mark.parametrize("status", ["todo", "done"])
+@pytest.mark.parametrize("with_labels", [True, False])
+def test_exports_from_records_equal_exports_from_models(status: str, with_labels: bool) -> None:
+    document, annotation = _annotated()
+    if not with_labels:
+        annotation = annotation.model_copy(update={"spans": [], "relations": []})
+    annotation = annotation.model_copy(update={"status": status})
+    record = orjson.loads(orjson.dumps(annotation.model_dump()))
+    from_models = ExportRecord(document, annotation, annotator="gold")
+    fields = (document.id, document.text, document.meta)
+    from_records = ExportRecord(fields=fields, annotator="gold", labels=record)
+    assert doccano_record(from_records) == doccano_record(from_models)
+    assert label_studio_task(from_records, 4) == label_studio_task(from_models, 4)
+    assert from_records._annotation is None  # no model was built
+
+
+def test_doccano_and_label_studio_exports_build_no_models(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    document, annotation = _annotated()
+    native = tmp_path / "in.jsonl"
+    native.write_bytes(
+        orjson.dumps(
+            {
+                "id": document.id,
+                "text": document.text,
+                "meta": document.meta,
+                **annotation.model_dump(include={"status", "spans", "relations"}),
+            }
+        )
+        + b"\n"
+    )
+    with Project.create(tmp_path / "project") as project:
+        import_sources(project, [native], "native", "alice")
+        expected = {}
+        for fmt, name in (("doccano", "out.jsonl"), ("label-studio", "out.json")):
+            export_project(project, fmt, tmp_path / name, annotator="alice")
+            expected[fmt] = (tmp_path / name).read_bytes()
+
+        def no_models(self: ExportRecord) -> DocumentAnnotation:
+            raise AssertionError("a model was built for the export")
+
+        monkeypatch.setattr(ExportRecord, "annotation", property(no_models))
+        for fmt, name in (("doccano", "again.jsonl"), ("label-studio", "again.json")):
+            export_project(project, fmt, tmp_path / name, annotator="alice")
+            assert (tmp_path / name).read_bytes() == expected[fmt]
+    exported = orjson.loads(expected["doccano"])
+    text = exported["text"]
+    units = text.encode("utf-16-le")
+    for entity, span in zip(exported["entities"], annotation.spans, strict=True):
+        covered = units[2 * entity["start_offset"] : 2 * entity["end_offset"]].decode("utf-16-le")
+        assert covered == span.text

@@ -9,6 +9,7 @@ spans, relations, categories and records without labels.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,8 @@ import orjson
 import pytest
 
 from annotator.core import Document, DocumentAnnotation, Relation, Span
-from annotator.formats import doccano
+from annotator.core.errors import InputError
+from annotator.formats import doccano, jsonio
 from annotator.formats.base import CheckedBatch, ExportRecord, read_chunks
 from annotator.formats.doccano import doccano_record
 from annotator.formats.label_studio import label_studio_task
@@ -202,3 +204,72 @@ def test_doccano_and_label_studio_exports_build_no_models(
     for entity, span in zip(exported["entities"], annotation.spans, strict=True):
         covered = units[2 * entity["start_offset"] : 2 * entity["end_offset"]].decode("utf-16-le")
         assert covered == span.text
+
+
+# --- JSON lists: an element on its own line is decoded by orjson alone ----------------------
+
+
+class _CountingDecoder(json.JSONDecoder):
+    calls = 0
+
+    def raw_decode(self, s: str, idx: int = 0) -> tuple[Any, int]:
+        _CountingDecoder.calls += 1
+        return super().raw_decode(s, idx)
+
+
+def _elements(path: Path) -> list[tuple[dict[str, Any], int | None, str]]:
+    return [(item, loc.line, str(loc)) for item, loc in jsonio.iter_json_objects(path)]
+
+
+def test_one_line_elements_skip_the_stdlib_decoder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tasks = [
+        {"id": n, "data": {"text": f'Kim 👍 {n}\t"q" \\ é'}, "x": [1, {"y": None}]}
+        for n in range(5)
+    ]
+    path = tmp_path / "tasks.json"
+    path.write_bytes(b"[\n" + b",\n".join(map(orjson.dumps, tasks)) + b"\n]\n")
+    _CountingDecoder.calls = 0
+    monkeypatch.setattr(jsonio, "_strict_decoder", _CountingDecoder)
+    found = _elements(path)
+    assert [item for item, _, _ in found] == tasks
+    assert [line for _, line, _ in found] == [2, 3, 4, 5, 6]
+    assert _CountingDecoder.calls == 0
+
+
+def test_lists_in_any_layout_read_as_before(tmp_path: Path) -> None:
+    """Two elements on a line, trailing spaces, the bracket after the last element,
+    pretty-printed elements, CRLF: the same objects, on the same lines, as json reads."""
+    path = tmp_path / "tasks.json"
+    text = (
+        '[{"a": 1},  {"b": [1, 2]} ,\r\n'
+        '  {"c": "x,y}"}   ,\r\n'
+        '{\n  "d": {"e": "f"}\n},\n'
+        '{"g": "}\\n{"}, {"h": 2}]\n'
+    )
+    path.write_text(text, encoding="utf-8", newline="")
+    found = _elements(path)
+    assert [item for item, _, _ in found] == json.loads(text)
+    assert [line for _, line, _ in found] == [1, 1, 2, 3, 6, 6]
+
+
+@pytest.mark.parametrize(
+    ("element", "message"),
+    [
+        ('{"a": NaN}', r"tasks\.json:3: not valid JSON"),
+        ('{"a": "\\ud800"}', r"tasks\.json:3: not valid JSON"),
+        (
+            '{"a": ' + "[" * 995 + "]" * 995 + "}",
+            r"tasks\.json:3: not valid JSON: nested too deeply",
+        ),
+        ('{"a": 1} {"b": 2}', r"tasks\.json:3: not valid JSON: expected ','"),
+    ],
+)
+def test_bad_one_line_elements_are_refused_as_before(
+    tmp_path: Path, element: str, message: str
+) -> None:
+    path = tmp_path / "tasks.json"
+    path.write_text('[\n{"ok": 1},\n' + element + "\n]\n", encoding="utf-8")
+    with pytest.raises(InputError, match=message):
+        _elements(path)

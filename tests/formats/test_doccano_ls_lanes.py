@@ -273,3 +273,80 @@ def test_bad_one_line_elements_are_refused_as_before(
     path.write_text('[\n{"ok": 1},\n' + element + "\n]\n", encoding="utf-8")
     with pytest.raises(InputError, match=message):
         _elements(path)
+
+
+# --- brat: labels as checked records -----------------------------------------------------
+
+BRAT_TEXT = "Kim 👍 met Lee\r\nin 北京 today.\n"
+BRAT_ANN = (
+    "T1\tPERSON 0 3\tKim\n"
+    "T2\tPERSON 11 14\tLee\n"
+    "T3\tGPE 19 21\t北京\n"
+    "T4\tEVENT 0 3;11 14\tKim Lee\n"
+    "R1\tMET Arg1:T1 Arg2:T2\n"
+    "E1\tEVENT:T4 Place:T3 Agent2:T1\n"
+    "*\tEquiv T1 T4\n"
+    "#1\tAnnotatorNotes T1\tthe leader\n"
+    "#2\tAnnotatorNotes R1\tin person\n"
+    "A1\tNegated T2\n"
+    "A2\tCertainty T4 High\n"
+    "N1\tReference T3 Wiki:Q956\tBeijing\n"
+)
+
+
+def test_brat_labels_are_checked_records_in_field_order(tmp_path: Path) -> None:
+    from annotator.core.records import RELATION_FIELDS, SPAN_FIELDS
+    from annotator.formats.base import CheckedLabels
+    from annotator.formats.brat import reader as brat_reader
+
+    folder = tmp_path / "brat"
+    folder.mkdir()
+    (folder / "doc.txt").write_bytes(BRAT_TEXT.encode())
+    (folder / "doc.ann").write_bytes(BRAT_ANN.encode())
+    (record,) = list(brat_reader.read(folder))
+    labels = record.labels[None]
+    assert isinstance(labels, CheckedLabels) and labels.records is not None
+    spans, relations = labels.records
+    text = record.document.text
+    assert all(tuple(span) == SPAN_FIELDS for span in spans)
+    assert all(tuple(rel) == RELATION_FIELDS for rel in relations)
+    assert all(text[span["start"] : span["end"]] == span["text"] for span in spans)
+    assert [(s["id"], s["label"], s["text"], s["note"], s["attrs"]) for s in spans] == [
+        ("T1", "PERSON", "Kim", "the leader", {}),
+        ("T2", "PERSON", "Lee", "", {"Negated": True}),
+        (
+            "T3",
+            "GPE",
+            "北京",
+            "",
+            {"normalizations": [{"type": "Reference", "ref": "Wiki:Q956", "text": "Beijing"}]},
+        ),
+        ("T4", "EVENT", "Kim", "", {"discontinuous": "T4", "Certainty": "High"}),
+        ("T4.2", "EVENT", "Lee", "", {"discontinuous": "T4", "Certainty": "High"}),
+    ]
+    assert [(r["id"], r["label"], r["head"], r["tail"], r["note"]) for r in relations] == [
+        ("R1", "MET", "T1", "T2", "in person"),
+        ("Equiv7.1", "Equiv", "T1", "T4", ""),
+        ("E1.Place", "Place", "T4", "T3", ""),
+        ("E1.Agent2", "Agent", "T4", "T1", ""),
+    ]
+    # The models built from them, if asked for, are the same labels.
+    assert [span.model_dump() for span in labels.spans] == spans
+    with Project.create(tmp_path / "project") as project:
+        import_sources(project, [folder], "brat", "alice")
+        stored = project.annotations("alice", writable=False).get("doc")
+        assert stored is not None
+        assert [span.model_dump() for span in stored.spans] == spans
+        assert [rel.model_dump() for rel in stored.relations] == relations
+
+
+def test_brat_duplicate_relation_ids_are_refused_as_before(tmp_path: Path) -> None:
+    folder = tmp_path / "brat"
+    folder.mkdir()
+    (folder / "doc.txt").write_bytes(BRAT_TEXT.encode())
+    (folder / "doc.ann").write_bytes(
+        b"T1\tPERSON 0 3\tKim\nT2\tPERSON 11 14\tLee\nE1\tMET:T1 Theme:T2 Theme:T1\n"
+    )
+    with Project.create(tmp_path / "project") as project:
+        with pytest.raises(Exception, match=r"duplicate relation id 'E1\.Theme'"):
+            import_sources(project, [folder], "brat", "alice")

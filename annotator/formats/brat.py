@@ -28,7 +28,8 @@ from typing import Any
 
 from annotator.core.errors import InputError
 from annotator.core.models import Document, LabelSchema, Relation, Span
-from annotator.formats.base import ExportRecord, ImportedLabels, ImportRecord
+from annotator.core.records import build_all
+from annotator.formats.base import CheckedLabels, ExportRecord, ImportedLabels, ImportRecord
 from annotator.formats.common import (
     _RESERVED,
     Tally,
@@ -36,7 +37,7 @@ from annotator.formats.common import (
     safe_file_stem,
     with_tally,
 )
-from annotator.formats.offsets import UNIT_NAMES, RawSpan, SourceText, place_spans
+from annotator.formats.offsets import UNIT_NAMES, RawSpan, SourceText, place_span_records
 from annotator.formats.sinks import AtomicFolderSink
 from annotator.formats.text import decode_utf8
 
@@ -109,7 +110,7 @@ def _read_document(txt: Path, doc_id: str, tally: Tally) -> ImportRecord:
         pointer = message.split(" ")[0].rstrip(":").split(".")[0]
         return InputError(ann, message, parsed.lines.get(pointer))
 
-    spans, unit = place_spans(source, parsed.spans, ("codepoint", "utf16"), fail, True)
+    spans, unit = place_span_records(source, parsed.spans, ("codepoint", "utf16"), fail, True)
     if unit == "utf16":
         tally.add(f".ann counting {UNIT_NAMES[unit]} (brat's browser client): converted", str(ann))
     record.labels[None] = _labels(ann, spans, parsed, tally)
@@ -227,19 +228,23 @@ def _resolve(target: str, line_no: int, ann: Path, parsed: _Parsed, tally: Tally
     return parsed.fragments[target][0]
 
 
-def _labels(ann: Path, spans: list[Span], parsed: _Parsed, tally: Tally) -> ImportedLabels:
-    by_id = {span.id: span for span in spans}
-    relations: list[Relation] = []
+def _labels(
+    ann: Path, spans: list[dict[str, Any]], parsed: _Parsed, tally: Tally
+) -> ImportedLabels:
+    """The document's labels from its placed span records (see place_span_records),
+    kept as checked records: no model per span or relation unless the import asks."""
+    by_id = {span["id"]: span for span in spans}
+    relations: list[dict[str, Any]] = []
 
     def resolve(target: str, line_no: int) -> str:
         return _resolve(target, line_no, ann, parsed, tally)
 
+    def relation(rel_id: str, label: str, head: str, tail: str) -> dict[str, Any]:
+        # Every field as the Relation model has it, in its order.
+        return {"id": rel_id, "label": label, "head": head, "tail": tail, "note": ""}
+
     for rel_id, label, head, tail, line_no in parsed.relations:
-        relations.append(
-            Relation(
-                id=rel_id, label=label, head=resolve(head, line_no), tail=resolve(tail, line_no)
-            )
-        )
+        relations.append(relation(rel_id, label, resolve(head, line_no), resolve(tail, line_no)))
     if parsed.events:
         tally.add(
             "event: imported as relations from its trigger to each argument, labelled by role "
@@ -257,19 +262,14 @@ def _labels(ann: Path, spans: list[Span], parsed: _Parsed, tally: Tally) -> Impo
                     "numbered event role (Theme2): imported as its role (Theme)",
                     f"{ann}:{line_no} {role}",
                 )
-            relations.append(
-                Relation(
-                    id=f"{event_id}.{role}", label=label, head=head, tail=resolve(target, line_no)
-                )
-            )
-    relation_index = {rel.id: i for i, rel in enumerate(relations)}
+            relations.append(relation(f"{event_id}.{role}", label, head, resolve(target, line_no)))
+    relation_index = {rel["id"]: i for i, rel in enumerate(relations)}
     for target, note, line_no in parsed.notes:
         if target in relation_index:
-            i = relation_index[target]
-            relations[i] = relations[i].model_copy(update={"note": note})
+            relations[relation_index[target]]["note"] = note
         elif target in parsed.fragments:
             for span_id in parsed.fragments[target]:
-                by_id[span_id] = by_id[span_id].model_copy(update={"note": note})
+                by_id[span_id]["note"] = note
         elif target in parsed.events:
             tally.add("note on an event: left out", f"{ann}:{line_no}")
         else:
@@ -290,8 +290,12 @@ def _labels(ann: Path, spans: list[Span], parsed: _Parsed, tally: Tally) -> Impo
     for target, attrs in extra.items():
         for span_id in parsed.fragments[target]:
             span = by_id[span_id]
-            by_id[span_id] = span.model_copy(update={"attrs": {**span.attrs, **attrs}})
-    return ImportedLabels(spans=[by_id[span.id] for span in spans], relations=relations)
+            span["attrs"] = {**span["attrs"], **attrs}
+    spans = [by_id[span["id"]] for span in spans]
+    if len(by_id) != len(spans) or len(relation_index) != len(relations):
+        # Two spans or relations under one id: the import refuses them, as the models say.
+        return ImportedLabels(build_all(Span, spans), build_all(Relation, relations))
+    return CheckedLabels((spans, relations))
 
 
 # --- export ------------------------------------------------------------------------------

@@ -23,15 +23,17 @@ import os
 from collections.abc import Iterator
 from operator import itemgetter, methodcaller
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
 from annotator.core.models import Document, Relation, Span
 from annotator.core.records import build_all
 from annotator.formats.base import (
+    CheckedBatch,
     CheckedLabels,
     ExportRecord,
+    ImportChunk,
     ImportedLabels,
     ImportRecord,
     PathWriter,
@@ -103,6 +105,11 @@ class DoccanoReader:
         return with_tally(self._records(path, tally), tally)
 
     def _records(self, path: Path, tally: Tally) -> Iterator[ImportRecord]:
+        return (_Parts(*parts).record() for parts in self._parts(path, tally))
+
+    def _parts(
+        self, path: Path, tally: Tally
+    ) -> Iterator[tuple[str, str, dict[str, Any], str, ImportedLabels | None]]:
         remembered: tuple[str, str | None] | None = None
         for number, (item, loc) in enumerate(iter_json_objects(path), 1):
             columns = _columns(item) or remembered
@@ -113,7 +120,35 @@ class DoccanoReader:
                     "[start, end, label] list)"
                 )
             fallback = f"{path.stem}-{loc.line or number}"
-            yield _record(item, loc, columns, fallback, tally, self.offset_unit)
+            yield _parts(item, loc, columns, fallback, tally, self.offset_unit)
+
+    def read_chunks(self, path: Path) -> Iterator[ImportChunk]:
+        """The records of :meth:`read`, checked one by one as ever, handed over in
+        batches (CheckedBatch) where a stretch of them is alike: all with checked labels,
+        or all without. The import then writes documents and labels column by column
+        instead of a model and a journal line at a time. The file's last record always
+        comes alone, carrying the notices of the whole file, as :meth:`read` gives it."""
+        tally = Tally(path)
+        pending: list[_Parts] = []
+        parts = self._parts(path, tally)
+        while True:
+            try:
+                row = next(parts, None)
+            except Exception:
+                # What came before the refused record goes first, as read() gives it.
+                yield (part.record() for part in pending)
+                raise
+            if row is None:
+                break
+            pending.append(_Parts(*row))
+            if len(pending) > _BATCH:
+                yield from _chunks(pending[:-1])
+                del pending[:-1]
+        if pending:
+            yield from _chunks(pending[:-1])
+            last = pending[-1].record()
+            last.notices.extend(tally.notices())
+            yield iter([last])
 
 
 def _record(
@@ -124,6 +159,35 @@ def _record(
     tally: Tally,
     offset_unit: Unit | None = None,
 ) -> ImportRecord:
+    return _Parts(*_parts(item, loc, columns, fallback, tally, offset_unit)).record()
+
+
+class _Parts(NamedTuple):
+    """One record as read and checked: its document's fields and its labels (None when
+    it has none), which make the ImportRecord, or a row of a CheckedBatch."""
+
+    doc_id: str
+    text: str
+    meta: dict[str, Any]
+    where: str
+    labels: ImportedLabels | None
+
+    def record(self) -> ImportRecord:
+        document = Document(id=self.doc_id, text=self.text, meta=self.meta)
+        record = ImportRecord(document=document, where=self.where)
+        if self.labels is not None:
+            record.labels[None] = self.labels
+        return record
+
+
+def _parts(
+    item: dict[str, Any],
+    loc: Location,
+    columns: tuple[str, str | None],
+    fallback: str,
+    tally: Tally,
+    offset_unit: Unit | None = None,
+) -> tuple[str, str, dict[str, Any], str, ImportedLabels | None]:
     text_key, label_key = columns
     source = SourceText(item[text_key])
     skip = {text_key, "id", "meta", "entities", "relations", *_LABEL_KEYS}
@@ -143,12 +207,9 @@ def _record(
             "document categories (cats): kept in the document's meta['cats'], not as labels",
             str(loc),
         )
-    document = Document(
-        id=document_id(item.get("id"), fallback),
-        text=source.text,
-        meta=document_meta(meta, source.text, source.meta()),
-    )
-    record = ImportRecord(document=document, where=str(loc))
+    doc_id = document_id(item.get("id"), fallback)
+    doc_meta = document_meta(meta, source.text, source.meta())
+    where = str(loc)
     entities = item.get("entities")
     if isinstance(entities, list):
         spans_in = _entity_columns(entities, loc) or SpanColumns.of(_entity_spans(entities, loc))
@@ -158,7 +219,7 @@ def _record(
             _triple_spans(triples or [], label_key or "label", loc)
         )
     if not spans_in.ids and not item.get("relations"):
-        return record
+        return doc_id, source.text, doc_meta, where, None
     try:
         spans, decided = place_unstated_spans(source, spans_in, offset_unit, loc.error)
     except UnitUnknown as exc:
@@ -173,12 +234,68 @@ def _record(
     spans, alias, dropped = drop_duplicate_records(spans)
     tally.add("span listed twice (same start, end and label): kept once", str(loc), dropped)
     relations = _relations(item.get("relations") or [], loc, alias)
+    labels: ImportedLabels
     if len({span["id"] for span in spans}) != len(spans):
         # Two entities under one id: the models refuse them, with their message.
-        record.labels[None] = ImportedLabels(build_all(Span, spans), build_all(Relation, relations))
+        labels = ImportedLabels(build_all(Span, spans), build_all(Relation, relations))
     else:
-        record.labels[None] = CheckedLabels((spans, relations))
-    return record
+        labels = CheckedLabels((spans, relations))
+    return doc_id, source.text, doc_meta, where, labels
+
+
+# Records a batch holds: enough that the import's per-batch work is small beside them.
+_BATCH = 512
+
+
+def _chunks(rows: list[_Parts]) -> Iterator[ImportChunk]:
+    """``rows`` as one CheckedBatch when they are alike (see read_chunks), else as records."""
+    if not rows:
+        return
+    kinds = {type(row.labels) for row in rows}
+    if kinds == {type(None)}:
+        yield _batch(rows, labelled=False)
+    elif kinds == {CheckedLabels}:
+        yield _batch(rows, labelled=True)
+    else:
+        yield (row.record() for row in rows)
+
+
+def _batch(rows: list[_Parts], labelled: bool) -> CheckedBatch:
+    ids = [row.doc_id for row in rows]
+    texts = [row.text for row in rows]
+    metas = [row.meta for row in rows]
+
+    def records() -> Iterator[ImportRecord]:
+        return (row.record() for row in rows)
+
+    if not labelled:
+        return CheckedBatch(ids, texts, metas, records)
+    checked: list[tuple[list[dict[str, Any]], list[dict[str, Any]]]] = [
+        row.labels.records  # type: ignore[union-attr,misc]
+        for row in rows
+    ]
+    span_lists = [pair[0] for pair in checked]
+    relation_lists = [pair[1] for pair in checked]
+    return CheckedBatch(
+        ids,
+        texts,
+        metas,
+        records,
+        labelled=True,
+        who=None,
+        statuses=[None] * len(rows),
+        notes=[""] * len(rows),
+        span_counts=list(map(len, span_lists)),
+        relation_counts=list(map(len, relation_lists)),
+        span_labels=list(dict.fromkeys(span["label"] for spans in span_lists for span in spans)),
+        relation_labels=list(
+            dict.fromkeys(rel["label"] for rels in relation_lists for rel in rels)
+        ),
+        encode=lambda: (
+            list(map(orjson.dumps, span_lists)),
+            list(map(orjson.dumps, relation_lists)),
+        ),
+    )
 
 
 _START = methodcaller("get", "start_offset")
@@ -296,32 +413,44 @@ def _relations(relations: Any, loc: Location, alias: dict[str, str]) -> list[dic
 
 
 def doccano_record(record: ExportRecord) -> dict[str, Any]:
-    """The relation form; :func:`to_label_form` turns it into the ``label`` form."""
-    document, annotation = record.document, record.annotation
-    units = Utf16Map(document.text)
-    numbers = {span.id: number for number, span in enumerate(annotation.spans)}
-    return {
-        "id": document.id,
-        "text": document.text,
-        "entities": [
-            {
-                "id": numbers[span.id],
-                "start_offset": units.to_utf16(span.start),
-                "end_offset": units.to_utf16(span.end),
-                "label": span.label,
-            }
-            for span in annotation.spans
-        ],
-        "relations": [
+    """The relation form; :func:`to_label_form` turns it into the ``label`` form.
+
+    Read from the store's checked records where the export has them (no model built)."""
+    labels = record.labels
+    if labels is not None:
+        spans: list[Any] = [(s["id"], s["start"], s["end"], s["label"]) for s in labels["spans"]]
+        relations: list[Any] = [(r["head"], r["tail"], r["label"]) for r in labels["relations"]]
+    else:
+        annotation = record.annotation
+        spans = [(s.id, s.start, s.end, s.label) for s in annotation.spans]
+        relations = [(r.head, r.tail, r.label) for r in annotation.relations]
+    units = Utf16Map(record.text)
+    numbers = {span[0]: number for number, span in enumerate(spans)}
+    if units.identity:
+        entities = [
+            {"id": number, "start_offset": start, "end_offset": end, "label": label}
+            for number, (_, start, end, label) in enumerate(spans)
+        ]
+    else:
+        to_utf16 = units.to_utf16
+        entities = [
             {
                 "id": number,
-                "from_id": numbers[rel.head],
-                "to_id": numbers[rel.tail],
-                "type": rel.label,
+                "start_offset": to_utf16(start),
+                "end_offset": to_utf16(end),
+                "label": label,
             }
-            for number, rel in enumerate(annotation.relations)
+            for number, (_, start, end, label) in enumerate(spans)
+        ]
+    return {
+        "id": record.doc_id,
+        "text": record.text,
+        "entities": entities,
+        "relations": [
+            {"id": number, "from_id": numbers[head], "to_id": numbers[tail], "type": label}
+            for number, (head, tail, label) in enumerate(relations)
         ],
-        "meta": document.meta,
+        "meta": record.meta,
     }
 
 
@@ -342,7 +471,7 @@ class DoccanoSink(AtomicFileSink):
         self.any_relation = False
 
     def write(self, record: ExportRecord) -> None:
-        self.any_relation = self.any_relation or bool(record.annotation.relations)
+        self.any_relation = self.any_relation or bool(record.relation_count)
         self.handle.write(orjson.dumps(doccano_record(record)) + b"\n")
 
     def finish(self) -> None:

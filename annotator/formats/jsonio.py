@@ -152,6 +152,14 @@ def _iter_array(path: Path) -> Iterator[tuple[dict[str, Any], Location]]:
                 position += 1
                 need_comma = False
                 continue
+            one_line = _one_line_element(text, position)
+            if one_line is not None:
+                item, end = one_line
+                yield item, Location(path, line, f"[{index}]")
+                position = end
+                index += 1
+                need_comma = True
+                continue
             try:
                 _, end = decoder.raw_decode(text, position)
             except json.JSONDecodeError as exc:
@@ -180,6 +188,37 @@ def _iter_array(path: Path) -> Iterator[tuple[dict[str, Any], Location]]:
             position, line = _skip_space(text, 0, line)
         if position < len(text):
             raise InputError(path, "not valid JSON: extra data after the list", line)
+
+
+def _one_line_element(text: str, position: int) -> tuple[dict[str, Any], int] | None:
+    """The object at ``position`` and where it ends, when it ends on its own line (as
+    exports write one element a line, a comma after it): orjson alone decodes it, instead
+    of the stdlib decoder finding its end and then orjson decoding it again. None for
+    anything else, which the careful path reads (and refuses with its message).
+
+    A JSON object is over at its closing brace and no string holds a raw line break, so
+    a line that orjson reads whole as an object is the element, neither more nor less.
+    What orjson refuses (NaN, lone surrogates, huge numbers) falls to the careful path,
+    and so does deep nesting, which the stdlib decoder refuses sooner than orjson."""
+    newline = text.find("\n", position)
+    if newline < 0 or text[position] != "{":
+        return None
+    candidate = text[position:newline].rstrip(" \t\r")
+    if candidate.endswith(","):
+        candidate = candidate[:-1].rstrip(" \t\r")
+    if candidate.count("{") + candidate.count("[") > _ONE_LINE_NESTING:
+        return None
+    try:
+        item = orjson.loads(candidate)
+    except orjson.JSONDecodeError:
+        return None
+    if type(item) is not dict:
+        return None
+    return item, position + len(candidate)
+
+
+# Brackets a one-line element may hold: far below the depth the stdlib decoder refuses.
+_ONE_LINE_NESTING = 500
 
 
 class _Utf8Chunks:

@@ -284,41 +284,49 @@ def _combine(first: ImportedLabels, second: ImportedLabels) -> ImportedLabels:
 def label_studio_task(record: ExportRecord, number: int = 1) -> dict[str, Any]:
     """The task for one document; ``number`` (its place in the file) is its id and its
     annotation's, which Label Studio's converter (label-studio-sdk) looks up."""
-    document, annotation = record.document, record.annotation
+    labels = record.labels
+    if labels is not None:
+        # The store's checked records: no model built for the export.
+        spans: list[Any] = [
+            (s["id"], s["start"], s["end"], s["text"], s["label"], s.get("note", ""))
+            for s in labels["spans"]
+        ]
+        relations: list[Any] = [(r["head"], r["tail"], r["label"]) for r in labels["relations"]]
+        status = labels["status"]
+    else:
+        annotation = record.annotation
+        spans = [(s.id, s.start, s.end, s.text, s.label, s.note) for s in annotation.spans]
+        relations = [(r.head, r.tail, r.label) for r in annotation.relations]
+        status = annotation.status
     result: list[dict[str, Any]] = []
-    for span in annotation.spans:
+    for span_id, start, end, text, label, note in spans:
         region: dict[str, Any] = {
-            "id": span.id,
+            "id": span_id,
             "from_name": "label",
             "to_name": "text",
             "type": "labels",
             "origin": "manual",
-            "value": {
-                "start": span.start,
-                "end": span.end,
-                "text": span.text,
-                "labels": [span.label],
-            },
+            "value": {"start": start, "end": end, "text": text, "labels": [label]},
         }
-        if span.note:
-            region["meta"] = {"text": [span.note]}
+        if note:
+            region["meta"] = {"text": [note]}
         result.append(region)
-    for rel in annotation.relations:
+    for head, tail, label in relations:
         result.append(
             {
                 "type": "relation",
-                "from_id": rel.head,
-                "to_id": rel.tail,
+                "from_id": head,
+                "to_id": tail,
                 "direction": "right",
-                "labels": [rel.label],
+                "labels": [label],
             }
         )
     task: dict[str, Any] = {
         "id": number,
-        "data": {"text": document.text, "doc_id": document.id},
-        "meta": document.meta,
+        "data": {"text": record.text, "doc_id": record.doc_id},
+        "meta": record.meta,
     }
-    if result or annotation.status != "todo":
+    if result or status != "todo":
         # An untouched document goes as a task to label, not as an empty annotation.
         task["annotations"] = [
             {

@@ -15,8 +15,9 @@ from annotator.core.schema import default_schema
 from annotator.editing.span_index import SpanIndex
 from annotator.ui import label_layout
 from annotator.ui.colors import LabelColors
-from annotator.ui.document_view import GUTTER, Arrow, DocumentView
+from annotator.ui.document_view import Arrow, DocumentView
 from annotator.ui.label_layout import Anchor, Line, route_arrow
+from annotator.ui.label_painter import GUTTER
 from annotator.ui.main_window import MainWindow
 
 Opener = Callable[..., MainWindow]

@@ -264,18 +264,27 @@ class LabelPainting(QPlainTextEdit):
             (piece for pieces in marks.pieces.values() for piece in pieces),
             key=lambda piece: -(piece.placed.qt_end - piece.placed.qt_start),
         )
+        tints: dict[str, QColor] = {}
         for piece in pieces:
-            painter.fillRect(piece.rect, self._tint(piece.placed.label))
+            label = piece.placed.label
+            tint = tints.get(label)
+            if tint is None:
+                tint = tints[label] = self._tint(label)
+            painter.fillRect(piece.rect, tint)
 
     def _paint_lanes(self, painter: QPainter, marks: _Marks) -> None:
         """A bar per span below its text, one lane per depth, ticks where the span starts/ends."""
         painter.setPen(Qt.PenStyle.NoPen)
         # The darker edge reads on a light page; on a dark one the label's own colour does.
         dark = self.palette().base().color().lightness() < 128
+        colors: dict[str, QColor] = {}
         for pieces in marks.pieces.values():
             for number, piece in enumerate(pieces):
                 label = piece.placed.label
-                color = self.colors.color(label) if dark else self.colors.edge(label)
+                color = colors.get(label)
+                if color is None:
+                    color = self.colors.color(label) if dark else self.colors.edge(label)
+                    colors[label] = color
                 rect = piece.rect
                 y = label_layout.lane_top(piece.line.glyph_bottom, piece.lane)
                 painter.fillRect(

@@ -269,3 +269,20 @@ def _cursor_at(view: DocumentView, offset: int) -> QTextCursor:
     cursor = QTextCursor(view.document())
     cursor.setPosition(view.offsets.to_qt(offset))
     return cursor
+
+
+def test_span_tints_follow_the_theme_so_text_stays_readable(view: DocumentView) -> None:
+    from PySide6.QtGui import QPalette
+
+    text = "President Vladimir Putin spoke."
+    shown(view, text, [span(text, "Vladimir Putin", "PERSON", "P")], [])
+    light = view.background_at(text.index("Putin"))
+    assert light is not None and light.lightness() > 160  # black text on it
+    palette = QPalette(view.palette())
+    palette.setColor(QPalette.ColorRole.Base, QColor("#202124"))
+    palette.setColor(QPalette.ColorRole.Text, QColor("#e8eaed"))
+    view.setPalette(palette)
+    view.viewport().grab()
+    dark = view.background_at(text.index("Putin"))
+    assert dark is not None and dark.lightness() < 128  # light text on it
+    assert dark.rgb() != light.rgb()

@@ -184,21 +184,25 @@ class SpanIndex:
         return result
 
     def lanes(self, block: int) -> dict[str, int]:
-        """A lane (0 = lowest) per span in the block, so that overlapping spans never share one."""
+        """A lane (0 = nearest the text) per span in the block; overlapping spans never share
+        one, and a span sits further out than the spans nested in it, like brackets."""
         cached = self._lanes.get(block)
         if cached is not None:
             return cached
-        lane_ends: list[int] = []
         lanes: dict[str, int] = {}
-        # Longer spans first at the same start, so nested spans sit above their container.
-        for placed in self.in_block(block):
-            for lane, lane_end in enumerate(lane_ends):
-                if lane_end <= placed.qt_start:
-                    lane_ends[lane] = placed.qt_end
-                    lanes[placed.id] = lane
-                    break
-            else:
-                lanes[placed.id] = len(lane_ends)
-                lane_ends.append(placed.qt_end)
+        placed_so_far: list[tuple[int, int, int]] = []  # (qt_start, qt_end, lane)
+        for placed in sorted(
+            self.in_block(block), key=lambda p: (p.qt_end - p.qt_start, p.qt_start)
+        ):
+            taken = {
+                lane
+                for start, end, lane in placed_so_far
+                if start < placed.qt_end and placed.qt_start < end
+            }
+            lane = 0
+            while lane in taken:
+                lane += 1
+            lanes[placed.id] = lane
+            placed_so_far.append((placed.qt_start, placed.qt_end, lane))
         self._lanes[block] = lanes
         return lanes

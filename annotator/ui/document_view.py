@@ -1,47 +1,37 @@
 """The article view: read-only text, labelled spans, selection in code points.
 
-Backgrounds come from the highlighter (formats on the text itself). Underline lanes,
-the selected span's outline and attribution arrows are painted over the visible blocks
-only, so their cost does not grow with the article.
+The room for the marks comes from the highlighter (formats on the text itself); the
+marks (backgrounds, tags, lanes, the selected span's outline, attribution arrows) are
+painted by label_painter.py over the visible blocks only, so their cost does not grow
+with the article.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Signal
+from PySide6.QtCore import QEvent, QPoint, Signal
 from PySide6.QtGui import (
-    QColor,
     QContextMenuEvent,
     QHelpEvent,
     QMouseEvent,
-    QPaintEvent,
 )
-from PySide6.QtWidgets import QPlainTextEdit, QToolTip, QWidget
+from PySide6.QtWidgets import QToolTip, QWidget
 
 from annotator.editing.offsets import OffsetMap
-from annotator.editing.span_index import Placed, SpanIndex
+from annotator.editing.span_index import SpanIndex
 from annotator.ui.colors import LabelColors
+from annotator.ui.label_painter import Arrow, LabelPainting
 from annotator.ui.lazy_qt import Qt
 
 if TYPE_CHECKING:
     # The drawing and cursor classes are imported where spans are drawn or text selected:
     # the empty view of a window still opening its project does neither, and PySide6 sets
     # up each Qt class on first use.
-    from PySide6.QtGui import QPainter, QTextBlock
 
     from annotator.core.models import DocumentAnnotation, Span
     from annotator.ui.highlighter import BlockStyler
-
-LANE_HEIGHT = 2
-LANE_GAP = 1
-
-
-class Arrow(NamedTuple):
-    head: str
-    tail: str
-    label: str
 
 
 def arrows_of(annotation: DocumentAnnotation) -> list[Arrow]:
@@ -49,7 +39,7 @@ def arrows_of(annotation: DocumentAnnotation) -> list[Arrow]:
     return [Arrow(rel.head, rel.tail, rel.label) for rel in annotation.relations]
 
 
-class DocumentView(QPlainTextEdit):
+class DocumentView(LabelPainting):
     """Shows one document; emits span ids and code-point ranges, never Qt positions."""
 
     spanClicked = Signal(str)
@@ -70,6 +60,9 @@ class DocumentView(QPlainTextEdit):
         self._text_options_set = False
         self.colors = colors
         self._styler: BlockStyler | None = None
+        self._tints = {}
+        self._mark_cache = {}
+        self._tag_pixmaps = {}
         self.text = ""
         self.offsets = OffsetMap("")
         self.index = SpanIndex("")
@@ -106,6 +99,7 @@ class DocumentView(QPlainTextEdit):
         self._last_click = None
         # Nothing is styled here: blocks are styled as they are first painted.
         self.styler.reset(index)
+        self._mark_cache.clear()
         if not self._text_options_set:
             self._set_text_options()
         self.setPlainText(text)
@@ -115,6 +109,8 @@ class DocumentView(QPlainTextEdit):
 
     def set_colors(self, colors: LabelColors) -> None:
         self.colors = colors
+        self._tints.clear()
+        self._tag_pixmaps.clear()
         self.styler.set_colors(colors)
         self.viewport().update()
 
@@ -127,6 +123,8 @@ class DocumentView(QPlainTextEdit):
             else:
                 self.spans[span_id] = span
             blocks |= self.index.sync(span_id, span)
+        for number in blocks:
+            self._mark_cache.pop(number, None)
         if self.selected_span is not None and self.selected_span not in self.spans:
             self.selected_span = None
         self.styler.restyle(blocks)
@@ -147,6 +145,8 @@ class DocumentView(QPlainTextEdit):
         )
         if self._font_points is not None:
             self.set_font_size(self._font_points)
+        else:
+            self._update_geometry()
 
     def set_font_size(self, points: float) -> None:
         self._font_points = points
@@ -157,6 +157,8 @@ class DocumentView(QPlainTextEdit):
         font = QFont(self.font())
         font.setPointSizeF(points)
         self.setFont(font)
+        self._update_geometry()
+        self.viewport().update()
 
     # --- selection in code points ----------------------------------------------------------
 
@@ -174,8 +176,25 @@ class DocumentView(QPlainTextEdit):
         cursor = QTextCursor(self.document())
         cursor.setPosition(qt_start)
         cursor.setPosition(qt_end, QTextCursor.MoveMode.KeepAnchor)
+        self._style_around(qt_end)
         self.setTextCursor(cursor)
         self.ensureCursorVisible()
+
+    def _style_around(self, qt_position: int) -> None:
+        """Style a screenful each side of a position before scrolling to it: styled blocks
+        are taller (the gap for lanes and arrows), and the scroll must count them so."""
+        if not self.text:
+            return
+        target = self.document().findBlock(qt_position)
+        height = self.viewport().height()
+        for step in ("previous", "next"):
+            block, covered = target, 0.0
+            while block.isValid() and covered < height:
+                if block.blockNumber() not in self.styler.styled:
+                    self.styler.apply(block)
+                    self._mark_cache.pop(block.blockNumber(), None)
+                covered += self.blockBoundingRect(block).height()
+                block = getattr(block, step)()
 
     def clear_selection(self) -> None:
         cursor = self.textCursor()
@@ -190,6 +209,7 @@ class DocumentView(QPlainTextEdit):
             span = self.spans[self.selected_span]
             cursor = QTextCursor(self.document())
             cursor.setPosition(self.offsets.to_qt(span.start))
+            self._style_around(cursor.position())
             self.setTextCursor(cursor)
             self.centerCursor()
         self.viewport().update()
@@ -262,157 +282,6 @@ class DocumentView(QPlainTextEdit):
                 QToolTip.hideText()
             return True
         return super().viewportEvent(event)
-
-    # --- painting --------------------------------------------------------------------------
-
-    def _visible_blocks(self) -> list[tuple[QTextBlock, float]]:
-        blocks: list[tuple[QTextBlock, float]] = []
-        block = self.firstVisibleBlock()
-        offset = self.contentOffset()
-        height = self.viewport().height()
-        while block.isValid():
-            top = self.blockBoundingGeometry(block).translated(offset).top()
-            if top > height:
-                break
-            if block.isVisible():
-                blocks.append((block, top))
-            block = block.next()
-        return blocks
-
-    def _rects(self, block: QTextBlock, top: float, placed: Placed) -> list[QRectF]:
-        layout = block.layout()
-        base = block.position()
-        start = max(placed.qt_start - base, 0)
-        end = min(placed.qt_end - base, block.length() - 1)
-        rects: list[QRectF] = []
-        for number in range(layout.lineCount()):
-            line = layout.lineAt(number)
-            line_start = line.textStart()
-            line_end = line_start + line.textLength()
-            left, right = max(start, line_start), min(end, line_end)
-            if left >= right:
-                continue
-            x1 = _x(line.cursorToX(left))
-            x2 = _x(line.cursorToX(right))
-            position = layout.position()
-            rects.append(
-                QRectF(
-                    position.x() + min(x1, x2),
-                    top + position.y() + line.y(),
-                    abs(x2 - x1),
-                    line.height(),
-                )
-            )
-        return rects
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        if not self.text:
-            # Nothing to style (the empty window before a project opens).
-            super().paintEvent(event)
-            return
-        visible = self._visible_blocks()
-        self.styler.ensure(block for block, _top in visible)
-        super().paintEvent(event)
-        if not len(self.index):
-            return
-        from PySide6.QtGui import QPainter
-
-        painter = QPainter(self.viewport())
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        span_rects: dict[str, list[QRectF]] = {}
-        for block, top in visible:
-            number = block.blockNumber()
-            lanes = self.index.lanes(number)
-            for placed in self.index.in_block(number):
-                rects = self._rects(block, top, placed)
-                span_rects.setdefault(placed.id, []).extend(rects)
-                lane = lanes.get(placed.id, 0)
-                painter.setPen(Qt.PenStyle.NoPen)
-                painter.setBrush(self.colors.edge(placed.label))
-                for rect in rects:
-                    y = rect.bottom() - LANE_HEIGHT - lane * (LANE_HEIGHT + LANE_GAP)
-                    painter.drawRect(
-                        QRectF(rect.left() + 1, y, max(rect.width() - 2, 1), LANE_HEIGHT)
-                    )
-        self._paint_selection(painter, span_rects)
-        self._paint_arrows(painter, span_rects)
-        painter.end()
-
-    def _related(self) -> set[str]:
-        if self.selected_span is None:
-            return set()
-        related = set()
-        for arrow in self.arrows:
-            if self.selected_span == arrow.head:
-                related.add(arrow.tail)
-            elif self.selected_span == arrow.tail:
-                related.add(arrow.head)
-        return related
-
-    def _paint_selection(self, painter: QPainter, span_rects: dict[str, list[QRectF]]) -> None:
-        if self.selected_span is None:
-            return
-        from PySide6.QtGui import QPen
-
-        accent = self.palette().highlight().color()
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.setPen(QPen(accent, 2))
-        for rect in span_rects.get(self.selected_span, []):
-            painter.drawRoundedRect(rect.adjusted(-1, -1, 1, 1), 3, 3)
-        painter.setPen(QPen(accent, 2, Qt.PenStyle.DashLine))
-        for span_id in self._related():
-            for rect in span_rects.get(span_id, []):
-                painter.drawRoundedRect(rect.adjusted(-1, -1, 1, 1), 3, 3)
-
-    def _paint_arrows(self, painter: QPainter, span_rects: dict[str, list[QRectF]]) -> None:
-        text_color = self.palette().text().color()
-        for arrow in self.arrows:
-            focused = self.selected_span in (arrow.head, arrow.tail)
-            if not (focused or self.show_all_arrows):
-                continue
-            heads, tails = span_rects.get(arrow.head), span_rects.get(arrow.tail)
-            if not heads or not tails:
-                continue
-            color = (
-                QColor(self.colors.edge(self.spans[arrow.head].label))
-                if focused
-                else QColor(text_color)
-            )
-            color.setAlpha(230 if focused else 110)
-            _draw_arrow(painter, heads[0], tails[0], color, 2.0 if focused else 1.2)
-
-
-def _draw_arrow(
-    painter: QPainter, source: QRectF, target: QRectF, color: QColor, width: float
-) -> None:
-    """A curve over the text from the top of ``source`` to the top of ``target``."""
-    from PySide6.QtGui import QPainterPath, QPen, QPolygonF
-
-    start = QPointF(source.left() + min(source.width(), 12) / 2 + 2, source.top() + 1)
-    end = QPointF(target.center().x(), target.top() + 1)
-    lift = 14 + min(abs(end.x() - start.x()) / 8, 30) + abs(end.y() - start.y()) / 6
-    control = QPointF((start.x() + end.x()) / 2, min(start.y(), end.y()) - lift)
-    path = QPainterPath(start)
-    path.quadTo(control, end)
-    painter.setBrush(Qt.BrushStyle.NoBrush)
-    painter.setPen(QPen(color, width))
-    painter.drawPath(path)
-    # Arrowhead along the curve's last tangent.
-    tangent = end - control
-    length = max((tangent.x() ** 2 + tangent.y() ** 2) ** 0.5, 1e-6)
-    ux, uy = tangent.x() / length, tangent.y() / length
-    size = 6 + width
-    left = QPointF(end.x() - size * ux + size * 0.5 * uy, end.y() - size * uy - size * 0.5 * ux)
-    right = QPointF(end.x() - size * ux - size * 0.5 * uy, end.y() - size * uy + size * 0.5 * ux)
-    painter.setPen(Qt.PenStyle.NoPen)
-    painter.setBrush(color)
-    painter.drawPolygon(QPolygonF([end, left, right]))
-
-
-def _x(result: object) -> float:
-    # PySide6 returns (x, position) for QTextLine.cursorToX(int).
-    value = result[0] if isinstance(result, tuple) else result
-    return float(value)  # type: ignore[arg-type]
 
 
 def _escape(text: str) -> str:

@@ -1,20 +1,34 @@
-"""Styles labelled spans as text formats, one Qt block at a time, only when it is seen.
+"""Lays out room for the labelling marks, one Qt block at a time, only when it is seen.
 
-Formats go straight onto a block's layout (``QTextLayout.setFormats``, what a
-QSyntaxHighlighter does inside), but only for blocks that are about to be painted and
-only once: opening a 10,000-span article styles the screenful in view, scrolling styles
-the blocks that come into view, and an edit restyles just the blocks it touches. Never
-one ExtraSelection per span (80-140 ms per repaint at 10,000 spans, see DESIGN.md).
+The view paints span backgrounds, lanes, tags and arrows itself (label_layout.py); what
+must change the text's layout goes here, as formats straight on a block's layout
+(``QTextLayout.setFormats``, what a QSyntaxHighlighter does inside):
+
+- every space is set in a taller font with its advance kept: each line that has one
+  grows by the same gap below the text, where lanes and arrows run (QPlainTextEdit
+  ignores block margins and line heights);
+- the last character of each span gets letter spacing as wide as the tags of the spans
+  ending there, so the tags sit in the text's flow and never cover a word.
+
+Only blocks about to be painted are styled, and only once: opening a 10,000-span
+article styles the screenful in view, scrolling styles the blocks that come into view,
+and an edit restyles just the blocks it touches. Never one ExtraSelection per span
+(80-140 ms per repaint at 10,000 spans, see DESIGN.md).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import bisect
+import re
+from collections.abc import Callable, Iterable
 
-from PySide6.QtGui import QTextBlock, QTextCharFormat, QTextDocument, QTextLayout
+from PySide6.QtGui import QFont, QTextBlock, QTextCharFormat, QTextDocument, QTextLayout
 
 from annotator.editing.span_index import SpanIndex
-from annotator.ui.colors import LabelColors, readable_text
+from annotator.ui.colors import LabelColors
+
+_SPACE = re.compile(" ")
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 
 
 class BlockStyler:
@@ -23,7 +37,9 @@ class BlockStyler:
         self.colors = colors
         self.index: SpanIndex | None = None
         self.styled: set[int] = set()
-        self._formats: dict[tuple[str, ...], QTextCharFormat] = {}
+        self._space_format: QTextCharFormat | None = None
+        self._tag_room: Callable[[str], float] = lambda _label: 0.0
+        self._tag_formats: dict[float, QTextCharFormat] = {}
 
     def reset(self, index: SpanIndex) -> None:
         """A new text: nothing is styled yet (its blocks are new, without formats)."""
@@ -31,47 +47,97 @@ class BlockStyler:
         self.styled.clear()
 
     def set_colors(self, colors: LabelColors) -> None:
+        # Colours are painted by the view, not set as formats: nothing to restyle.
         self.colors = colors
-        self._formats.clear()
+
+    def set_geometry(
+        self, gap_point_size: float, space_spacing: float, tag_room: Callable[[str], float]
+    ) -> None:
+        """The taller font for spaces (0: no gap) and each label's tag room; restyles lazily."""
+        if gap_point_size > 0:
+            space = QTextCharFormat()
+            space.setFontPointSize(gap_point_size)
+            space.setFontLetterSpacingType(QFont.SpacingType.AbsoluteSpacing)
+            space.setFontLetterSpacing(space_spacing)
+            self._space_format = space
+        else:
+            self._space_format = None
+        self._tag_room = tag_room
+        self._tag_formats.clear()
         for number in self.styled:
             block = self.document.findBlockByNumber(number)
             if block.isValid():
                 block.layout().setFormats([])
+                self.document.markContentsDirty(block.position(), block.length())
         self.styled.clear()
 
-    def _format(self, labels: tuple[str, ...]) -> QTextCharFormat:
-        fmt = self._formats.get(labels)
+    def _tag_format(self, room: float) -> QTextCharFormat:
+        key = round(room, 1)
+        fmt = self._tag_formats.get(key)
         if fmt is None:
             fmt = QTextCharFormat()
-            background = self.colors.background(labels)
-            fmt.setBackground(background)
-            # Label colours are light; keep text readable on them in the dark palette too.
-            fmt.setForeground(readable_text(background))
-            self._formats[labels] = fmt
+            fmt.setFontLetterSpacingType(QFont.SpacingType.AbsoluteSpacing)
+            fmt.setFontLetterSpacing(key)
+            self._tag_formats[key] = fmt
         return fmt
+
+    def tag_rooms(self, number: int, block_length: int) -> dict[int, float]:
+        """Room reserved for tags at each span end inside the block (Qt offsets in it)."""
+        rooms: dict[int, float] = {}
+        if self.index is None or not len(self.index):
+            return rooms
+        base = self.index.block_qt_start(number)
+        for placed in self.index.in_block(number):
+            end = placed.qt_end - base
+            if 0 < end <= block_length:
+                rooms[end] = rooms.get(end, 0.0) + self._tag_room(placed.label)
+        return rooms
 
     def apply(self, block: QTextBlock) -> None:
         """(Re)compute one block's formats from the index."""
         number = block.blockNumber()
         self.styled.add(number)
+        length = block.length() - 1  # UTF-16 units, like the formats (not len(block.text()))
+        by_start: dict[int, tuple[int, QTextCharFormat]] = {}
+        if self._space_format is not None:
+            text = block.text()
+            if len(text) == length:
+                starts: Iterable[int] = (match.start() for match in _SPACE.finditer(text))
+            else:
+                starts = _utf16_spaces(text)
+            space = self._space_format
+            for start in starts:
+                by_start[start] = (1, space)
+        if self.index is not None:
+            text_of = self.index.text
+            from_qt = self.index.offsets.from_qt
+            base = self.index.block_qt_start(number)
+            for end, room in self.tag_rooms(number, length).items():
+                last = text_of[from_qt(base + end) - 1]
+                width = 2 if ord(last) > 0xFFFF else 1
+                by_start[end - width] = (width, self._tag_format(room))
         ranges: list[QTextLayout.FormatRange] = []
-        if self.index is not None and len(self.index):
-            # Block lengths count UTF-16 units, like the formats (not block.text()'s length).
-            for segment in self.index.segments(number, block.length() - 1):
-                fmt_range = QTextLayout.FormatRange()
-                fmt_range.start = segment.start
-                fmt_range.length = segment.end - segment.start
-                fmt_range.format = self._format(segment.labels)
-                ranges.append(fmt_range)
+        for start in sorted(by_start):
+            width, fmt = by_start[start]
+            fmt_range = QTextLayout.FormatRange()
+            fmt_range.start = start
+            fmt_range.length = width
+            fmt_range.format = fmt
+            ranges.append(fmt_range)
         layout = block.layout()
         if ranges or layout.formats():
             layout.setFormats(ranges)
+            # Lays the block out again with the new fonts and spacing, as QSyntaxHighlighter does.
+            self.document.markContentsDirty(block.position(), block.length())
 
-    def ensure(self, blocks: Iterable[QTextBlock]) -> None:
-        """Style the blocks about to be painted that are not styled yet."""
+    def ensure(self, blocks: Iterable[QTextBlock]) -> list[int]:
+        """Style the blocks about to be painted that are not styled yet; returns their numbers."""
+        styled = []
         for block in blocks:
             if block.blockNumber() not in self.styled:
                 self.apply(block)
+                styled.append(block.blockNumber())
+        return styled
 
     def restyle(self, numbers: Iterable[int]) -> int:
         """After an edit: restyle the given blocks that were styled; the rest wait until seen."""
@@ -83,3 +149,11 @@ class BlockStyler:
                     self.apply(block)
                     count += 1
         return count
+
+
+def _utf16_spaces(text: str) -> list[int]:
+    """Qt offsets of the spaces in a block with characters outside the BMP (two units each)."""
+    astral = [match.start() for match in _ASTRAL.finditer(text)]
+    return [
+        match.start() + bisect.bisect_left(astral, match.start()) for match in _SPACE.finditer(text)
+    ]

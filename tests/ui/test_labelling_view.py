@@ -1,0 +1,288 @@
+"""The labelling view's marks: tags readable without hovering, lanes per depth, arrows in the gaps."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+
+import pytest
+from PySide6.QtCore import QPointF, QRectF
+from PySide6.QtGui import QColor, QTextCursor
+from pytestqt.qtbot import QtBot
+
+from annotator.core.models import Span
+from annotator.core.schema import default_schema
+from annotator.editing.span_index import SpanIndex
+from annotator.ui import label_layout
+from annotator.ui.colors import LabelColors
+from annotator.ui.document_view import Arrow, DocumentView
+from annotator.ui.label_layout import Anchor, Line, route_arrow
+from annotator.ui.label_painter import GUTTER
+from annotator.ui.main_window import MainWindow
+
+Opener = Callable[..., MainWindow]
+
+
+def span(text: str, needle: str, label: str, span_id: str, occurrence: int = 0) -> Span:
+    start = -1
+    for _ in range(occurrence + 1):
+        start = text.index(needle, start + 1)
+    return Span.of(text, start, start + len(needle), label, span_id)
+
+
+@pytest.fixture
+def view(qtbot: QtBot) -> Iterator[DocumentView]:
+    widget = DocumentView(LabelColors(default_schema()))
+    qtbot.addWidget(widget)
+    widget.resize(700, 500)
+    widget.show()
+    qtbot.waitExposed(widget)
+    yield widget
+
+
+def shown(view: DocumentView, text: str, spans: list[Span], arrows: list[Arrow]) -> None:
+    view.set_content(text, spans, arrows)
+    view.viewport().grab()  # paints: styles the blocks in view
+
+
+def tags_by_span(view: DocumentView) -> dict[str, tuple[label_layout.Tag, Line]]:
+    marks = view._marks(view._visible_blocks())
+    return {tag.span_id: (tag, line) for _label, tag, line in marks.tags}
+
+
+def painted_in_label_color(view: DocumentView, span_id: str, label: str) -> bool:
+    """Whether the viewport shows the label's colour inside the span's tag."""
+    tag, line = tags_by_span(view)[span_id]
+    image = view.viewport().grab().toImage()
+    ratio = image.devicePixelRatio()
+    color = QColor(view.colors.color(label)).rgb()
+    middle = (line.glyph_top + line.glyph_bottom) / 2
+    return any(
+        image.pixelColor(round(x * ratio), round((middle + dy) * ratio)).rgb() == color
+        for x in range(round(tag.left) + 2, round(tag.right) - 2)
+        for dy in (-4, -3, 3, 4)
+    )
+
+
+# --- layout rules, without painting ---------------------------------------------------
+
+
+def test_nested_and_crossing_spans_get_distinct_lanes_inner_nearest_the_text() -> None:
+    text = "President Vladimir Putin met the Chinese leader Xi Jinping in Beijing."
+    index = SpanIndex(text)
+    outer = span(text, "President Vladimir Putin", "SOURCE", "S")
+    inner = span(text, "Vladimir Putin", "PERSON", "P")
+    # Crossing: "the Chinese leader Xi" and "leader Xi Jinping" share "leader Xi" only.
+    left = span(text, "the Chinese leader Xi", "CLAIM", "C")
+    right = span(text, "leader Xi Jinping", "PERSON", "X")
+    index.reset([outer, inner, left, right])
+    lanes = index.lanes(0)
+    assert lanes["P"] == 0 and lanes["S"] == 1  # like brackets: the container outside
+    assert lanes["C"] != lanes["X"]
+
+
+def test_tags_of_spans_ending_together_sit_side_by_side() -> None:
+    tags = label_layout.place_tags(200.0, [("inner", 40.0), ("outer", 50.0)])
+    assert [tag.span_id for tag in tags] == ["inner", "outer"]
+    assert tags[0].left == pytest.approx(110 + label_layout.TAG_SPACING)
+    assert tags[0].right <= tags[1].left
+    assert tags[1].right == pytest.approx(200.0)
+
+
+def test_arrow_routes_stay_in_the_gaps_and_the_gutter() -> None:
+    label_height = 12.0
+    lines = [Line(10 + 50 * n, 27 + 50 * n) for n in range(5)]  # text lines 50 px apart
+    gap_top = [line.glyph_bottom + label_layout.lane_room() for line in lines]
+
+    def anchor(x: float, line: Line) -> Anchor:
+        return Anchor(x, line.glyph_bottom + label_layout.lane_room(), line)
+
+    short = route_arrow(anchor(120, lines[1]), anchor(150, lines[1]), label_height, 12.0)
+    far = route_arrow(anchor(400, lines[3]), anchor(60, lines[0]), label_height, 12.0, 1)
+    off_screen = route_arrow(
+        anchor(300, lines[4]), Anchor(0, -20, None), label_height, 12.0, track=2
+    )
+    for route in (short, far, off_screen):
+        for y, _x1, _x2 in label_layout.horizontal_runs(route.points):
+            below = [n for n, line in enumerate(lines) if line.glyph_bottom < y]
+            assert below, y
+            line_above = below[-1]
+            assert gap_top[line_above] <= y - label_height / 2  # its name clears the lanes
+            if line_above + 1 < len(lines):
+                assert y + label_height / 2 <= lines[line_above + 1].glyph_top + 1
+        # Vertical stretches longer than an end's drop into its gap run in the gutter.
+        for (x1, y1), (x2, y2) in zip(route.points, route.points[1:], strict=False):
+            crossed = [line for line in lines if min(y1, y2) < line.glyph_top < max(y1, y2)]
+            if x1 == x2 and crossed:
+                assert x1 < GUTTER, route
+    # The short arrow keeps a readable name box in its line's gap, between its two ends.
+    assert 120 <= short.label_x <= 150
+    assert short.label_y == pytest.approx(label_layout.channel_y(lines[1], label_height))
+
+
+# --- the painted view ------------------------------------------------------------------
+
+
+def test_every_label_is_painted_as_a_tag_after_its_span(view: DocumentView) -> None:
+    text = "President Vladimir Putin met Xi Jinping in Beijing on Tuesday."
+    spans = [
+        span(text, "President Vladimir Putin", "SOURCE", "S"),
+        span(text, "Vladimir Putin", "PERSON", "P"),
+        span(text, "Xi Jinping", "PERSON", "X"),
+        span(text, "Beijing", "GPE", "G"),
+    ]
+    shown(view, text, spans, [])
+    tags = tags_by_span(view)
+    assert set(tags) == {"S", "P", "X", "G"}
+    # On one line, no two tags overlap, and the nested span's tag comes first.
+    ordered = sorted(tags.values(), key=lambda item: item[0].left)
+    for (first, _), (second, _) in itertools.pairwise(ordered):
+        assert first.right <= second.left
+    assert tags["P"][0].right <= tags["S"][0].left
+    # Pixels of the label's colour are on screen where the GPE tag is.
+    assert painted_in_label_color(view, "G", "GPE")
+    tag, _line = tags["G"]
+    # The tag sits in room of its own: the text after the span starts after the tag.
+    cursor = QTextCursor(view.document())
+    cursor.setPosition(view.offsets.to_qt(text.index(" on Tuesday")))
+    assert view.cursorRect(cursor).x() >= tag.right - 1
+
+
+@pytest.mark.parametrize(
+    "prefix",
+    ["Fans 👍🏽 cheered 🎉 ", "习近平会见普京。中俄关系 ", "Cafe\u0301 owner Jose\u0301 "],
+    ids=["emoji", "cjk", "combining"],
+)
+def test_tags_stay_at_the_span_end_after_emoji_cjk_and_combining_marks(
+    view: DocumentView, prefix: str
+) -> None:
+    text = prefix + "Putin spoke in Beijing."
+    spans = [span(text, "Putin", "PERSON", "P"), span(text, "Beijing", "GPE", "G")]
+    shown(view, text, spans, [])
+    tags = tags_by_span(view)
+    marks = view._marks(view._visible_blocks())
+    for found in spans:
+        cursor = QTextCursor(view.document())
+        cursor.setPosition(view.offsets.to_qt(found.start))
+        start_x = view.cursorRect(cursor).x()
+        cursor.setPosition(view.offsets.to_qt(found.end))
+        after_x = view.cursorRect(cursor).x()  # where the next character starts
+        piece = marks.pieces[found.id][0]
+        assert abs(piece.rect.left() - start_x) <= 1.5
+        tag, _line = tags[found.id]
+        assert abs(tag.right - after_x) <= 1.5
+        assert abs(tag.left - label_layout.TAG_SPACING - piece.rect.right()) <= 1.5
+        # The span's own text is left of its tag: its last character is not covered.
+        assert piece.rect.right() > start_x
+
+
+def test_arrows_are_drawn_in_the_gap_between_lines_with_their_name(view: DocumentView) -> None:
+    sentence = "The minister said the talks went well, and officials agreed on a plan. "
+    text = (
+        '"We remain together now," he said. '
+        + sentence * 4
+        + "Analysts called the summit a turning point, Reuters reported."
+    )
+    spans = [
+        span(text, '"We remain together now,"', "QUOTE", "Q"),
+        span(text, "he", "SOURCE", "H", 1),  # "he" said, right after the quote
+        span(text, "the summit a turning point", "CLAIM", "C"),
+        span(text, "Reuters", "SOURCE", "R"),
+        span(text, "officials", "SOURCE", "O"),
+    ]
+    arrows = [Arrow("Q", "H", "ATTRIBUTED_TO"), Arrow("C", "O", "ATTRIBUTED_TO")]
+    shown(view, text, spans, arrows)
+    routes = view.arrow_routes()
+    assert len(routes) == 2
+    lines = {
+        piece.line
+        for pieces in view._marks(view._visible_blocks()).pieces.values()
+        for piece in pieces
+    }
+    layout = view.document().firstBlock().layout()
+    text_boxes = []
+    top = (
+        view.blockBoundingGeometry(view.document().firstBlock())
+        .translated(view.contentOffset())
+        .top()
+    )
+    for number in range(layout.lineCount()):
+        line = layout.lineAt(number)
+        glyphs = view._glyph_line(top, layout.position().y(), line)
+        text_boxes.append(
+            QRectF(
+                layout.position().x() + line.naturalTextRect().left(),
+                glyphs.glyph_top,
+                line.naturalTextWidth(),
+                glyphs.glyph_bottom - glyphs.glyph_top,
+            )
+        )
+    assert len(text_boxes) >= 3 and lines
+    for arrow, route in routes:
+        assert arrow.label == "ATTRIBUTED_TO"
+        points = [QPointF(x, y) for x, y in route.points]
+        for start, end in itertools.pairwise(points):
+            segment = QRectF(start, end).normalized().adjusted(-0.1, -0.1, 0.1, 0.1)
+            for box in text_boxes:
+                assert not segment.intersects(box.adjusted(1, 1, -1, -1)), (arrow, start, end)
+    # The short arrow (quote to "he" on the same line) stays on that line's gap.
+    short = dict((arrow.head, route) for arrow, route in routes)["Q"]
+    ys = {y for _x, y in short.points}
+    assert max(ys) - min(ys) < 40
+    # Its name is painted: text-coloured pixels inside the name box.
+    image = view.viewport().grab().toImage()
+    box_left = short.label_x - 20
+    ink = [
+        image.pixelColor(round(box_left + dx), round(short.label_y + dy)).lightness()
+        for dx in range(40)
+        for dy in (-2, -1, 0, 1, 2)
+    ]
+    assert min(ink) < 100
+
+
+def test_undo_and_redo_of_a_span_update_its_tag(
+    make_project: Callable[..., object], open_main: Opener, qtbot: QtBot
+) -> None:
+    window = open_main(make_project())
+    window.show_document("kim")
+    view = window.view
+    start = view.text.index("Beijing")
+    view.select_range(start, start + len("Beijing"))
+    window.editing.apply_label("GPE")
+    span_id = view.selected_span
+    assert span_id is not None
+    view.viewport().grab()
+    assert span_id in tags_by_span(view)
+    width_with_tag = view.cursorRect(_cursor_at(view, start + len("Beijing") + 1)).x()
+    window.undo_stack.undo()
+    view.viewport().grab()
+    assert span_id not in tags_by_span(view)
+    # The room the tag took is given back to the text.
+    assert view.cursorRect(_cursor_at(view, start + len("Beijing") + 1)).x() < width_with_tag
+    window.undo_stack.redo()
+    view.viewport().grab()
+    assert span_id in tags_by_span(view)
+    assert painted_in_label_color(view, span_id, "GPE")
+
+
+def _cursor_at(view: DocumentView, offset: int) -> QTextCursor:
+    cursor = QTextCursor(view.document())
+    cursor.setPosition(view.offsets.to_qt(offset))
+    return cursor
+
+
+def test_span_tints_follow_the_theme_so_text_stays_readable(view: DocumentView) -> None:
+    from PySide6.QtGui import QPalette
+
+    text = "President Vladimir Putin spoke."
+    shown(view, text, [span(text, "Vladimir Putin", "PERSON", "P")], [])
+    light = view.background_at(text.index("Putin"))
+    assert light is not None and light.lightness() > 160  # black text on it
+    palette = QPalette(view.palette())
+    palette.setColor(QPalette.ColorRole.Base, QColor("#202124"))
+    palette.setColor(QPalette.ColorRole.Text, QColor("#e8eaed"))
+    view.setPalette(palette)
+    view.viewport().grab()
+    dark = view.background_at(text.index("Putin"))
+    assert dark is not None and dark.lightness() < 128  # light text on it
+    assert dark.rgb() != light.rgb()

@@ -1,7 +1,7 @@
 """Benchmarks: each bench/bench_*.py module has ``main(argv)``; ``python -m bench`` runs them all.
 
 Every figure is compared with a baseline measured in the same run (this machine is
-shared and noisy), and with the budget in DESIGN.md where there is one. A module's
+shared and noisy), and with the budget in docs/architecture.md where there is one. A module's
 ``main`` may return a list of :class:`Result` rows for the summary table; modules that
 only print are listed with their running time.
 """
@@ -17,7 +17,7 @@ class Result:
     measured: float
     baseline_what: str = ""
     baseline: float | None = None
-    # The largest allowed measured/baseline ratio (DESIGN.md), or None for information only.
+    # The largest allowed measured/baseline ratio (docs/architecture.md), or None for information only.
     budget: float | None = None
     unit: str = "s"
 

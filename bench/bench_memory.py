@@ -3,7 +3,7 @@
     python -m bench --only bench_memory                # 10,000 documents, 3 annotators
     python bench/bench_memory.py --documents 100000    # the budget's project size
 
-DESIGN.md: memory for a project under 2x its size on disk. bench_store measures the
+docs/architecture.md: memory for a project under 2x its size on disk. bench_store measures the
 open; this measures the bulk operations, each in a fresh process (peak resident set
 growth, VmHWM, over the process's state before the operation):
 

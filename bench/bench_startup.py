@@ -6,7 +6,7 @@ Each run is a fresh interpreter (offscreen), timed by this process from spawning
 to the child's word that its window is shown and the first events (expose, paint) are
 processed. The app runs as ``annotator gui PROJECT --annotator bench`` on a copy of the
 bundled sample project, with its settings in a temporary folder. The two kinds of run
-alternate, and the figure is the median of each (budget: within 1.5x, DESIGN.md). The
+alternate, and the figure is the median of each (budget: within 1.5x, docs/architecture.md). The
 child checks that the window it reports is the app's MainWindow, and lists which heavy
 modules it imported (pydantic, the models, the store, formats, review, assist and spaCy
 load after the window shows) and whether PySide6 had set up ``Qt``'s enums by then (it

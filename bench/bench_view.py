@@ -1,4 +1,4 @@
-"""Long-article figures for the labelling view (DESIGN.md performance budget).
+"""Long-article figures for the labelling view (docs/architecture.md, performance budget).
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python bench/bench_view.py [--small]
 

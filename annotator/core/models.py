@@ -1,7 +1,7 @@
 """The data model: documents, spans, relations, label schema and one annotator's labels.
 
 Offsets are Python string indices (code points), ``end`` exclusive, into the document
-text exactly as stored. Field names are a contract (DESIGN.md): users' scripts read them.
+text exactly as stored. Field names are a contract (docs/architecture.md): users' scripts read them.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The project folder (DESIGN.md, contract):
+"""The project folder (a contract, docs/architecture.md):
 
     PROJECT/
       annotator.json          name, format version, label schema, settings

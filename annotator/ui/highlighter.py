@@ -13,7 +13,7 @@ must change the text's layout goes here, as formats straight on a block's layout
 Only blocks about to be painted are styled, and only once: opening a 10,000-span
 article styles the screenful in view, scrolling styles the blocks that come into view,
 and an edit restyles just the blocks it touches. Never one ExtraSelection per span
-(80-140 ms per repaint at 10,000 spans, see DESIGN.md).
+(80-140 ms per repaint at 10,000 spans, see docs/architecture.md).
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """PySide6 6.12.0 on Python 3.11 aborts after a few thousand calls of methods returning
-nothing (none_dealloc, DESIGN.md "Known traps"). Lift the version pin only when a release
+nothing (none_dealloc, docs/architecture.md, "Known traps"). Lift the version pin only when a release
 passes this test."""
 
 from __future__ import annotations

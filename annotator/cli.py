@@ -59,7 +59,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
     try:
         from annotator.ui.app import run_gui
 
-        return run_gui(project_path, args.annotator)
+        return run_gui(project_path, args.annotator, remember=args.remember)
     finally:
         gc.enable()
 
@@ -358,6 +358,11 @@ def build_parser(gui_only: bool = False) -> argparse.ArgumentParser:
     )
     gui.add_argument("project", nargs="?", help="project folder")
     gui.add_argument("--annotator", help="your name: your labels are saved under it")
+    gui.add_argument(
+        "--remember",
+        action="store_true",
+        help="keep --annotator as the name for later runs (otherwise it is for this run only)",
+    )
     gui.set_defaults(func=cmd_gui)
     if gui_only:
         return parser

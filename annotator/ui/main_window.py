@@ -248,6 +248,7 @@ class MainWindow(QMainWindow):
             panel.relationDeleteRequested.connect(self.editing.remove_relation)
             panel.statusChosen.connect(lambda status: self.editing.set_status(status))
             panel.noteEdited.connect(self.editing.set_note)
+            panel.labelCounts.connect(self.palette_widget.set_counts)
             panel.show_annotation(None, None, False)
             self.panel_dock.setWidget(panel)
             self._panel = panel
@@ -416,12 +417,36 @@ class MainWindow(QMainWindow):
         self.settings.font_size = size
         self.view.set_font_size(size)
 
+    def switch_analyst(self) -> None:
+        """Label as someone else from now on: their name is remembered for later runs."""
+        from annotator.ui.welcome import WelcomeDialog
+
+        if self.loading:
+            return
+        dialog = WelcomeDialog(
+            self, name=self.settings.display_name, sample=False, title="Switch analyst"
+        )
+        if dialog.exec() != WelcomeDialog.DialogCode.Accepted:
+            return
+        name = dialog.layer_name()
+        if name is None or not self.loader.save_or_ask():
+            return
+        self.settings.annotator = name
+        self.settings.display_name = dialog.display_name()
+        path = self.project.path if self.project is not None else None
+        self.annotator = name
+        if path is not None:
+            self.load_project(path)
+        self.annotator_label.setText(f"  {name}  ")
+        self.show_status(f"Now labelling as {dialog.display_name()} (labels saved as {name})")
+
     def dark_toggled(self) -> None:
         dark = self.dark_action.isChecked()
         self.settings.dark = dark
         app = QApplication.instance()
         if isinstance(app, QApplication):
-            apply_theme(app, dark)
+            apply_theme(app, dark, style=False)
+        self.palette_widget.restyle()
         self.view.viewport().update()
 
     def snapping_toggled(self) -> None:

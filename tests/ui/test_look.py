@@ -1,0 +1,257 @@
+"""Issue 17: label colours and legend, windows that fit, the first run, exports, small things."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from annotator.core.palette import MIN_DISTANCE, delta_e
+from annotator.ui.main_window import MainWindow
+from annotator.ui.schema_editor import COLOR, HOTKEY, ColorButton, SchemaEditor, key_text
+from annotator.ui.settings import Settings
+from tests.ui.test_labelling import select_qt
+
+Opener = Callable[..., MainWindow]
+
+
+# --- 1. colours and legend -------------------------------------------------------------------
+
+
+def test_schema_editor_gives_new_labels_distinct_colours_and_free_hotkeys(
+    make_project: Callable[..., Path], open_main: Opener
+) -> None:
+    window = open_main(make_project())
+    assert window.project is not None
+    editor = SchemaEditor(window.project.schema, window)
+    for _ in range(12):
+        editor._new_label()
+    schema, _renames = editor.build()  # raises on a duplicate hotkey
+    colours = [label.color for label in schema.labels]
+    for first, second in itertools.combinations(colours, 2):
+        assert delta_e(first, second) >= MIN_DISTANCE, (first, second)
+    last = editor.table.rowCount() - 1
+    colour, hotkey = editor.table.cellWidget(last, COLOR), editor.table.cellWidget(last, HOTKEY)
+    assert isinstance(colour, ColorButton) and colour.color != "#AAAAAA"
+    assert key_text(hotkey) != ""  # type: ignore[arg-type]
+    editor.reject()
+
+
+def test_label_buttons_show_how_often_each_label_is_used(
+    make_project: Callable[..., Path], open_main: Opener, qtbot: QtBot
+) -> None:
+    window = open_main(make_project())
+    window.show_document("kim")
+    select_qt(window, "Kim Jong Un")
+    qtbot.keyClick(window.view, Qt.Key.Key_P)
+    select_qt(window, "Lee Min-ho")
+    qtbot.keyClick(window.view, Qt.Key.Key_P)
+    select_qt(window, "Beijing")
+    qtbot.keyClick(window.view, Qt.Key.Key_G)
+    buttons = window.palette_widget.buttons
+    assert buttons["PERSON"].text().endswith("· 2")
+    assert buttons["GPE"].text().endswith("· 1")
+    assert buttons["ORG"].text() == "ORG  [O]"
+    window.show_document("quote")  # the legend follows the document shown
+    assert buttons["PERSON"].text() == "PERSON  [P]"
+
+
+# --- 3. who am I -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "layer"),
+    [("Jane Doe", "Jane_Doe"), ("Zoë", "Zoë"), ("李雷", "李雷"), ("  o'Brien, Ann ", "oBrien_Ann")],
+)
+def test_welcome_accepts_any_human_name(qtbot: QtBot, typed: str, layer: str) -> None:
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    from annotator.ui.welcome import WelcomeDialog
+
+    dialog = WelcomeDialog(None, sample=True)
+    qtbot.addWidget(dialog)
+    dialog.name_edit.setText(typed)
+    assert dialog.layer_name() == layer
+    assert dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).isEnabled()
+    assert layer in dialog.file_hint.text()
+    dialog.name_edit.setText("   ")
+    assert not dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).isEnabled()
+
+
+def test_welcome_is_prefilled_with_the_system_user_and_explains_the_sample(
+    qtbot: QtBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import getpass
+
+    from PySide6.QtWidgets import QLabel
+
+    from annotator.ui.welcome import WelcomeDialog
+
+    monkeypatch.setattr(getpass, "getuser", lambda: "jdoe")
+    dialog = WelcomeDialog(None, sample=True)
+    qtbot.addWidget(dialog)
+    assert dialog.name_edit.text() == "jdoe"
+    sentence = dialog.findChild(QLabel, "sampleSentence")
+    assert sentence is not None and "sample project" in sentence.text()
+    assert dialog.blank_start.isChecked() and not dialog.with_examples()
+    dialog.example_start.setChecked(True)
+    assert dialog.with_examples()
+
+
+def _fake_welcome(
+    monkeypatch: pytest.MonkeyPatch, name: str | None, examples: bool = False
+) -> list[str]:
+    """WelcomeDialog.exec answers as a user would: ``name`` and OK, or Cancel (None)."""
+    from annotator.ui.welcome import WelcomeDialog
+
+    shown: list[str] = []
+
+    def exec_(dialog: WelcomeDialog) -> int:
+        shown.append(dialog.name_edit.text())
+        if name is None:
+            return int(WelcomeDialog.DialogCode.Rejected.value)
+        dialog.name_edit.setText(name)
+        dialog.example_start.setChecked(examples)
+        return int(WelcomeDialog.DialogCode.Accepted.value)
+
+    monkeypatch.setattr(WelcomeDialog, "exec", exec_)
+    return shown
+
+
+def _close_soon() -> None:
+    windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
+    if not windows or any(window.loading for window in windows):
+        QTimer.singleShot(20, _close_soon)
+        return
+    for window in windows:
+        QTimer.singleShot(0, window.close)
+
+
+@pytest.fixture
+def gui_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    from annotator.ui import app as app_module
+
+    isolated = Settings(QSettings(str(tmp_path / "gui.ini"), QSettings.Format.IniFormat))
+    monkeypatch.setattr(app_module, "Settings", lambda: isolated)
+    return isolated
+
+
+def test_cancelling_the_welcome_exits_cleanly(
+    make_project: Callable[..., Path], gui_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from annotator.ui import app as app_module
+
+    path = make_project()
+    shown = _fake_welcome(monkeypatch, None)
+    assert app_module.run_gui(path, None) == 0
+    assert len(shown) == 1 and gui_settings.annotator == ""
+    assert list(path.glob("annotations/*.jsonl")) == []
+
+
+def test_command_line_name_is_for_this_run_unless_remembered(
+    make_project: Callable[..., Path], gui_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from annotator.ui import app as app_module
+
+    path = make_project()
+    shown = _fake_welcome(monkeypatch, "Jane Doe")
+    QTimer.singleShot(200, _close_soon)
+    assert app_module.run_gui(path, "carol") == 0
+    assert gui_settings.annotator == "" and shown == []
+    QTimer.singleShot(200, _close_soon)
+    assert app_module.run_gui(path, None) == 0  # not carol: the welcome asks
+    assert len(shown) == 1
+    assert gui_settings.annotator == "Jane_Doe" and gui_settings.display_name == "Jane Doe"
+    QTimer.singleShot(200, _close_soon)
+    assert app_module.run_gui(path, "carol", remember=True) == 0
+    assert gui_settings.annotator == "carol"
+
+
+def test_switch_analyst_from_the_file_menu(
+    make_project: Callable[..., Path],
+    open_main: Opener,
+    settings: Settings,
+    qtbot: QtBot,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = make_project()
+    window = open_main(path)
+    action = window.table_actions["switchAnalyst"]
+    assert action in window.menus["&File"].actions()
+    _fake_welcome(monkeypatch, "Zoë Li")
+    action.trigger()
+    assert window.annotator == "Zoë_Li" and settings.annotator == "Zoë_Li"
+    assert window.session is not None and window.session.annotator == "Zoë_Li"
+    window.show_document("kim")
+    select_qt(window, "Beijing")
+    qtbot.keyClick(window.view, Qt.Key.Key_G)
+    window.loader.save_now()
+    assert (path / "annotations" / "Zoë_Li.jsonl").stat().st_size > 0
+
+
+def test_example_labels_are_marked_and_not_an_analyst(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from annotator import sample
+    from annotator.review.agreement import compute_agreement
+    from annotator.review.source import analysts
+    from annotator.store import Project
+
+    copy = tmp_path / "sample-project"
+    shutil.copytree(sample.BUNDLED_SAMPLE, copy)
+    monkeypatch.setattr(sample, "user_sample_path", lambda: copy)
+    assert sample.seed_sample_labels(copy, "carol")
+    assert (copy / "annotations" / "carol.examples").read_text().strip() == "alice"
+    project = Project.open(copy)
+    try:
+        assert "carol" in project.annotators()
+        assert analysts(project) == ["alice", "bob"]
+        assert compute_agreement(project, None).annotators == ["alice", "bob"]
+    finally:
+        project.close()
+    # Once the newcomer changes a document, the layer is theirs and counts.
+    project = Project.open(copy)
+    try:
+        layer = project.annotations("carol")
+        doc_id = layer.doc_ids()[0]
+        annotation = layer.get(doc_id)
+        assert annotation is not None
+        annotation.status = "flagged"
+        layer.save(annotation)
+        layer.close()
+        assert analysts(project) == ["alice", "bob", "carol"]
+    finally:
+        project.close()
+
+
+# --- 5. the small things -----------------------------------------------------------------------
+
+
+def test_theme_toggled_twice_gives_light_label_buttons_again(
+    make_project: Callable[..., Path], open_main: Opener
+) -> None:
+    from annotator.ui.theme import apply_theme
+
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    apply_theme(app, dark=False)
+    window = open_main(make_project())
+    button = window.palette_widget.buttons["PERSON"]
+    light = button.palette().color(QPalette.ColorRole.Button).name()
+    for _ in range(2):
+        window.dark_action.trigger()
+    QApplication.processEvents()
+    assert not window.dark_action.isChecked()
+    assert button.palette().color(QPalette.ColorRole.Button).name() == light
+    window.dark_action.trigger()
+    QApplication.processEvents()
+    assert button.palette().color(QPalette.ColorRole.Button).name() != light
+    window.dark_action.trigger()

@@ -114,8 +114,12 @@ class MainWindow(QMainWindow):
         self.palette_widget = LabelPalette()
         self.palette_widget.snapping.setChecked(self.settings.snapping)
         geometry = self.settings.geometry()
+        from annotator.ui.screen_fit import clamp_to_screen, fit_to_screen
+
         if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(1400, 860)
+            fit_to_screen(self, 1400, 860)
+        else:
+            clamp_to_screen(self)
         # The layout is restored before the docks exist, and each dock takes its place
         # from it (restoreDockWidget): placing a dock by its area would name Qt's enums
         # before the first frame (lazy_qt.py). A saved layout without some dock

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QPushButton,
+    QScrollArea,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -87,7 +88,9 @@ class ReviewWindow(QMainWindow):
         self._fill_changes()
         self._fill_documents()
         self.setWindowTitle(f"Review {self.project.name} — {reviewer}")
-        self.resize(1500, 940)
+        from annotator.ui.screen_fit import fit_to_screen
+
+        fit_to_screen(self, 1500, 940)
         if self.doc_ids:
             first = self.walker.next()
             self.open_document(first.doc_id if first else self.doc_ids[0], first)
@@ -187,7 +190,7 @@ class ReviewWindow(QMainWindow):
         grid.setRowStretch(2, 1)
         dock = QDockWidget("Disagreements", self)
         dock.setObjectName("disagreementsDock")
-        dock.setWidget(panel)
+        dock.setWidget(_scrolling(panel))
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
 
     def _build_agreement_dock(self) -> None:
@@ -208,7 +211,7 @@ class ReviewWindow(QMainWindow):
         self.tabs.addTab(changes, "What changed")
         dock = QDockWidget("Agreement and changes", self)
         dock.setObjectName("agreementDock")
-        dock.setWidget(self.tabs)
+        dock.setWidget(_scrolling(self.tabs))
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
 
     def _build_actions(self) -> None:
@@ -462,8 +465,21 @@ class ReviewWindow(QMainWindow):
         self.undo_stack.push(ReviewCommand(self, edit))
 
     def accept_agreed(self) -> None:
-        if self.doc_id is not None:
-            self._push(self.adjudicator.accept_agreed(self.doc_id))
+        if self.doc_id is None:
+            self.statusBar().showMessage("No document to accept labels in", 5000)
+            return
+        edit = self.adjudicator.accept_agreed(self.doc_id)
+        added = len(edit.after.spans) - len(edit.before.spans)
+        linked = len(edit.after.relations) - len(edit.before.relations)
+        if added == 0 and linked == 0:
+            message = "Agreed labels of this document are already in gold"
+        else:
+            message = (
+                f"Accepted {added} agreed span{'s' if added != 1 else ''} and {linked} "
+                f"relation{'s' if linked != 1 else ''} into gold (Ctrl+Z undoes)"
+            )
+        self._push(edit)
+        self.statusBar().showMessage(message, 8000)
 
     def accept_all_agreed(self) -> None:
         edits = self.adjudicator.accept_all_agreed(self.doc_ids)
@@ -573,6 +589,17 @@ class ReviewWindow(QMainWindow):
         self.adjudicator.close()
         self.project.close()
         super().closeEvent(event)
+
+
+def _scrolling(panel: QWidget) -> QScrollArea:
+    """The panel in a scroll area: on a small screen it scrolls instead of pushing the
+    window (and its buttons and status bar) past the screen's edge."""
+    area = QScrollArea()
+    area.setWidget(panel)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QScrollArea.Shape.NoFrame)
+    area.setMinimumSize(160, 120)
+    return area
 
 
 def open_review(

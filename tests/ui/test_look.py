@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
 from annotator.core.palette import MIN_DISTANCE, delta_e
@@ -255,3 +255,136 @@ def test_theme_toggled_twice_gives_light_label_buttons_again(
     QApplication.processEvents()
     assert button.palette().color(QPalette.ColorRole.Button).name() != light
     window.dark_action.trigger()
+
+
+# --- 4. exports people find ----------------------------------------------------------------------
+
+
+def test_export_defaults_to_the_projects_exports_folder_with_a_safe_name(
+    qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtCore import QUrl
+    from PySide6.QtGui import QDesktopServices
+
+    from annotator.store import Project
+    from annotator.ui.export_dialog import ExportDialog, file_slug
+    from tests.formats.tricky import make_project as make_tricky
+
+    assert file_slug("Sample: Putin and Xi in Beijing") == "sample-putin-and-xi-in-beijing"
+    assert file_slug("Zoë’s 李雷 / notes") == "zoë-s-李雷-notes"
+    assert file_slug(": / :") == "project"
+    project = make_tricky(tmp_path / "a", tmp_path)
+    project.close()
+    config = tmp_path / "a" / "annotator.json"
+    import orjson
+
+    data = orjson.loads(config.read_bytes())
+    data["name"] = "Sample: Putin and Xi in Beijing"
+    config.write_bytes(orjson.dumps(data))
+    project = Project.open(tmp_path / "a")
+    dialog = ExportDialog(project, "alice")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    output = Path(dialog.output_edit.text())
+    assert output.parent == tmp_path / "a" / "exports"
+    assert output.name == "sample-putin-and-xi-in-beijing-native.jsonl"
+    assert not dialog.progress_bar.isVisible()  # no "0%" before Export is pressed
+    assert not dialog.open_folder_button.isVisible()
+    opened: list[QUrl] = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url) or True)
+    assert dialog.run()
+    assert output.is_file()
+    assert dialog.progress_bar.isVisible() and str(output) in dialog.message.text()
+    assert dialog.open_folder_button.isVisible()
+    qtbot.mouseClick(dialog.open_folder_button, Qt.MouseButton.LeftButton)
+    assert [url.toLocalFile() for url in opened] == [str(output.parent)]
+    project.close()
+
+
+# --- 2. windows fit the screen -------------------------------------------------------------------
+
+LAPTOP = (1366, 768)
+
+
+@pytest.fixture
+def laptop(monkeypatch: pytest.MonkeyPatch) -> object:
+    """A 1366x768 screen whose available area (less a 32 px panel) is what windows get."""
+    from PySide6.QtCore import QRect
+
+    from annotator.ui import screen_fit
+
+    area = QRect(0, 32, LAPTOP[0], LAPTOP[1] - 32)
+    monkeypatch.setattr(screen_fit, "available_geometry", lambda _widget: area)
+    return area
+
+
+def _inside(window: QWidget, widget: QWidget) -> bool:
+    from PySide6.QtCore import QPoint, QRect
+
+    top_left = widget.mapTo(window, QPoint(0, 0))
+    return widget.isVisible() and window.rect().contains(QRect(top_left, widget.size()))
+
+
+def test_labelling_window_fits_a_laptop_screen(
+    tmp_path: Path, laptop: object, qtbot: QtBot, settings: Settings
+) -> None:
+    import shutil
+
+    from annotator import sample
+
+    copy = tmp_path / "sample"
+    shutil.copytree(sample.BUNDLED_SAMPLE, copy)
+    window = MainWindow(copy, "alice", settings)
+    qtbot.addWidget(window)
+    window.show()
+    QApplication.processEvents()
+    area = laptop
+    assert area.contains(window.frameGeometry()), (window.frameGeometry(), area)  # type: ignore[attr-defined]
+    assert window.width() <= 0.9 * LAPTOP[0] + 1
+    assert _inside(window, window.statusBar())
+    assert _inside(window, window.palette_widget.buttons["SOURCE"])
+    window.close()
+
+
+def test_review_window_with_two_annotators_fits_a_laptop_screen(
+    tmp_path: Path, laptop: object, qtbot: QtBot
+) -> None:
+    from annotator.ui.review_mode import open_review
+    from tests.ui.test_review_mode import two_annotators
+
+    path = two_annotators.__wrapped__(tmp_path)  # type: ignore[attr-defined]
+    window = open_review(path, "carol")
+    qtbot.addWidget(window)
+    window.show()
+    QApplication.processEvents()
+    area = laptop
+    assert area.contains(window.frameGeometry()), (window.frameGeometry(), area)  # type: ignore[attr-defined]
+    assert _inside(window, window.statusBar())
+    from PySide6.QtWidgets import QDockWidget, QScrollArea
+
+    dock = window.findChild(QDockWidget, "disagreementsDock")
+    assert dock is not None and isinstance(dock.widget(), QScrollArea)
+    panel = dock.widget()
+    assert _inside(window, panel)
+    for button in (window.accept_button, window.accept_all_button, window.edit_button):
+        panel.ensureWidgetVisible(button)  # the panel scrolls rather than overflow
+        QApplication.processEvents()
+        assert _inside(window, button), button.text()
+    window.close()
+
+
+def test_accept_agreed_says_what_it_did(tmp_path: Path, qtbot: QtBot) -> None:
+    from annotator.ui.review_mode import open_review
+    from tests.ui.test_review_mode import two_annotators
+
+    window = open_review(two_annotators.__wrapped__(tmp_path), "carol")  # type: ignore[attr-defined]
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.mouseClick(window.accept_button, Qt.MouseButton.LeftButton)
+    message = window.statusBar().currentMessage()
+    assert message.startswith("Accepted ") and "agreed span" in message and "gold" in message
+    qtbot.mouseClick(window.accept_button, Qt.MouseButton.LeftButton)
+    assert (
+        window.statusBar().currentMessage() == "Agreed labels of this document are already in gold"
+    )
+    window.close()

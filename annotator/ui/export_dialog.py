@@ -26,6 +26,7 @@ from annotator.core.errors import AnnotatorError
 from annotator.formats.base import get_writer, writer_names
 from annotator.services import ExportSummary, export_project
 from annotator.store.project import GOLD_ANNOTATOR, Project
+from annotator.ui.lazy_qt import Qt
 from annotator.ui.task_progress import Cancelled, TaskDialog, TaskProgress
 
 FORMAT_TITLES = {
@@ -106,6 +107,8 @@ class ExportDialog(TaskDialog):
         self.progress = TaskProgress(self.progress_bar, self)
         self.message = QLabel()
         self.message.setWordWrap(True)
+        # The written path can be selected and copied.
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.export_button = QPushButton("Export")
         self.export_button.setDefault(True)
         self.export_button.clicked.connect(self.run)

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -107,6 +108,9 @@ class ReviewWindow(QMainWindow):
         self.show_box.currentIndexChanged.connect(self._show_changed)
         self.doc_title = QLabel()
         self.doc_title.setObjectName("reviewTitle")
+        # A long headline wraps rather than widen the window past a laptop's screen.
+        self.doc_title.setWordWrap(True)
+        self.doc_title.setMinimumWidth(120)
         top = QHBoxLayout()
         top.addWidget(self.doc_title, 1)
         top.addWidget(QLabel("Show:"))
@@ -122,6 +126,9 @@ class ReviewWindow(QMainWindow):
         self._build_agreement_dock()
         self.status = QLabel()
         self.status.setObjectName("reviewStatus")
+        # The counts may be cut on a narrow window (the tooltip has them all), but never
+        # make the window wider than the screen.
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.statusBar().addWidget(self.status, 1)
 
     def _build_documents_dock(self) -> None:
@@ -584,6 +591,7 @@ class ReviewWindow(QMainWindow):
             f"{open_count} of {total} disagreements open · gold done in {done} of "
             f"{len(self.doc_ids)} documents"
         )
+        self.status.setToolTip(self.status.text())
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.adjudicator.close()
@@ -598,7 +606,11 @@ def _scrolling(panel: QWidget) -> QScrollArea:
     area.setWidget(panel)
     area.setWidgetResizable(True)
     area.setFrameShape(QScrollArea.Shape.NoFrame)
-    area.setMinimumSize(160, 120)
+    # Only up and down: a panel cut at the side hides its buttons' words. Its width is
+    # what the panel needs; its height is what the screen leaves.
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    scroll_bar = area.verticalScrollBar().sizeHint().width()
+    area.setMinimumSize(panel.minimumSizeHint().width() + scroll_bar, 120)
     return area
 
 

@@ -346,13 +346,21 @@ def test_labelling_window_fits_a_laptop_screen(
     window.close()
 
 
+@pytest.mark.parametrize("project", ["two annotators", "sample"])
 def test_review_window_with_two_annotators_fits_a_laptop_screen(
-    tmp_path: Path, laptop: object, qtbot: QtBot
+    tmp_path: Path, laptop: object, qtbot: QtBot, project: str
 ) -> None:
+    import shutil
+
+    from annotator import sample
     from annotator.ui.review_mode import open_review
     from tests.ui.test_review_mode import two_annotators
 
-    path = two_annotators.__wrapped__(tmp_path)  # type: ignore[attr-defined]
+    if project == "sample":  # alice and bob, long headlines, long version names
+        path = tmp_path / "sample"
+        shutil.copytree(sample.BUNDLED_SAMPLE, path)
+    else:
+        path = two_annotators.__wrapped__(tmp_path)  # type: ignore[attr-defined]
     window = open_review(path, "carol")
     qtbot.addWidget(window)
     window.show()
@@ -367,9 +375,10 @@ def test_review_window_with_two_annotators_fits_a_laptop_screen(
     panel = dock.widget()
     assert _inside(window, panel)
     for button in (window.accept_button, window.accept_all_button, window.edit_button):
-        panel.ensureWidgetVisible(button)  # the panel scrolls rather than overflow
+        panel.ensureWidgetVisible(button)  # the panel scrolls up and down rather than overflow
         QApplication.processEvents()
         assert _inside(window, button), button.text()
+        assert _inside(panel, button), button.text()  # and is never cut at the side
     window.close()
 
 

@@ -33,7 +33,6 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QPushButton,
-    QScrollArea,
     QSizePolicy,
     QTabWidget,
     QVBoxLayout,
@@ -49,8 +48,9 @@ from annotator.store import Project
 from annotator.ui.agreement_chart import AgreementPanel
 from annotator.ui.colors import LabelColors
 from annotator.ui.document_view import Arrow
-from annotator.ui.review_commands import ReviewCommand
+from annotator.ui.review_commands import ReviewCommand, accepted_message
 from annotator.ui.review_view import ReviewView
+from annotator.ui.screen_fit import fit_to_screen, scrolling
 
 SHOW_ANNOTATORS = "annotators"
 SHOW_GOLD = "gold"
@@ -89,8 +89,6 @@ class ReviewWindow(QMainWindow):
         self._fill_changes()
         self._fill_documents()
         self.setWindowTitle(f"Review {self.project.name} — {reviewer}")
-        from annotator.ui.screen_fit import fit_to_screen
-
         fit_to_screen(self, 1500, 940)
         if self.doc_ids:
             first = self.walker.next()
@@ -108,9 +106,7 @@ class ReviewWindow(QMainWindow):
         self.show_box.currentIndexChanged.connect(self._show_changed)
         self.doc_title = QLabel()
         self.doc_title.setObjectName("reviewTitle")
-        # A long headline wraps rather than widen the window past a laptop's screen.
-        self.doc_title.setWordWrap(True)
-        self.doc_title.setMinimumWidth(120)
+        self.doc_title.setWordWrap(True)  # a long headline must not widen the window
         top = QHBoxLayout()
         top.addWidget(self.doc_title, 1)
         top.addWidget(QLabel("Show:"))
@@ -126,8 +122,6 @@ class ReviewWindow(QMainWindow):
         self._build_agreement_dock()
         self.status = QLabel()
         self.status.setObjectName("reviewStatus")
-        # The counts may be cut on a narrow window (the tooltip has them all), but never
-        # make the window wider than the screen.
         self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.statusBar().addWidget(self.status, 1)
 
@@ -197,7 +191,7 @@ class ReviewWindow(QMainWindow):
         grid.setRowStretch(2, 1)
         dock = QDockWidget("Disagreements", self)
         dock.setObjectName("disagreementsDock")
-        dock.setWidget(_scrolling(panel))
+        dock.setWidget(scrolling(panel))
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
 
     def _build_agreement_dock(self) -> None:
@@ -218,7 +212,7 @@ class ReviewWindow(QMainWindow):
         self.tabs.addTab(changes, "What changed")
         dock = QDockWidget("Agreement and changes", self)
         dock.setObjectName("agreementDock")
-        dock.setWidget(_scrolling(self.tabs))
+        dock.setWidget(scrolling(self.tabs))
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
 
     def _build_actions(self) -> None:
@@ -472,21 +466,9 @@ class ReviewWindow(QMainWindow):
         self.undo_stack.push(ReviewCommand(self, edit))
 
     def accept_agreed(self) -> None:
-        if self.doc_id is None:
-            self.statusBar().showMessage("No document to accept labels in", 5000)
-            return
-        edit = self.adjudicator.accept_agreed(self.doc_id)
-        added = len(edit.after.spans) - len(edit.before.spans)
-        linked = len(edit.after.relations) - len(edit.before.relations)
-        if added == 0 and linked == 0:
-            message = "Agreed labels of this document are already in gold"
-        else:
-            message = (
-                f"Accepted {added} agreed span{'s' if added != 1 else ''} and {linked} "
-                f"relation{'s' if linked != 1 else ''} into gold (Ctrl+Z undoes)"
-            )
-        self._push(edit)
-        self.statusBar().showMessage(message, 8000)
+        if self.doc_id is not None:
+            self._push(edit := self.adjudicator.accept_agreed(self.doc_id))
+            self.statusBar().showMessage(accepted_message(edit), 8000)
 
     def accept_all_agreed(self) -> None:
         edits = self.adjudicator.accept_all_agreed(self.doc_ids)
@@ -591,27 +573,11 @@ class ReviewWindow(QMainWindow):
             f"{open_count} of {total} disagreements open · gold done in {done} of "
             f"{len(self.doc_ids)} documents"
         )
-        self.status.setToolTip(self.status.text())
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.adjudicator.close()
         self.project.close()
         super().closeEvent(event)
-
-
-def _scrolling(panel: QWidget) -> QScrollArea:
-    """The panel in a scroll area: on a small screen it scrolls instead of pushing the
-    window (and its buttons and status bar) past the screen's edge."""
-    area = QScrollArea()
-    area.setWidget(panel)
-    area.setWidgetResizable(True)
-    area.setFrameShape(QScrollArea.Shape.NoFrame)
-    # Only up and down: a panel cut at the side hides its buttons' words. Its width is
-    # what the panel needs; its height is what the screen leaves.
-    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-    scroll_bar = area.verticalScrollBar().sizeHint().width()
-    area.setMinimumSize(panel.minimumSizeHint().width() + scroll_bar, 120)
-    return area
 
 
 def open_review(

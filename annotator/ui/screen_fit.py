@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import QRect
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QScrollArea, QWidget
+
+from annotator.ui.lazy_qt import Qt
 
 # Of the available area (the screen less panels and docks): room for the window frame.
 SCREEN_SHARE = 0.9
@@ -38,3 +40,17 @@ def clamp_to_screen(widget: QWidget) -> None:
         fit_to_screen(widget, size.width(), size.height())
     elif not area.contains(widget.frameGeometry()):
         fit_to_screen(widget, size.width(), size.height())
+
+
+def scrolling(panel: QWidget) -> QScrollArea:
+    """The panel in a scroll area: on a small screen it scrolls instead of pushing the
+    window (and its buttons and status bar) past the screen's edge. Only up and down: a
+    panel cut at the side hides its buttons' words; its width is what the panel needs."""
+    area = QScrollArea()
+    area.setWidget(panel)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QScrollArea.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    scroll_bar = area.verticalScrollBar().sizeHint().width()
+    area.setMinimumSize(panel.minimumSizeHint().width() + scroll_bar, 120)
+    return area

@@ -143,7 +143,10 @@ def gui_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
 
 
 def test_cancelling_the_welcome_exits_cleanly(
-    make_project: Callable[..., Path], gui_settings: Settings, monkeypatch: pytest.MonkeyPatch
+    make_project: Callable[..., Path],
+    gui_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    qapp: QApplication,
 ) -> None:
     from annotator.ui import app as app_module
 
@@ -155,7 +158,10 @@ def test_cancelling_the_welcome_exits_cleanly(
 
 
 def test_command_line_name_is_for_this_run_unless_remembered(
-    make_project: Callable[..., Path], gui_settings: Settings, monkeypatch: pytest.MonkeyPatch
+    make_project: Callable[..., Path],
+    gui_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    qapp: QApplication,
 ) -> None:
     from annotator.ui import app as app_module
 
@@ -397,3 +403,23 @@ def test_accept_agreed_says_what_it_did(tmp_path: Path, qtbot: QtBot) -> None:
         window.statusBar().currentMessage() == "Agreed labels of this document are already in gold"
     )
     window.close()
+
+
+def test_a_newcomer_who_asks_for_examples_gets_a_marked_copy(
+    tmp_path: Path, gui_settings: Settings, monkeypatch: pytest.MonkeyPatch, qapp: QApplication
+) -> None:
+    import shutil
+
+    from annotator import sample
+    from annotator.ui import app as app_module
+
+    copy = tmp_path / "sample-project"
+    shutil.copytree(sample.BUNDLED_SAMPLE, copy)
+    monkeypatch.setattr(sample, "user_sample_path", lambda: copy)
+    _fake_welcome(monkeypatch, "Zoë", examples=True)
+    QTimer.singleShot(200, _close_soon)
+    assert app_module.run_gui(copy, None) == 0
+    layer = copy / "annotations" / "Zoë.jsonl"
+    assert layer.read_bytes() == (copy / "annotations" / "alice.jsonl").read_bytes()
+    assert (copy / "annotations" / "Zoë.examples").read_text(encoding="utf-8") == "alice\n"
+    assert gui_settings.display_name == "Zoë"

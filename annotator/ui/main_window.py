@@ -441,7 +441,6 @@ class MainWindow(QMainWindow):
         self.annotator = name
         if path is not None:
             self.load_project(path)
-        self.annotator_label.setText(f"  {name}  ")
         self.show_status(f"Now labelling as {dialog.display_name()} (labels saved as {name})")
 
     def dark_toggled(self) -> None:

@@ -194,6 +194,7 @@ def test_switch_analyst_from_the_file_menu(
     action.trigger()
     assert window.annotator == "Zoë_Li" and settings.annotator == "Zoë_Li"
     assert window.session is not None and window.session.annotator == "Zoë_Li"
+    assert window.annotator_label.text().strip() == "Zoë Li"  # the name as typed
     window.show_document("kim")
     select_qt(window, "Beijing")
     qtbot.keyClick(window.view, Qt.Key.Key_G)

@@ -358,11 +358,7 @@ def build_parser(gui_only: bool = False) -> argparse.ArgumentParser:
     )
     gui.add_argument("project", nargs="?", help="project folder")
     gui.add_argument("--annotator", help="your name: your labels are saved under it")
-    gui.add_argument(
-        "--remember",
-        action="store_true",
-        help="keep --annotator as the name for later runs (otherwise it is for this run only)",
-    )
+    gui.add_argument("--remember", action="store_true", help="keep --annotator for later runs")
     gui.set_defaults(func=cmd_gui)
     if gui_only:
         return parser

@@ -63,7 +63,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
     try:
         from annotator.ui.app import run_gui
 
-        return run_gui(project_path, args.annotator)
+        return run_gui(project_path, args.annotator, remember=args.remember)
     finally:
         gc.enable()
 
@@ -373,6 +373,7 @@ def _add_gui(sub: _Subparsers, gui_only: bool) -> None:
     )
     gui.add_argument("project", nargs="?", help="project folder")
     gui.add_argument("--annotator", help="your name: your labels are saved under it")
+    gui.add_argument("--remember", action="store_true", help="keep --annotator for later runs")
     gui.set_defaults(func=cmd_gui)
 
 

@@ -7,6 +7,7 @@ converts those offsets to offsets in the normalised text.
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass
 
 
@@ -67,3 +68,40 @@ def first_line_title(text: str, limit: int = TITLE_LIMIT) -> str:
         if stripped:
             return stripped if len(stripped) <= limit else stripped[: limit - 1] + "…"
     return ""
+
+
+# A headline has a few words and is not a byline, a date line, a share button or a link.
+_NOT_A_HEADLINE = re.compile(
+    r"(https?://|www\.|@|\.com\b|^share\b|^by\s|^date\b|^photo|^picture|^\W*$)", re.IGNORECASE
+)
+_DATE_LINE = re.compile(
+    r"^\W*(mon|tue|wed|thu|fri|sat|sun)\w*,?\s|\b\d{4}-\d{2}-\d{2}\b|"
+    r"^\W*(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*\.?\s+\d{1,2},?\s+\d{4}",
+    re.IGNORECASE,
+)
+HEADLINE_WORDS = (4, 20)  # fewer is a masthead or a section name, more is a paragraph
+HEADLINE_LINES = 6  # how many non-empty lines from the top may hold the headline
+
+
+def is_headline(line: str) -> bool:
+    words = len(line.split())
+    low, high = HEADLINE_WORDS
+    if not low <= words <= high or line.endswith("."):  # a full stop ends a sentence
+        return False
+    return not _NOT_A_HEADLINE.search(line) and not _DATE_LINE.search(line)
+
+
+def headline_title(text: str, file_stem: str = "", limit: int = TITLE_LIMIT) -> str:
+    """A title for an imported text file (docs/labelling.md, "Titles").
+
+    The first of the top non-empty lines that reads like a headline; else the file name
+    made readable ("xi-meets-putin" -> "Xi meets putin"); else the first line.
+    """
+    lines = [line.strip() for line in text.split("\n") if line.strip()][:HEADLINE_LINES]
+    for line in lines:
+        if is_headline(line):
+            return line if len(line) <= limit else line[: limit - 1] + "…"
+    readable = " ".join(re.split(r"[-_.\s]+", file_stem)).strip()
+    if readable:
+        return readable[:1].upper() + readable[1:limit]
+    return first_line_title(text, limit)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from annotator.core.errors import InputError
 from annotator.core.models import Document
-from annotator.core.text import first_line_title, normalize_newlines, strip_bom
+from annotator.core.text import headline_title, normalize_newlines, strip_bom
 from annotator.formats.base import ImportRecord
 
 TEXT_SUFFIXES = (".txt", ".md")
@@ -70,7 +70,7 @@ class TextReader:
             text, meta = read_text_file(file)
             if not text.strip():
                 raise InputError(file, "file is empty (nothing to label)")
-            meta = {"title": first_line_title(text), "source": file.name, **meta}
+            meta = {"title": headline_title(text, file.stem), "source": file.name, **meta}
             yield ImportRecord(document=Document(id=doc_id, text=text, meta=meta), where=str(file))
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from annotator.core.errors import AnnotatorError
 from annotator.core.models import STATUSES, DocumentAnnotation, Status
 from annotator.store.interface import AnnotationLayer, ProjectStore
-from annotator.store.names import GOLD_ANNOTATOR
+from annotator.store.names import ANNOTATIONS_DIR, EXAMPLES_SUFFIX, GOLD_ANNOTATOR
 
 # A document counts as labelled by an annotator when they saved it with one of these
 # statuses, or saved any span or relation on it; "todo" without labels and "skipped"
@@ -21,8 +21,43 @@ LABELLED_STATUSES: frozenset[Status] = frozenset({"in_progress", "done", "flagge
 
 
 def analysts(project: ProjectStore) -> list[str]:
-    """Every annotator with a layer in the project, except the reviewers' gold layer."""
-    return [name for name in project.annotators() if name != GOLD_ANNOTATOR]
+    """Every annotator with a layer in the project, except the reviewers' gold layer and
+    layers that are still an unchanged copy of another analyst's example labels."""
+    return [
+        name
+        for name in project.annotators()
+        if name != GOLD_ANNOTATOR and not _unchanged_example_copy(project, name)
+    ]
+
+
+def example_source(project: ProjectStore, name: str) -> str | None:
+    """Whose example labels ``name``'s layer was copied from (the sample's newcomers)."""
+    folder = getattr(project, "path", None)
+    if folder is None:
+        return None
+    try:
+        mark = (folder / ANNOTATIONS_DIR / f"{name}{EXAMPLES_SUFFIX}").read_text(encoding="utf-8")
+    except OSError:
+        return None
+    return mark.strip() or None
+
+
+_OWN_FIELDS = ("status", "note", "spans", "relations")
+
+
+def _unchanged_example_copy(project: ProjectStore, name: str) -> bool:
+    source = example_source(project, name)
+    if source is None or source not in project.annotators():
+        return False
+    copy = project.annotations(name, writable=False)
+    example = project.annotations(source, writable=False)
+    for doc_id in copy.doc_ids():
+        mine, theirs = copy.get_record(doc_id), example.get_record(doc_id)
+        if mine is None:
+            continue
+        if theirs is None or any(mine.get(key) != theirs.get(key) for key in _OWN_FIELDS):
+            return False
+    return True
 
 
 def choose_annotators(project: ProjectStore, chosen: Sequence[str] | None) -> list[str]:

@@ -29,9 +29,6 @@ LABEL_NAME_OK = re.compile(r"^[^\s,]+$")
 _label_of = attrgetter("label")
 _label_key = itemgetter("label")
 
-# Colours for labels that imports add to the schema (Paul Tol's "muted" scheme).
-_EXTRA_COLOURS = ("#88CCEE", "#44AA99", "#117733", "#999933", "#DDCC77", "#CC6677", "#AA4499")
-
 
 def check_layer_name(name: str, annotator: str | None, where: str) -> None:
     """An annotator name a source gives (it names a file): refused, with the record's
@@ -147,10 +144,19 @@ def guess_category(label: str) -> Category:
 def extend_schema(
     schema: LabelSchema, labels: dict[str, Category], relations: set[str]
 ) -> LabelSchema:
-    extra_labels = [
-        Label(name=name, category=category, color=_EXTRA_COLOURS[i % len(_EXTRA_COLOURS)])
-        for i, (name, category) in enumerate(labels.items())
-    ]
+    from annotator.core.palette import free_hotkey, next_colour
+
+    # Each new label gets the colour most distinct from those already given, and a hotkey
+    # no other label or relation uses.
+    colours = [label.color for label in schema.labels]
+    hotkeys: list[str | None] = [label.hotkey for label in schema.labels]
+    hotkeys += [relation.hotkey for relation in schema.relations]
+    extra_labels = []
+    for name, category in labels.items():
+        colour, hotkey = next_colour(colours), free_hotkey(hotkeys, name)
+        extra_labels.append(Label(name=name, category=category, color=colour, hotkey=hotkey or ""))
+        colours.append(colour)
+        hotkeys.append(hotkey)
     extra_relations = [RelationType(name=name) for name in sorted(relations)]
     return LabelSchema(
         labels=[*schema.labels, *extra_labels], relations=[*schema.relations, *extra_relations]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import platformdirs
 
-from annotator.store.names import ANNOTATIONS_DIR, check_annotator_name
+from annotator.store.names import ANNOTATIONS_DIR, EXAMPLES_SUFFIX, check_annotator_name
 
 BUNDLED_SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "sample"
 # The analyst whose example labels a newcomer starts from.
@@ -37,7 +37,8 @@ def seed_sample_labels(project_path: Path, annotator: str) -> bool:
     """Give a newcomer on the sample project the example labels to start from.
 
     Only in the user's sample copy, and only when this annotator has no labels there yet.
-    Returns whether labels were copied.
+    The copy is marked (``annotations/<name>.examples``): review and agreement leave it
+    out until the newcomer changes a document. Returns whether labels were copied.
     """
     check_annotator_name(annotator)
     if project_path.resolve() != user_sample_path().resolve():
@@ -46,5 +47,9 @@ def seed_sample_labels(project_path: Path, annotator: str) -> bool:
     example = project_path / ANNOTATIONS_DIR / f"{EXAMPLE_ANNOTATOR}.jsonl"
     if layer.exists() or not example.exists():
         return False
+    # The mark first: a copy without it would count as a third analyst in review.
+    (layer.parent / f"{annotator}{EXAMPLES_SUFFIX}").write_text(
+        EXAMPLE_ANNOTATOR + "\n", encoding="utf-8"
+    )
     shutil.copyfile(example, layer)
     return True

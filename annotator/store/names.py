@@ -18,6 +18,10 @@ SUGGESTIONS_DIR = "suggestions"
 # The reviewer's settled labels live in their own layer under this reserved name.
 GOLD_ANNOTATOR = "gold"
 _ANNOTATOR_NAME = re.compile(r"^\w[\w.-]{0,63}$")
+# Beside a layer copied from another analyst's example labels (the sample project's
+# newcomers): ``annotations/<name>.examples`` names whose labels they are. Review and
+# agreement do not count such a layer as an analyst until its labels differ.
+EXAMPLES_SUFFIX = ".examples"
 
 
 def check_annotator_name(name: str) -> str:
@@ -27,6 +31,25 @@ def check_annotator_name(name: str) -> str:
             "(it names a file), at most 64 characters"
         )
     return name
+
+
+def layer_name_for(display_name: str) -> str:
+    """A file-safe annotator name for a person's name: "Jane Doe" -> "Jane_Doe".
+
+    Letters of any script stay ("Zoë", "李雷"); spaces become "_", anything else that
+    cannot be in a file name is dropped. "analyst" when nothing usable is left.
+    """
+    import unicodedata
+
+    text = unicodedata.normalize("NFC", display_name).strip()
+    text = re.sub(r"\s+", "_", text)
+    text = re.sub(r"[^\w.-]", "", text)
+    text = re.sub(r"^[^\w]+", "", text)[:64].rstrip(".")
+    if text.endswith(".lock"):
+        text = text[: -len(".lock")]
+    if not text or text == GOLD_ANNOTATOR:
+        text = f"{text}_analyst" if text else "analyst"
+    return check_annotator_name(text)
 
 
 def check_project_folder(root: Path) -> Path:

@@ -78,6 +78,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
         ("Ctrl+Shift+R",),
     ),
     separator("&File"),
+    ActionSpec("switchAnalyst", "&File", "S&witch analyst…", "switch_analyst"),
+    separator("&File"),
     ActionSpec("quit", "&File", "&Quit", "close", ("Ctrl+Q",)),
     ActionSpec(
         "undo",

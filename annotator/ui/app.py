@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import sys
 from pathlib import Path
+from typing import NamedTuple
 
 from PySide6.QtWidgets import QApplication
 
@@ -26,36 +27,45 @@ def open_window(project_path: str | Path, annotator: str) -> MainWindow:
     return MainWindow(Path(project_path), annotator)
 
 
-def ask_annotator(settings: Settings) -> str | None:
-    """The saved annotator name, else asked once (and saved); None if the user cancels."""
+class Welcome(NamedTuple):
+    annotator: str  # the file-safe name the layer is saved under
+    with_examples: bool  # the newcomer chose to start from the sample's example labels
+
+
+def ask_annotator(settings: Settings, sample: bool = False) -> Welcome | None:
+    """The saved annotator name, else asked once in the welcome dialog (and saved);
+    None if the user cancels."""
     saved = settings.annotator
     if saved:
         try:
-            return check_annotator_name(saved)
+            return Welcome(check_annotator_name(saved), False)
         except AnnotatorError:
             pass
-    from PySide6.QtWidgets import QInputDialog
+    from annotator.ui.welcome import WelcomeDialog
 
-    prompt = "Your name, as it will appear on your labels (letters, digits, '.', '-', '_'):"
-    while True:
-        name, ok = QInputDialog.getText(None, "Who is labelling?", prompt)
-        if not ok:
-            return None
-        try:
-            check_annotator_name(name.strip())
-        except AnnotatorError as exc:
-            prompt = f"{exc}\n\nYour name:"
-            continue
-        settings.annotator = name.strip()
-        return name.strip()
+    dialog = WelcomeDialog(None, sample=sample)
+    if dialog.exec() != WelcomeDialog.DialogCode.Accepted:
+        return None
+    name = dialog.layer_name()
+    if name is None:
+        return None
+    settings.annotator = name
+    settings.display_name = dialog.display_name()
+    return Welcome(name, dialog.with_examples())
 
 
 def _seed_sample(project_path: Path, annotator: str) -> None:
-    # A newcomer on the sample project starts from the example labels, to see what
-    # labelled text looks like.
+    # A newcomer on the sample project who asked for them starts from the example
+    # labels, to see what labelled text looks like (marked, so review leaves them out).
     from annotator.services.sample import seed_sample_labels
 
     seed_sample_labels(project_path, annotator)
+
+
+def _is_sample(project_path: Path) -> bool:
+    from annotator.services.sample import user_sample_path
+
+    return project_path.resolve() == user_sample_path().resolve()
 
 
 def _resume_collection() -> None:
@@ -68,8 +78,13 @@ def _resume_collection() -> None:
     gc.enable()
 
 
-def run_gui(project_path: Path, annotator: str | None) -> int:
+def run_gui(project_path: Path, annotator: str | None, remember: bool = False) -> int:
     """Run the labelling window until it is closed; returns the process exit code.
+
+    ``annotator`` from the command line is for this run only, unless ``remember``: a
+    later bare ``annotator`` should not silently open as someone else. Cancelling the
+    welcome dialog exits with 0: the user chose not to start, nothing failed, and a
+    window without a name could only refuse every edit.
 
     A project that cannot be opened is reported as the command line reports errors
     (``annotator: error: ...`` on stderr, exit code 1) and in a message box.
@@ -83,13 +98,17 @@ def run_gui(project_path: Path, annotator: str | None) -> int:
     app.setOrganizationName("annotator")
     settings = Settings()
     apply_theme(app, settings.dark, style=not styled)
+    with_examples = False
     if annotator is None:
-        annotator = ask_annotator(settings)
-        if annotator is None:
-            return 1
+        welcome = ask_annotator(settings, sample=_is_sample(project_path))
+        if welcome is None:
+            return 0
+        annotator, with_examples = welcome
     else:
         check_annotator_name(annotator)
-        settings.annotator = annotator
+        if remember:
+            settings.annotator = annotator
+            settings.display_name = annotator
     window = MainWindow(None, annotator, settings)
     window.dark_action.setChecked(settings.dark)
 
@@ -105,5 +124,8 @@ def run_gui(project_path: Path, annotator: str | None) -> int:
     window.loaded.connect(_resume_collection)
     window.loadFailed.connect(_resume_collection)
     window.show()
-    window.open_later(project_path, lambda: _seed_sample(project_path, annotator))
+    chosen = annotator
+    window.open_later(
+        project_path, (lambda: _seed_sample(project_path, chosen)) if with_examples else None
+    )
     return app.exec()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QUrl, Signal
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -23,6 +26,7 @@ from annotator.core.errors import AnnotatorError
 from annotator.formats.base import get_writer, writer_names
 from annotator.services import ExportSummary, export_project
 from annotator.store.project import GOLD_ANNOTATOR, Project
+from annotator.ui.lazy_qt import Qt
 from annotator.ui.task_progress import Cancelled, TaskDialog, TaskProgress
 
 FORMAT_TITLES = {
@@ -35,6 +39,18 @@ FORMAT_TITLES = {
     "bio": "BIO tags for Hugging Face (JSONL)",
 }
 ALL_STATUSES = "All documents"
+# Inside the project folder, where people look for it (and take it along with the project).
+EXPORTS_DIR = "exports"
+
+
+def file_slug(name: str) -> str:
+    """A file-name-safe form of a project name: "Sample: Putin and Xi" -> "sample-putin-and-xi".
+
+    Letters of any script stay; everything else (colons, spaces, slashes) becomes one "-".
+    """
+    text = unicodedata.normalize("NFC", name).lower()
+    slug = "-".join(re.findall(r"[^\W_]+", text))
+    return slug[:80].strip("-") or "project"
 
 
 class ExportDialog(TaskDialog):
@@ -87,15 +103,25 @@ class ExportDialog(TaskDialog):
         self.progress_bar = QProgressBar()
         self.progress_bar.setRange(0, 1)
         self.progress_bar.setValue(0)
+        self.progress_bar.hide()  # "0%" before anything runs reads as "stuck"
         self.progress = TaskProgress(self.progress_bar, self)
         self.message = QLabel()
         self.message.setWordWrap(True)
+        # The written path can be selected and copied.
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.export_button = QPushButton("Export")
         self.export_button.setDefault(True)
         self.export_button.clicked.connect(self.run)
         self.close_button = QPushButton("Close")
         self.close_button.clicked.connect(self._close_or_cancel)
+        self.open_folder_button = QPushButton("Open folder")
+        self.open_folder_button.setObjectName("openExportFolder")
+        self.open_folder_button.setToolTip("Show the exported files in the file manager")
+        self.open_folder_button.clicked.connect(self.open_folder)
+        self.open_folder_button.hide()
+        self.written: Path | None = None
         buttons = QHBoxLayout()
+        buttons.addWidget(self.open_folder_button)
         buttons.addStretch(1)
         buttons.addWidget(self.export_button)
         buttons.addWidget(self.close_button)
@@ -124,8 +150,8 @@ class ExportDialog(TaskDialog):
         if self.output_edit.text() and self.output_edit.text() != self._suggested:
             return
         suffix = "" if self._folder_output() else get_writer(self.format_name()).suffix
-        name = f"{self.project.name}-{self.format_name()}{suffix}"
-        self._suggested = str(self.project.path.parent / "exports" / name)
+        name = f"{file_slug(self.project.name)}-{self.format_name()}{suffix}"
+        self._suggested = str(self.project.path / EXPORTS_DIR / name)
         self.output_edit.setText(self._suggested)
 
     def _browse(self) -> None:
@@ -150,6 +176,8 @@ class ExportDialog(TaskDialog):
         layer = self.layer_box.currentData()
         labels = [part.strip() for part in self.labels_edit.text().split(",") if part.strip()]
         statuses = self.status_box.currentData()
+        self.progress_bar.show()
+        self.open_folder_button.hide()
         self._set_running(True)
         self.message.setText("Exporting…")
         warnings: list[str] = []
@@ -177,6 +205,9 @@ class ExportDialog(TaskDialog):
             self._set_running(False, ok)
         if ok and self.summary is not None:
             files = ", ".join(str(path) for path in self.summary.files)
+            written = Path(output)
+            self.written = written if written.is_dir() else written.parent
+            self.open_folder_button.show()
             text = (
                 f"Exported {self.summary.documents} documents, {self.summary.spans} spans, "
                 f"{self.summary.relations} relations to {files}."
@@ -190,6 +221,11 @@ class ExportDialog(TaskDialog):
             self.message.setText(text)
             self.exported.emit(self.summary)
         return ok
+
+    def open_folder(self) -> None:
+        """The folder the last export wrote to, in the desktop's file manager."""
+        if self.written is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.written)))
 
     def _inputs(self) -> list[QWidget]:
         return [self.format_box, self.layer_box, self.output_edit, self.labels_edit,

@@ -115,8 +115,12 @@ class MainWindow(QMainWindow):
         self.palette_widget = LabelPalette()
         self.palette_widget.snapping.setChecked(self.settings.snapping)
         geometry = self.settings.geometry()
+        from annotator.ui.screen_fit import clamp_to_screen, fit_to_screen
+
         if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(1400, 860)
+            fit_to_screen(self, 1400, 860)
+        else:
+            clamp_to_screen(self)
         # The layout is restored before the docks exist, and each dock takes its place
         # from it (restoreDockWidget): placing a dock by its area would name Qt's enums
         # before the first frame (lazy_qt.py). A saved layout without some dock
@@ -250,6 +254,7 @@ class MainWindow(QMainWindow):
             panel.relationDeleteRequested.connect(self.editing.remove_relation)
             panel.statusChosen.connect(lambda status: self.editing.set_status(status))
             panel.noteEdited.connect(self.editing.set_note)
+            panel.labelCounts.connect(self.palette_widget.set_counts)
             panel.show_annotation(None, None, False)
             self.panel_dock.setWidget(panel)
             self._panel = panel
@@ -430,12 +435,35 @@ class MainWindow(QMainWindow):
         self.settings.font_size = size
         self.view.set_font_size(size)
 
+    def switch_analyst(self) -> None:
+        """Label as someone else from now on: their name is remembered for later runs."""
+        from annotator.ui.welcome import WelcomeDialog
+
+        if self.loading:
+            return
+        dialog = WelcomeDialog(
+            self, name=self.settings.display_name, sample=False, title="Switch analyst"
+        )
+        if dialog.exec() != WelcomeDialog.DialogCode.Accepted:
+            return
+        name = dialog.layer_name()
+        if name is None or not self.loader.save_or_ask():
+            return
+        self.settings.annotator = name
+        self.settings.display_name = dialog.display_name()
+        path = self.project.path if self.project is not None else None
+        self.annotator = name
+        if path is not None:
+            self.load_project(path)
+        self.show_status(f"Now labelling as {dialog.display_name()} (labels saved as {name})")
+
     def dark_toggled(self) -> None:
         dark = self.dark_action.isChecked()
         self.settings.dark = dark
         app = QApplication.instance()
         if isinstance(app, QApplication):
-            apply_theme(app, dark)
+            apply_theme(app, dark, style=False)
+        self.palette_widget.restyle()
         self.view.viewport().update()
 
     def snapping_toggled(self) -> None:

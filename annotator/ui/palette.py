@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QCheckBox, QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QGridLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from annotator.ui.lazy_qt import Qt
 
@@ -50,6 +58,8 @@ class LabelPalette(QWidget):
         layout.addWidget(self.snapping)
         layout.addStretch(1)
         self.buttons: dict[str, QPushButton] = {}
+        self._captions: dict[str, str] = {}
+        self.counts: dict[str, int] = {}
         self.set_schema(schema)
 
     def set_schema(self, schema: LabelSchema | None) -> None:
@@ -60,13 +70,15 @@ class LabelPalette(QWidget):
             if widget is not None:
                 widget.deleteLater()
         self.buttons.clear()
+        self._captions.clear()
         columns = 2
         row = 0
         if schema is None:
             return
         for number, label in enumerate(schema.labels):
             hotkey = f"  [{label.hotkey}]" if label.hotkey else ""
-            button = QPushButton(swatch(label.color), f"{label.name}{hotkey}")
+            self._captions[label.name] = f"{label.name}{hotkey}"
+            button = QPushButton(swatch(label.color), self._caption(label.name))
             button.setObjectName(f"label_{label.name}")
             button.setToolTip(label.description or label.name)
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -93,3 +105,22 @@ class LabelPalette(QWidget):
             )
             self._grid.addWidget(button, row + 1, 0, 1, columns)
             row += 2
+
+    def restyle(self) -> None:
+        """Take the application's palette again: Qt leaves a widget with a style sheet on
+        the palette it had when the sheet was set (dark buttons in the light theme)."""
+        for button in self.buttons.values():
+            sheet = button.styleSheet()
+            button.setStyleSheet("")
+            button.setPalette(QApplication.palette())
+            button.setStyleSheet(sheet)
+
+    def _caption(self, name: str) -> str:
+        count = self.counts.get(name, 0)
+        return f"{self._captions[name]}  · {count}" if count else self._captions[name]
+
+    def set_counts(self, counts: dict[str, int]) -> None:
+        """The legend: how many spans of each label the document shown has."""
+        self.counts = dict(counts)
+        for name, button in self.buttons.items():
+            button.setText(self._caption(name))

@@ -174,7 +174,11 @@ class ProjectLoader(QObject):
         if self.document_list is not None:
             self.document_list.deleteLater()
         self.document_list = document_list
-        self.host.annotator_label.setText(f"  {self.host.annotator}  ")
+        settings, name = self.host.settings, self.host.annotator
+        # "Jane Doe" as typed, when the layer (Jane_Doe) is the one the settings name.
+        shown = settings.display_name if settings.annotator == name else name
+        self.host.annotator_label.setText(f"  {shown}  ")
+        self.host.annotator_label.setToolTip(f"Labels saved as {name}")
 
         problems = [*project.problems, *store.problems]
         if read_only_reason:

@@ -38,3 +38,15 @@ class ReviewCommand(QUndoCommand):
     def undo(self) -> None:
         self.window.adjudicator.undo(self.edit)
         self.window.after_edit(self.edit.doc_id, reveal=True)
+
+
+def accepted_message(edit: Edit) -> str:
+    """What "Accept agreed (this document)" did, for the status bar."""
+    added = len(edit.after.spans) - len(edit.before.spans)
+    linked = len(edit.after.relations) - len(edit.before.relations)
+    if added == 0 and linked == 0:
+        return "Agreed labels of this document are already in gold"
+    return (
+        f"Accepted {added} agreed span{'s' if added != 1 else ''} and {linked} "
+        f"relation{'s' if linked != 1 else ''} into gold (Ctrl+Z undoes)"
+    )

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMessageBox,
     QPushButton,
+    QSizePolicy,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -47,8 +48,9 @@ from annotator.store import Project
 from annotator.ui.agreement_chart import AgreementPanel
 from annotator.ui.colors import LabelColors
 from annotator.ui.document_view import Arrow
-from annotator.ui.review_commands import ReviewCommand
+from annotator.ui.review_commands import ReviewCommand, accepted_message
 from annotator.ui.review_view import ReviewView
+from annotator.ui.screen_fit import fit_to_screen, scrolling
 
 SHOW_ANNOTATORS = "annotators"
 SHOW_GOLD = "gold"
@@ -87,7 +89,7 @@ class ReviewWindow(QMainWindow):
         self._fill_changes()
         self._fill_documents()
         self.setWindowTitle(f"Review {self.project.name} — {reviewer}")
-        self.resize(1500, 940)
+        fit_to_screen(self, 1500, 940)
         if self.doc_ids:
             first = self.walker.next()
             self.open_document(first.doc_id if first else self.doc_ids[0], first)
@@ -104,6 +106,7 @@ class ReviewWindow(QMainWindow):
         self.show_box.currentIndexChanged.connect(self._show_changed)
         self.doc_title = QLabel()
         self.doc_title.setObjectName("reviewTitle")
+        self.doc_title.setWordWrap(True)  # a long headline must not widen the window
         top = QHBoxLayout()
         top.addWidget(self.doc_title, 1)
         top.addWidget(QLabel("Show:"))
@@ -119,6 +122,7 @@ class ReviewWindow(QMainWindow):
         self._build_agreement_dock()
         self.status = QLabel()
         self.status.setObjectName("reviewStatus")
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.statusBar().addWidget(self.status, 1)
 
     def _build_documents_dock(self) -> None:
@@ -187,7 +191,7 @@ class ReviewWindow(QMainWindow):
         grid.setRowStretch(2, 1)
         dock = QDockWidget("Disagreements", self)
         dock.setObjectName("disagreementsDock")
-        dock.setWidget(panel)
+        dock.setWidget(scrolling(panel))
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
 
     def _build_agreement_dock(self) -> None:
@@ -208,7 +212,7 @@ class ReviewWindow(QMainWindow):
         self.tabs.addTab(changes, "What changed")
         dock = QDockWidget("Agreement and changes", self)
         dock.setObjectName("agreementDock")
-        dock.setWidget(self.tabs)
+        dock.setWidget(scrolling(self.tabs))
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
 
     def _build_actions(self) -> None:
@@ -463,7 +467,8 @@ class ReviewWindow(QMainWindow):
 
     def accept_agreed(self) -> None:
         if self.doc_id is not None:
-            self._push(self.adjudicator.accept_agreed(self.doc_id))
+            self._push(edit := self.adjudicator.accept_agreed(self.doc_id))
+            self.statusBar().showMessage(accepted_message(edit), 8000)
 
     def accept_all_agreed(self) -> None:
         edits = self.adjudicator.accept_all_agreed(self.doc_ids)

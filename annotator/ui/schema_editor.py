@@ -120,7 +120,20 @@ class SchemaEditor(QDialog):
         number = 1
         while f"LABEL{number}" in taken:
             number += 1
-        row = self._add_row(Label(name=f"LABEL{number}", color="#AAAAAA"), None)
+        from annotator.core.palette import free_hotkey, next_colour
+
+        colours, hotkeys = [], [rel.hotkey for rel in self.original.relations]
+        for row in range(self.table.rowCount()):
+            colour, hotkey = self.cell(row, COLOR), self.cell(row, HOTKEY)
+            assert isinstance(colour, ColorButton) and isinstance(hotkey, QKeySequenceEdit)
+            colours.append(colour.color)
+            hotkeys.append(key_text(hotkey))
+        label = Label(
+            name=f"LABEL{number}",
+            color=next_colour(colours),
+            hotkey=free_hotkey(hotkeys, f"LABEL{number}") or "",
+        )
+        row = self._add_row(label, None)
         self.table.setCurrentCell(row, NAME)
         widget = self.table.cellWidget(row, NAME)
         if isinstance(widget, QLineEdit):

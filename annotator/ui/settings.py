@@ -29,6 +29,15 @@ class Settings:
         self.qt.setValue("annotator", name)
 
     @property
+    def display_name(self) -> str:
+        """The analyst's name as they typed it ("Jane Doe"); ``annotator`` is its file name."""
+        return str(self._get("displayName", "")) or self.annotator
+
+    @display_name.setter
+    def display_name(self, name: str) -> None:
+        self.qt.setValue("displayName", name)
+
+    @property
     def last_project(self) -> str:
         return str(self._get("lastProject", ""))
 

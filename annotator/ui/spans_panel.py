@@ -110,6 +110,8 @@ class SpansPanel(QWidget):
     relationDeleteRequested = Signal(str)
     statusChosen = Signal(str)
     noteEdited = Signal(str)
+    # Spans per label in the document shown (the label palette's legend counts).
+    labelCounts = Signal(dict)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -194,6 +196,10 @@ class SpansPanel(QWidget):
     def _count(self) -> None:
         count = len(self.span_model.spans)
         self.span_count.setText(f"{count} span{'s' if count != 1 else ''}")
+        per_label: dict[str, int] = {}
+        for span in self.span_model.spans:
+            per_label[span.label] = per_label.get(span.label, 0) + 1
+        self.labelCounts.emit(per_label)
 
     def show_document_fields(self, annotation: DocumentAnnotation | None, editable: bool) -> None:
         self._updating = True

@@ -65,7 +65,9 @@ def test_gui_help_is_the_full_parsers(capsys: pytest.CaptureFixture[str]) -> Non
     with pytest.raises(SystemExit):
         cli.main(["gui", "--help"])
     out = capsys.readouterr().out
-    assert out.startswith("usage: annotator gui [-h] [--annotator ANNOTATOR] [project]")
+    assert out.startswith(
+        "usage: annotator gui [-h] [--annotator ANNOTATOR] [--remember] [project]"
+    )
     assert out.count("usage:") == 1
 
 

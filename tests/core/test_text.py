@@ -135,3 +135,24 @@ def test_first_line_title_skips_blank_lines_and_truncates() -> None:
     assert first_line_title("   \n\n") == ""
     long = first_line_title("x" * 500, limit=20)
     assert len(long) == 20 and long.endswith("…")
+
+
+def test_headline_titles_skip_mastheads_bylines_links_and_dates() -> None:
+    from annotator.core.text import headline_title
+
+    express = (
+        "EG\nThe Express Gazette\nSaturday, November 8, 2025\n\n"
+        "Putin and Xi Hail ‘Unprecedentedly High’ Ties\n\nRussian President Vladimir Putin...\n"
+    )
+    assert headline_title(express, "express") == "Putin and Xi Hail ‘Unprecedentedly High’ Ties"
+    shared = "Share this @internewscast.com\nBy Jane Doe\nhttps://example.com/a b c d\n"
+    assert headline_title(shared, "putin-xi_dear-friend") == "Putin xi dear friend"
+    dated = (
+        " date 2025-09-02 Chinese President Xi Jinping in Beijing\nXi met Putin and Kim today.\n"
+    )
+    assert headline_title(dated, "xi-convenes") == "Xi convenes"
+    assert headline_title("Short\r\n", "") == "Short"  # no file name: the first line
+    assert (
+        headline_title("Zoë Li wins the 李雷 prize again\n", "x")
+        == "Zoë Li wins the 李雷 prize again"
+    )

@@ -90,3 +90,14 @@ def journal(path: Path, annotator: str = "alice") -> dict[str, dict[str, object]
             record = orjson.loads(line)
             records[record["doc_id"]] = record
     return records
+
+
+@pytest.fixture(autouse=True)
+def desktop_screen(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows size themselves from the screen (screen_fit.py); the offscreen platform's
+    screen is small, so tests get a 1920x1080 desktop unless they ask for another."""
+    from PySide6.QtCore import QRect
+
+    from annotator.ui import screen_fit
+
+    monkeypatch.setattr(screen_fit, "available_geometry", lambda _widget: QRect(0, 0, 1920, 1080))

@@ -131,6 +131,9 @@ def test_actions_used_while_the_project_opens_do_no_harm(
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: ("", ""))
     monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("", False))
     monkeypatch.setattr(QInputDialog, "getItem", lambda *a, **k: ("", False))
+    from annotator.ui.welcome import WelcomeDialog
+
+    monkeypatch.setattr(WelcomeDialog, "exec", lambda _dialog: 0)
     window = deferred(path)
     skipped = {"Quit", "Keyboard shortcuts"}  # closes the window / a modal help dialog
     triggered = 0

@@ -9,7 +9,7 @@ import orjson
 import pytest
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QKeySequence
-from PySide6.QtWidgets import QApplication, QInputDialog, QKeySequenceEdit, QLineEdit
+from PySide6.QtWidgets import QApplication, QKeySequenceEdit, QLineEdit
 from pytestqt.qtbot import QtBot
 
 from annotator.store import Project
@@ -130,12 +130,15 @@ def test_open_window_and_run_gui(
     monkeypatch.setattr(app_module, "Settings", lambda: isolated)
     asked: list[str] = []
 
-    def ask(*args: object, **kwargs: object) -> tuple[str, bool]:
+    from annotator.ui.welcome import WelcomeDialog
+
+    def ask(dialog: WelcomeDialog) -> int:
         asked.append("once")
-        return ("carol", True)
+        dialog.name_edit.setText("carol")
+        return int(WelcomeDialog.DialogCode.Accepted.value)
 
     # ask_annotator imports the dialog when it needs it: patch the class itself.
-    monkeypatch.setattr(QInputDialog, "getText", ask)
+    monkeypatch.setattr(WelcomeDialog, "exec", ask)
 
     def close_soon() -> None:
         windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]

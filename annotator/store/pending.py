@@ -86,6 +86,7 @@ def roll_back_pending(root: Path) -> bool:
     created, put annotator.json back; the marker goes last. Whether the config was put
     back. LockedError, with nothing changed, while an annotator's journal it wrote is
     open for writing elsewhere."""
+    remove_stale_temps(root)
     manifest = read_manifest(root)
     if manifest is None:
         return False
@@ -103,6 +104,21 @@ def roll_back_pending(root: Path) -> bool:
     pending_path(root).unlink(missing_ok=True)
     fsync_dir(root)
     return manifest["config"] is not None
+
+
+def remove_stale_temps(root: Path) -> None:
+    """Temp files of the pending record, of documents.jsonl and of annotator.json left by
+    a program killed while writing them (the caller holds the project lock, so none is
+    being written now): a kill before the record exists leaves the project as it was but
+    for such a file."""
+    for stale in stale_temps(root):
+        stale.unlink(missing_ok=True)
+
+
+def stale_temps(root: Path) -> list[Path]:
+    """Temp files an import or a config save writes beside the project's files."""
+    patterns = (f".{DOCUMENTS_FILE}*.tmp", f"..{DOCUMENTS_FILE}*.tmp", f".{CONFIG_FILE}.*.tmp")
+    return [stale for pattern in patterns for stale in root.glob(pattern)]
 
 
 def journal_marks(root: Path, manifest: dict[str, Any]) -> list[tuple[Path, int, bool]]:

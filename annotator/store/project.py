@@ -39,7 +39,7 @@ from annotator.store.names import GOLD_ANNOTATOR as GOLD_ANNOTATOR
 from annotator.store.names import SUGGESTIONS_DIR as SUGGESTIONS_DIR
 from annotator.store.names import check_annotator_name as check_annotator_name
 from annotator.store.names import check_project_folder
-from annotator.store.pending import read_pending, roll_back_pending
+from annotator.store.pending import read_pending, roll_back_pending, stale_temps
 
 # Below this the file is indexed faster than a sidecar is written.
 SIDECAR_MIN_BYTES = 1 << 20
@@ -103,7 +103,7 @@ class Project:
         if self._fd is not None:
             os.close(self._fd)
         self._fd = os.open(documents, os.O_RDONLY)
-        if self._recover and read_pending(self.path) is not None:
+        if self._recover and (read_pending(self.path) is not None or stale_temps(self.path)):
             self._finish_interrupted_import()
         stat = os.fstat(self._fd)
         self._identity = (stat.st_ino, stat.st_size, stat.st_mtime_ns)

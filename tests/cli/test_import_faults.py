@@ -576,3 +576,17 @@ def test_a_failed_import_keeps_the_windows_own_store_open_and_current(
     with Project.open(root) as project:
         saved = project.annotations("alice", writable=False).get("old-1")
         assert saved is not None and saved.status == "done"
+
+
+def test_a_kill_while_the_pending_record_is_written_leaves_nothing_after_the_next_open(
+    tmp_path: Path,
+) -> None:
+    """Killed inside the atomic write of the pending record (or of annotator.json), an
+    import leaves only a temp file: the next writer's open removes it."""
+    root = labelled_project(tmp_path / "p")
+    before = state(root)
+    (root / ".documents.jsonl.pending.9c90ocvm.tmp").write_bytes(b'{"documents": 12')
+    (root / "..documents.jsonl.pending.k2j4.tmp").write_bytes(b"")
+    (root / ".annotator.json.x7q1.tmp").write_bytes(b'{"name": ')
+    Project.open(root).close()
+    assert state(root) == before

@@ -75,12 +75,22 @@ class ModelSuggester:
     def find_many(self, texts: Iterable[str]) -> Iterator[list[Match]]:
         for doc in self.nlp.pipe(texts, batch_size=self.batch_size):
             matches = []
-            # A trained spancat's spans (annotator train) come after the entities.
-            spans = list(doc.ents) + list(doc.spans.get(SPANS_KEY, ()))
-            for span in spans:
+            # A trained spancat's spans (annotator train) come after the entities, with
+            # their probabilities; spaCy's ner gives none, so an entity scores 1.
+            group = doc.spans.get(SPANS_KEY)
+            scores = group.attrs.get("scores") if group is not None else None
+            spans = [(span, 1.0) for span in doc.ents]
+            if group is not None:
+                spans += [
+                    (span, float(scores[index]) if scores is not None else 1.0)
+                    for index, span in enumerate(group)
+                ]
+            for span, score in spans:
                 if self.labels is not None and span.label_ not in self.labels:
                     self.skipped[span.label_] += 1
                     continue
                 # spaCy's character offsets are Python string indices, like ours.
-                matches.append(Match(span.start_char, span.end_char, span.label_, span.text))
+                matches.append(
+                    Match(span.start_char, span.end_char, span.label_, span.text, round(score, 3))
+                )
             yield matches

@@ -65,6 +65,9 @@ class Match(NamedTuple):
     end: int
     label: str
     text: str
+    # A model's confidence in the span (spancat's probability; ner entities 1.0), kept in
+    # the suggestion's attrs so "Next unlabelled" can take the least sure documents first.
+    score: float | None = None
 
 
 @dataclass

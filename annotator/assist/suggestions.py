@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from annotator.assist.patterns import Match
 
 SOURCE_ATTR = "source"
+SCORE_ATTR = "score"
 REJECTED = "rejected"
 SAVE_BATCH = 500
 
@@ -72,6 +73,10 @@ def add_suggestions(
                 f"document {suggested.doc_id}: suggestion [{start}, {end}) is outside the text"
             )
         known.add((start, end, label))
+        attrs: dict[str, object] = {SOURCE_ATTR: source}
+        score = getattr(match, "score", None)
+        if score is not None:
+            attrs[SCORE_ATTR] = score
         # Offsets come from our own matchers on this very text: skip re-validation, which
         # dominates the cost when a project gets millions of suggestions.
         span = Span.model_construct(
@@ -80,7 +85,7 @@ def add_suggestions(
             end=end,
             label=label,
             text=text[start:end],
-            attrs={SOURCE_ATTR: source},
+            attrs=attrs,
             note="",
         )
         next_number += 1

@@ -55,6 +55,12 @@ class SuggestionBook:
     def pending(self, doc_id: str) -> list[Span]:
         return sorted(self.get(doc_id).spans, key=lambda span: (span.start, span.end))
 
+    def peek(self, doc_id: str) -> list[Span]:
+        """A document's suggestions without reading its text (to order documents by them)."""
+        live = self._live.get(doc_id)
+        stored = live if live is not None else self.store.get(doc_id)
+        return list(stored.spans) if stored is not None else []
+
     def count(self, doc_id: str) -> int:
         live = self._live.get(doc_id)
         if live is not None:

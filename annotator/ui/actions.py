@@ -144,6 +144,13 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "loader.next_unlabelled",
         ("Ctrl+J",),
     ),
+    ActionSpec(
+        "leastSureFirst",
+        "&Document",
+        "Next unlabelled: least &sure first",
+        "least_sure_toggled",
+        checkable=True,
+    ),
     separator("&Document"),
     *(
         ActionSpec(

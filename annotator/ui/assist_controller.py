@@ -189,6 +189,16 @@ class AssistController(QObject):
     def pending(self) -> list[Span]:
         return list(self.overlay.spans)
 
+    def least_sure_first(self, doc_ids: list[str]) -> list[str]:
+        """The documents whose model suggestions are least sure first (see
+        annotator.assist.uncertainty); the others after them, in the order given."""
+        book = self._book()
+        if book is None:
+            return doc_ids
+        from annotator.assist.uncertainty import least_sure_first
+
+        return least_sure_first(doc_ids, book.peek)
+
     # --- choosing and deciding --------------------------------------------------------------
 
     def select(self, suggestion_id: str | None, reveal: bool = True) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
@@ -218,13 +219,16 @@ class DocumentList(QWidget):
 
     def next_unlabelled(self, doc_id: str | None) -> str | None:
         """The next document still to do, after ``doc_id`` in list order, wrapping around."""
+        return next(self.unlabelled_after(doc_id), None)
+
+    def unlabelled_after(self, doc_id: str | None) -> Iterator[str]:
+        """The documents still to do but ``doc_id``, in list order after it, wrapping around."""
         entries = self.model.entries
         start = self.model.row_of.get(doc_id, -1) if doc_id is not None else -1
         for step in range(1, len(entries) + 1):
             entry = entries[(start + step) % len(entries)]
             if entry.id != doc_id and self.session.status(entry.id) == "todo":
-                return entry.id
-        return None
+                yield entry.id
 
     def _proxy_row(self, doc_id: str | None) -> int | None:
         row = self.model.row_of.get(doc_id) if doc_id is not None else None

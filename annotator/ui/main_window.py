@@ -179,6 +179,8 @@ class MainWindow(QMainWindow):
         self.snap_action = self.table_actions["snapToWords"]
         self.snap_action.setChecked(self.settings.snapping)
         self.dark_action = self.table_actions["darkPalette"]
+        self.least_sure_action = self.table_actions["leastSureFirst"]
+        self.least_sure_action.setChecked(self.settings.least_sure_first)
         self.arrows_action = self.table_actions["showAllArrows"]
         self.arrows_action.setChecked(True)
         menus["&View"].addSeparator()
@@ -471,6 +473,9 @@ class MainWindow(QMainWindow):
         self.settings.snapping = checked
         if self.palette_widget.snapping.isChecked() != checked:
             self.palette_widget.snapping.setChecked(checked)
+
+    def least_sure_toggled(self) -> None:
+        self.settings.least_sure_first = self.least_sure_action.isChecked()
 
     def arrows_toggled(self) -> None:
         # Checked while the window is built: nothing to repaint yet.

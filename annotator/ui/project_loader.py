@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from annotator.core.models import LabelSchema
     from annotator.store import AnnotationStore, Project
+    from annotator.ui.assist_controller import AssistController
     from annotator.ui.document_list import DocumentList
     from annotator.ui.editing_controller import EditingController
     from annotator.ui.settings import Settings
@@ -53,6 +54,8 @@ class LoaderHost(Protocol):
     def undo_stack(self) -> QUndoStack: ...
     @property
     def editing(self) -> EditingController: ...
+    @property
+    def assist(self) -> AssistController: ...
     @property
     def loaded(self) -> SignalInstance: ...
     @property
@@ -353,7 +356,12 @@ class ProjectLoader(QObject):
     def next_unlabelled(self) -> None:
         if self.document_list is None:
             return
-        target = self.document_list.next_unlabelled(self.current)
+        if self.host.settings.least_sure_first:
+            candidates = list(self.document_list.unlabelled_after(self.current))
+            ordered = self.host.assist.least_sure_first(candidates)
+            target = ordered[0] if ordered else None
+        else:
+            target = self.document_list.next_unlabelled(self.current)
         if target is None:
             self.host.show_status("Every document has been started", 4000)
         else:

@@ -93,6 +93,15 @@ class Settings:
     def snapping(self, value: bool) -> None:
         self.qt.setValue("snapping", value)
 
+    @property
+    def least_sure_first(self) -> bool:
+        """Next unlabelled takes the documents whose model suggestions are least sure first."""
+        return _bool(self._get("leastSureFirst", False))
+
+    @least_sure_first.setter
+    def least_sure_first(self, value: bool) -> None:
+        self.qt.setValue("leastSureFirst", value)
+
     def geometry(self) -> QByteArray | None:
         value = self.qt.value("geometry")
         return value if isinstance(value, QByteArray) else None

@@ -74,3 +74,30 @@ def test_a_saved_pipeline_loads_by_path(tmp_path: Any) -> None:
     pipeline().to_disk(tmp_path / "ruler")
     nlp = load_pipeline(str(tmp_path / "ruler"))
     assert [m.text for m in ModelSuggester(nlp).find("Beijing")] == ["Beijing"]
+
+
+def test_spancat_scores_are_kept_and_entities_score_one() -> None:
+    import numpy
+    from spacy.language import Language
+    from spacy.tokens import Span, SpanGroup
+
+    # What a trained spancat leaves: spans under "sc" with float32 "scores" beside them.
+    @Language.component("fake_spancat_scores")
+    def fake_spancat(doc: Any) -> Any:
+        beijing = next(token.i for token in doc if token.text == "Beijing")
+        # Everything before "in", and "Beijing".
+        spans = [Span(doc, 0, beijing - 1, "CLAIM"), Span(doc, beijing, beijing + 1, "GPE")]
+        scores = numpy.array([0.61234, 0.1], dtype="float32")
+        doc.spans["sc"] = SpanGroup(doc, name="sc", spans=spans, attrs={"scores": scores})
+        return doc
+
+    nlp = pipeline()
+    nlp.add_pipe("fake_spancat_scores")
+    text = "Xi Jinping 👍🏽 in Beijing."
+    matches = ModelSuggester(nlp, labels=["PERSON", "GPE", "CLAIM"]).find(text)
+    assert [(m.label, text[m.start : m.end], m.score) for m in matches] == [
+        ("PERSON", "Xi Jinping", 1.0),
+        ("GPE", "Beijing", 1.0),
+        ("CLAIM", "Xi Jinping 👍🏽", 0.612),
+        ("GPE", "Beijing", 0.1),
+    ]

@@ -44,6 +44,21 @@ def load_pipeline(name: str) -> Any:
         ) from None
 
 
+def scored_spans(doc: Any) -> list[tuple[Any, float]]:
+    """A predicted Doc's spans with their scores: the entities (spaCy's ner gives no
+    probability, so each scores 1), then a trained spancat's spans (annotator train)
+    with theirs."""
+    spans = [(span, 1.0) for span in doc.ents]
+    group = doc.spans.get(SPANS_KEY)
+    if group is not None:
+        scores = group.attrs.get("scores")
+        spans += [
+            (span, float(scores[index]) if scores is not None else 1.0)
+            for index, span in enumerate(group)
+        ]
+    return spans
+
+
 class ModelSuggester:
     """Entities of a spaCy pipeline as suggestions, limited to the project's labels."""
 
@@ -75,17 +90,7 @@ class ModelSuggester:
     def find_many(self, texts: Iterable[str]) -> Iterator[list[Match]]:
         for doc in self.nlp.pipe(texts, batch_size=self.batch_size):
             matches = []
-            # A trained spancat's spans (annotator train) come after the entities, with
-            # their probabilities; spaCy's ner gives none, so an entity scores 1.
-            group = doc.spans.get(SPANS_KEY)
-            scores = group.attrs.get("scores") if group is not None else None
-            spans = [(span, 1.0) for span in doc.ents]
-            if group is not None:
-                spans += [
-                    (span, float(scores[index]) if scores is not None else 1.0)
-                    for index, span in enumerate(group)
-                ]
-            for span, score in spans:
+            for span, score in scored_spans(doc):
                 if self.labels is not None and span.label_ not in self.labels:
                     self.skipped[span.label_] += 1
                     continue

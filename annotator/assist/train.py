@@ -25,13 +25,13 @@ from typing import Any
 
 import orjson
 
+from annotator.assist.model import SPANS_KEY, scored_spans
 from annotator.core.errors import AnnotatorError
 from annotator.core.models import text_hash
 from annotator.core.splits import split_point
 from annotator.store.interface import ProjectStore
 
 DEV_SHARE = 0.2
-SPANS_KEY = "sc"
 CANDIDATES_KEY = "sc_candidates"
 INFO_FILE = "annotator-model.json"
 HISTORY_KIND = "models"
@@ -256,16 +256,7 @@ def make_pipeline(
 def predict(nlp: Any, texts: Iterable[str]) -> Iterator[list[tuple[int, int, str, float]]]:
     """Each text's predicted spans: (start, end, label, score); entities score 1."""
     for doc in nlp.pipe(texts, batch_size=32):
-        found: list[tuple[int, int, str, float]] = [
-            (ent.start_char, ent.end_char, ent.label_, 1.0) for ent in doc.ents
-        ]
-        group = doc.spans.get(SPANS_KEY)
-        if group is not None:
-            scores = group.attrs.get("scores")
-            for index, span in enumerate(group):
-                score = float(scores[index]) if scores is not None else 1.0
-                found.append((span.start_char, span.end_char, span.label_, score))
-        yield found
+        yield [(s.start_char, s.end_char, s.label_, score) for s, score in scored_spans(doc)]
 
 
 def score(nlp: Any, samples: list[Sample]) -> tuple[dict[str, LabelScore], float]:

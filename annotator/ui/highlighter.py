@@ -37,6 +37,9 @@ class BlockStyler:
         self.colors = colors
         self.index: SpanIndex | None = None
         self.styled: set[int] = set()
+        # Each styled block's tag rooms: an edit that leaves them as they were (a note, a
+        # relabel to a name as wide) needs no new formats, so no new layout.
+        self._rooms: dict[int, dict[int, float]] = {}
         self._space_format: QTextCharFormat | None = None
         self._tag_room: Callable[[str], float] = lambda _label: 0.0
         self._tag_formats: dict[float, QTextCharFormat] = {}
@@ -45,6 +48,7 @@ class BlockStyler:
         """A new text: nothing is styled yet (its blocks are new, without formats)."""
         self.index = index
         self.styled.clear()
+        self._rooms.clear()
 
     def set_colors(self, colors: LabelColors) -> None:
         # Colours are painted by the view, not set as formats: nothing to restyle.
@@ -70,6 +74,7 @@ class BlockStyler:
                 block.layout().setFormats([])
                 self.document.markContentsDirty(block.position(), block.length())
         self.styled.clear()
+        self._rooms.clear()
 
     def _tag_format(self, room: float) -> QTextCharFormat:
         key = round(room, 1)
@@ -112,7 +117,8 @@ class BlockStyler:
             text_of = self.index.text
             from_qt = self.index.offsets.from_qt
             base = self.index.block_qt_start(number)
-            for end, room in self.tag_rooms(number, length).items():
+            rooms = self._rooms[number] = self.tag_rooms(number, length)
+            for end, room in rooms.items():
                 last = text_of[from_qt(base + end) - 1]
                 width = 2 if ord(last) > 0xFFFF else 1
                 by_start[end - width] = (width, self._tag_format(room))
@@ -140,12 +146,15 @@ class BlockStyler:
         return styled
 
     def restyle(self, numbers: Iterable[int]) -> int:
-        """After an edit: restyle the given blocks that were styled; the rest wait until seen."""
+        """After an edit: restyle the given blocks that were styled and whose tag rooms
+        changed; the rest wait until seen."""
         count = 0
         for number in numbers:
             if number in self.styled:
                 block = self.document.findBlockByNumber(number)
                 if block.isValid():
+                    if self._rooms.get(number) == self.tag_rooms(number, block.length() - 1):
+                        continue
                     self.apply(block)
                     count += 1
         return count

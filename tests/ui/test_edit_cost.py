@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from PySide6.QtWidgets import QTableView
@@ -89,3 +89,37 @@ def test_statuses_in_one_pass_agree_with_one_at_a_time(
     window.editing.apply_label("PERSON")
     span = window.editing._span(window.view.selected_span)
     assert isinstance(span, Span) and span.text == "Putin"
+
+
+class _NoPassList(list[Span]):
+    """The panel's span list, refusing a pass over every span."""
+
+    def __iter__(self) -> Iterator[Span]:
+        raise AssertionError("an edit went over every span of the document")
+
+
+def test_an_edit_updates_the_legend_counts_without_a_pass_over_every_span(
+    make_project: Callable[..., Path], open_main: Opener
+) -> None:
+    window = open_main(make_project())
+    window.show_document("emoji")
+    window.snap_action.setChecked(False)
+    text = window.view.text
+    model = window.panel.span_model
+    model.spans = _NoPassList(model.spans)
+    for phrase, label in (("Xi Jinping", "PERSON"), ("Putin", "PERSON"), ("Fans 👍🏽", "ORG")):
+        start = text.index(phrase)
+        window.view.select_range(start, start + len(phrase))
+        window.editing.apply_label(label)
+    assert window.palette_widget.counts == {"PERSON": 2, "ORG": 1}
+    window.editing.relabel("T1", "GPE")
+    window.editing.delete_span("T3")
+    assert window.palette_widget.counts == {"PERSON": 1, "GPE": 1}
+    window.undo_stack.undo()
+    window.undo_stack.undo()
+    assert window.palette_widget.counts == {"PERSON": 2, "ORG": 1}
+    assert window.panel.span_count.text() == "3 spans"
+    # The counts kept by the edits are those of a fresh look at the document.
+    window.show_document("kim")
+    window.show_document("emoji")
+    assert window.palette_widget.counts == {"PERSON": 2, "ORG": 1}

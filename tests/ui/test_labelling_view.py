@@ -265,6 +265,31 @@ def test_undo_and_redo_of_a_span_update_its_tag(
     assert painted_in_label_color(view, span_id, "GPE")
 
 
+def test_an_edit_that_leaves_the_tags_as_wide_lays_nothing_out_again(
+    view: DocumentView, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = "Putin met Xi Jinping in Beijing on Tuesday.\n\nA second paragraph."
+    putin = span(text, "Putin", "PERSON", "P")
+    shown(view, text, [putin, span(text, "Beijing", "GPE", "G")], [])
+    restyled: list[int] = []
+    original = view.styler.apply
+    monkeypatch.setattr(
+        view.styler, "apply", lambda block: (restyled.append(block.blockNumber()), original(block))
+    )
+    # A note changes no tag: the block keeps its formats and its layout.
+    view.update_spans({"P": putin.model_copy(update={"note": "the president"})})
+    assert restyled == []
+    assert view.spans["P"].note == "the president"
+    # A label of another width moves the text after the span: that block is laid out anew.
+    after = text.index(" met")
+    before_x = view.cursorRect(_cursor_at(view, after)).x()
+    view.update_spans({"P": putin.model_copy(update={"label": "QUOTE"})})
+    assert restyled == [0]
+    assert view.cursorRect(_cursor_at(view, after)).x() != before_x
+    view.viewport().grab()
+    assert painted_in_label_color(view, "P", "QUOTE")
+
+
 def _cursor_at(view: DocumentView, offset: int) -> QTextCursor:
     cursor = QTextCursor(view.document())
     cursor.setPosition(view.offsets.to_qt(offset))

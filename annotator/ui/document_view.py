@@ -182,7 +182,7 @@ class DocumentView(LabelPainting):
 
     def _style_around(self, qt_position: int) -> None:
         """Style a screenful each side of a position before scrolling to it: styled blocks
-        are taller (the gap for lanes and arrows), and the scroll must count them so."""
+        with spans are taller (the gap for lanes and arrows), and the scroll must count them so."""
         if not self.text:
             return
         target = self.document().findBlock(qt_position)

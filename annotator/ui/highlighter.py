@@ -4,9 +4,11 @@ The view paints span backgrounds, lanes, tags and arrows itself (label_layout.py
 must change the text's layout goes here, as formats straight on a block's layout
 (``QTextLayout.setFormats``, what a QSyntaxHighlighter does inside):
 
-- every space is set in a taller font with its advance kept: each line that has one
-  grows by the same gap below the text, where lanes and arrows run (QPlainTextEdit
-  ignores block margins and line heights);
+- in a block that carries marks (a span, so also an arrow's end), every space is set in
+  a taller font with its advance kept: each line that has one grows by the same gap
+  below the text, where lanes and arrows run (QPlainTextEdit ignores block margins and
+  line heights). A block without spans keeps the text's line height: nothing is drawn
+  under it, and arrows between lines pass it in the left gutter;
 - the last character of each span gets letter spacing as wide as the tags of the spans
   ending there, so the tags sit in the text's flow and never cover a word.
 
@@ -37,9 +39,10 @@ class BlockStyler:
         self.colors = colors
         self.index: SpanIndex | None = None
         self.styled: set[int] = set()
-        # Each styled block's tag rooms: an edit that leaves them as they were (a note, a
-        # relabel to a name as wide) needs no new formats, so no new layout.
-        self._rooms: dict[int, dict[int, float]] = {}
+        # Each styled block's marks (whether it has spans, and its tag rooms): an edit that
+        # leaves them as they were (a note, a relabel to a name as wide) needs no new
+        # formats, so no new layout; the first span in a block or its last one removed does.
+        self._rooms: dict[int, tuple[bool, dict[int, float]]] = {}
         self._space_format: QTextCharFormat | None = None
         self._tag_room: Callable[[str], float] = lambda _label: 0.0
         self._tag_formats: dict[float, QTextCharFormat] = {}
@@ -98,13 +101,23 @@ class BlockStyler:
                 rooms[end] = rooms.get(end, 0.0) + self._tag_room(placed.label)
         return rooms
 
+    def marked(self, number: int) -> bool:
+        """Whether the block carries spans, so needs the gap below its lines."""
+        return (
+            self.index is not None and bool(len(self.index)) and bool(self.index.in_block(number))
+        )
+
+    def _marks(self, number: int, block_length: int) -> tuple[bool, dict[int, float]]:
+        return self.marked(number), self.tag_rooms(number, block_length)
+
     def apply(self, block: QTextBlock) -> None:
         """(Re)compute one block's formats from the index."""
         number = block.blockNumber()
         self.styled.add(number)
         length = block.length() - 1  # UTF-16 units, like the formats (not len(block.text()))
         by_start: dict[int, tuple[int, QTextCharFormat]] = {}
-        if self._space_format is not None:
+        marked, rooms = self._rooms[number] = self._marks(number, length)
+        if self._space_format is not None and marked:
             text = block.text()
             if len(text) == length:
                 starts: Iterable[int] = (match.start() for match in _SPACE.finditer(text))
@@ -117,7 +130,6 @@ class BlockStyler:
             text_of = self.index.text
             from_qt = self.index.offsets.from_qt
             base = self.index.block_qt_start(number)
-            rooms = self._rooms[number] = self.tag_rooms(number, length)
             for end, room in rooms.items():
                 last = text_of[from_qt(base + end) - 1]
                 width = 2 if ord(last) > 0xFFFF else 1
@@ -146,14 +158,14 @@ class BlockStyler:
         return styled
 
     def restyle(self, numbers: Iterable[int]) -> int:
-        """After an edit: restyle the given blocks that were styled and whose tag rooms
-        changed; the rest wait until seen."""
+        """After an edit: restyle the given blocks that were styled and whose marks
+        changed (tag rooms, or spans gained or lost); the rest wait until seen."""
         count = 0
         for number in numbers:
             if number in self.styled:
                 block = self.document.findBlockByNumber(number)
                 if block.isValid():
-                    if self._rooms.get(number) == self.tag_rooms(number, block.length() - 1):
+                    if self._rooms.get(number) == self._marks(number, block.length() - 1):
                         continue
                     self.apply(block)
                     count += 1

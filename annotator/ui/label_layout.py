@@ -2,8 +2,9 @@
 
 Pure Python on floats (no Qt), so the rules are tested without painting: tags sit in
 room reserved after their span's last character, so they never cover text or each
-other; arrows run only through the gap reserved below each text line and through the
-left gutter, never across words.
+other; arrows run only through the gap reserved below the lines of their ends' blocks
+(only blocks with spans have that gap) and through the left gutter, never across words,
+so a block without spans between an arrow's ends needs no gap.
 """
 
 from __future__ import annotations
@@ -59,7 +60,8 @@ def lane_room() -> float:
 
 
 def line_gap(label_height: float) -> float:
-    """Extra room below every text line: the lanes, then a channel for arrows and names."""
+    """Extra room below each line of a block with spans: the lanes, then a channel for
+    arrows and names."""
     return lane_room() + CHANNEL_MARGIN + label_height + 1
 
 

@@ -3,7 +3,8 @@
 Each label reads without hovering: its name is drawn in a tag after the span, in room
 the highlighter reserved there; nested and crossing spans get one underline lane per
 depth in their own colours; attribution arrows run through the gap reserved below each
-line and through the left gutter (label_layout.py), with their relation's name. A
+line of a block with spans and through the left gutter (label_layout.py), with their
+relation's name; blocks without spans keep the text's line height. A
 block's marks are computed once and kept until it is laid out anew, and a tag is drawn
 once per label, so a repaint costs little more than a bare editor's.
 """

@@ -311,3 +311,64 @@ def test_span_tints_follow_the_theme_so_text_stays_readable(view: DocumentView) 
     dark = view.background_at(text.index("Putin"))
     assert dark is not None and dark.lightness() < 128  # light text on it
     assert dark.rgb() != light.rgb()
+
+
+def _line_heights(view: DocumentView, number: int) -> set[float]:
+    layout = view.document().findBlockByNumber(number).layout()
+    return {round(layout.lineAt(line).height(), 2) for line in range(layout.lineCount())}
+
+
+def test_only_blocks_with_spans_get_the_gap_below_their_lines(
+    view: DocumentView, qtbot: QtBot
+) -> None:
+    from PySide6.QtWidgets import QPlainTextEdit
+
+    byline = "By Jane Doe, staff reporter, in Seoul"
+    text = f"{byline}\nPutin met Xi Jinping in Beijing on Tuesday.\nA paragraph nobody labelled."
+    view.set_font_size(12)
+    shown(view, text, [span(text, "Beijing", "GPE", "G")], [])
+    plain = QPlainTextEdit()
+    qtbot.addWidget(plain)
+    plain.setFont(view.font())
+    plain.resize(700, 500)
+    plain.setPlainText(text)
+    plain.show()
+    qtbot.waitExposed(plain)
+    plain.viewport().grab()
+    normal = _line_heights(plain, 0)
+    assert len(normal) == 1
+    assert {0, 1, 2} <= view.styler.styled
+    assert _line_heights(view, 0) == normal
+    assert _line_heights(view, 2) == normal
+    assert min(_line_heights(view, 1)) > max(normal) * 1.5
+
+
+def test_the_first_span_in_a_plain_block_gives_it_the_gap_and_undo_takes_it_back(
+    make_project: Callable[..., object], open_main: Opener
+) -> None:
+    window = open_main(make_project())
+    window.show_document("kim")
+    view = window.view
+    view.viewport().grab()
+    block = view.document().firstBlock()
+    assert not view.index.in_block(0)
+    plain_height = view.blockBoundingRect(block).height()
+    start = view.text.index("Beijing")
+    view.select_range(start, start + len("Beijing"))
+    window.editing.apply_label("GPE")
+    view.viewport().grab()
+    marked_height = view.blockBoundingRect(block).height()
+    assert marked_height > plain_height
+    plain_line = view.fontMetrics().lineSpacing()
+    assert max(_line_heights(view, 0)) > plain_line * 1.5
+    window.undo_stack.undo()
+    view.viewport().grab()
+    assert view.blockBoundingRect(block).height() == plain_height
+    assert max(_line_heights(view, 0)) <= plain_line + 1
+    window.undo_stack.redo()
+    view.viewport().grab()
+    assert view.blockBoundingRect(block).height() == marked_height
+    # Removing the block's last span gives the line height back, too.
+    view.update_spans({span_id: None for span_id in list(view.spans)})
+    view.viewport().grab()
+    assert view.blockBoundingRect(block).height() == plain_height

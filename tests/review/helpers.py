@@ -55,3 +55,37 @@ def make_project(
     finally:
         project.close()
     return path
+
+
+# One document two analysts labelled: they agree on Putin, the quote and its source and
+# its attribution; they differ on Xi's name (boundaries) and on Beijing (label).
+PAIR_TEXT = 'Putin met Xi Jinping in Beijing 👍🏽. "We remain together," Putin said.'
+
+
+def disagreeing_pair(doc_id: str = "d") -> tuple[DocumentAnnotation, DocumentAnnotation]:
+    """alice's and bob's labels on PAIR_TEXT."""
+    alice = annotation(
+        doc_id,
+        PAIR_TEXT,
+        [
+            ("PERSON", "Putin"),
+            ("PERSON", "Xi Jinping"),
+            ("GPE", "Beijing"),
+            ("QUOTE", "We remain together"),
+            ("SOURCE", "Putin", 1),
+        ],
+        [("ATTRIBUTED_TO", 3, 4)],
+    )
+    bob = annotation(
+        doc_id,
+        PAIR_TEXT,
+        [
+            ("PERSON", "Putin"),
+            ("PERSON", "Jinping"),
+            ("LOC", "Beijing"),
+            ("QUOTE", "We remain together"),
+            ("SOURCE", "Putin", 1),
+        ],
+        [("ATTRIBUTED_TO", 3, 4)],
+    )
+    return alice, bob

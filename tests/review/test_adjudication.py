@@ -11,37 +11,14 @@ from annotator.cli import main
 from annotator.core.errors import AnnotatorError, LockedError
 from annotator.review.adjudication import Adjudicator
 from annotator.store import GOLD_ANNOTATOR, Project
-from tests.review.helpers import annotation, make_project
+from tests.review.helpers import PAIR_TEXT, annotation, disagreeing_pair, make_project
 
-TEXT = 'Putin met Xi Jinping in Beijing 👍🏽. "We remain together," Putin said.'
+TEXT = PAIR_TEXT
 
 
 @pytest.fixture
 def project_path(tmp_path: Path) -> Path:
-    alice = annotation(
-        "d",
-        TEXT,
-        [
-            ("PERSON", "Putin"),
-            ("PERSON", "Xi Jinping"),
-            ("GPE", "Beijing"),
-            ("QUOTE", "We remain together"),
-            ("SOURCE", "Putin", 1),
-        ],
-        [("ATTRIBUTED_TO", 3, 4)],
-    )
-    bob = annotation(
-        "d",
-        TEXT,
-        [
-            ("PERSON", "Putin"),
-            ("PERSON", "Jinping"),
-            ("LOC", "Beijing"),
-            ("QUOTE", "We remain together"),
-            ("SOURCE", "Putin", 1),
-        ],
-        [("ATTRIBUTED_TO", 3, 4)],
-    )
+    alice, bob = disagreeing_pair()
     return make_project(tmp_path / "p", {"d": TEXT}, {"alice": {"d": alice}, "bob": {"d": bob}})
 
 

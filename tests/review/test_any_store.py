@@ -10,37 +10,14 @@ from annotator.review.agreement import compute_agreement
 from annotator.review.changes import changes_since_seen, mark_seen
 from annotator.store.interface import ProjectStore
 from annotator.store.names import GOLD_ANNOTATOR
-from tests.review.helpers import annotation
+from tests.review.helpers import PAIR_TEXT, disagreeing_pair
 
-TEXT = 'Putin met Xi Jinping in Beijing 👍🏽. "We remain together," Putin said.'
+TEXT = PAIR_TEXT
 
 
 def fill(store: ProjectStore) -> None:
     store.add_documents([Document(id="d", text=TEXT)])
-    alice = annotation(
-        "d",
-        TEXT,
-        [
-            ("PERSON", "Putin"),
-            ("PERSON", "Xi Jinping"),
-            ("GPE", "Beijing"),
-            ("QUOTE", "We remain together"),
-            ("SOURCE", "Putin", 1),
-        ],
-        [("ATTRIBUTED_TO", 3, 4)],
-    )
-    bob = annotation(
-        "d",
-        TEXT,
-        [
-            ("PERSON", "Putin"),
-            ("PERSON", "Jinping"),
-            ("LOC", "Beijing"),
-            ("QUOTE", "We remain together"),
-            ("SOURCE", "Putin", 1),
-        ],
-        [("ATTRIBUTED_TO", 3, 4)],
-    )
+    alice, bob = disagreeing_pair()
     store.annotations("alice").save(alice)
     store.annotations("bob").save(bob)
     store.release_annotations("alice")

@@ -8,9 +8,12 @@ unittest case, cannot be parametrized: it runs with the files read.)
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from annotator.store import files
+from annotator.store import Project, files
+from tests.store.helpers import make_documents
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -23,3 +26,11 @@ def scanned_as(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) 
     mode = str(getattr(request, "param", "read"))
     monkeypatch.setattr(files, "MAP_MIN_BYTES", 1 << 62 if mode == "read" else 0)
     return mode
+
+
+@pytest.fixture
+def filled(project_path: Path) -> Path:
+    """A project of four stored documents (tests.store.helpers.make_documents)."""
+    with Project.open(project_path) as project:
+        project.add_documents(make_documents(4))
+    return project_path

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from annotator.core import Document
+from annotator.core import Document, DocumentAnnotation, Span
+from annotator.store.interface import ProjectStore
 
 # Texts that trip up offset and encoding code: emoji with a skin tone, a combining mark,
 # CJK, curly quotes, NBSP, a tab.
@@ -29,3 +30,17 @@ def make_documents(count: int, prefix: str = "doc") -> list[Document]:
         )
         for number in range(count)
     ]
+
+
+def labelled(
+    project: ProjectStore, doc_id: str, phrases: list[tuple[str, str]]
+) -> DocumentAnnotation:
+    """Labels on a stored document: each (label, phrase) at the phrase's first place."""
+    text = project.get_text(doc_id)
+    annotation = DocumentAnnotation(doc_id=doc_id)
+    for label, phrase in phrases:
+        start = text.index(phrase)
+        annotation.add_span(
+            Span.of(text, start, start + len(phrase), label, annotation.next_span_id())
+        )
+    return annotation

@@ -17,25 +17,7 @@ from annotator.core import (
 )
 from annotator.store import Project
 from annotator.store import journal as journal_module
-from tests.store.helpers import TRICKY, make_documents, snapshot
-
-
-@pytest.fixture
-def filled(project_path: Path) -> Path:
-    with Project.open(project_path) as project:
-        project.add_documents(make_documents(4))
-    return project_path
-
-
-def labelled(project: Project, doc_id: str, phrases: list[tuple[str, str]]) -> DocumentAnnotation:
-    text = project.get_text(doc_id)
-    annotation = DocumentAnnotation(doc_id=doc_id)
-    for label, phrase in phrases:
-        start = text.index(phrase)
-        annotation.add_span(
-            Span.of(text, start, start + len(phrase), label, annotation.next_span_id())
-        )
-    return annotation
+from tests.store.helpers import TRICKY, labelled, make_documents, snapshot
 
 
 def test_save_get_and_reopen(filled: Path) -> None:

@@ -17,35 +17,17 @@ import orjson
 import pytest
 
 from annotator.cli import main
-from annotator.core import AnnotatorError, DocumentAnnotation, Span
+from annotator.core import AnnotatorError, DocumentAnnotation
 from annotator.services import check_project
 from annotator.store import Project, files
 from annotator.store import journal as journal_module
 from annotator.store.journal import AnnotationStore
-from tests.store.helpers import make_documents, snapshot
+from tests.store.helpers import labelled, make_documents, snapshot
 from tests.store.test_locks_and_crashes import HOLDER, start_python
 
 _REAL_WRITE = os.write
 _REAL_FSYNC = os.fsync
 _REAL_FTRUNCATE = os.ftruncate
-
-
-@pytest.fixture
-def filled(project_path: Path) -> Path:
-    with Project.open(project_path) as project:
-        project.add_documents(make_documents(4))
-    return project_path
-
-
-def labelled(project: Project, doc_id: str, phrases: list[tuple[str, str]]) -> DocumentAnnotation:
-    text = project.get_text(doc_id)
-    annotation = DocumentAnnotation(doc_id=doc_id)
-    for label, phrase in phrases:
-        start = text.index(phrase)
-        annotation.add_span(
-            Span.of(text, start, start + len(phrase), label, annotation.next_span_id())
-        )
-    return annotation
 
 
 def _name_of(fd: int) -> str:

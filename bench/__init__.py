@@ -10,6 +10,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Source of high_water() for the child processes that measure peak memory (their code
+# is a string run with `python -c`).
+HIGH_WATER_SOURCE = """
+def high_water():
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across exec.
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    raise SystemExit("no /proc/self/status")
+"""
+
 
 @dataclass
 class Result:

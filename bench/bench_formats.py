@@ -44,7 +44,7 @@ import orjson
 
 from annotator.services import export_project, import_sources
 from annotator.store import Project
-from bench import Result, format_table
+from bench import HIGH_WATER_SOURCE, Result, format_table
 from bench.bench_store import article, paragraph
 
 SMALL_ARGS = ["--documents", "200", "--repeat", "1", "--long-chars", "20000"]
@@ -276,7 +276,8 @@ def long_record(chars: int, make: Callable[[int, random.Random], dict[str, Any]]
     }
 
 
-MEMORY_CHILD = """
+MEMORY_CHILD = (
+    """
 import os, sys
 from pathlib import Path
 os.environ.setdefault("ANNOTATOR_FSYNC", "0")
@@ -284,13 +285,9 @@ from annotator.formats.base import get_reader
 from annotator.services import import_sources
 from annotator.store import Project
 
-def high_water():
-    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across exec.
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    raise SystemExit("no /proc/self/status")
+"""
+    + HIGH_WATER_SOURCE
+    + """
 
 fmt, source, project = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
 get_reader(fmt)  # the format's modules imported: the baseline is the ready interpreter
@@ -299,6 +296,7 @@ with Project.create(project) as opened:
     import_sources(opened, [source], fmt, "alice")
 print(high_water() - before)
 """
+)
 
 
 def import_peak(fmt: str, source: Path, project: Path) -> int:

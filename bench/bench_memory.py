@@ -28,14 +28,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import orjson
 
-from bench import Result, format_table
+from bench import HIGH_WATER_SOURCE, Result, format_table
 from bench.bench_agreement import build as build_agreement_project
 from bench.bench_formats import make_record
 
 SMALL_ARGS = ["--documents", "200"]
 REPO = Path(__file__).resolve().parents[1]
 
-CHILD = """
+CHILD = (
+    """
 import os, sys
 from pathlib import Path
 os.environ.setdefault("ANNOTATOR_FSYNC", "0")
@@ -43,13 +44,9 @@ from annotator.services import export_project, import_sources
 from annotator.review.agreement import compute_agreement
 from annotator.store import Project
 
-def high_water():
-    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across exec.
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    raise SystemExit("no /proc/self/status")
+"""
+    + HIGH_WATER_SOURCE
+    + """
 
 what, project, other = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
 before = high_water()
@@ -64,6 +61,7 @@ else:
         compute_agreement(opened)
 print(high_water() - before)
 """
+)
 
 
 def disk_size(path: Path) -> int:

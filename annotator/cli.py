@@ -40,18 +40,19 @@ def _csv(value: str | None) -> list[str] | None:
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
+    project_path: str | Path
     if not args.project:
         from annotator.services.sample import ensure_sample_project
 
         project_path = ensure_sample_project()
     else:
-        from annotator.store.names import check_project_folder
+        from annotator.store.open import check_location, project_location
 
-        project_path = Path(args.project)
+        project_path = project_location(args.project)
         # A clear error here beats one inside the GUI. Only the folder is checked: the
         # window opens the project after it shows, and reports anything else it finds
         # there the same way (stderr, exit code 1) as well as in a message box.
-        check_project_folder(project_path)
+        check_location(project_path)
     if args.annotator is not None:
         from annotator.store.names import check_annotator_name
 
@@ -71,7 +72,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
 def cmd_init(args: argparse.Namespace) -> int:
     from annotator.services import import_sources
     from annotator.services.progress import TerminalProgress
-    from annotator.store import Project
+    from annotator.store.open import create_project, is_database_url, project_location
 
     schema = None
     if args.labels:
@@ -80,9 +81,10 @@ def cmd_init(args: argparse.Namespace) -> int:
     for source in sources:
         if not source.exists():
             raise AnnotatorError(f"{source}: no such file or folder")
-    path = Path(args.project)
-    created_folder = not path.exists()
-    project = Project.create(path, name=args.name, schema=schema)
+    location = project_location(args.project)
+    folder = None if is_database_url(location) else Path(location)
+    created_folder = folder is not None and not folder.exists()
+    project = create_project(location, name=args.name, schema=schema)
     try:
         if sources:
             progress = TerminalProgress("importing")
@@ -90,12 +92,14 @@ def cmd_init(args: argparse.Namespace) -> int:
                 project, sources, args.format, args.annotator, progress, notify=_say
             )
             progress.done()
-            print(f"{path}: project created; {summary.describe()}")
+            print(f"{project.location}: project created; {summary.describe()}")
         else:
-            print(f"{path}: project created")
+            print(f"{project.location}: project created")
     except BaseException:
         project.close()
-        _remove_new_project(path, created_folder)
+        # A database project stays, empty: the failed import added nothing to it.
+        if folder is not None:
+            _remove_new_project(folder, created_folder)
         raise
     project.close()
     return EXIT_OK
@@ -141,9 +145,9 @@ def _read_schema(path: Path) -> LabelSchema:
 def cmd_import(args: argparse.Namespace) -> int:
     from annotator.services import import_sources
     from annotator.services.progress import TerminalProgress
-    from annotator.store import Project
+    from annotator.store.open import open_project, project_location, shown_location
 
-    with Project.open(args.project) as project:
+    with open_project(project_location(args.project)) as project:
         progress = TerminalProgress("importing")
         try:
             summary = import_sources(
@@ -158,16 +162,16 @@ def cmd_import(args: argparse.Namespace) -> int:
             )
         finally:
             progress.done()
-    print(f"{args.project}: {summary.describe()}")
+    print(f"{shown_location(args.project)}: {summary.describe()}")
     return EXIT_OK
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     from annotator.services import export_project
     from annotator.services.progress import TerminalProgress
-    from annotator.store import Project
+    from annotator.store.open import open_project, project_location
 
-    with Project.open(args.project) as project:
+    with open_project(project_location(args.project)) as project:
         progress = TerminalProgress("exporting")
         try:
             summary = export_project(
@@ -199,9 +203,9 @@ def cmd_agree(args: argparse.Namespace) -> int:
     import orjson
 
     from annotator.review.agreement import compute_agreement, format_report
-    from annotator.store import Project
+    from annotator.store.open import open_project, project_location
 
-    with Project.open(args.project) as project:
+    with open_project(project_location(args.project)) as project:
         report = compute_agreement(project, _csv(args.annotators), statuses=_csv(args.status))
     if args.json:
         print(orjson.dumps(report.to_dict(), option=orjson.OPT_INDENT_2).decode())
@@ -212,38 +216,40 @@ def cmd_agree(args: argparse.Namespace) -> int:
 
 def cmd_review(args: argparse.Namespace) -> int:
     from annotator.review.source import ReviewSource
-    from annotator.store import Project
+    from annotator.store.open import open_project, project_location
 
-    with Project.open(args.project) as project:
+    with open_project(project_location(args.project)) as project:
         ReviewSource(project, _csv(args.annotators))  # a clear error here beats one in the GUI
     from annotator.ui.review_mode import run_review
 
-    return run_review(Path(args.project), args.reviewer, _csv(args.annotators))
+    return run_review(project_location(args.project), args.reviewer, _csv(args.annotators))
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     from annotator.services import check_project
-    from annotator.store import Project
+    from annotator.store.open import open_project, project_location, shown_location
 
     # Read-only: an unfinished import is reported, not undone.
-    with Project.open(args.project, recover=False) as project:
+    with open_project(project_location(args.project), recover=False) as project:
         problems = check_project(project)
         count = len(project)
     for problem in problems:
         print(problem)
     if problems:
-        _say(f"{args.project}: {len(problems)} problem{'s' if len(problems) != 1 else ''}")
+        _say(
+            f"{shown_location(args.project)}: {len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        )
         return EXIT_ERROR
-    print(f"{args.project}: {count} documents, no problems")
+    print(f"{shown_location(args.project)}: {count} documents, no problems")
     return EXIT_OK
 
 
 def cmd_suggest(args: argparse.Namespace) -> int:
     from annotator.assist.run import run_suggest
     from annotator.services.progress import TerminalProgress
-    from annotator.store import Project
+    from annotator.store.open import open_project, project_location
 
-    with Project.open(args.project) as project:
+    with open_project(project_location(args.project)) as project:
         progress = TerminalProgress("suggesting")
         try:
             name, reports = run_suggest(
@@ -268,7 +274,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     from annotator.assist.train import check_model_dir, choose_device, train_model
     from annotator.services.progress import TerminalProgress
-    from annotator.store import GOLD_ANNOTATOR, Project
+    from annotator.store.names import GOLD_ANNOTATOR
+    from annotator.store.open import open_project, project_location
 
     if bool(args.annotator) == bool(args.gold):
         raise AnnotatorError("train: give --annotator NAME or --gold (one of them)")
@@ -277,7 +284,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     device = choose_device(args.gpu)
     if args.gpu:
         _say(f"training on the {device}")
-    with Project.open(args.project) as project:
+    with open_project(project_location(args.project)) as project:
         progress = TerminalProgress("training (epochs)")
         try:
             report = train_model(

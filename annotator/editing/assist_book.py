@@ -9,19 +9,22 @@ append to that layer's journal, so the cost is per document.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from annotator.core.errors import AnnotatorError, LockedError
 from annotator.core.models import DocumentAnnotation, Span, text_hash
-from annotator.store import AnnotationStore, Project
+
+if TYPE_CHECKING:
+    from annotator.store.interface import AnnotationLayer, ProjectStore
 
 
 class SuggestionBook:
-    def __init__(self, project: Project, annotator: str) -> None:
+    def __init__(self, project: ProjectStore, annotator: str) -> None:
         self.project = project
         self.annotator = annotator
         self.read_only_reason = ""
         try:
-            self.store: AnnotationStore = project.suggestions(annotator)
+            self.store: AnnotationLayer = project.suggestions(annotator)
         except LockedError as exc:
             self.read_only_reason = str(exc)
             self.store = project.suggestions(annotator, writable=False)

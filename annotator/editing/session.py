@@ -18,7 +18,7 @@ from annotator.core.errors import AnnotatorError
 
 if TYPE_CHECKING:
     from annotator.core.models import DocumentAnnotation, Span
-    from annotator.store import AnnotationStore, Project
+    from annotator.store.interface import AnnotationLayer, ProjectStore
 
 
 class Change:
@@ -55,9 +55,9 @@ ChangeListener = Callable[[Change], None]
 class Session:
     def __init__(
         self,
-        project: Project,
+        project: ProjectStore,
         annotator: str,
-        store: AnnotationStore,
+        store: AnnotationLayer,
         read_only_reason: str = "",
     ) -> None:
         self.project = project

@@ -22,7 +22,7 @@ import orjson
 from annotator.core.errors import AnnotatorError
 from annotator.core.models import Document, DocumentAnnotation, LabelSchema, Relation, Span, Status
 from annotator.core.records import annotation_from_record, build_all
-from annotator.store.sealed import SealedLine
+from annotator.store.interface import SealedRecord
 
 # Format name -> module. Modules are imported on first use, so a missing optional
 # dependency (spaCy) only matters to the format that needs it.
@@ -192,7 +192,7 @@ class ExportRecord:
         labels: dict[str, Any] | None = None,
         *,
         fields: tuple[str, str, dict[str, Any]] | None = None,
-        line: SealedLine | None = None,
+        line: SealedRecord | None = None,
     ) -> None:
         if annotation is None and labels is None and line is None:
             raise ValueError("an ExportRecord needs an annotation, a labels record or a line")

@@ -36,7 +36,7 @@ from annotator.formats.native_records import (
     record_to_import,
 )
 from annotator.formats.sinks import AtomicFileSink
-from annotator.store.sealed import SealedLine
+from annotator.store.interface import SealedRecord
 
 
 class NativeReader:
@@ -214,7 +214,7 @@ def _native_join(
     return b"".join(parts)
 
 
-def _native_from_sealed(record: ExportRecord, line: SealedLine) -> bytes | None:
+def _native_from_sealed(record: ExportRecord, line: SealedRecord) -> bytes | None:
     """The native line with the sealed journal line's span and relation bytes copied as
     they are: they are orjson's encoding of the checked records (the store wrote them),
     so they are what encoding the parsed records again would give. None when a span

@@ -10,14 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from annotator.core.bulk import no_gc
-from annotator.core.errors import AnnotationError, AnnotatorError
-from annotator.core.models import DocumentAnnotation, now_iso, text_hash
+from annotator.core.errors import AnnotatorError
+from annotator.core.models import DocumentAnnotation, now_iso
 from annotator.core.splits import split_of
 from annotator.formats.base import NOT_CARRIED, ExportRecord, Sink, get_writer
 from annotator.formats.sinks import StagedFolder
 from annotator.services.progress import Notify, Progress, ignore_notice
+from annotator.store.interface import ProjectStore
 from annotator.store.names import GOLD_ANNOTATOR, check_annotator_name
-from annotator.store.project import Project
 
 
 @dataclass
@@ -95,7 +95,9 @@ def parse_split(value: str) -> list[tuple[str, float]]:
     return parts
 
 
-def resolve_export_annotator(project: Project, annotator: str | None, gold: bool) -> str | None:
+def resolve_export_annotator(
+    project: ProjectStore, annotator: str | None, gold: bool
+) -> str | None:
     if gold:
         if annotator is not None:
             raise AnnotatorError("give either --annotator or --gold, not both")
@@ -104,21 +106,21 @@ def resolve_export_annotator(project: Project, annotator: str | None, gold: bool
         check_annotator_name(annotator)
         if annotator not in project.annotators():
             raise AnnotatorError(
-                f"{project.path}: no labels by {annotator!r}; annotators: "
+                f"{project.location}: no labels by {annotator!r}; annotators: "
                 + (", ".join(project.annotators()) or "none yet")
             )
         return annotator
     analysts = [name for name in project.annotators() if name != GOLD_ANNOTATOR]
     if len(analysts) > 1:
         raise AnnotatorError(
-            f"{project.path}: labels by {', '.join(analysts)}; choose one with --annotator NAME "
+            f"{project.location}: labels by {', '.join(analysts)}; choose one with --annotator NAME "
             "or export the settled version with --gold"
         )
     return analysts[0] if analysts else None
 
 
 def export_records(
-    project: Project,
+    project: ProjectStore,
     annotator: str | None,
     labels: set[str] | None = None,
     statuses: set[str] | None = None,
@@ -135,9 +137,6 @@ def export_records(
     Labels travel as the store's checked records (plain dicts): writers that need
     models get them built on demand (ExportRecord.annotation).
     """
-    store = project.annotations(annotator, writable=False) if annotator else None
-    # A line sealed for the very text is handed over unparsed; --labels needs the spans.
-    sealed = store.sealed_line if store is not None and labels is None else None
     layer = annotator or ""
     counts = left_out if left_out is not None else {}
     named = statuses or set()
@@ -153,31 +152,24 @@ def export_records(
             return True
         return False
 
-    for fields in project.iter_document_fields(progress):
-        doc_id, text, _ = fields
-        digest = text_hash(text)
-        line = sealed(doc_id, digest) if sealed is not None else None
-        if line is not None:
-            head = line.head
+    # A record sealed for the very text is handed over unparsed; --labels needs the spans.
+    for fields, digest, sealed, record, problem in project.export_rows(
+        annotator, progress, sealed=labels is None
+    ):
+        if sealed is not None:
+            head = sealed.head
             status = head["status"]
             if (statuses is None or status in statuses) and not unwanted(
                 status, head["counts"][0], head["counts"][1]
             ):
-                yield ExportRecord(fields=fields, annotator=layer, line=line)
+                yield ExportRecord(fields=fields, annotator=layer, line=sealed)
             continue
-        try:
-            record = store.get_record(doc_id, text, digest) if store is not None else None
-            stale = record is not None and record["text_hash"] not in ("", digest)
-        except AnnotationError:
-            stale = True
-        if stale:
-            annotation = store.get(doc_id)  # type: ignore[union-attr]
-            problems = annotation.problems_with(text) if annotation else []
-            warn((problems or ["labels do not fit the text"])[0] + "; not exported")
+        if problem is not None:
+            warn(problem + "; not exported")
             continue
         if record is None:
             record = {
-                "doc_id": doc_id,
+                "doc_id": fields[0],
                 "text_hash": digest,
                 "status": "todo",
                 "note": "",
@@ -211,7 +203,7 @@ def filter_labels(annotation: DocumentAnnotation, labels: set[str]) -> DocumentA
 
 @no_gc()
 def export_project(
-    project: Project,
+    project: ProjectStore,
     fmt: str,
     out: Path,
     annotator: str | None = None,
@@ -233,7 +225,7 @@ def export_project(
     writer = get_writer(fmt)
     layer = resolve_export_annotator(project, annotator, gold)
     if layer == GOLD_ANNOTATOR and GOLD_ANNOTATOR not in project.annotators():
-        raise AnnotatorError(f"{project.path}: no gold labels yet (settle them in review mode)")
+        raise AnnotatorError(f"{project.location}: no gold labels yet (settle them in review mode)")
     if labels:
         unknown = [name for name in labels if project.schema.label(name) is None]
         if unknown:

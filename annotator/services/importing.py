@@ -33,13 +33,16 @@ from annotator.services.labels import (
     usable_label_names,
 )
 from annotator.services.progress import Notify, Progress, ignore_notice
-from annotator.services.skip_invalid import CleanCopies, Rejection, split_where, write_report
+from annotator.services.skip_invalid import (
+    CleanCopies,
+    Rejection,
+    report_folder,
+    split_where,
+    write_report,
+)
 from annotator.services.sources import detect_format, expand_sources, reader_for
-from annotator.store.batch import DocumentBatch
-from annotator.store.journal import AnnotationStore, PreparedLine
+from annotator.store.interface import ImportBatch, ImportLayer, PreparedLabels, ProjectStore
 from annotator.store.names import check_annotator_name
-from annotator.store.pending import write_error
-from annotator.store.project import Project
 
 
 @dataclass
@@ -78,7 +81,7 @@ class ImportSummary:
 
 @no_gc()
 def import_sources(
-    project: Project,
+    project: ProjectStore,
     sources: list[Path],
     fmt: str = "auto",
     annotator: str | None = None,
@@ -130,7 +133,7 @@ def import_sources(
             except AnnotatorError as exc:
                 raise AnnotatorError(copies.original(str(exc))) from None
         if summary.rejected:
-            summary.report = write_report(project.path, summary.rejected)
+            summary.report = write_report(report_folder(project), summary.rejected)
     if fmt == "auto":
         # Told only once the import has succeeded: a refused import is one line on stderr.
         for source_name, format_name in summary.formats.items():
@@ -139,7 +142,7 @@ def import_sources(
 
 
 def _import_sources(
-    project: Project,
+    project: ProjectStore,
     named: list[tuple[Path, str]],
     annotator: str | None,
     progress: Progress | None,
@@ -153,7 +156,7 @@ def _import_sources(
     readers = [read_chunks(reader_for(name, offset_unit), source) for source, name in named]
     chunks: Iterator[ImportChunk] = itertools.chain.from_iterable(readers)
     run = _ImportRun(project, annotator, reject)
-    with project.document_batch(progress) as batch:
+    with project.import_batch(progress) as batch:
         for chunk in chunks:
             run.add_chunk(batch, chunk)
         summary.added = batch.counts["added"]
@@ -175,11 +178,14 @@ class _ImportRun:
     """
 
     def __init__(
-        self, project: Project, annotator: str | None, reject: Callable[[str, str], None] | None
+        self,
+        project: ProjectStore,
+        annotator: str | None,
+        reject: Callable[[str, str], None] | None,
     ) -> None:
         self.annotator = annotator
         self.reject = reject
-        self.prepared: dict[str, tuple[AnnotationStore, dict[str, PreparedLine]]] = {}
+        self.prepared: dict[str, tuple[ImportLayer, dict[str, PreparedLabels]]] = {}
         self.schema = project.schema
         self.new_labels: dict[str, Category] = {}
         self.new_relations: set[str] = set()
@@ -190,9 +196,7 @@ class _ImportRun:
         # import is one line on stderr, not the notices of the files read before it.
         self.notices: list[str] = []
 
-    def layer(
-        self, batch: DocumentBatch, name: str
-    ) -> tuple[AnnotationStore, dict[str, PreparedLine]]:
+    def layer(self, batch: ImportBatch, name: str) -> tuple[ImportLayer, dict[str, PreparedLabels]]:
         if name not in self.prepared:
             self.prepared[name] = (batch.open_layer(name), {})
         return self.prepared[name]
@@ -206,7 +210,7 @@ class _ImportRun:
             if self.schema.relation(rel_label) is None:
                 self.new_relations.add(rel_label)
 
-    def add_chunk(self, batch: DocumentBatch, chunk: ImportChunk) -> None:
+    def add_chunk(self, batch: ImportBatch, chunk: ImportChunk) -> None:
         if isinstance(chunk, CheckedBatch):
             layer = functools.partial(self.layer, batch)
             if _import_batch(chunk, batch, self.annotator, layer, self.add_labels):
@@ -217,7 +221,7 @@ class _ImportRun:
         for record in records:
             self.add_record(batch, record)
 
-    def add_record(self, batch: DocumentBatch, record: ImportRecord) -> None:
+    def add_record(self, batch: ImportBatch, record: ImportRecord) -> None:
         if record.example_key is not None:
             self.examples.same_document(record, batch)
         try:
@@ -232,7 +236,7 @@ class _ImportRun:
             self.add_record_labels(batch, record, who, labels)
 
     def add_record_labels(
-        self, batch: DocumentBatch, record: ImportRecord, who: str | None, labels: ImportedLabels
+        self, batch: ImportBatch, record: ImportRecord, who: str | None, labels: ImportedLabels
     ) -> None:
         """One source annotator's labels for the document just added to ``batch``."""
         stored_id = batch.last_id
@@ -260,7 +264,7 @@ class _ImportRun:
         except AnnotatorError as exc:
             raise AnnotatorError(f"{record.where}: {exc}") from None
 
-    def write(self, batch: DocumentBatch, summary: ImportSummary) -> None:
+    def write(self, batch: ImportBatch, summary: ImportSummary) -> None:
         """The schema's new labels and every layer's prepared lines, into the batch."""
         if self.new_labels or self.new_relations:
             self.schema = extend_schema(self.schema, self.new_labels, self.new_relations)
@@ -270,7 +274,10 @@ class _ImportRun:
             try:
                 store.append_prepared(list(lines.values()))
             except OSError as exc:
-                raise write_error(store.path, exc) from None
+                raise AnnotatorError(
+                    f"{store.location}: could not be written ({exc.strerror or exc}); "
+                    "the import was undone and the project is as it was"
+                ) from None
             summary.labelled[name] = len(lines)
 
     def tell(self, notify: Notify, summary: ImportSummary) -> None:
@@ -291,12 +298,12 @@ class _ProdigyExamples:
     of the first document with that hash (stored ones keep it in ``meta``). A task without
     one is keyed by its text, as Prodigy would hash it."""
 
-    def __init__(self, project: Project) -> None:
+    def __init__(self, project: ProjectStore) -> None:
         self.project = project
         self._ids: dict[int, str] | None = None
         self._by_text: dict[str, str] = {}
 
-    def same_document(self, record: ImportRecord, batch: DocumentBatch) -> None:
+    def same_document(self, record: ImportRecord, batch: ImportBatch) -> None:
         key = record.example_key
         document = record.document
         if isinstance(key, int):
@@ -320,9 +327,9 @@ class _ProdigyExamples:
 
 def _import_batch(
     chunk: CheckedBatch,
-    batch: DocumentBatch,
+    batch: ImportBatch,
     annotator: str | None,
-    layer: Callable[[str], tuple[AnnotationStore, dict[str, PreparedLine]]],
+    layer: Callable[[str], tuple[ImportLayer, dict[str, PreparedLabels]]],
     add_labels: Callable[[Iterable[str], Iterable[str]], None],
 ) -> bool:
     """A reader's checked batch imported in one step, when every one of its documents is

@@ -21,7 +21,9 @@ from annotator.services.labels import (
     usable_label_names,
 )
 from annotator.services.sources import reader_for
+from annotator.store.interface import ProjectStore
 from annotator.store.names import check_annotator_name
+from annotator.store.open import project_folder
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,12 @@ def split_where(where: str) -> tuple[str, int | None]:
     if file and line.isdigit():
         return file, int(line)
     return where, None
+
+
+def report_folder(project: ProjectStore) -> Path:
+    """Where --skip-invalid's report goes: beside the project's files when the project is
+    a folder, else (a database, a project in memory) in the current folder."""
+    return project_folder(project) or Path.cwd()
 
 
 def write_report(root: Path, rejected: list[Rejection]) -> Path:

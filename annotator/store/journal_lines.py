@@ -3,33 +3,21 @@ write of them reports."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from itertools import accumulate, repeat
 from operator import attrgetter
 from typing import Any
 
-import orjson
 from pydantic import ValidationError
 
 from annotator.core.errors import AnnotationError
 from annotator.core.models import DocumentAnnotation, Status, now_iso
-from annotator.core.records import annotation_from_record, encode_lines, encode_record, seal
+from annotator.core.records import encode_lines, encode_record, seal
+from annotator.store.interface import PreparedLabels
 from annotator.store.journal_index import JournalEntry
 
-
-@dataclass(slots=True)
-class PreparedLine:
-    """A document's labels checked and encoded as a journal line, not yet written."""
-
-    doc_id: str
-    line: bytes
-    status: Status
-    spans: int
-    relations: int
-    updated: str
-
-    def annotation(self) -> DocumentAnnotation:
-        return annotation_from_record(orjson.loads(self.line))
+# A document's labels checked and encoded as a journal line, not yet written: the
+# interface's type (an import hands them to any store).
+PreparedLine = PreparedLabels
 
 
 def prepare_checked_line(

@@ -134,6 +134,11 @@ class JournalReader:
             return None
         return sealed_line_of(os.pread(self._fd, entry.length, entry.offset), digest)
 
+    def where(self, doc_id: str) -> str:
+        """The journal and the line of the document's labels, for messages."""
+        entry = self._entries.get(doc_id)
+        return f"{self.path}:{entry.line}" if entry is not None else str(self.path)
+
     def iter_annotations(self) -> Iterator[DocumentAnnotation]:
         for entry in sorted(self._entries.values(), key=lambda e: e.offset):
             yield self._read(entry)

@@ -16,8 +16,10 @@ from typing import Any
 from annotator.core.errors import AnnotationError, AnnotatorError
 from annotator.core.models import Document, DocumentAnnotation, LabelSchema, Status, text_hash
 from annotator.core.schema import default_schema
-from annotator.store.interface import AddOutcome, Progress
+from annotator.store.interface import AddOutcome, ExportRow, Progress
+from annotator.store.memory_import import MemoryImportBatch
 from annotator.store.names import check_annotator_name
+from annotator.store.rows import checked_row
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +114,9 @@ class MemoryLayer:
             annotation = self.get(doc_id)
             if annotation is not None:
                 yield annotation
+
+    def where(self, doc_id: str) -> str:
+        return f"{self.location}/{doc_id}"
 
     def save(self, annotation: DocumentAnnotation, text: str | None = None) -> None:
         self._check_writable()
@@ -249,6 +254,34 @@ class MemoryProject:
             self._hashes[doc_id] = text_hash(document.text)
         return counts
 
+    def import_batch(self, progress: Progress | None = None) -> MemoryImportBatch:
+        return MemoryImportBatch(self, progress)
+
+    def unfinished_import(self) -> str | None:
+        return None  # an import is applied whole or not at all
+
+    def export_rows(
+        self, annotator: str | None, progress: Progress | None = None, *, sealed: bool = True
+    ) -> Iterator[ExportRow]:
+        del sealed  # records are kept as plain dicts
+        layer = self.annotations(annotator, writable=False) if annotator else None
+        for document in self.iter_documents(progress):
+            fields = (document.id, document.text, document.meta)
+            yield checked_row(layer, fields, self._hashes[document.id])
+
+    def _take_documents(self, documents: dict[str, Document], digests: dict[str, str]) -> None:
+        """A committed import's new documents."""
+        self._documents.update(documents)
+        for doc_id in documents:
+            self._hashes[doc_id] = digests[doc_id]
+
+    def _take_records(self, folder: str, name: str, records: dict[str, dict[str, Any]]) -> None:
+        """A committed import's labels: saved, and seen by this program's writer."""
+        self._committed(folder, name).records.update(records)
+        writer = self._layers.get((folder, name, True))
+        if writer is not None and not writer.closed:
+            writer._records.update(records)
+
     # layers
     def annotators(self) -> list[str]:
         return sorted(
@@ -289,6 +322,9 @@ class MemoryProject:
 
     def _committed(self, folder: str, name: str) -> _Saved:
         return self._saved.setdefault((folder, name), _Saved())
+
+    def _saved_records(self, folder: str, name: str) -> dict[str, dict[str, Any]]:
+        return self._committed(folder, name).records
 
     def _commit(self, folder: str, name: str, doc_id: str, record: dict[str, Any]) -> None:
         self._committed(folder, name).records[doc_id] = record

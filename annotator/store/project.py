@@ -22,13 +22,13 @@ import orjson
 
 from annotator.core.bulk import no_gc
 from annotator.core.errors import AnnotatorError, LockedError
-from annotator.core.models import Document, LabelSchema
+from annotator.core.models import Document, LabelSchema, text_hash
 from annotator.core.schema import default_schema
 from annotator.store.batch import DocumentBatch
 from annotator.store.config import ProjectConfig, load_config, read_config
 from annotator.store.documents_index import DocumentEntry, DocumentsSidecar, index_lines
 from annotator.store.files import FileLock, atomic_write_bytes, file_range
-from annotator.store.interface import AddOutcome, Progress
+from annotator.store.interface import AddOutcome, ExportRow, Progress
 from annotator.store.journal import AnnotationStore
 
 # Re-exported: these names lived here before the window needed them without pydantic.
@@ -39,7 +39,8 @@ from annotator.store.names import GOLD_ANNOTATOR as GOLD_ANNOTATOR
 from annotator.store.names import SUGGESTIONS_DIR as SUGGESTIONS_DIR
 from annotator.store.names import check_annotator_name as check_annotator_name
 from annotator.store.names import check_project_folder
-from annotator.store.pending import read_pending, roll_back_pending, stale_temps
+from annotator.store.pending import pending_import, read_pending, roll_back_pending, stale_temps
+from annotator.store.rows import checked_row
 
 # Below this the file is indexed faster than a sidecar is written.
 SIDECAR_MIN_BYTES = 1 << 20
@@ -292,8 +293,38 @@ class Project:
                 counts[batch.add(document)] += 1
         return counts
 
-    def document_batch(self, progress: Progress | None = None) -> DocumentBatch:
+    def import_batch(self, progress: Progress | None = None) -> DocumentBatch:
+        """One import's documents, labels and schema: appended in place, undone from
+        the manifest if the import fails or is killed (see DocumentBatch)."""
         return DocumentBatch(self, progress)
+
+    document_batch = import_batch
+
+    def unfinished_import(self) -> str | None:
+        if not pending_import(self.path):
+            return None
+        return (
+            f"{self.path}: an import has not finished (it is running, or was killed); "
+            "the next program to open the project for writing (any annotator command but "
+            "check) undoes it"
+        )
+
+    def export_rows(
+        self, annotator: str | None, progress: Progress | None = None, *, sealed: bool = True
+    ) -> Iterator[ExportRow]:
+        """Every document with the annotator's last journal line: the line itself when the
+        store sealed it for this very text (handed to writers unparsed), otherwise its
+        checked record."""
+        store = self.annotations(annotator, writable=False) if annotator else None
+        sealed_line = store.sealed_line if store is not None and sealed else None
+        for fields in self.iter_document_fields(progress):
+            digest = text_hash(fields[1])
+            line = sealed_line(fields[0], digest) if sealed_line is not None else None
+            yield (
+                ExportRow(fields, digest, line)
+                if line is not None
+                else checked_row(store, fields, digest)
+            )
 
     def _take_appended(
         self, entries: list[DocumentEntry], size: int, lines: int, appended: int

@@ -23,8 +23,10 @@ from annotator.ui.theme import STYLE_ARGUMENTS, apply_theme
 
 def open_window(project_path: str | Path, annotator: str) -> MainWindow:
     """Build the main window on a project (without showing it or running the event loop)."""
+    from annotator.store.open import project_location
+
     check_annotator_name(annotator)
-    return MainWindow(Path(project_path), annotator)
+    return MainWindow(project_location(project_path), annotator)
 
 
 class Welcome(NamedTuple):
@@ -54,17 +56,20 @@ def ask_annotator(settings: Settings, sample: bool = False) -> Welcome | None:
     return Welcome(name, dialog.with_examples())
 
 
-def _seed_sample(project_path: Path, annotator: str) -> None:
+def _seed_sample(project_path: str | Path, annotator: str) -> None:
     # A newcomer on the sample project who asked for them starts from the example
     # labels, to see what labelled text looks like (marked, so review leaves them out).
     from annotator.services.sample import seed_sample_labels
 
-    seed_sample_labels(project_path, annotator)
+    if isinstance(project_path, Path):
+        seed_sample_labels(project_path, annotator)
 
 
-def _is_sample(project_path: Path) -> bool:
+def _is_sample(project_path: str | Path) -> bool:
     from annotator.services.sample import user_sample_path
 
+    if not isinstance(project_path, Path):
+        return False  # a database
     return project_path.resolve() == user_sample_path().resolve()
 
 
@@ -78,7 +83,7 @@ def _resume_collection() -> None:
     gc.enable()
 
 
-def run_gui(project_path: Path, annotator: str | None, remember: bool = False) -> int:
+def run_gui(project_path: str | Path, annotator: str | None, remember: bool = False) -> int:
     """Run the labelling window until it is closed; returns the process exit code.
 
     ``annotator`` from the command line is for this run only, unless ``remember``: a

@@ -45,7 +45,7 @@ if TYPE_CHECKING:
     from annotator.core.models import Span
     from annotator.editing.assist_book import SuggestionBook
     from annotator.editing.session import Session
-    from annotator.store import Project
+    from annotator.store.interface import ProjectStore
     from annotator.ui.document_view import DocumentView
 
 # Preferred keys, then fallbacks used when a label already has the preferred hotkey.
@@ -96,7 +96,7 @@ class AssistController(QObject):
         self.view.updateRequest.connect(lambda *_: self.sync())
 
     @property
-    def project(self) -> Project | None:
+    def project(self) -> ProjectStore | None:
         session = self.host.session
         return session.project if session is not None else None
 
@@ -362,7 +362,9 @@ class AssistController(QObject):
             6000,
         )
 
-    def _plan(self, project: Project, span: Span, doc_id: str, everywhere: bool) -> list[Mention]:
+    def _plan(
+        self, project: ProjectStore, span: Span, doc_id: str, everywhere: bool
+    ) -> list[Mention]:
         from annotator.assist.mentions import plan_mentions
 
         session = self.host.session

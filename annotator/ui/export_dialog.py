@@ -25,7 +25,9 @@ from PySide6.QtWidgets import (
 from annotator.core.errors import AnnotatorError
 from annotator.formats.base import get_writer, writer_names
 from annotator.services import ExportSummary, export_project
-from annotator.store.project import GOLD_ANNOTATOR, Project
+from annotator.store.interface import ProjectStore
+from annotator.store.names import GOLD_ANNOTATOR
+from annotator.store.open import project_folder
 from annotator.ui.lazy_qt import Qt
 from annotator.ui.task_progress import Cancelled, TaskDialog, TaskProgress
 
@@ -57,7 +59,7 @@ class ExportDialog(TaskDialog):
     exported = Signal(object)  # ExportSummary
 
     def __init__(
-        self, project: Project, annotator: str | None, parent: QWidget | None = None
+        self, project: ProjectStore, annotator: str | None, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
         self.setObjectName("exportDialog")
@@ -151,7 +153,9 @@ class ExportDialog(TaskDialog):
             return
         suffix = "" if self._folder_output() else get_writer(self.format_name()).suffix
         name = f"{file_slug(self.project.name)}-{self.format_name()}{suffix}"
-        self._suggested = str(self.project.path / EXPORTS_DIR / name)
+        # A project kept in a database has no folder: the user's home holds the exports.
+        folder = project_folder(self.project) or Path.home()
+        self._suggested = str(folder / EXPORTS_DIR / name)
         self.output_edit.setText(self._suggested)
 
     def _browse(self) -> None:

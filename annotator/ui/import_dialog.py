@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 from annotator.core.errors import AnnotatorError
 from annotator.formats.base import reader_names
 from annotator.services import ImportSummary, import_sources
-from annotator.store.project import Project
+from annotator.store.interface import ProjectStore
 from annotator.ui.task_progress import Cancelled, TaskDialog, TaskProgress
 
 FILE_FILTER = "Texts and labels (*.txt *.md *.jsonl *.json *.ndjson *.ann);;All files (*)"
@@ -36,7 +36,7 @@ class ImportDialog(TaskDialog):
     imported = Signal(object)  # ImportSummary
 
     def __init__(
-        self, project: Project, annotator: str | None, parent: QWidget | None = None
+        self, project: ProjectStore, annotator: str | None, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
         self.setObjectName("importDialog")

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
     from annotator.core.models import LabelSchema, Relation
     from annotator.editing.session import Change, Session
-    from annotator.store import Project
+    from annotator.store.interface import ProjectStore
     from annotator.ui.document_list import DocumentList
     from annotator.ui.find_bar import FindBar
     from annotator.ui.help_dialog import HelpDialog
@@ -84,7 +84,7 @@ class MainWindow(QMainWindow):
     loadFailed = Signal(str)
 
     def __init__(
-        self, project_path: Path | None, annotator: str, settings: Settings | None = None
+        self, project_path: str | Path | None, annotator: str, settings: Settings | None = None
     ) -> None:
         super().__init__()
         self.setObjectName("mainWindow")
@@ -199,12 +199,17 @@ class MainWindow(QMainWindow):
     # --- what the parts share ----------------------------------------------------------------
 
     @property
-    def project(self) -> Project | None:
+    def project(self) -> ProjectStore | None:
         return self.loader.project
 
     @property
     def session(self) -> Session | None:
         return self.loader.session
+
+    @property
+    def project_location(self) -> str | Path | None:
+        """Where the open project was opened from (a folder, a database URL)."""
+        return self.loader.location
 
     @property
     def current(self) -> str | None:
@@ -227,10 +232,10 @@ class MainWindow(QMainWindow):
     def show_status(self, message: str, timeout: int = 0) -> None:
         self.statusBar().showMessage(message, timeout)
 
-    def open_later(self, path: Path, prepare: Callable[[], object] | None = None) -> None:
+    def open_later(self, path: str | Path, prepare: Callable[[], object] | None = None) -> None:
         self.loader.open_later(path, prepare)
 
-    def load_project(self, path: Path) -> None:
+    def load_project(self, path: str | Path) -> None:
         self.loader.load_project(path)
 
     def show_document(self, doc_id: str) -> None:
@@ -453,7 +458,7 @@ class MainWindow(QMainWindow):
             return
         self.settings.annotator = name
         self.settings.display_name = dialog.display_name()
-        path = self.project.path if self.project is not None else None
+        path = self.loader.location if self.project is not None else None
         self.annotator = name
         if path is not None:
             self.load_project(path)

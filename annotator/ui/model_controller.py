@@ -38,13 +38,22 @@ if TYPE_CHECKING:
     from annotator.assist.patterns import Match
     from annotator.assist.train import TrainReport
     from annotator.editing.session import Session
-    from annotator.store import Project
+    from annotator.store.interface import ProjectStore
     from annotator.ui.assist_controller import AssistController
     from annotator.ui.training_report import TrainingReportDialog
 
 INSTALL_HINT = "pip install 'annotator[spacy]'"
 # Each task's progress: (done, total).
 Progress = Callable[[int, int], None]
+
+
+def models_folder(project: ProjectStore) -> Path:
+    """Where trained models go: the project folder's models/, or, for a project kept in a
+    database, annotator-models/ in the user's home."""
+    from annotator.store.open import project_folder
+
+    folder = project_folder(project)
+    return folder / "models" if folder is not None else Path.home() / "annotator-models"
 
 
 class ModelHost(Protocol):
@@ -54,6 +63,10 @@ class ModelHost(Protocol):
 
     @property
     def session(self) -> Session | None: ...
+    @property
+    def project_location(self) -> str | Path | None:
+        """Where the open project was opened from: a worker opens its own handle there."""
+
     @property
     def assist(self) -> AssistController: ...
     def show_status(self, message: str, timeout: int = 0) -> None: ...
@@ -180,20 +193,20 @@ class ModelController(QObject):
         project = self._project()
         if project is None or not self._ready("Suggest with a model"):
             return
-        start = project.path / "models"
+        start = models_folder(project)
         folder = QFileDialog.getExistingDirectory(
             self.host.window(),
             "Model folder (saved by Train, or any spaCy pipeline)",
-            str(start if start.is_dir() else project.path),
+            str(start if start.is_dir() else start.parent),
         )
         if folder:
             self.suggest_with_model(Path(folder))
 
     # --- training ---------------------------------------------------------------------------
 
-    def default_model_dir(self, project: Project, annotator: str) -> Path:
+    def default_model_dir(self, project: ProjectStore, annotator: str) -> Path:
         stamp = time.strftime("%Y%m%d-%H%M%S")
-        return project.path / "models" / f"{annotator}-{stamp}"
+        return models_folder(project) / f"{annotator}-{stamp}"
 
     def confirm_and_train(self, annotator: str) -> None:
         project = self._project()
@@ -241,13 +254,14 @@ class ModelController(QObject):
         if session is None or project is None or not self._ready("Train a model"):
             return
         session.save_all()  # the worker reads the saved labels
-        path = project.path
+        path = self.host.project_location
+        assert path is not None
 
         def work(progress: Progress) -> TrainReport:
             from annotator.assist.train import train_model
-            from annotator.store import Project
+            from annotator.store.open import open_project
 
-            with Project.open(path, recover=False) as own:
+            with open_project(path, recover=False) as own:
                 return train_model(own, annotator, out, epochs=epochs, progress=progress)
 
         whose = "the gold layer" if annotator == "gold" else f"the labels of {annotator}"
@@ -295,16 +309,17 @@ class ModelController(QObject):
             self._error("Suggestions are read-only", book.read_only_reason)
             return
         session.save_all()  # which documents are done, and what is labelled, as saved
-        path, annotator = project.path, session.annotator
+        path, annotator = self.host.project_location, session.annotator
+        assert path is not None
         labels = project.schema.label_names()
         model = str(model_dir)
 
         def work(progress: Progress) -> dict[str, list[Match]]:
             from annotator.assist.run import model_suggester, unfinished_documents
-            from annotator.store import Project
+            from annotator.store.open import open_project
 
             suggester = model_suggester(model, labels)
-            with Project.open(path, recover=False) as own:
+            with open_project(path, recover=False) as own:
                 doc_ids = unfinished_documents(own, annotator)
                 texts = (own.get_text(doc_id) for doc_id in doc_ids)
                 found: dict[str, list[Match]] = {}
@@ -409,7 +424,7 @@ class ModelController(QObject):
             return False
         return True
 
-    def _project(self) -> Project | None:
+    def _project(self) -> ProjectStore | None:
         session = self.host.session
         return session.project if session is not None else None
 

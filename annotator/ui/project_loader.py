@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu, QMessageBox, QWidget
 
     from annotator.core.models import LabelSchema
-    from annotator.store import AnnotationStore, Project
+    from annotator.store.interface import AnnotationLayer, ProjectStore
     from annotator.ui.assist_controller import AssistController
     from annotator.ui.document_list import DocumentList
     from annotator.ui.editing_controller import EditingController
@@ -77,13 +77,15 @@ class ProjectLoader(QObject):
     def __init__(self, host: LoaderHost) -> None:
         super().__init__(host.window())
         self.host = host
-        self.project: Project | None = None
+        self.project: ProjectStore | None = None
+        # Where the open project was opened from (a folder, a database URL).
+        self.location: str | Path | None = None
         self.session: Session | None = None
         self.current: str | None = None
         self.document_list: DocumentList | None = None
         self.review_window: QMainWindow | None = None
         self.lock_message: QMessageBox | None = None
-        self._pending: tuple[Path, Callable[[], object] | None] | None = None
+        self._pending: tuple[str | Path, Callable[[], object] | None] | None = None
         self._painted = False
         self._load_timer = QTimer(self)
         self._load_timer.setSingleShot(True)
@@ -91,7 +93,7 @@ class ProjectLoader(QObject):
 
     # --- opening -----------------------------------------------------------------------------
 
-    def open_later(self, path: Path, prepare: Callable[[], object] | None = None) -> None:
+    def open_later(self, path: str | Path, prepare: Callable[[], object] | None = None) -> None:
         """Open the project once the window has painted, on the event loop's next turn.
 
         A window not painted within a second (shown minimised, never shown) opens it then.
@@ -99,9 +101,13 @@ class ProjectLoader(QObject):
         or OSError leaves the window without a project, says why in the status bar and emits
         ``loadFailed``.
         """
+        from annotator.store.open import location_name, shown_location
+
         self._pending = (path, prepare)
-        self.host.setWindowTitle(f"Opening {path.name}… — annotator ({self.host.annotator})")
-        self.host.show_status(f"Opening {path}…")
+        self.host.setWindowTitle(
+            f"Opening {location_name(path)}… — annotator ({self.host.annotator})"
+        )
+        self.host.show_status(f"Opening {shown_location(path)}…")
         self._load_timer.start(0 if self._painted else 1000)
 
     def window_painted(self) -> None:
@@ -140,28 +146,29 @@ class ProjectLoader(QObject):
             self.host.show_status(f"Could not open the project: {message}")
             self.host.loadFailed.emit(message)
 
-    def load_project(self, path: Path) -> None:
+    def load_project(self, path: str | Path) -> None:
         """Open a project now (a scheduled ``open_later`` is dropped); emits ``loaded``."""
         self._pending = None
         self._load_timer.stop()
         self._open(path)
         self.host.loaded.emit()
 
-    def _open(self, path: Path) -> None:
-        from annotator.store import Project
+    def _open(self, path: str | Path) -> None:
+        from annotator.store.open import open_project
         from annotator.ui.document_list import DocumentList
 
         # Close first: reopening the same project must not find our own lock held.
         self.close_project()
-        project = Project.open(path)
+        project = open_project(path)
         read_only_reason = ""
-        store: AnnotationStore
+        store: AnnotationLayer
         try:
             store = project.annotations(self.host.annotator, writable=True)
         except LockedError as exc:
             read_only_reason = str(exc)
             store = project.annotations(self.host.annotator, writable=False)
         self.project = project
+        self.location = path
         self.session = Session(project, self.host.annotator, store, read_only_reason)
         self.session.listeners.append(self.host.on_change)
         self.session.focus = self._focus_document
@@ -233,6 +240,7 @@ class ProjectLoader(QObject):
         if self.project is not None:
             self.project.close()
         self.project = None
+        self.location = None
         self.session = None
         self.current = None
         self.host.editing.pending_relation = None
@@ -265,7 +273,7 @@ class ProjectLoader(QObject):
         from annotator.ui.review_mode import open_review
 
         try:
-            window = open_review(self.project.path, self.host.annotator)
+            window = open_review(self._project_path(), self.host.annotator)
         except AnnotatorError as exc:
             QMessageBox.warning(self.host.window(), "Cannot open review mode", str(exc))
             return
@@ -273,9 +281,9 @@ class ProjectLoader(QObject):
         self.review_window = window
         window.show()
 
-    def _project_path(self) -> Path:
-        assert self.project is not None
-        return self.project.path
+    def _project_path(self) -> str | Path:
+        assert self.project is not None and self.location is not None
+        return self.location
 
     def choose_project(self) -> None:
         from PySide6.QtWidgets import QFileDialog
@@ -284,15 +292,15 @@ class ProjectLoader(QObject):
         if folder:
             self.open_project(Path(folder))
 
-    def open_project(self, path: Path) -> None:
+    def open_project(self, path: str | Path) -> None:
         from PySide6.QtWidgets import QMessageBox
 
         if not self.save_or_ask():
             return
-        from annotator.store import Project
+        from annotator.store.open import open_project
 
         try:
-            Project.open(path).close()
+            open_project(path).close()
         except AnnotatorError as exc:
             QMessageBox.warning(self.host.window(), "Cannot open project", str(exc))
             self.host.settings.forget_project(str(path))
@@ -304,7 +312,7 @@ class ProjectLoader(QObject):
         menu.clear()
         for item in self.host.settings.recent_projects():
             action = menu.addAction(item)
-            action.triggered.connect(lambda _=False, p=item: self.open_project(Path(p)))
+            action.triggered.connect(lambda _=False, p=item: self.open_project(_location(p)))
         if menu.isEmpty():
             menu.addAction("(none yet)").setEnabled(False)
 
@@ -337,7 +345,7 @@ class ProjectLoader(QObject):
         self.host.document_shown(text)
         if self.document_list is not None:
             self.document_list.select(doc_id)
-        self.host.settings.set_last_document(self.project.path, doc_id)
+        self.host.settings.set_last_document(self._project_path(), doc_id)
         self.host.update_title()
 
     def _focus_document(self, doc_id: str) -> None:
@@ -436,6 +444,12 @@ class ProjectLoader(QObject):
         if current is not None:
             self.show_document(current)
         self.host.show_status("Labels saved", 3000)
+
+
+def _location(text: str) -> str | Path:
+    from annotator.store.open import project_location
+
+    return project_location(text)
 
 
 def describe_error(exc: AnnotatorError | OSError) -> str:

@@ -44,7 +44,7 @@ from annotator.review.adjudication import Adjudicator, Edit
 from annotator.review.agreement import SpanKey, compute_agreement
 from annotator.review.changes import LayerChange, changes_since_seen, mark_seen
 from annotator.review.disagreements import KIND_NAMES, Disagreement, DisagreementCursor
-from annotator.store import Project
+from annotator.store.open import open_project, project_location
 from annotator.ui.agreement_chart import AgreementPanel
 from annotator.ui.colors import LabelColors
 from annotator.ui.document_view import Arrow
@@ -58,11 +58,11 @@ SHOW_GOLD = "gold"
 
 class ReviewWindow(QMainWindow):
     def __init__(
-        self, project_path: Path, reviewer: str, annotators: Sequence[str] | None = None
+        self, project_path: str | Path, reviewer: str, annotators: Sequence[str] | None = None
     ) -> None:
         super().__init__()
         self.setObjectName("reviewWindow")
-        self.project = Project.open(project_path)
+        self.project = open_project(project_path)
         try:
             self.adjudicator = Adjudicator(self.project, reviewer, annotators)
         except BaseException:
@@ -586,7 +586,8 @@ def open_review(
     """Build the review window for a project, without starting the event loop."""
     if QApplication.instance() is None:
         QApplication(sys.argv[:1])
-    return ReviewWindow(Path(project_path), reviewer, annotators)
+    location = project_location(project_path) if isinstance(project_path, str) else project_path
+    return ReviewWindow(location, reviewer, annotators)
 
 
 def run_review(project_path: str | Path, reviewer: str, annotators: list[str] | None = None) -> int:

@@ -47,8 +47,9 @@ class Settings:
             value = [value]
         return [str(item) for item in value if item] if isinstance(value, list) else []
 
-    def remember_project(self, path: Path) -> None:
-        text = str(path.resolve())
+    def remember_project(self, path: str | Path) -> None:
+        # A folder by its full path; a database by its URL without the password.
+        text = str(path.resolve()) if isinstance(path, Path) else _shown(path)
         recent = [text, *(item for item in self.recent_projects() if item != text)]
         self.qt.setValue("recentProjects", recent[:MAX_RECENT])
         self.qt.setValue("lastProject", text)
@@ -58,10 +59,10 @@ class Settings:
             "recentProjects", [item for item in self.recent_projects() if item != path]
         )
 
-    def last_document(self, project: Path) -> str:
+    def last_document(self, project: str | Path) -> str:
         return str(self._get(f"lastDocument/{_key(project)}", ""))
 
-    def set_last_document(self, project: Path, doc_id: str) -> None:
+    def set_last_document(self, project: str | Path, doc_id: str) -> None:
         self.qt.setValue(f"lastDocument/{_key(project)}", doc_id)
 
     # --- look --------------------------------------------------------------------------
@@ -124,7 +125,14 @@ def _bool(value: object) -> bool:
     return bool(value)
 
 
-def _key(project: Path) -> str:
+def _key(project: str | Path) -> str:
     import hashlib  # only once a project opens: OpenSSL's start-up is not free
 
-    return hashlib.sha1(str(project.resolve()).encode()).hexdigest()[:12]
+    text = str(project.resolve()) if isinstance(project, Path) else _shown(project)
+    return hashlib.sha1(text.encode()).hexdigest()[:12]
+
+
+def _shown(location: str) -> str:
+    from annotator.store.open import shown_location
+
+    return shown_location(location)

@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
+    from annotator.core.models import LabelSchema
     from annotator.store.interface import ProjectStore
+    from annotator.store.memory import MemoryProject
 
 # Set before anything imports Qt or reads user folders.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -79,3 +81,38 @@ def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Projec
         opened = MemoryProject("project")
     yield opened
     opened.close()
+
+
+@pytest.fixture
+def team_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, MemoryProject]]:
+    """annotator.store.postgres as its two functions, keeping projects by URL in memory
+    (``module.calls`` records how they were called)."""
+    import sys
+    import types
+
+    from annotator.core.errors import AnnotatorError
+    from annotator.store.memory import MemoryProject
+    from annotator.store.open import shown_location
+
+    projects: dict[str, MemoryProject] = {}
+    calls: list[tuple[str, str, dict[str, object]]] = []
+
+    def open_postgres(url: str, *, recover: bool = True) -> MemoryProject:
+        calls.append(("open", url, {"recover": recover}))
+        if url not in projects:
+            raise AnnotatorError(f"{shown_location(url)}: no project there")
+        return projects[url]
+
+    def create_postgres(
+        url: str, *, name: str | None = None, schema: LabelSchema | None = None
+    ) -> MemoryProject:
+        calls.append(("create", url, {"name": name, "schema": schema}))
+        projects[url] = MemoryProject(name or "newsroom", schema, location=shown_location(url))
+        return projects[url]
+
+    module = types.ModuleType("annotator.store.postgres")
+    module.open_postgres = open_postgres  # type: ignore[attr-defined]
+    module.create_postgres = create_postgres  # type: ignore[attr-defined]
+    module.calls = calls  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "annotator.store.postgres", module)
+    yield projects

@@ -314,3 +314,68 @@ def test_the_packages_hand_out_their_models_and_store_classes_on_first_use() -> 
         [sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, check=True
     )
     assert result.stdout.strip() == "False"
+
+
+# What the layers above the store may import of it: the storage interface, the one way
+# to open a project (store.open) and the names (file names, the annotator-name check,
+# also re-exported by the annotator.store package). Never a store's own classes (the
+# folder's Project, DocumentBatch, journals, sealed lines): a second store (the team
+# server's) must plug in without touching them.
+STORE_FRONT_DOORS = {"annotator.store.interface", "annotator.store.open", "annotator.store.names"}
+ABOVE_THE_STORE = ["services", "ui", "editing", "review", "assist"]
+
+
+def _store_names() -> set[str]:
+    from annotator.store import names
+
+    return {name for name in vars(names) if not name.startswith("_")}
+
+
+def reaches_past_the_interface(module: str, names: set[str]) -> bool:
+    """Whether an imported name is a store's own module or class, not the interface's."""
+    if not module.startswith("annotator.store.") or module in STORE_FRONT_DOORS:
+        return False
+    rest = module.removeprefix("annotator.store.")
+    first = rest.split(".")[0]
+    if f"annotator.store.{first}" in STORE_FRONT_DOORS:
+        return False
+    # ``from annotator.store import GOLD_ANNOTATOR``: a name of store.names, re-exported.
+    return not (first == rest and first in names)
+
+
+def test_above_the_store_only_the_storage_interface_is_imported() -> None:
+    names = _store_names()
+    paths = [REPO / "annotator" / "cli.py"]
+    for package in ABOVE_THE_STORE:
+        paths.extend(sorted((REPO / "annotator" / package).rglob("*.py")))
+    offenders = [
+        f"{path.relative_to(REPO)}:{line}: imports {module}"
+        for path in paths
+        for line, module in _imported_modules(path)
+        if reaches_past_the_interface(module, names)
+    ]
+    assert len(paths) > 60, "the check found too few files; did the layout change?"
+    assert offenders == []
+
+
+def test_the_interface_check_sees_a_store_class_however_it_is_imported(tmp_path: Path) -> None:
+    names = _store_names()
+    source = tmp_path / "above.py"
+    source.write_text(
+        "from annotator.store import Project, GOLD_ANNOTATOR\n"
+        "from annotator.store.interface import ProjectStore\n"
+        "from annotator.store.open import open_project\n"
+        "def f():\n"
+        "    from annotator.store.batch import DocumentBatch\n"
+        "    import annotator.store.journal_reader\n"
+        "    from annotator.store.sealed import SealedLine\n"
+    )
+    found = [m for _, m in _imported_modules(source) if reaches_past_the_interface(m, names)]
+    assert found == [
+        "annotator.store.Project",
+        "annotator.store.batch",
+        "annotator.store.batch.DocumentBatch",
+        "annotator.store.journal_reader",
+        "annotator.store.sealed",
+        "annotator.store.sealed.SealedLine",
+    ]

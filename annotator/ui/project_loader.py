@@ -101,13 +101,17 @@ class ProjectLoader(QObject):
         or OSError leaves the window without a project, says why in the status bar and emits
         ``loadFailed``.
         """
-        from annotator.store.open import location_name, shown_location
-
         self._pending = (path, prepare)
-        self.host.setWindowTitle(
-            f"Opening {location_name(path)}… — annotator ({self.host.annotator})"
-        )
-        self.host.show_status(f"Opening {shown_location(path)}…")
+        if isinstance(path, Path):
+            name, shown = path.name, str(path)
+        else:
+            # A database URL: named without its password (store.open, loaded only then:
+            # a folder's window shows without it).
+            from annotator.store.open import location_name, shown_location
+
+            name, shown = location_name(path), shown_location(path)
+        self.host.setWindowTitle(f"Opening {name}… — annotator ({self.host.annotator})")
+        self.host.show_status(f"Opening {shown}…")
         self._load_timer.start(0 if self._painted else 1000)
 
     def window_painted(self) -> None:

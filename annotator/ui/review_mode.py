@@ -44,7 +44,7 @@ from annotator.review.adjudication import Adjudicator, Edit
 from annotator.review.agreement import SpanKey, compute_agreement
 from annotator.review.changes import LayerChange, changes_since_seen, mark_seen
 from annotator.review.disagreements import KIND_NAMES, Disagreement, DisagreementCursor
-from annotator.store.open import open_project, project_location
+from annotator.store.open import open_project
 from annotator.ui.agreement_chart import AgreementPanel
 from annotator.ui.colors import LabelColors
 from annotator.ui.document_view import Arrow
@@ -586,8 +586,7 @@ def open_review(
     """Build the review window for a project, without starting the event loop."""
     if QApplication.instance() is None:
         QApplication(sys.argv[:1])
-    location = project_location(project_path) if isinstance(project_path, str) else project_path
-    return ReviewWindow(location, reviewer, annotators)
+    return ReviewWindow(project_path, reviewer, annotators)
 
 
 def run_review(project_path: str | Path, reviewer: str, annotators: list[str] | None = None) -> int:

@@ -46,7 +46,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
 
         project_path = ensure_sample_project()
     else:
-        from annotator.store.open import check_location, project_location
+        from annotator.store.names import check_location, project_location
 
         project_path = project_location(args.project)
         # A clear error here beats one inside the GUI. Only the folder is checked: the

@@ -58,3 +58,24 @@ def check_project_folder(root: Path) -> Path:
     if not config_path.is_file():
         raise AnnotatorError(f"{root}: not a project folder (no {CONFIG_FILE})")
     return config_path
+
+
+# A project is a folder, or a database on the team server named by its URL.
+DATABASE_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_database_url(location: str | Path) -> bool:
+    """Whether the location names a database (postgresql://...) rather than a folder."""
+    return isinstance(location, str) and location.startswith(DATABASE_SCHEMES)
+
+
+def project_location(text: str | Path) -> str | Path:
+    """What a user typed as PROJECT: a database URL as it is, anything else a folder."""
+    return text if is_database_url(text) else Path(text)
+
+
+def check_location(location: str | Path) -> None:
+    """The quick check before a window opens: a folder must hold a project (a database
+    is reached, and checked, when the project opens)."""
+    if not is_database_url(location):
+        check_project_folder(Path(location))

@@ -14,23 +14,19 @@ from urllib.parse import urlsplit, urlunsplit
 
 from annotator.core.errors import AnnotatorError
 
+# Re-exported: the checks the command line makes before the GUI starts live with the
+# file names (store.names), so that `annotator gui FOLDER` loads no more than those.
+from annotator.store.names import CONFIG_FILE
+from annotator.store.names import DATABASE_SCHEMES as DATABASE_SCHEMES
+from annotator.store.names import check_location as check_location
+from annotator.store.names import is_database_url as is_database_url
+from annotator.store.names import project_location as project_location
+
 if TYPE_CHECKING:
     from types import ModuleType
 
     from annotator.core.models import LabelSchema
     from annotator.store.interface import ProjectStore
-
-DATABASE_SCHEMES = ("postgresql://", "postgres://")
-
-
-def is_database_url(location: str | Path) -> bool:
-    """Whether the location names a database (postgresql://...) rather than a folder."""
-    return isinstance(location, str) and location.startswith(DATABASE_SCHEMES)
-
-
-def project_location(text: str | Path) -> str | Path:
-    """What a user typed as PROJECT: a database URL as it is, anything else a folder."""
-    return text if is_database_url(text) else Path(text)
 
 
 def shown_location(location: str | Path) -> str:
@@ -60,19 +56,8 @@ def project_folder(project: ProjectStore) -> Path | None:
     location = project.location
     if is_database_url(location):
         return None
-    from annotator.store.names import CONFIG_FILE
-
     folder = Path(location)
     return folder if (folder / CONFIG_FILE).is_file() else None
-
-
-def check_location(location: str | Path) -> None:
-    """The quick check before a window opens: a folder must hold a project (a database
-    is reached, and checked, when the project opens)."""
-    if not is_database_url(location):
-        from annotator.store.names import check_project_folder
-
-        check_project_folder(Path(location))
 
 
 def open_project(location: str | Path, *, recover: bool = True) -> ProjectStore:

@@ -308,6 +308,31 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_copy(args: argparse.Namespace) -> int:
+    """A whole project from a folder to a database or back (either may be either)."""
+    import shutil
+
+    from annotator.store.postgres.connection import is_database_url
+    from annotator.store.transfer import copy_project, create_store, open_store
+
+    new_folder = not is_database_url(args.destination) and not Path(args.destination).exists()
+    source = open_store(args.source)
+    try:
+        destination = create_store(args.destination, source.name, source.schema)
+        try:
+            counts = copy_project(source, destination)
+        except BaseException:
+            destination.close()
+            if new_folder:
+                shutil.rmtree(args.destination, ignore_errors=True)
+            raise
+        destination.close()
+    finally:
+        source.close()
+    print(f"{destination.location}: copied {counts.describe()}")
+    return EXIT_OK
+
+
 # The subcommands, in build_parser's order (a test checks they match).
 COMMANDS = (
     "gui",
@@ -320,6 +345,7 @@ COMMANDS = (
     "suggest",
     "train",
     "schema",
+    "copy",
 )
 
 
@@ -499,6 +525,13 @@ def _add_schema(sub: _Subparsers) -> None:
     schema.set_defaults(func=cmd_schema)
 
 
+def _add_copy(sub: _Subparsers) -> None:
+    copy = sub.add_parser("copy", help="copy a project between a folder and a database")
+    copy.add_argument("source", help="project folder or postgresql://user@host:port/db")
+    copy.add_argument("destination", help="new folder, or an empty database's URL")
+    copy.set_defaults(func=cmd_copy)
+
+
 # Every command's parser after gui's, in COMMANDS order (a test checks they match).
 _COMMAND_PARSERS: tuple[Callable[[_Subparsers], None], ...] = (
     _add_init,
@@ -510,6 +543,7 @@ _COMMAND_PARSERS: tuple[Callable[[_Subparsers], None], ...] = (
     _add_suggest,
     _add_train,
     _add_schema,
+    _add_copy,
 )
 
 

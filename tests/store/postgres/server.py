@@ -100,9 +100,19 @@ class Cluster:
         command = [str(self.bindir / name), *args]
         if self.user is not None:
             command = ["runuser", "-u", self.user, "--", *command]
-        return subprocess.run(command, capture_output=True, text=True, check=True, timeout=120)
+        done = subprocess.run(command, capture_output=True, text=True, check=False, timeout=120)
+        if done.returncode != 0:
+            log = self.root / "log"
+            tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+            raise RuntimeError(f"{name} failed: {done.stdout}{done.stderr}\n{tail}")
+        return done
 
     def start(self) -> None:
+        for lock in (self.data / "postmaster.pid", self.root / f".s.PGSQL.{self.port}.lock"):
+            # A killed postmaster nobody reaped (no init to reap it in a container) still
+            # has its pid, and the server would take its lock files for a live server's.
+            if lock.exists() and not _alive(int(lock.read_text().split()[0])):
+                lock.unlink()
         options = (
             f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
             " -c full_page_writes=off -c synchronous_commit=off -c max_connections=120"

@@ -309,27 +309,9 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_copy(args: argparse.Namespace) -> int:
-    """A whole project from a folder to a database or back (either may be either)."""
-    import shutil
+    from annotator.store.transfer import copy_between
 
-    from annotator.store.postgres.connection import is_database_url
-    from annotator.store.transfer import copy_project, create_store, open_store
-
-    new_folder = not is_database_url(args.destination) and not Path(args.destination).exists()
-    source = open_store(args.source)
-    try:
-        destination = create_store(args.destination, source.name, source.schema)
-        try:
-            counts = copy_project(source, destination)
-        except BaseException:
-            destination.close()
-            if new_folder:
-                shutil.rmtree(args.destination, ignore_errors=True)
-            raise
-        destination.close()
-    finally:
-        source.close()
-    print(f"{destination.location}: copied {counts.describe()}")
+    print(copy_between(args.source, args.destination))
     return EXIT_OK
 
 

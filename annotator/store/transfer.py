@@ -84,6 +84,32 @@ def check_empty(store: ProjectStore) -> None:
         )
 
 
+def copy_between(source_location: str, destination_location: str) -> str:
+    """`annotator copy SRC DST`: what was copied, as one line. A destination folder
+    this made is removed again if the copy fails."""
+    import shutil
+
+    from annotator.store.postgres.connection import is_database_url
+
+    new_folder = not is_database_url(destination_location) and not (
+        Path(destination_location).exists()
+    )
+    source = open_store(source_location)
+    try:
+        destination = create_store(destination_location, source.name, source.schema)
+        try:
+            counts = copy_project(source, destination)
+        except BaseException:
+            destination.close()
+            if new_folder:
+                shutil.rmtree(destination_location, ignore_errors=True)
+            raise
+        destination.close()
+    finally:
+        source.close()
+    return f"{destination.location}: copied {counts.describe()}"
+
+
 def copy_project(source: ProjectStore, destination: ProjectStore) -> CopyCounts:
     """Copy everything from ``source`` into the empty ``destination``."""
     check_empty(destination)

@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import orjson
+import psycopg
 from pydantic import ValidationError
 
 from annotator.core.errors import AnnotationError, AnnotatorError, InputError, LockedError
@@ -36,9 +38,6 @@ from annotator.core.records import (
 )
 from annotator.store.journal_lines import encode_validated, short_validation_error
 from annotator.store.postgres.connection import APPLICATION_PREFIX, database_errors
-
-if TYPE_CHECKING:
-    from annotator.store.postgres.project import PostgresProject
 
 CHANGES_CHANNEL = "annotator_changes"
 LAYER_TABLES = ("annotations", "suggestions")
@@ -63,10 +62,24 @@ def advisory_key(table: str, annotator: str) -> int:
     return int.from_bytes(digest.digest(), "big", signed=True)
 
 
+class LayerOwner(Protocol):
+    """What a layer needs of its project (PostgresProject)."""
+
+    @property
+    def conn(self) -> psycopg.Connection[Any]: ...
+
+    @property
+    def location(self) -> str: ...
+
+    def database(self, not_done: str, where: str | None = None) -> AbstractContextManager[None]: ...
+
+    def get_text(self, doc_id: str) -> str: ...
+
+
 class PostgresLayer:
     """An annotator's labels or suggestions, held in ``annotations`` or ``suggestions``."""
 
-    def __init__(self, project: PostgresProject, name: str, table: str, writable: bool) -> None:
+    def __init__(self, project: LayerOwner, name: str, table: str, writable: bool) -> None:
         assert table in LAYER_TABLES
         self.project = project
         self.name = name

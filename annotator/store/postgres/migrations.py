@@ -4,11 +4,12 @@
 only if it holds no tables at all: tables of another application are refused, never
 added to. A database whose schema is newer than this program's is refused too.
 
-Documents' ``meta`` and the annotation ``record`` are ``json``, not ``jsonb``: json keeps
-the text as written (key order, the journal line's checksum), so a record read back is
-byte for byte the line the folder store would have written, and exports from a database
-equal those from a folder. Fields added to annotations later ride along unchanged.
-Schema and settings are ``jsonb`` (read whole, and settings queried by routing).
+Documents' ``meta``, the annotation ``record``, the schema and the settings are ``json``,
+not ``jsonb``: json keeps the text as written (key order, the journal line's checksum),
+so a record read back is byte for byte the line the folder store would have written,
+and a project copied to a database and back has the same annotator.json and exports.
+jsonb would sort keys (shortest first) and drop the checksum's meaning. Fields added to
+annotations later ride along unchanged; json still answers ``->`` in queries.
 """
 
 from __future__ import annotations
@@ -43,8 +44,8 @@ CREATE TABLE project (
     only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
     name text NOT NULL,
     format_version integer NOT NULL,
-    schema jsonb NOT NULL,
-    settings jsonb NOT NULL DEFAULT '{}'
+    schema json NOT NULL,
+    settings json NOT NULL DEFAULT '{}'
 );
 CREATE TABLE documents (
     ordinal bigint PRIMARY KEY,

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 import orjson
 import psycopg
-from psycopg.types.json import Jsonb
+from psycopg.types.json import Json
 
 from annotator.core.errors import AnnotatorError
 from annotator.core.models import Document, LabelSchema
@@ -24,7 +24,6 @@ from annotator.core.schema import default_schema
 from annotator.store.config import FORMAT_VERSION, ProjectConfig, read_config
 from annotator.store.interface import AddOutcome, Progress
 from annotator.store.names import check_annotator_name
-from annotator.store.postgres import routing
 from annotator.store.postgres.connection import (
     connect,
     database_errors,
@@ -33,6 +32,7 @@ from annotator.store.postgres.connection import (
 from annotator.store.postgres.documents import insert_staged, stage_documents
 from annotator.store.postgres.layer import CHANGES_CHANNEL, PostgresLayer
 from annotator.store.postgres.migrations import SCHEMA_VERSION, applied_version, migrate
+from annotator.store.postgres.routing import AnalystProgress, claim_next, progress_of_analysts
 
 # Documents read per query when iterating over all of them.
 _PAGE = 500
@@ -125,8 +125,8 @@ class PostgresProject:
                         (
                             config.name,
                             FORMAT_VERSION,
-                            Jsonb(_schema_json(config.schema_)),
-                            Jsonb({}),
+                            Json(_schema_json(config.schema_)),
+                            Json({}),
                         ),
                     )
         finally:
@@ -204,7 +204,7 @@ class PostgresProject:
 
     def set_schema(self, schema: LabelSchema) -> None:
         with self.database("the label schema was not saved"):
-            self.conn.execute("UPDATE project SET schema = %s", (Jsonb(_schema_json(schema)),))
+            self.conn.execute("UPDATE project SET schema = %s", (Json(_schema_json(schema)),))
         self._config = self._config.model_copy(update={"schema_": schema})
 
     @property
@@ -214,7 +214,7 @@ class PostgresProject:
     def save_settings(self, settings: dict[str, Any]) -> None:
         kept = copy.deepcopy(dict(settings))
         with self.database("the settings were not saved"):
-            self.conn.execute("UPDATE project SET settings = %s", (Jsonb(kept),))
+            self.conn.execute("UPDATE project SET settings = %s", (Json(kept),))
         self._config = self._config.model_copy(update={"settings": kept})
 
     # --- documents ---------------------------------------------------------------------
@@ -361,12 +361,12 @@ class PostgresProject:
         is none. See routing.py."""
         check_annotator_name(annotator)
         with self.database("no document was handed out"):
-            return routing.claim_next(self.conn, annotator)
+            return claim_next(self.conn, annotator)
 
-    def progress_by_annotator(self) -> dict[str, routing.AnalystProgress]:
+    def progress_by_annotator(self) -> dict[str, AnalystProgress]:
         """Per analyst: documents handed out to them, and documents they marked done."""
         with self.database("the progress was not read"):
-            return routing.progress(self.conn)
+            return progress_of_analysts(self.conn)
 
     # --- live changes --------------------------------------------------------------------
 

@@ -67,7 +67,7 @@ def claim_next(conn: psycopg.Connection[Any], annotator: str) -> str | None:
             # Filled meanwhile: the next query's fresh snapshot sees it full and moves on.
 
 
-def progress(conn: psycopg.Connection[Any]) -> dict[str, AnalystProgress]:
+def progress_of_analysts(conn: psycopg.Connection[Any]) -> dict[str, AnalystProgress]:
     rows = conn.execute(
         "SELECT annotator, sum(handed_out)::int, sum(done)::int FROM ("
         " SELECT annotator, 1 AS handed_out, 0 AS done FROM claims"

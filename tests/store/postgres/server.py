@@ -107,16 +107,18 @@ class Cluster:
             raise RuntimeError(f"{name} failed: {done.stdout}{done.stderr}\n{tail}")
         return done
 
-    def start(self) -> None:
+    def start(self, durable: bool = False) -> None:
+        """Start the server; ``durable`` keeps fsync and synchronous commits on (benches),
+        the tests' server skips them (a killed server loses nothing the OS holds)."""
         for lock in (self.data / "postmaster.pid", self.root / f".s.PGSQL.{self.port}.lock"):
             # A killed postmaster nobody reaped (no init to reap it in a container) still
             # has its pid, and the server would take its lock files for a live server's.
             if lock.exists() and not _alive(int(lock.read_text().split()[0])):
                 lock.unlink()
-        options = (
-            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
-            " -c full_page_writes=off -c synchronous_commit=off -c max_connections=120"
-        )
+        options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1"
+        options += " -c max_connections=120"
+        if not durable:
+            options += " -c fsync=off -c full_page_writes=off -c synchronous_commit=off"
         self._tool("pg_ctl", "-D", str(self.data), "-l", str(self.root / "log"), "-w",
                    "-t", "60", "-o", options, "start")  # fmt: skip
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import tempfile
 import threading
@@ -161,6 +162,21 @@ def _run(cluster: Any, seconds: float, count: int, crowds: tuple[int, ...]) -> l
     with Project.create(folder) as project:
         project.add_documents(documents)
     doc_ids = [d.id for d in documents]
+    try:
+        rows += _crowds(url, folder, doc_ids, seconds, crowds)
+    finally:
+        shutil.rmtree(folder.parent, ignore_errors=True)
+    rows.append(_import(cluster, count))
+    return rows
+
+
+def _crowds(
+    url: str, folder: Path, doc_ids: list[str], seconds: float, crowds: tuple[int, ...]
+) -> list[Result]:
+    from annotator.store import Project
+    from annotator.store.postgres import open_postgres
+
+    rows: list[Result] = []
     for analysts in crowds:
         pg = _load(lambda: open_postgres(url), doc_ids, analysts, seconds)
         fs = _load(lambda: Project.open(folder), doc_ids, analysts, seconds)

@@ -191,7 +191,6 @@ def _crowds(
         rows.append(Result(f"db save p50, {analysts} analysts", pg[1], "folder", fs[1]))
         rows.append(Result(f"db save p99, {analysts} analysts", pg[2], "folder", fs[2]))
         rows.append(Result(f"db saves/s, {analysts} analysts", pg[0], "folder", fs[0], unit="/s"))
-    rows.append(_import(cluster, count))
     return rows
 
 

@@ -315,6 +315,13 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_copy(args: argparse.Namespace) -> int:
+    from annotator.store.transfer import copy_between
+
+    print(copy_between(args.source, args.destination))
+    return EXIT_OK
+
+
 # The subcommands, in build_parser's order (a test checks they match).
 COMMANDS = (
     "gui",
@@ -327,6 +334,7 @@ COMMANDS = (
     "suggest",
     "train",
     "schema",
+    "copy",
 )
 
 
@@ -506,6 +514,13 @@ def _add_schema(sub: _Subparsers) -> None:
     schema.set_defaults(func=cmd_schema)
 
 
+def _add_copy(sub: _Subparsers) -> None:
+    copy = sub.add_parser("copy", help="copy a project between a folder and a database")
+    copy.add_argument("source", help="project folder or postgresql://user@host:port/db")
+    copy.add_argument("destination", help="new folder, or an empty database's URL")
+    copy.set_defaults(func=cmd_copy)
+
+
 # Every command's parser after gui's, in COMMANDS order (a test checks they match).
 _COMMAND_PARSERS: tuple[Callable[[_Subparsers], None], ...] = (
     _add_init,
@@ -517,6 +532,7 @@ _COMMAND_PARSERS: tuple[Callable[[_Subparsers], None], ...] = (
     _add_suggest,
     _add_train,
     _add_schema,
+    _add_copy,
 )
 
 

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from annotator.core.models import LabelSchema
     from annotator.store.interface import ProjectStore
     from annotator.store.memory import MemoryProject
+    from tests.store.postgres.server import Cluster
 
 # Set before anything imports Qt or reads user folders.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -67,7 +68,35 @@ def project(project_path: Path) -> Iterator[object]:
     opened.close()
 
 
-@pytest.fixture(params=["folder", "memory"])
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[Cluster]:
+    """A throwaway PostgreSQL server for the session (tests/store/postgres/server.py);
+    tests needing it are skipped, with the reason, where PostgreSQL is not installed."""
+    from tests.store.postgres.server import start_test_cluster
+
+    passfile = os.environ.get("PGPASSFILE")
+    cluster = start_test_cluster()
+    if isinstance(cluster, str):
+        pytest.skip(cluster)
+    yield cluster
+    cluster.remove()
+    if passfile is None:
+        os.environ.pop("PGPASSFILE", None)
+    else:
+        os.environ["PGPASSFILE"] = passfile
+
+
+@pytest.fixture
+def postgres_url(postgres_cluster: Cluster) -> Iterator[str]:
+    """The URL of a fresh database holding an empty project (default schema)."""
+    from tests.store.postgres.server import Databases
+
+    databases = Databases(postgres_cluster)
+    yield databases.new()
+    databases.drop_all()
+
+
+@pytest.fixture(params=["folder", "memory", pytest.param("postgres", marks=pytest.mark.postgres)])
 def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ProjectStore]:
     """An empty project in each implementation of the storage interface."""
     opened: ProjectStore
@@ -75,6 +104,10 @@ def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Projec
         from annotator.store import Project
 
         opened = Project.create(tmp_path / "project")
+    elif request.param == "postgres":
+        from annotator.store.postgres import open_postgres
+
+        opened = open_postgres(request.getfixturevalue("postgres_url"))
     else:
         from annotator.store.memory import MemoryProject
 

@@ -369,6 +369,10 @@ class ProjectStore(Protocol):
         """Everyone who has saved labels."""
         ...
 
+    def suggestion_annotators(self) -> list[str]:
+        """Everyone who has suggestions saved for them."""
+        ...
+
     def annotations(self, annotator: str, writable: bool = True) -> AnnotationLayer:
         """One annotator's labels; this program's own writer whenever it has one."""
         ...

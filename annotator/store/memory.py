@@ -290,6 +290,13 @@ class MemoryProject:
             if folder == "annotations" and saved.records
         )
 
+    def suggestion_annotators(self) -> list[str]:
+        return sorted(
+            name
+            for (folder, name), saved in self._saved.items()
+            if folder == "suggestions" and saved.records
+        )
+
     def annotations(self, annotator: str, writable: bool = True) -> MemoryLayer:
         return self._layer("annotations", annotator, writable)
 

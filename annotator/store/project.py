@@ -356,6 +356,17 @@ class Project:
             if not path.name.startswith(".") and path.stat().st_size > 0
         )
 
+    def suggestion_annotators(self) -> list[str]:
+        """Everyone who has suggestions saved for them (suggestions/NAME.jsonl)."""
+        folder = self.path / SUGGESTIONS_DIR
+        if not folder.is_dir():
+            return []
+        return sorted(
+            path.stem
+            for path in folder.glob("*.jsonl")
+            if not path.name.startswith(".") and path.stat().st_size > 0
+        )
+
     def annotations(self, annotator: str, writable: bool = True) -> AnnotationStore:
         """One annotator's labels; writable stores take a lock that a second program is refused."""
         return self._layer(annotator, writable, ANNOTATIONS_DIR)

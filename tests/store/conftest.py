@@ -17,7 +17,9 @@ from tests.store.helpers import make_documents
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "scanned_as" in metafunc.fixturenames:
+    # The database store's own tests read no files: once is enough.
+    postgres = metafunc.module.__name__.startswith("tests.store.postgres")
+    if "scanned_as" in metafunc.fixturenames and not postgres:
         metafunc.parametrize("scanned_as", ["read", "mapped"], indirect=True)
 
 

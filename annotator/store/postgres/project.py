@@ -1,0 +1,421 @@
+"""A project in a PostgreSQL database: the storage interface for a team server.
+
+One database holds one project (tables in migrations.py). Each program opens one
+connection; every analyst writes only their own rows, so many analysts save at once
+without waiting for each other. The document list (ids, meta, sizes) is read at open
+and read again when another program has added documents; texts are read when asked for.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import orjson
+import psycopg
+from psycopg.types.json import Json
+
+from annotator.core.errors import AnnotatorError
+from annotator.core.models import Document, LabelSchema
+from annotator.core.schema import default_schema
+from annotator.store.config import FORMAT_VERSION, ProjectConfig, read_config
+from annotator.store.interface import AddOutcome, Progress
+from annotator.store.names import check_annotator_name
+from annotator.store.postgres.connection import (
+    connect,
+    database_errors,
+    url_without_password,
+)
+from annotator.store.postgres.documents import insert_staged, stage_documents
+from annotator.store.postgres.layer import CHANGES_CHANNEL, PostgresLayer
+from annotator.store.postgres.migrations import SCHEMA_VERSION, applied_version, migrate
+from annotator.store.postgres.routing import AnalystProgress, claim_next, progress_of_analysts
+
+# Documents read per query when iterating over all of them.
+_PAGE = 500
+
+
+@dataclass(slots=True)
+class PostgresEntry:
+    id: str
+    meta: dict[str, Any]
+    chars: int
+    title: str
+
+
+class Change(NamedTuple):
+    """Another program saved ``annotator``'s labels of ``doc_id`` ("" when it saved many:
+    read that annotator's layer again)."""
+
+    annotator: str
+    doc_id: str
+
+
+class PostgresProject:
+    """An open project in a database. Use :func:`open_postgres` or :func:`create_postgres`."""
+
+    def __init__(self, url: str, conn: psycopg.Connection[Any]) -> None:
+        self.url = url
+        self.conn = conn
+        self.problems: list[str] = []
+        self._location = url_without_password(url)
+        self._config = ProjectConfig(name="")
+        self._entries: list[PostgresEntry] = []
+        self._index: dict[str, int] = {}
+        self._last_ordinal = 0
+        self._last_text: tuple[str, str] | None = None
+        self._layers: dict[tuple[str, str, bool], PostgresLayer] = {}
+        self._listener: psycopg.Connection[Any] | None = None
+
+    # --- opening -----------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, url: str, recover: bool = True) -> PostgresProject:
+        """Open the project in the database at ``url``. Migrations this program knows
+        and the database lacks are applied first, unless ``recover`` is False (a check
+        that must write nothing): such a database is then refused."""
+        location = url_without_password(url)
+        conn = connect(url, location)
+        try:
+            project = cls(url, conn)
+            with project.database("the project was not opened"):
+                version = applied_version(conn, location)
+                if version is None:
+                    raise AnnotatorError(
+                        f"{location}: no annotator project in this database (it has no "
+                        "tables); create one there first"
+                    )
+                if version < SCHEMA_VERSION:
+                    if not recover:
+                        raise AnnotatorError(
+                            f"{location}: the database's schema version {version} is older "
+                            f"than this program's ({SCHEMA_VERSION}); open it once to upgrade"
+                        )
+                    migrate(conn, location)
+                project._load_config()
+                project._load_entries()
+            return project
+        except BaseException:
+            conn.close()
+            raise
+
+    @classmethod
+    def create(
+        cls, url: str, name: str | None = None, schema: LabelSchema | None = None
+    ) -> PostgresProject:
+        """Make the project's tables in an empty database (one transaction)."""
+        location = url_without_password(url)
+        conn = connect(url, location)
+        try:
+            with database_errors(location, "no project was created"):
+                _refuse_other_encodings(conn, location)
+                with conn.transaction():
+                    if applied_version(conn, location) is not None:
+                        raise AnnotatorError(f"{location}: a project already exists here")
+                    migrate(conn, location)
+                    config = ProjectConfig(
+                        name=name or conn.info.dbname, schema=schema or default_schema()
+                    )
+                    conn.execute(
+                        "INSERT INTO project (name, format_version, schema, settings)"
+                        " VALUES (%s, %s, %s, %s)",
+                        (
+                            config.name,
+                            FORMAT_VERSION,
+                            Json(_schema_json(config.schema_)),
+                            Json({}),
+                        ),
+                    )
+        finally:
+            conn.close()
+        return cls.open(url)
+
+    def _load_config(self) -> None:
+        row = self.conn.execute(
+            "SELECT name, format_version, schema, settings FROM project"
+        ).fetchone()
+        if row is None:
+            raise AnnotatorError(f"{self.location}: the project table is empty")
+        name, format_version, schema, settings = row
+        if format_version > FORMAT_VERSION:
+            raise AnnotatorError(
+                f"{self.location}: format version {format_version} is newer than this "
+                f"program understands ({FORMAT_VERSION}); update annotator"
+            )
+        self._config = read_config(
+            {"name": name, "format_version": format_version, "schema": schema, "settings": settings}
+        )
+
+    def _load_entries(self) -> None:
+        """Read the document list: all of it, or the documents added since last read."""
+        rows = self.conn.execute(
+            "SELECT ordinal, id, meta::text, chars, title FROM documents"
+            " WHERE ordinal > %s ORDER BY ordinal",
+            (self._last_ordinal,),
+        ).fetchall()
+        for ordinal, doc_id, meta, chars, title in rows:
+            self._index[doc_id] = len(self._entries)
+            self._entries.append(PostgresEntry(doc_id, orjson.loads(meta), chars, title))
+            self._last_ordinal = ordinal
+
+    def _reload_if_added(self) -> None:
+        """Read the documents another program added since the list was read."""
+        with self.database("the document list was not read"):
+            row = self.conn.execute("SELECT max(ordinal) FROM documents").fetchone()
+            if row is not None and row[0] is not None and row[0] > self._last_ordinal:
+                self._load_entries()
+
+    def database(self, not_done: str, where: str | None = None) -> AbstractContextManager[None]:
+        """Any database error in the block as one line naming ``where`` (the project)."""
+        return database_errors(where or self.location, not_done)
+
+    def close(self) -> None:
+        for layer in self._layers.values():
+            layer.close()
+        self._layers.clear()
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
+        self.conn.close()
+
+    def __enter__(self) -> PostgresProject:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- configuration -----------------------------------------------------------------
+
+    @property
+    def name(self) -> str:
+        return self._config.name
+
+    @property
+    def location(self) -> str:
+        """The database URL without its password."""
+        return self._location
+
+    @property
+    def schema(self) -> LabelSchema:
+        return self._config.schema_
+
+    def set_schema(self, schema: LabelSchema) -> None:
+        with self.database("the label schema was not saved"):
+            self.conn.execute("UPDATE project SET schema = %s", (Json(_schema_json(schema)),))
+        self._config = self._config.model_copy(update={"schema_": schema})
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        return self._config.settings
+
+    def save_settings(self, settings: dict[str, Any]) -> None:
+        kept = copy.deepcopy(dict(settings))
+        with self.database("the settings were not saved"):
+            self.conn.execute("UPDATE project SET settings = %s", (Json(kept),))
+        self._config = self._config.model_copy(update={"settings": kept})
+
+    # --- documents ---------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        self._reload_if_added()
+        return len(self._entries)
+
+    def __contains__(self, doc_id: object) -> bool:
+        if doc_id not in self._index and isinstance(doc_id, str):
+            self._reload_if_added()
+        return doc_id in self._index
+
+    def document_ids(self) -> list[str]:
+        self._reload_if_added()
+        return [entry.id for entry in self._entries]
+
+    def entries(self) -> list[PostgresEntry]:
+        self._reload_if_added()
+        return list(self._entries)
+
+    def entry(self, doc_id: str) -> PostgresEntry:
+        if doc_id not in self:
+            raise AnnotatorError(f"{self.location}: no document {doc_id!r}")
+        return self._entries[self._index[doc_id]]
+
+    def get_document(self, doc_id: str) -> Document:
+        with self.database("the document was not read"):
+            row = self.conn.execute(
+                "SELECT text, meta::text FROM documents WHERE id = %s", (doc_id,)
+            ).fetchone()
+        if row is None:
+            raise AnnotatorError(f"{self.location}: no document {doc_id!r}")
+        return Document.model_construct(id=doc_id, text=row[0], meta=orjson.loads(row[1]))
+
+    def get_text(self, doc_id: str) -> str:
+        # The window asks for the open article's text at every save.
+        last = self._last_text
+        if last is not None and last[0] == doc_id:
+            return last[1]
+        text = self.get_document(doc_id).text
+        self._last_text = (doc_id, text)
+        return text
+
+    def iter_documents(self, progress: Progress | None = None) -> Iterator[Document]:
+        """Every document in the project's order, a page of them per query."""
+        total = len(self)
+        after = 0
+        number = 0
+        while True:
+            with self.database("the documents were not read"):
+                rows = self.conn.execute(
+                    "SELECT ordinal, id, text, meta::text FROM documents"
+                    " WHERE ordinal > %s ORDER BY ordinal LIMIT %s",
+                    (after, _PAGE),
+                ).fetchall()
+            if not rows:
+                return
+            for ordinal, doc_id, text, meta in rows:
+                after = ordinal
+                number += 1
+                yield Document.model_construct(id=doc_id, text=text, meta=orjson.loads(meta))
+                if progress is not None:
+                    progress(number, max(total, number))
+
+    def add_documents(
+        self, documents: Iterator[Document] | list[Document], progress: Progress | None = None
+    ) -> dict[AddOutcome, int]:
+        """Add documents in one transaction, all or nothing (see documents.py)."""
+        with self.database("no document was added"), self.conn.transaction():
+            given = stage_documents(self.conn, documents, progress)
+            counts = insert_staged(self.conn, given)
+        self._reload_if_added()
+        return counts
+
+    # --- layers ------------------------------------------------------------------------
+
+    def annotators(self) -> list[str]:
+        """Everyone who has saved labels."""
+        return self._layer_owners("annotations")
+
+    def suggestion_annotators(self) -> list[str]:
+        """Everyone who has suggestions saved for them."""
+        return self._layer_owners("suggestions")
+
+    def _layer_owners(self, table: str) -> list[str]:
+        with self.database("the annotators were not listed"):
+            rows = self.conn.execute(f"SELECT DISTINCT annotator FROM {table}").fetchall()
+        return sorted(str(row[0]) for row in rows)
+
+    def annotations(self, annotator: str, writable: bool = True) -> PostgresLayer:
+        return self._layer("annotations", annotator, writable)
+
+    def suggestions(self, annotator: str, writable: bool = True) -> PostgresLayer:
+        return self._layer("suggestions", annotator, writable)
+
+    def layer_reader(self, annotator: str) -> PostgresLayer:
+        check_annotator_name(annotator)
+        return PostgresLayer(self, annotator, "annotations", writable=False)
+
+    def release_annotations(self, annotator: str) -> None:
+        for key in [key for key in self._layers if key[1] == annotator]:
+            self._layers.pop(key).close()
+
+    def _layer(self, table: str, annotator: str, writable: bool) -> PostgresLayer:
+        check_annotator_name(annotator)
+        writer = self._layers.get((table, annotator, True))
+        if writer is not None and not writer.closed:
+            # This program's own writer is up to date; a separate reader would not be.
+            return writer
+        key = (table, annotator, writable)
+        layer = self._layers.get(key)
+        if layer is None or layer.closed:
+            layer = PostgresLayer(self, annotator, table, writable)
+            self._layers[key] = layer
+        else:
+            layer.refresh()
+        return layer
+
+    # --- small per-user state ----------------------------------------------------------
+
+    def read_state(self, kind: str, name: str) -> bytes | None:
+        key = (check_annotator_name(kind), check_annotator_name(name))
+        with self.database("the state was not read"):
+            row = self.conn.execute(
+                "SELECT data FROM state WHERE kind = %s AND name = %s", key
+            ).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def write_state(self, kind: str, name: str, data: bytes) -> None:
+        key = (check_annotator_name(kind), check_annotator_name(name))
+        with self.database("the state was not saved"):
+            self.conn.execute(
+                "INSERT INTO state (kind, name, data) VALUES (%s, %s, %s)"
+                " ON CONFLICT (kind, name) DO UPDATE SET data = excluded.data",
+                (*key, bytes(data)),
+            )
+
+    # --- routing: handing documents out to analysts ------------------------------------
+
+    def next_document(self, annotator: str) -> str | None:
+        """The next document (project order) that still needs analysts and that this
+        analyst has neither labelled nor been given, claimed for them; None when there
+        is none. See routing.py."""
+        check_annotator_name(annotator)
+        with self.database("no document was handed out"):
+            return claim_next(self.conn, annotator)
+
+    def progress_by_annotator(self) -> dict[str, AnalystProgress]:
+        """Per analyst: documents handed out to them, and documents they marked done."""
+        with self.database("the progress was not read"):
+            return progress_of_analysts(self.conn)
+
+    # --- live changes --------------------------------------------------------------------
+
+    def listen(self) -> None:
+        """Start hearing of other programs' saves of labels, for :meth:`poll_changes`.
+
+        Every save of labels sends ``NOTIFY annotator_changes, '<annotator>\\t<doc id>'``
+        when it commits; listening takes a second connection of its own, so that
+        notices wait there while this one is busy.
+        """
+        if self._listener is not None:
+            return
+        listener = connect(self.url, self.location)
+        with self.database("not listening for changes"):
+            listener.execute(f"LISTEN {CHANGES_CHANNEL}")
+        self._listener = listener
+
+    def poll_changes(self, timeout: float = 0.0) -> list[Change]:
+        """The saves other programs made since the last poll, in the order they
+        committed, each (annotator, doc id) once; waits up to ``timeout`` seconds for
+        the first when there is none yet. A window calls it from a timer and refreshes
+        the layers and documents named (this program's own saves are left out)."""
+        if self._listener is None:
+            raise AnnotatorError(f"{self.location}: listen() first")
+        own = self.conn.info.backend_pid
+        changes: dict[Change, None] = {}
+        with self.database("changes were not read"):
+            wait = timeout
+            while True:
+                got = list(self._listener.notifies(timeout=wait, stop_after=1))
+                if not got:
+                    break
+                for notice in got:
+                    if notice.pid != own:
+                        annotator, _, doc_id = notice.payload.partition("\t")
+                        changes[Change(annotator, doc_id)] = None
+                wait = 0.0
+        return list(changes)
+
+
+def _schema_json(schema: LabelSchema) -> Any:
+    return schema.model_dump(mode="json", by_alias=True)
+
+
+def _refuse_other_encodings(conn: psycopg.Connection[Any], location: str) -> None:
+    """Texts are Unicode: a database in another encoding could not hold them all."""
+    row = conn.execute("SHOW server_encoding").fetchone()
+    if row is None or row[0] != "UTF8":
+        raise AnnotatorError(
+            f"{location}: the database's encoding is {row[0] if row else 'unknown'}, not "
+            "UTF8; create it with ENCODING 'UTF8'"
+        )

@@ -1,0 +1,151 @@
+"""Copying a whole project between stores (a folder and a database, either way).
+
+Through the storage interface only: schema, settings, documents in the project's order,
+then every annotator's labels and suggestions, each record as it was saved (its time,
+status and provenance included). The destination must be empty; it is checked before
+anything is written, and a refusal is one line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from annotator.core.errors import AnnotatorError
+from annotator.core.models import DocumentAnnotation, LabelSchema
+from annotator.store.interface import AnnotationLayer, ProjectStore
+
+# Annotations saved per save_many call (one transaction on a database).
+_BATCH = 500
+
+
+@dataclass(slots=True)
+class CopyCounts:
+    documents: int = 0
+    annotators: int = 0
+    labelled: int = 0
+    suggested: int = 0
+
+    def describe(self) -> str:
+        return (
+            f"{self.documents} document{'s' if self.documents != 1 else ''}, labels of "
+            f"{self.annotators} annotator{'s' if self.annotators != 1 else ''} "
+            f"({self.labelled} document labels), {self.suggested} documents' suggestions"
+        )
+
+
+def open_store(location: str) -> ProjectStore:
+    """The project at a folder or a postgresql:// URL.
+
+    (Until the command line opens every project through one ``open_project``.)"""
+    from annotator.store.postgres.connection import is_database_url
+
+    if is_database_url(location):
+        from annotator.store.postgres import open_postgres
+
+        return open_postgres(location)
+    from annotator.store.project import Project
+
+    return Project.open(Path(location))
+
+
+def create_store(location: str, name: str, schema: LabelSchema) -> ProjectStore:
+    """A new, empty project at a folder or in an empty database; an existing project
+    there that is empty (``annotator init`` without sources) is opened instead."""
+    from annotator.store.names import CONFIG_FILE
+    from annotator.store.postgres.connection import is_database_url
+
+    if is_database_url(location):
+        from annotator.store.postgres import create_postgres, open_postgres
+        from annotator.store.postgres.connection import connect, url_without_password
+        from annotator.store.postgres.migrations import applied_version
+
+        shown = url_without_password(location)
+        with connect(location, shown) as conn:
+            exists = applied_version(conn, shown) is not None
+        if exists:
+            return open_postgres(location)
+        return create_postgres(location, name=name, schema=schema)
+    from annotator.store.project import Project
+
+    if (Path(location) / CONFIG_FILE).is_file():
+        return Project.open(Path(location))
+    return Project.create(Path(location), name=name, schema=schema)
+
+
+def check_empty(store: ProjectStore) -> None:
+    held = len(store)
+    layers = len(store.annotators()) + len(store.suggestion_annotators())
+    if held or layers:
+        raise AnnotatorError(
+            f"{store.location}: not empty ({held} documents, {layers} layers of labels); "
+            "copy into a new folder or an empty database"
+        )
+
+
+def copy_between(source_location: str, destination_location: str) -> str:
+    """`annotator copy SRC DST`: what was copied, as one line. A destination folder
+    this made is removed again if the copy fails."""
+    import shutil
+
+    from annotator.store.postgres.connection import is_database_url
+
+    new_folder = not is_database_url(destination_location) and not (
+        Path(destination_location).exists()
+    )
+    source = open_store(source_location)
+    try:
+        destination = create_store(destination_location, source.name, source.schema)
+        try:
+            counts = copy_project(source, destination)
+        except BaseException:
+            destination.close()
+            if new_folder:
+                shutil.rmtree(destination_location, ignore_errors=True)
+            raise
+        destination.close()
+    finally:
+        source.close()
+    return f"{destination.location}: copied {counts.describe()}"
+
+
+def copy_project(source: ProjectStore, destination: ProjectStore) -> CopyCounts:
+    """Copy everything from ``source`` into the empty ``destination``."""
+    check_empty(destination)
+    counts = CopyCounts()
+    destination.set_schema(source.schema)
+    destination.save_settings(source.settings)
+    added = destination.add_documents(source.iter_documents())
+    counts.documents = added["added"]
+    for name in source.annotators():
+        counts.labelled += _copy_layer(
+            source.annotations(name, writable=False), destination.annotations(name)
+        )
+        counts.annotators += 1
+        destination.release_annotations(name)
+    for name in source.suggestion_annotators():
+        counts.suggested += _copy_layer(
+            source.suggestions(name, writable=False), destination.suggestions(name)
+        )
+        destination.release_annotations(name)
+    return counts
+
+
+def _copy_layer(source: AnnotationLayer, destination: AnnotationLayer) -> int:
+    copied = 0
+    for batch in _batches(source.iter_annotations()):
+        destination.save_many(batch)
+        copied += len(batch)
+    return copied
+
+
+def _batches(annotations: Iterator[DocumentAnnotation]) -> Iterator[list[DocumentAnnotation]]:
+    batch: list[DocumentAnnotation] = []
+    for annotation in annotations:
+        batch.append(annotation)
+        if len(batch) == _BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

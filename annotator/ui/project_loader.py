@@ -25,10 +25,12 @@ if TYPE_CHECKING:
     from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu, QMessageBox, QWidget
 
     from annotator.core.models import LabelSchema
-    from annotator.store import AnnotationStore, Project
+    from annotator.store import Project
+    from annotator.store.interface import AnnotationLayer
     from annotator.ui.assist_controller import AssistController
     from annotator.ui.document_list import DocumentList
     from annotator.ui.editing_controller import EditingController
+    from annotator.ui.offline_sender import OfflineSender
     from annotator.ui.settings import Settings
     from annotator.ui.spans_panel import SpansPanel
 
@@ -84,6 +86,7 @@ class ProjectLoader(QObject):
         self.review_window: QMainWindow | None = None
         self.lock_message: QMessageBox | None = None
         self._pending: tuple[Path, Callable[[], object] | None] | None = None
+        self.offline_sender: OfflineSender | None = None
         self._painted = False
         self._load_timer = QTimer(self)
         self._load_timer.setSingleShot(True)
@@ -154,10 +157,13 @@ class ProjectLoader(QObject):
         # Close first: reopening the same project must not find our own lock held.
         self.close_project()
         project = Project.open(path)
+        from annotator.store.offline import offline_buffered
+
         read_only_reason = ""
-        store: AnnotationStore
+        store: AnnotationLayer
         try:
-            store = project.annotations(self.host.annotator, writable=True)
+            # On a store that can be out of reach, edits wait locally when it is.
+            store = offline_buffered(project, project.annotations(self.host.annotator))
         except LockedError as exc:
             read_only_reason = str(exc)
             store = project.annotations(self.host.annotator, writable=False)
@@ -167,6 +173,10 @@ class ProjectLoader(QObject):
         self.session.focus = self._focus_document
         self.session.schedule = lambda save: QTimer.singleShot(0, save)
         self.session.saved = self.host.update_title
+        if self.session.offline is not None:
+            from annotator.ui.offline_sender import OfflineSender
+
+            self.offline_sender = OfflineSender(self.host, self.session, self)
         self.host.undo_stack.clear()
         self.host.settings.remember_project(path)
 
@@ -230,6 +240,9 @@ class ProjectLoader(QObject):
             self.document_list.drop_pending_search()
         if self.session is not None:
             self.session.save_all()
+        if self.offline_sender is not None:
+            self.offline_sender.close()
+            self.offline_sender = None
         if self.project is not None:
             self.project.close()
         self.project = None

@@ -32,12 +32,18 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from pydantic import ValidationError
 
-from annotator.core.errors import AnnotationError, AnnotatorError, StoreUnavailable
+from annotator.core.errors import (
+    AnnotationError,
+    AnnotatorError,
+    InputError,
+    StoreUnavailable,
+)
 from annotator.core.models import DocumentAnnotation, text_hash
 from annotator.core.records import LineEncoder, annotation_from_record, seal
 from annotator.store.interface import AnnotationLayer, LayerSummary, ProjectStore
-from annotator.store.journal_lines import encode_validated
+from annotator.store.journal_lines import encode_validated, short_validation_error
 from annotator.store.offline_journal import OfflineJournal, WaitingSummary
 
 # What says the store did not answer: its own signal, or the connection's OSError
@@ -115,8 +121,13 @@ class OfflineBufferedLayer:
         store refuses is moved to the rejected file and added to ``rejected``.
         """
         sent = 0
-        for doc_id, waiting in list(self.journal.waiting.items()):
-            annotation = annotation_from_record(orjson.loads(waiting.raw))
+        for doc_id in list(self.journal.waiting):
+            try:
+                annotation = self._waiting_annotation(doc_id)
+            except InputError as exc:
+                # Checked when it was kept, so only a damaged journal gets here.
+                self._reject(doc_id, f"unreadable ({exc.reason})")
+                continue
             try:
                 # No text: the store checks the labels against its own copy of the text.
                 self.inner.save(annotation)
@@ -124,14 +135,17 @@ class OfflineBufferedLayer:
                 self.unreachable_reason = str(exc)
                 break
             except AnnotatorError as exc:
-                self.journal.reject(doc_id, str(exc))
-                rejection = Rejection(doc_id, str(exc), self.journal.rejected_path)
-                self.rejected.append(rejection)
-                self.problems.append(rejection.message)
+                self._reject(doc_id, str(exc))
                 continue
             self.journal.mark("sent", doc_id)
             sent += 1
         return sent
+
+    def _reject(self, doc_id: str, reason: str) -> None:
+        self.journal.reject(doc_id, reason)
+        rejection = Rejection(doc_id, reason, self.journal.rejected_path)
+        self.rejected.append(rejection)
+        self.problems.append(rejection.message)
 
     # --- writing -------------------------------------------------------------------------
 
@@ -212,10 +226,16 @@ class OfflineBufferedLayer:
         return waiting.summary if waiting is not None else self.inner.summary(doc_id)
 
     def get(self, doc_id: str) -> DocumentAnnotation | None:
-        waiting = self.journal.waiting.get(doc_id)
-        if waiting is None:
+        if doc_id not in self.journal.waiting:
             return self.inner.get(doc_id)
-        return annotation_from_record(orjson.loads(waiting.raw))
+        return self._waiting_annotation(doc_id)
+
+    def _waiting_annotation(self, doc_id: str) -> DocumentAnnotation:
+        waiting = self.journal.waiting[doc_id]
+        try:
+            return annotation_from_record(orjson.loads(waiting.raw))
+        except ValidationError as exc:
+            raise InputError(self.journal.path, short_validation_error(exc), waiting.line) from None
 
     def get_or_new(self, doc_id: str) -> DocumentAnnotation:
         waiting = self.get(doc_id) if doc_id in self.journal.waiting else None
@@ -238,8 +258,8 @@ class OfflineBufferedLayer:
         for annotation in self.inner.iter_annotations():
             if annotation.doc_id not in waiting:
                 yield annotation
-        for record in list(waiting.values()):
-            yield annotation_from_record(orjson.loads(record.raw))
+        for doc_id in list(waiting):
+            yield self._waiting_annotation(doc_id)
 
     def refresh(self) -> None:
         self.inner.refresh()

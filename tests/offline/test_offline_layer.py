@@ -9,7 +9,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from annotator.core.errors import AnnotationError, LockedError
+from annotator.core.errors import AnnotationError, InputError, LockedError
 from annotator.core.models import Document, DocumentAnnotation, Span
 from annotator.editing.session import Session
 from annotator.store import Project
@@ -369,3 +369,25 @@ class _Refusing:
 
     def save(self, annotation: DocumentAnnotation, text: str | None = None) -> None:
         raise AnnotationError(f"document {annotation.doc_id}: the server refuses notes today")
+
+
+def test_a_damaged_waiting_record_is_kept_aside_not_sent_nor_dropped(
+    layer: OfflineBufferedLayer, flaky: FlakyLayer, memory: MemoryProject
+) -> None:
+    flaky.switch.down = True
+    save(layer, "kim", "fine")
+    layer.journal.close()
+    damaged = b'{"doc_id":"quote","status":"done","spans":[{"id":"T1","start":"nowhere"}]}\n'
+    with layer.journal.path.open("ab") as handle:
+        handle.write(damaged)
+    again = reopen(layer, flaky)
+    assert again.waiting() == 2
+    with pytest.raises(InputError, match=r"alice\.jsonl:2: "):
+        again.get("quote")  # one line naming the journal and the line, no traceback
+    flaky.switch.down = False
+    assert again.send_waiting() == 1
+    [rejection] = again.rejected
+    assert rejection.doc_id == "quote" and rejection.reason.startswith("unreadable (")
+    assert again.journal.rejected_path.read_bytes().endswith(damaged)
+    assert stored_note(memory, "kim") == "fine" and stored_note(memory, "quote") is None
+    again.close()

@@ -26,3 +26,17 @@ class InputError(AnnotatorError):
 
 class LockedError(AnnotatorError):
     """Another program holds the write lock on an annotator's labels."""
+
+
+class StoreUnavailable(AnnotatorError):
+    """The store cannot be reached right now; the same request may succeed later.
+
+    A store that lives elsewhere (a database server) raises it when the request did not
+    get an answer: the connection could not be made or was lost, the server is down or
+    restarting, the request timed out. It says nothing about the data, so an edit that
+    met it is kept on this computer and sent again (store/offline.py). Every other
+    failure is an answer, and a store raises AnnotatorError (or a subclass) for it: a
+    refused edit (labels that do not fit the text, the document's text changed, a
+    constraint the server enforces) is never kept for later, since sending it again
+    would be refused again.
+    """

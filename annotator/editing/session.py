@@ -6,19 +6,26 @@ saved through the store (an append to the annotator's journal) as soon as the wi
 repainted: ``schedule`` runs the save on the next turn of the event loop, so the analyst
 sees the new span at once even on a 10,000-span article whose save takes longer than a
 frame, and a crash loses at most the edit in flight. A failed save keeps the document
-in ``unsaved`` until a later save succeeds.
+in ``unsaved`` until a later save succeeds. On a store that can be out of reach, the
+layer keeps an edit locally when it cannot be sent (store/offline.py): that save is
+"offline", not failed, and ``send_waiting`` sends what waits once the store is back.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from annotator.core.errors import AnnotatorError
 
 if TYPE_CHECKING:
     from annotator.core.models import DocumentAnnotation, Span
     from annotator.store.interface import AnnotationLayer, ProjectStore
+    from annotator.store.offline import OfflineBufferedLayer
+
+# How a document's last save went: in the store, kept on this computer until the
+# store can be reached, or not at all (the reason is in ``Session.unsaved``).
+SaveOutcome = Literal["saved", "offline", "failed"]
 
 
 class Change:
@@ -63,6 +70,13 @@ class Session:
         self.project = project
         self.annotator = annotator
         self.store = store
+        self.offline: OfflineBufferedLayer | None = None
+        if hasattr(store, "send_waiting"):
+            # Loaded here, not at import: only a store that can be out of reach has one.
+            from annotator.store.offline import OfflineBufferedLayer
+
+            if isinstance(store, OfflineBufferedLayer):
+                self.offline = store
         self.read_only_reason = read_only_reason
         self.unsaved: dict[str, str] = {}  # doc id -> why its last save failed
         self.pending: set[str] = set()  # edited, save scheduled
@@ -189,6 +203,31 @@ class Session:
             return False
         self.unsaved.pop(doc_id, None)
         return True
+
+    @property
+    def waiting(self) -> int:
+        """How many documents have edits kept on this computer, waiting for the store."""
+        return self.offline.waiting() if self.offline is not None else 0
+
+    def outcome(self, doc_id: str) -> SaveOutcome:
+        if doc_id in self.unsaved:
+            return "failed"
+        if self.offline is not None and self.offline.is_waiting(doc_id):
+            return "offline"
+        return "saved"
+
+    def send_waiting(self) -> int:
+        """Send the edits kept offline; how many the store saved. An edit the store
+        refuses is kept aside by the layer (``offline.rejected``); if its document is
+        being edited here, it becomes a failed save, with the store's reason."""
+        if self.offline is None:
+            return 0
+        before = len(self.offline.rejected)
+        sent = self.offline.send_waiting()
+        for rejection in self.offline.rejected[before:]:
+            if rejection.doc_id in self._annotations:
+                self.unsaved[rejection.doc_id] = rejection.message
+        return sent
 
     def save_all(self) -> bool:
         """Save pending edits and retry failed saves; True when nothing is left unsaved."""

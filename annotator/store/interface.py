@@ -299,6 +299,10 @@ class ProjectStore(Protocol):
     """An open project: documents, schema, settings and annotation layers."""
 
     problems: list[str]
+    # Whether the store can be out of reach while the project is open (a database
+    # server): the ui then keeps the analyst's edits locally until it can be reached
+    # (store/offline.py), and the store raises StoreUnavailable when it cannot be.
+    remote: bool
 
     @property
     def name(self) -> str: ...

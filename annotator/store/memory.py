@@ -155,6 +155,8 @@ class MemoryLayer:
 class MemoryProject:
     """A whole project in memory (documents, schema, settings, layers, state)."""
 
+    remote = False
+
     def __init__(
         self, name: str = "memory", schema: LabelSchema | None = None, location: str = ""
     ) -> None:

@@ -49,6 +49,8 @@ SIDECAR_MIN_BYTES = 1 << 20
 class Project:
     """An open project folder. Use :meth:`create` or :meth:`open`."""
 
+    remote = False  # a folder on this computer is always within reach
+
     def __init__(self, path: Path, config: ProjectConfig) -> None:
         self.path = path
         self.config = config

@@ -417,6 +417,12 @@ class MainWindow(QMainWindow):
             reason = next(iter(self.session.unsaved.values()))
             self.save_label.setText(f"Not saved: {reason[:80]}")
             self.save_label.setToolTip(reason)
+        elif self.session.waiting:
+            from annotator.ui.offline_sender import waiting_state
+
+            text, tooltip = waiting_state(self.session)
+            self.save_label.setText(text)
+            self.save_label.setToolTip(tooltip)
         elif unsaved:
             self.save_label.setText("Saving…")
         else:

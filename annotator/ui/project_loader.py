@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from annotator.ui.assist_controller import AssistController
     from annotator.ui.document_list import DocumentList
     from annotator.ui.editing_controller import EditingController
+    from annotator.ui.offline_sender import OfflineSender
     from annotator.ui.settings import Settings
     from annotator.ui.spans_panel import SpansPanel
 
@@ -86,6 +87,7 @@ class ProjectLoader(QObject):
         self.review_window: QMainWindow | None = None
         self.lock_message: QMessageBox | None = None
         self._pending: tuple[str | Path, Callable[[], object] | None] | None = None
+        self.offline_sender: OfflineSender | None = None
         self._painted = False
         self._load_timer = QTimer(self)
         self._load_timer.setSingleShot(True)
@@ -164,10 +166,13 @@ class ProjectLoader(QObject):
         # Close first: reopening the same project must not find our own lock held.
         self.close_project()
         project = open_project(path)
+        from annotator.store.offline import offline_buffered
+
         read_only_reason = ""
         store: AnnotationLayer
         try:
-            store = project.annotations(self.host.annotator, writable=True)
+            # On a store that can be out of reach, edits wait locally when it is.
+            store = offline_buffered(project, project.annotations(self.host.annotator))
         except LockedError as exc:
             read_only_reason = str(exc)
             store = project.annotations(self.host.annotator, writable=False)
@@ -178,6 +183,10 @@ class ProjectLoader(QObject):
         self.session.focus = self._focus_document
         self.session.schedule = lambda save: QTimer.singleShot(0, save)
         self.session.saved = self.host.update_title
+        if self.session.offline is not None:
+            from annotator.ui.offline_sender import OfflineSender
+
+            self.offline_sender = OfflineSender(self.host, self.session, self)
         self.host.undo_stack.clear()
         self.host.settings.remember_project(path)
 
@@ -241,6 +250,9 @@ class ProjectLoader(QObject):
             self.document_list.drop_pending_search()
         if self.session is not None:
             self.session.save_all()
+        if self.offline_sender is not None:
+            self.offline_sender.close()
+            self.offline_sender = None
         if self.project is not None:
             self.project.close()
         self.project = None

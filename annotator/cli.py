@@ -6,6 +6,7 @@ Every failure is one line on stderr naming the file (and line), with a non-zero 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -55,9 +56,16 @@ def cmd_gui(args: argparse.Namespace) -> int:
         from annotator.store.names import check_annotator_name
 
         check_annotator_name(args.annotator)
-    from annotator.ui.app import run_gui
+    # No cyclic collection until the window has opened its project (run_gui turns it
+    # back on then): start-up makes tens of thousands of objects, Qt's and ours, nearly
+    # all of which live as long as the app, and the collector walked them over and over.
+    gc.disable()
+    try:
+        from annotator.ui.app import run_gui
 
-    return run_gui(project_path, args.annotator, remember=args.remember)
+        return run_gui(project_path, args.annotator, remember=args.remember)
+    finally:
+        gc.enable()
 
 
 def cmd_init(args: argparse.Namespace) -> int:

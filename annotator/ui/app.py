@@ -7,6 +7,7 @@ light ui modules; pydantic, the models and the store load with the project.
 
 from __future__ import annotations
 
+import gc
 import sys
 from pathlib import Path
 from typing import NamedTuple
@@ -67,6 +68,16 @@ def _is_sample(project_path: Path) -> bool:
     return project_path.resolve() == user_sample_path().resolve()
 
 
+def _resume_collection() -> None:
+    """Cyclic garbage collection back on, once the project is open (or failed to open).
+
+    The command line turns it off for start-up (``cmd_gui``): start-up and the project's
+    load make objects by the ten thousand, few of them garbage, and the collector walked
+    them all several times before the window was usable.
+    """
+    gc.enable()
+
+
 def run_gui(project_path: Path, annotator: str | None, remember: bool = False) -> int:
     """Run the labelling window until it is closed; returns the process exit code.
 
@@ -110,6 +121,8 @@ def run_gui(project_path: Path, annotator: str | None, remember: bool = False) -
         app.exit(1)
 
     window.loadFailed.connect(failed)
+    window.loaded.connect(_resume_collection)
+    window.loadFailed.connect(_resume_collection)
     window.show()
     chosen = annotator
     window.open_later(

@@ -8,6 +8,7 @@ does; the other window tests build ``MainWindow(path)``, which opens the project
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -266,6 +267,43 @@ def test_the_window_modules_load_neither_pydantic_nor_the_store() -> None:
         check=True,
     )
     assert result.stdout.strip() == ""
+
+
+def test_the_collector_is_off_from_the_gui_command_until_the_project_opens(
+    make_project: Callable[..., Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Start-up and the project's load run without cyclic garbage collection (cli.cmd_gui,
+    ui/app.py); it is back on once the project is open, and after the command returns."""
+    from annotator.cli import main
+    from annotator.ui import app as app_module
+
+    path = make_project()
+    isolated = Settings(QSettings(str(tmp_path / "gui.ini"), QSettings.Format.IniFormat))
+    monkeypatch.setattr(app_module, "Settings", lambda: isolated)
+    seen: dict[str, bool] = {}
+
+    def run_until_loaded(app: QApplication) -> int:
+        (window,) = [
+            w for w in app.topLevelWidgets() if isinstance(w, MainWindow) and w.isVisible()
+        ]
+        seen["shown"] = gc.isenabled()
+        while window.loading:
+            app.processEvents()
+        seen["loaded"] = gc.isenabled()
+        assert window.project is not None
+        window.close()
+        return 0
+
+    monkeypatch.setattr(QApplication, "exec", run_until_loaded)
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    app.setQuitOnLastWindowClosed(False)
+    try:
+        assert main(["gui", str(path), "--annotator", "bob"]) == 0
+    finally:
+        app.setQuitOnLastWindowClosed(True)
+    assert seen == {"shown": False, "loaded": True}
+    assert gc.isenabled()
 
 
 FIRST_FRAME = """

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
@@ -126,4 +125,6 @@ def _bool(value: object) -> bool:
 
 
 def _key(project: Path) -> str:
+    import hashlib  # only once a project opens: OpenSSL's start-up is not free
+
     return hashlib.sha1(str(project.resolve()).encode()).hexdigest()[:12]

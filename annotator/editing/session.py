@@ -14,6 +14,7 @@ layer keeps an edit locally when it cannot be sent (store/offline.py): that save
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from annotator.core.errors import AnnotatorError
@@ -28,32 +29,14 @@ if TYPE_CHECKING:
 SaveOutcome = Literal["saved", "offline", "failed"]
 
 
+@dataclass(slots=True)
 class Change:
-    """What an edit touched: spans by id (None = gone) and whether relations changed.
+    """What an edit touched: spans by id (None = gone) and whether relations changed."""
 
-    A plain class, not a dataclass: the window imports this module before it shows, and
-    the dataclasses module and the classes it generates cost a few ms there.
-    """
-
-    __slots__ = ("doc_id", "document", "relations", "spans")
-
-    def __init__(
-        self,
-        doc_id: str,
-        spans: dict[str, Span | None] | None = None,
-        relations: bool = False,
-        document: bool = False,  # status or note
-    ) -> None:
-        self.doc_id = doc_id
-        self.spans: dict[str, Span | None] = {} if spans is None else spans
-        self.relations = relations
-        self.document = document
-
-    def __repr__(self) -> str:
-        return (
-            f"Change({self.doc_id!r}, spans={self.spans!r}, relations={self.relations}, "
-            f"document={self.document})"
-        )
+    doc_id: str
+    spans: dict[str, Span | None] = field(default_factory=dict)
+    relations: bool = False
+    document: bool = False  # status or note
 
 
 ChangeListener = Callable[[Change], None]

@@ -15,8 +15,6 @@ PySide6 picks the overload: the helpers below are those calls' cheaper equivalen
 
 from __future__ import annotations
 
-import sys
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -56,37 +54,3 @@ def set_shortcut(action: QAction, keys: str) -> None:
     from PySide6.QtGui import QKeySequence
 
     action.setShortcuts([QKeySequence(keys)] if keys else [])
-
-
-def quicken_pyside_import_hook() -> None:
-    """Make the check PySide6 runs on every module imported after it a file read.
-
-    PySide6.QtCore wraps ``__import__``: the first time a module is imported (or named in an
-    import statement) after Qt is loaded, ``shibokensupport.feature`` asks whether the
-    module's source mentions "PySide6" (to let it opt in to ``from __feature__ import
-    snake_case``), through ``inspect.getsource``: linecache, encoding detection, the lines
-    decoded and joined. The same question asked of the file's bytes gives the same answer
-    ("PySide6" is ASCII, and Python's source encodings are ASCII-compatible) for 4.7M fewer
-    instructions before the window's first frame and 65M fewer before it is usable, when
-    pydantic and the store are imported (callgrind, bench_startup's children). Modules
-    without a ``.py`` file on disk (built in, zipped, compiled) are asked as before.
-    Nothing happens if PySide6 names these differently.
-    """
-    import PySide6.QtCore  # noqa: F401  (it installs the hook this replaces)
-
-    feature = sys.modules.get("shibokensupport.feature")
-    scan = getattr(feature, "_mod_uses_pyside", None)
-    if feature is None or not callable(scan) or getattr(scan, "__name__", "") != "_mod_uses_pyside":
-        return
-
-    def mod_uses_pyside(module: ModuleType) -> bool:
-        path = getattr(module, "__file__", None)
-        if isinstance(path, str) and path.endswith(".py"):
-            try:
-                with open(path, "rb") as source:
-                    return b"PySide6" in source.read()
-            except OSError:
-                pass
-        return bool(scan(module))
-
-    feature._mod_uses_pyside = mod_uses_pyside  # type: ignore[attr-defined]

@@ -29,6 +29,7 @@ from annotator.ui.assist_controller import AssistController
 from annotator.ui.colors import LabelColors
 from annotator.ui.document_view import DocumentView, arrows_of
 from annotator.ui.editing_controller import EditingController
+from annotator.ui.find_bar import FindBar
 from annotator.ui.lazy_qt import Qt, new_action, set_shortcut
 from annotator.ui.palette import LabelPalette
 from annotator.ui.project_loader import ProjectLoader
@@ -46,7 +47,6 @@ if TYPE_CHECKING:
     from annotator.editing.session import Change, Session
     from annotator.store.interface import ProjectStore
     from annotator.ui.document_list import DocumentList
-    from annotator.ui.find_bar import FindBar
     from annotator.ui.help_dialog import HelpDialog
     from annotator.ui.model_controller import ModelController
     from annotator.ui.spans_panel import SpansPanel
@@ -103,12 +103,16 @@ class MainWindow(QMainWindow):
             "background: #fff3cd; color: #5c4500; border: 1px solid #e0c36c; padding: 6px;"
         )
         self.banner.hide()
-        self._find_bar: FindBar | None = None  # built when first asked for (find_bar)
+        self.find_bar = FindBar()
+        self.find_bar.hide()
+        self.find_bar.found.connect(self._found)
+        self.find_bar.dismissed.connect(self.view.setFocus)
         central = QWidget()
         self.central_layout = QVBoxLayout(central)
         self.central_layout.setContentsMargins(0, 0, 0, 0)
         self.central_layout.setSpacing(0)
         self.central_layout.addWidget(self.banner)
+        self.central_layout.addWidget(self.find_bar)
         self.central_layout.addWidget(self.view)
         self.setCentralWidget(central)
 
@@ -335,31 +339,14 @@ class MainWindow(QMainWindow):
     def cancel(self) -> None:
         if self.editing.pending_relation is not None:
             self.editing.end_relation_mode()
-        elif self._find_bar is not None and self._find_bar.isVisible():
-            self._find_bar.close_bar()
+        elif self.find_bar.isVisible():
+            self.find_bar.close_bar()
         else:
             self.view.clear_selection()
             self.select_span(None)
 
-    @property
-    def find_bar(self) -> FindBar:
-        """The find bar above the text, built the first time it is needed: the window's
-        first frame does without it (and without its module)."""
-        if self._find_bar is None:
-            from annotator.ui.find_bar import FindBar
-
-            bar = FindBar()
-            bar.hide()
-            bar.set_text(self.view.text)
-            bar.found.connect(self._found)
-            bar.dismissed.connect(self.view.setFocus)
-            self.central_layout.insertWidget(1, bar)  # between the banner and the text
-            self._find_bar = bar
-        return self._find_bar
-
     def document_shown(self, text: str) -> None:
-        if self._find_bar is not None:
-            self._find_bar.set_text(text)
+        self.find_bar.set_text(text)
 
     def open_find(self) -> None:
         cursor = self.view.textCursor()

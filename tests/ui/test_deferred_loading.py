@@ -254,7 +254,7 @@ def test_the_window_modules_load_neither_pydantic_nor_the_store() -> None:
         "heavy = ('pydantic', 'annotator.core.models', 'annotator.store.project',\n"
         "         'annotator.store.journal', 'annotator.assist', 'annotator.formats',\n"
         "         'annotator.review', 'annotator.services', 'annotator.ui.document_list',\n"
-        "         'annotator.ui.highlighter', 'annotator.ui.find_bar', 'dataclasses')\n"
+        "         'annotator.ui.highlighter')\n"
         "print(' '.join(sorted(n for n in sys.modules if n.startswith(heavy))))\n"
     )
     result = subprocess.run(
@@ -267,27 +267,6 @@ def test_the_window_modules_load_neither_pydantic_nor_the_store() -> None:
         check=True,
     )
     assert result.stdout.strip() == ""
-
-
-def test_pyside_asks_each_imported_module_about_its_source_without_inspect() -> None:
-    """PySide6 checks every module imported after it for the word "PySide6" with
-    inspect.getsource (lazy_qt.py): annotator.ui asks the file instead, and gets the
-    answer inspect gives."""
-    import inspect
-    import json.decoder
-
-    import annotator.core.errors
-    import annotator.ui
-    import annotator.ui.main_window
-
-    feature = sys.modules["shibokensupport.feature"]
-    check = feature._mod_uses_pyside
-    assert check.__qualname__.startswith("quicken_pyside_import_hook")
-    for module in (annotator.ui.main_window, annotator.ui, annotator.core.errors, json.decoder):
-        assert check(module) == ("PySide6" in inspect.getsource(module)), module.__name__
-    assert check(annotator.ui.main_window) and not check(annotator.core.errors)
-    assert check(sys) is False  # built in: no source, asked as PySide6 asks
-    assert feature.pyside_feature_dict["annotator.ui.main_window"] == 0
 
 
 def test_the_collector_is_off_from_the_gui_command_until_the_project_opens(

@@ -61,10 +61,11 @@ class AgreementChart(QWidget):
         self.setObjectName("agreementChart")
         self.colors = colors
         self.bars: list[Bar] = []
-        self.setMinimumSize(420, 220)
+        # Short by default: the review window's agreement dock starts at a quarter of its height.
+        self.setMinimumSize(420, 140)
 
     def sizeHint(self) -> QSize:
-        return QSize(640, 260)
+        return QSize(640, 170)
 
     def set_report(self, report: AgreementReport) -> None:
         self.bars = bars_of(report)

@@ -56,6 +56,9 @@ SHOW_ANNOTATORS = "annotators"
 SHOW_GOLD = "gold"
 
 
+AGREEMENT_DOCK_HEIGHT = 190  # the least the dock starts at: headline, one pair, a short chart
+
+
 class ReviewWindow(QMainWindow):
     def __init__(
         self, project_path: Path, reviewer: str, annotators: Sequence[str] | None = None
@@ -90,6 +93,14 @@ class ReviewWindow(QMainWindow):
         self._fill_documents()
         self.setWindowTitle(f"Review {self.project.name} — {reviewer}")
         fit_to_screen(self, 1500, 940)
+        # The text comes first: the agreement dock starts at a quarter of the window (its
+        # size hint took 40% at 1366x768), its chart scaled down to fit; dragging the
+        # splitter or floating the dock gives it more.
+        self.resizeDocks(
+            [self.agreement_dock],
+            [max(AGREEMENT_DOCK_HEIGHT, self.height() // 4)],
+            Qt.Orientation.Vertical,
+        )
         if self.doc_ids:
             first = self.walker.next()
             self.open_document(first.doc_id if first else self.doc_ids[0], first)
@@ -212,6 +223,7 @@ class ReviewWindow(QMainWindow):
         self.tabs.addTab(changes, "What changed")
         dock = QDockWidget("Agreement and changes", self)
         dock.setObjectName("agreementDock")
+        self.agreement_dock = dock
         dock.setWidget(scrolling(self.tabs))
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
 

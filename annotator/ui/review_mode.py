@@ -45,18 +45,15 @@ from annotator.review.agreement import SpanKey, compute_agreement
 from annotator.review.changes import LayerChange, changes_since_seen, mark_seen
 from annotator.review.disagreements import KIND_NAMES, Disagreement, DisagreementCursor
 from annotator.store import Project
-from annotator.ui.agreement_chart import AgreementPanel
+from annotator.ui.agreement_chart import AgreementPanel, fit_review_window
 from annotator.ui.colors import LabelColors
 from annotator.ui.document_view import Arrow
 from annotator.ui.review_commands import ReviewCommand, accepted_message
 from annotator.ui.review_view import ReviewView
-from annotator.ui.screen_fit import fit_to_screen, scrolling
+from annotator.ui.screen_fit import scrolling
 
 SHOW_ANNOTATORS = "annotators"
 SHOW_GOLD = "gold"
-
-
-AGREEMENT_DOCK_HEIGHT = 190  # the least the dock starts at: headline, one pair, a short chart
 
 
 class ReviewWindow(QMainWindow):
@@ -92,15 +89,7 @@ class ReviewWindow(QMainWindow):
         self._fill_changes()
         self._fill_documents()
         self.setWindowTitle(f"Review {self.project.name} — {reviewer}")
-        fit_to_screen(self, 1500, 940)
-        # The text comes first: the agreement dock starts at a quarter of the window (its
-        # size hint took 40% at 1366x768), its chart scaled down to fit; dragging the
-        # splitter or floating the dock gives it more.
-        self.resizeDocks(
-            [self.agreement_dock],
-            [max(AGREEMENT_DOCK_HEIGHT, self.height() // 4)],
-            Qt.Orientation.Vertical,
-        )
+        fit_review_window(self)
         if self.doc_ids:
             first = self.walker.next()
             self.open_document(first.doc_id if first else self.doc_ids[0], first)
@@ -223,7 +212,6 @@ class ReviewWindow(QMainWindow):
         self.tabs.addTab(changes, "What changed")
         dock = QDockWidget("Agreement and changes", self)
         dock.setObjectName("agreementDock")
-        self.agreement_dock = dock
         dock.setWidget(scrolling(self.tabs))
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, dock)
 

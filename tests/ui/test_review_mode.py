@@ -14,7 +14,8 @@ from PySide6.QtWidgets import QDockWidget, QListWidget, QPushButton
 from annotator.cli import main
 from annotator.review.changes import changes_since_seen
 from annotator.store import GOLD_ANNOTATOR, Project
-from annotator.ui.review_mode import AGREEMENT_DOCK_HEIGHT, ReviewWindow, open_review
+from annotator.ui.agreement_chart import AGREEMENT_DOCK_HEIGHT
+from annotator.ui.review_mode import ReviewWindow, open_review
 from tests.review.helpers import annotation, make_project
 
 SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "sample"

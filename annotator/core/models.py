@@ -321,6 +321,10 @@ class DocumentAnnotation(BaseModel):
     def next_span_id(self) -> str:
         return _next_id("T", (span.id for span in self.spans))
 
+    def has_span_id(self, span_id: str) -> bool:
+        """Whether a span uses this id (the set add_span keeps, built once)."""
+        return span_id in self._span_ids()
+
     def next_relation_id(self) -> str:
         return _next_id("R", (rel.id for rel in self.relations))
 

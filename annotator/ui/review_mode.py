@@ -45,12 +45,12 @@ from annotator.review.agreement import SpanKey, compute_agreement
 from annotator.review.changes import LayerChange, changes_since_seen, mark_seen
 from annotator.review.disagreements import KIND_NAMES, Disagreement, DisagreementCursor
 from annotator.store.open import open_project
-from annotator.ui.agreement_chart import AgreementPanel
+from annotator.ui.agreement_chart import AgreementPanel, fit_review_window
 from annotator.ui.colors import LabelColors
 from annotator.ui.document_view import Arrow
 from annotator.ui.review_commands import ReviewCommand, accepted_message
 from annotator.ui.review_view import ReviewView
-from annotator.ui.screen_fit import fit_to_screen, scrolling
+from annotator.ui.screen_fit import scrolling
 
 SHOW_ANNOTATORS = "annotators"
 SHOW_GOLD = "gold"
@@ -89,7 +89,7 @@ class ReviewWindow(QMainWindow):
         self._fill_changes()
         self._fill_documents()
         self.setWindowTitle(f"Review {self.project.name} — {reviewer}")
-        fit_to_screen(self, 1500, 940)
+        fit_review_window(self)
         if self.doc_ids:
             first = self.walker.next()
             self.open_document(first.doc_id if first else self.doc_ids[0], first)

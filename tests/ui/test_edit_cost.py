@@ -123,3 +123,40 @@ def test_an_edit_updates_the_legend_counts_without_a_pass_over_every_span(
     window.show_document("kim")
     window.show_document("emoji")
     assert window.palette_widget.counts == {"PERSON": 2, "ORG": 1}
+
+
+def test_new_span_ids_come_without_a_scan_of_every_id(
+    make_project: Callable[..., Path], open_main: Opener, monkeypatch: MonkeyPatch
+) -> None:
+    from annotator.core.models import DocumentAnnotation
+
+    window = open_main(make_project())
+    window.show_document("emoji")
+    window.snap_action.setChecked(False)
+    assert window.session is not None
+    annotation = window.session.annotation("emoji")
+    # Ids in use just past the count of spans, as after deletions: they are stepped over.
+    text = window.view.text
+    annotation.add_span(Span.of(text, 0, 1, "ORG", f"T{len(annotation.spans) + 1}"))
+    annotation.add_span(Span.of(text, 1, 2, "ORG", f"T{len(annotation.spans) + 1}"))
+    window.show_document("kim")
+    window.show_document("emoji")
+    used = {span.id for span in annotation.spans}
+
+    def scan(_self: DocumentAnnotation) -> str:
+        raise AssertionError("the highest span id was looked for over every span")
+
+    monkeypatch.setattr(DocumentAnnotation, "next_span_id", scan)
+    for phrase in ("Xi Jinping", "Putin"):
+        start = text.index(phrase)
+        window.view.select_range(start, start + len(phrase))
+        window.editing.apply_label("PERSON")
+    new = [span for span in annotation.spans if span.id not in used]
+    assert [span.text for span in new] == ["Xi Jinping", "Putin"]
+    assert len({span.id for span in annotation.spans}) == len(annotation.spans)
+    # Undone, a new span still gets an id never used in this session.
+    window.undo_stack.undo()
+    start = text.index("Putin")
+    window.view.select_range(start, start + len("Putin"))
+    window.editing.apply_label("ORG")
+    assert annotation.spans[-1].id not in {span.id for span in new}

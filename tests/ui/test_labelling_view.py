@@ -290,6 +290,38 @@ def test_an_edit_that_leaves_the_tags_as_wide_lays_nothing_out_again(
     assert painted_in_label_color(view, "P", "QUOTE")
 
 
+def test_a_second_span_in_a_block_lays_out_that_block_alone(view: DocumentView) -> None:
+    """Qt's usual way (setFormats, then markContentsDirty over the block, as
+    QSyntaxHighlighter does) also throws away the layouts of the next blocks, the empty
+    line and the next paragraph, to be laid out again at the next paint."""
+    paragraphs = [
+        "Putin met Xi Jinping in Beijing on Tuesday, their third meeting this year.",
+        "Analysts in Washington warned of a new axis.",
+        "Kim Jong Un watched the parade from the stand.",
+    ]
+    text = "\n\n".join(paragraphs)
+    shown(view, text, [span(text, "Putin", "PERSON", "P"), span(text, "Kim", "PERSON", "K")], [])
+    document = view.document()
+    blocks = [document.findBlockByNumber(number) for number in range(document.blockCount())]
+    assert all(block.layout().lineCount() for block in blocks)
+    first = blocks[0].layout()
+    spaces_before = [r.start for r in first.formats() if text[r.start] == " "]
+    assert len(spaces_before) == paragraphs[0].count(" ")
+    after = text.index(" on Tuesday")
+    before_x = view.cursorRect(_cursor_at(view, after)).x()
+    view.update_spans({"B": span(text, "Beijing", "GPE", "B")})
+    # The blocks after it keep their layout (a cleared one has no lines until painted).
+    assert [block.layout().lineCount() > 0 for block in blocks[1:]] == [True] * (len(blocks) - 1)
+    # The edited block is laid out again at once, with the new tag's room...
+    assert first.lineCount() > 0
+    assert view.cursorRect(_cursor_at(view, after)).x() > before_x
+    # ...and keeps the taller spaces it had: only a tag's spacing was added.
+    assert [r.start for r in first.formats() if text[r.start] == " "] == spaces_before
+    view.viewport().grab()
+    assert "B" in tags_by_span(view)
+    assert painted_in_label_color(view, "B", "GPE")
+
+
 def _cursor_at(view: DocumentView, offset: int) -> QTextCursor:
     cursor = QTextCursor(view.document())
     cursor.setPosition(view.offsets.to_qt(offset))

@@ -9,11 +9,12 @@ from pathlib import Path
 import orjson
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QListWidget, QPushButton
+from PySide6.QtWidgets import QDockWidget, QListWidget, QPushButton
 
 from annotator.cli import main
 from annotator.review.changes import changes_since_seen
 from annotator.store import GOLD_ANNOTATOR, Project
+from annotator.ui.agreement_chart import AGREEMENT_DOCK_HEIGHT
 from annotator.ui.review_mode import ReviewWindow, open_review
 from tests.review.helpers import annotation, make_project
 
@@ -217,6 +218,25 @@ def test_agreement_panel_and_what_changed(review: object, two_annotators: Path) 
     window.mark_seen()
     assert window.tabs.tabText(1) == "What changed"
     assert changes_since_seen(window.project, "carol", ["alice", "bob"]) == []
+
+
+def test_the_agreement_dock_leaves_the_text_most_of_the_height(
+    review: object, two_annotators: Path, qtbot: object
+) -> None:
+    window: ReviewWindow = review(two_annotators)  # type: ignore[operator]
+    qtbot.waitExposed(window)  # type: ignore[attr-defined]
+    dock = window.findChild(QDockWidget, "agreementDock")
+    # A quarter of the window, or enough for a headline, a pair and a short chart: its
+    # size hint (a 260 px chart) took 40% of a 1366x768 screen.
+    assert dock.height() <= max(window.height() // 4, AGREEMENT_DOCK_HEIGHT) + 4
+    assert window.view.height() > dock.height()
+    # The chart still draws its title, legend and bars at that height (a chart too short
+    # for its plot paints only its background).
+    chart = window.agreement.chart
+    assert chart.height() >= chart.minimumHeight()
+    image = chart.grab().toImage()
+    colors = {image.pixel(x, y) for x in range(0, image.width(), 3) for y in range(image.height())}
+    assert len(colors) > 20
 
 
 def test_sample_project_review(review: object, tmp_path: Path) -> None:

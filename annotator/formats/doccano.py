@@ -21,8 +21,10 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+from bisect import bisect_left
 from collections.abc import Iterator
-from operator import itemgetter, methodcaller
+from itertools import count, repeat
+from operator import add, itemgetter, methodcaller
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -438,6 +440,10 @@ def _relations(relations: Any, loc: Location, alias: dict[str, str]) -> list[dic
 # --- export ------------------------------------------------------------------------------
 
 
+_SECOND = itemgetter(1)
+_THIRD = itemgetter(2)
+
+
 def doccano_record(record: ExportRecord) -> dict[str, Any]:
     """The relation form; :func:`to_label_form` turns it into the ``label`` form.
 
@@ -452,22 +458,17 @@ def doccano_record(record: ExportRecord) -> dict[str, Any]:
         relations = [(r.head, r.tail, r.label) for r in annotation.relations]
     units = Utf16Map(record.text)
     numbers = {span[0]: number for number, span in enumerate(spans)}
-    if units.identity:
-        entities = [
-            {"id": number, "start_offset": start, "end_offset": end, "label": label}
-            for number, (_, start, end, label) in enumerate(spans)
-        ]
-    else:
-        to_utf16 = units.to_utf16
-        entities = [
-            {
-                "id": number,
-                "start_offset": to_utf16(start),
-                "end_offset": to_utf16(end),
-                "label": label,
-            }
-            for number, (_, start, end, label) in enumerate(spans)
-        ]
+    starts = list(map(_SECOND, spans))
+    ends = list(map(_THIRD, spans))
+    if not units.identity:
+        # UTF-16 units: each offset plus the astral characters before it.
+        astral = repeat(units.astral)
+        starts = list(map(add, starts, map(bisect_left, astral, starts)))
+        ends = list(map(add, ends, map(bisect_left, astral, ends)))
+    entities = [
+        {"id": number, "start_offset": start, "end_offset": end, "label": span[3]}
+        for number, start, end, span in zip(count(), starts, ends, spans)
+    ]
     return {
         "id": record.doc_id,
         "text": record.text,

@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import bisect
 import itertools
-from collections.abc import Callable
 from itertools import repeat
-from operator import contains, itemgetter, lt, methodcaller, ne, or_, sub
+from operator import add, contains, itemgetter, lt, methodcaller, ne, or_, sub
 from pathlib import Path
 from typing import Any
 
@@ -391,8 +390,37 @@ def _differing(placed: Placed, other: Placed) -> Placed:
 
 
 def _boundaries(text: str, starts: list[int], ends: list[int]) -> list[bool]:
-    on_boundaries: Callable[[str, int, int], bool] = _on_boundaries
-    return list(map(on_boundaries, repeat(text), starts, ends))
+    """``offsets._on_boundaries`` of every span, its characters picked out as whole lists.
+
+    The text between two line breaks: a span at its start or end sees a line break
+    beside it, which is no letter, as ``_on_boundaries`` treats the text's ends."""
+    padded = "\n" + text + "\n"
+    char = padded.__getitem__
+    one = repeat(1)
+    firsts = list(map(char, map(add, starts, one)))
+    lasts = list(map(char, ends))
+    first_words = list(map(str.isalnum, firsts))
+    last_words = list(map(str.isalnum, lasts))
+    before_words = map(str.isalnum, map(char, starts))
+    after_words = map(str.isalnum, map(char, map(add, ends, one)))
+    return [
+        not first.isspace()
+        and not last.isspace()
+        and not (before and first_word)
+        and not (last_word and after)
+        and (first_word or any(map(str.isalnum, text[start:end])))
+        for first, last, first_word, last_word, before, after, start, end in zip(
+            firsts,
+            lasts,
+            first_words,
+            last_words,
+            before_words,
+            after_words,
+            starts,
+            ends,
+            strict=True,
+        )
+    ]
 
 
 def _relations(

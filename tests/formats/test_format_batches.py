@@ -16,9 +16,10 @@ import orjson
 import pytest
 
 from annotator.core.errors import AnnotatorError, InputError
-from annotator.formats import doccano, doccano_batches
+from annotator.formats import doccano, doccano_batches, label_studio
 from annotator.formats.base import CheckedBatch, read_chunks
 from annotator.formats.jsonio import Location
+from annotator.formats.offsets import _on_boundaries
 from annotator.services import import_sources
 from annotator.store import Project
 
@@ -285,3 +286,140 @@ def test_doccano_lane_takes_plain_chunks(tmp_path: Path) -> None:
     assert any("UTF-16" in notice for notice in tally.notices())
     chunks = list(read_chunks(doccano.reader, source))
     assert any(isinstance(chunk, CheckedBatch) and chunk.labelled for chunk in chunks)
+
+
+def label_studio_tasks(seed: int, count: int) -> list[dict[str, Any]]:
+    """Tasks as Label Studio exports them: code points or (before 2022) UTF-16 units,
+    regions with notes, relations, several annotators, cancelled annotations."""
+    rng = random.Random(seed)
+    tasks: list[dict[str, Any]] = []
+    for number in range(count):
+        text, spans = _article(rng, number)
+        utf16 = rng.random() < 0.2
+        crlf = rng.random() < 0.1
+        if crlf:
+            shift = [text[:start].count("\n") for start, _, _ in spans]
+            ends = [text[:end].count("\n") for _, end, _ in spans]
+            covered = [text[s:e].replace("\n", "\r\n") for s, e, _ in spans]
+            text = text.replace("\n", "\r\n")
+            spans = [
+                (s + a, e + b, lab) for (s, e, lab), a, b in zip(spans, shift, ends, strict=True)
+            ]
+        else:
+            covered = [text[s:e] for s, e, _ in spans]
+        if utf16:
+            spans = [(_utf16(text, s), _utf16(text, e), lab) for s, e, lab in spans]
+        result: list[dict[str, Any]] = [
+            {
+                "id": f"r{index}",
+                "from_name": "label",
+                "to_name": "text",
+                "type": "labels",
+                "value": {"start": s, "end": e, "text": piece, "labels": [lab]},
+                **({"meta": {"text": ["a note"]}} if rng.random() < 0.1 else {}),
+            }
+            for index, ((s, e, lab), piece) in enumerate(zip(spans, covered, strict=True))
+        ]
+        result += [
+            {
+                "type": "relation",
+                "from_id": f"r{index}",
+                "to_id": f"r{index + 1}",
+                "direction": rng.choice(["right", "left"]),
+                "labels": ["NEXT"],
+            }
+            for index in range(max(len(spans) - 1, 0))
+            if rng.random() < 0.4
+        ]
+        task: dict[str, Any] = {"id": number + 1, "data": {"text": text}}
+        if rng.random() < 0.85:
+            annotations = [{"id": number, "completed_by": 1, "result": result}]
+            if rng.random() < 0.1:
+                annotations.append({"id": 0, "completed_by": 2, "result": result[:1]})
+            if rng.random() < 0.05:
+                annotations.append({"id": 0, "completed_by": 3, "was_cancelled": True})
+            task["annotations"] = annotations
+        tasks.append(task)
+    return tasks
+
+
+def _write_tasks(path: Path, tasks: list[Any]) -> Path:
+    """A task list as exports write it: one task a line."""
+    path.write_bytes(b"[\n" + b",\n".join(map(orjson.dumps, tasks)) + b"\n]\n")
+    return path
+
+
+def _label_studio_one_by_one(patch: pytest.MonkeyPatch) -> None:
+    patch.delattr(label_studio.LabelStudioReader, "read_chunks")
+
+
+@pytest.mark.usefixtures("fixed_clock")
+@pytest.mark.parametrize("annotator", [None, "alice"])
+@pytest.mark.parametrize("seed", range(4))
+def test_label_studio_batches_give_what_one_by_one_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int, annotator: str | None
+) -> None:
+    monkeypatch.setattr(label_studio, "_BATCH", 7)
+    source = _write_tasks(tmp_path / "in.json", label_studio_tasks(seed, 50))
+    results = []
+    for way in ("batches", "one-by-one"):
+        with monkeypatch.context() as patch:
+            if way == "one-by-one":
+                _label_studio_one_by_one(patch)
+            root = tmp_path / way
+            notices: list[str] = []
+            with Project.create(root, name="p") as project:
+                summary = import_sources(
+                    project, [source], "label-studio", annotator, notify=notices.append
+                )
+            results.append(((summary, notices, None), _project_files(root)))
+    _assert_same(results[0], results[1])
+    assert results[0][0][0].added == 50
+    chunks = list(read_chunks(label_studio.reader, source))
+    assert any(isinstance(chunk, CheckedBatch) and chunk.labelled for chunk in chunks)
+
+
+@pytest.mark.usefixtures("fixed_clock")
+@pytest.mark.parametrize("skip_invalid", [False, True])
+def test_label_studio_refused_task_among_batches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, skip_invalid: bool
+) -> None:
+    monkeypatch.setattr(label_studio, "_BATCH", 5)
+    tasks = label_studio_tasks(2, 30)
+    tasks[13] = {
+        "id": 99,
+        "data": {"text": "Kim"},
+        "annotations": [
+            {
+                "result": [
+                    {
+                        "id": "a",
+                        "type": "labels",
+                        "value": {"start": 0, "end": 9, "text": "Kim", "labels": ["P"]},
+                    }
+                ]
+            }
+        ],
+    }
+    source = _write_tasks(tmp_path / "in.json", tasks)
+    batches, one_by_one = _import_both_ways(
+        tmp_path,
+        monkeypatch,
+        source,
+        "label-studio",
+        _label_studio_one_by_one,
+        skip_invalid=skip_invalid,
+    )
+    _assert_same(batches, one_by_one)
+
+
+@pytest.mark.parametrize(
+    "text", ["Kim said “café\u0301” in 北京 👍🏽 x_y 12 — .", "a", " b ", "...", "ab cd\n\nef"]
+)
+def test_doccano_boundaries_are_on_boundaries(text: str) -> None:
+    """The lane's whole-list boundary test agrees with offsets._on_boundaries on every span."""
+    pairs = [(s, e) for s in range(len(text)) for e in range(s + 1, len(text) + 1)]
+    starts, ends = [s for s, _ in pairs], [e for _, e in pairs]
+    assert doccano_batches._boundaries(text, starts, ends) == [
+        _on_boundaries(text, s, e) for s, e in pairs
+    ]

@@ -18,7 +18,6 @@ relations (choices, text areas, ratings, HTML regions) cannot be carried and are
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,6 @@ import orjson
 from annotator.core.models import Document, LabelSchema, Relation, Span
 from annotator.core.records import build_all
 from annotator.formats.base import (
-    CheckedBatch,
     CheckedLabels,
     ExportRecord,
     ImportChunk,
@@ -38,6 +36,7 @@ from annotator.formats.base import (
 )
 from annotator.formats.common import (
     Tally,
+    batched_records,
     document_id,
     document_meta,
     given,
@@ -81,99 +80,9 @@ class LabelStudioReader:
 
     def read_chunks(self, path: Path) -> Iterator[ImportChunk]:
         """The records of :meth:`read`, checked one by one as ever, handed over in
-        batches (CheckedBatch) where a stretch of them is alike: tasks without labels, or
-        tasks whose labels are one annotator's checked records. The import then writes
-        their documents and labels column by column instead of one task at a time. The
-        file's last record always comes alone, carrying the file's notices, as
-        :meth:`read` gives it; before a refused task, the tasks read so far go first."""
+        batches where a stretch of them is alike (see common.batched_records)."""
         tally = Tally(path)
-        pending: list[ImportRecord] = []
-        records = self._records(path, tally)
-        while True:
-            try:
-                record = next(records, None)
-            except Exception:
-                yield iter(pending)
-                raise
-            if record is None:
-                break
-            pending.append(record)
-            if len(pending) > _BATCH:
-                yield from _chunks(pending[:-1])
-                del pending[:-1]
-        if pending:
-            yield from _chunks(pending[:-1])
-            last = pending[-1]
-            last.notices.extend(tally.notices())
-            yield iter([last])
-
-
-# Tasks a batch holds: enough that the import's work for each batch is small beside them.
-_BATCH = 512
-
-
-def _batch_key(record: ImportRecord) -> tuple[bool, str | None] | None:
-    """What a stretch of records alike shares: no labels ``(False, None)``, or one
-    annotator's checked records ``(True, who)``; None for a record to take alone."""
-    if record.notices:
-        return None
-    if not record.labels:
-        return False, None
-    if len(record.labels) != 1:
-        return None
-    ((who, labels),) = record.labels.items()
-    if type(labels) is not CheckedLabels or labels.records is None:
-        return None
-    return True, who
-
-
-def _chunks(records: list[ImportRecord]) -> Iterator[ImportChunk]:
-    for key, alike in itertools.groupby(records, _batch_key):
-        stretch = list(alike)
-        if key is None or len(stretch) < 2:
-            yield iter(stretch)
-        else:
-            yield _batch(stretch, *key)
-
-
-def _batch(records: list[ImportRecord], labelled: bool, who: str | None) -> CheckedBatch:
-    documents = [record.document for record in records]
-    ids = [document.id for document in documents]
-    texts = [document.text for document in documents]
-    metas = [document.meta for document in documents]
-
-    def again() -> Iterator[ImportRecord]:
-        return iter(records)
-
-    if not labelled:
-        return CheckedBatch(ids, texts, metas, again)
-    labels = [record.labels[who] for record in records]
-    checked: list[tuple[list[dict[str, Any]], list[dict[str, Any]]]] = [
-        found.records  # type: ignore[misc]
-        for found in labels
-    ]
-    span_lists = [pair[0] for pair in checked]
-    relation_lists = [pair[1] for pair in checked]
-    return CheckedBatch(
-        ids,
-        texts,
-        metas,
-        again,
-        labelled=True,
-        who=who,
-        statuses=[found.status for found in labels],
-        notes=[found.note for found in labels],
-        span_counts=list(map(len, span_lists)),
-        relation_counts=list(map(len, relation_lists)),
-        span_labels=list(dict.fromkeys(span["label"] for spans in span_lists for span in spans)),
-        relation_labels=list(
-            dict.fromkeys(rel["label"] for rels in relation_lists for rel in rels)
-        ),
-        encode=lambda: (
-            list(map(orjson.dumps, span_lists)),
-            list(map(orjson.dumps, relation_lists)),
-        ),
-    )
+        return batched_records(self._records(path, tally), tally)
 
 
 def _text_of(data: dict[str, Any], loc: Location) -> tuple[str, str]:

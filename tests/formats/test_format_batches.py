@@ -16,7 +16,7 @@ import orjson
 import pytest
 
 from annotator.core.errors import AnnotatorError, InputError
-from annotator.formats import doccano, doccano_batches, label_studio
+from annotator.formats import brat, common, doccano, doccano_batches, label_studio
 from annotator.formats.base import CheckedBatch, read_chunks
 from annotator.formats.jsonio import Location
 from annotator.formats.offsets import _on_boundaries
@@ -359,7 +359,7 @@ def _label_studio_one_by_one(patch: pytest.MonkeyPatch) -> None:
 def test_label_studio_batches_give_what_one_by_one_gives(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int, annotator: str | None
 ) -> None:
-    monkeypatch.setattr(label_studio, "_BATCH", 7)
+    monkeypatch.setattr(common, "BATCH_RECORDS", 7)
     source = _write_tasks(tmp_path / "in.json", label_studio_tasks(seed, 50))
     results = []
     for way in ("batches", "one-by-one"):
@@ -384,7 +384,7 @@ def test_label_studio_batches_give_what_one_by_one_gives(
 def test_label_studio_refused_task_among_batches(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, skip_invalid: bool
 ) -> None:
-    monkeypatch.setattr(label_studio, "_BATCH", 5)
+    monkeypatch.setattr(common, "BATCH_RECORDS", 5)
     tasks = label_studio_tasks(2, 30)
     tasks[13] = {
         "id": 99,
@@ -423,3 +423,78 @@ def test_doccano_boundaries_are_on_boundaries(text: str) -> None:
     assert doccano_batches._boundaries(text, starts, ends) == [
         _on_boundaries(text, s, e) for s, e in pairs
     ]
+
+
+def brat_folder(folder: Path, seed: int, count: int) -> Path:
+    """A brat folder: T lines (discontinuous ones too), R, #, A and N lines, texts with
+    emoji (some .ann counting UTF-16 units, as brat's browser client does), CRLF, a
+    .txt without its .ann."""
+    rng = random.Random(seed)
+    folder.mkdir()
+    for number in range(count):
+        text, spans = _article(rng, number)
+        crlf = rng.random() < 0.1
+        utf16 = rng.random() < 0.2
+        raw = text.replace("\n", "\r\n") if crlf else text
+
+        def offset(at: int, raw: str = raw, text: str = text, utf16: bool = utf16) -> int:
+            at += text[:at].count("\n") if raw is not text else 0
+            return _utf16(raw, at) if utf16 else at
+
+        lines = []
+        for index, (s, e, label) in enumerate(spans, 1):
+            covered = text[s:e].replace("\n", " ")
+            if index == 2 and e - s > 2 and not utf16:
+                middle = s + (e - s) // 2
+                lines.append(
+                    f"T{index}\t{label} {offset(s)} {offset(middle)};{offset(middle + 1)} "
+                    f"{offset(e)}\t{text[s:middle]} {text[middle + 1 : e]}".replace("\n", " ")
+                )
+            else:
+                lines.append(f"T{index}\t{label} {offset(s)} {offset(e)}\t{covered}")
+        for index in range(1, len(spans)):
+            if rng.random() < 0.4:
+                lines.append(f"R{index}\tNEXT Arg1:T{index} Arg2:T{index + 1}")
+        if spans and rng.random() < 0.2:
+            lines.append("#1\tAnnotatorNotes T1\ta note")
+        if spans and rng.random() < 0.1:
+            lines.append("A1\tNegated T1")
+        if spans and rng.random() < 0.1:
+            lines.append("N1\tReference T1 Wiki:42\tKim")
+        (folder / f"doc{number:03}.txt").write_bytes(raw.encode())
+        if rng.random() < 0.9:
+            (folder / f"doc{number:03}.ann").write_bytes(("\n".join(lines) + "\n").encode())
+    return folder
+
+
+def _brat_one_by_one(patch: pytest.MonkeyPatch) -> None:
+    patch.delattr(brat.BratReader, "read_chunks")
+
+
+@pytest.mark.usefixtures("fixed_clock")
+@pytest.mark.parametrize("seed", range(4))
+def test_brat_batches_give_what_one_by_one_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, seed: int
+) -> None:
+    monkeypatch.setattr(common, "BATCH_RECORDS", 6)
+    source = brat_folder(tmp_path / "in", seed, 40)
+    batches, one_by_one = _import_both_ways(tmp_path, monkeypatch, source, "brat", _brat_one_by_one)
+    _assert_same(batches, one_by_one)
+    assert batches[0][0].added == 40
+    chunks = list(read_chunks(brat.reader, source))
+    assert any(isinstance(chunk, CheckedBatch) and chunk.labelled for chunk in chunks)
+
+
+@pytest.mark.usefixtures("fixed_clock")
+@pytest.mark.parametrize("skip_invalid", [False, True])
+def test_brat_refused_document_among_batches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, skip_invalid: bool
+) -> None:
+    monkeypatch.setattr(common, "BATCH_RECORDS", 4)
+    source = brat_folder(tmp_path / "in", 7, 20)
+    (source / "doc011.txt").write_text("Kim")
+    (source / "doc011.ann").write_text("T1\tP 0 3\tKim\nR1\tX Arg1:T1 Arg2:T9\n")
+    batches, one_by_one = _import_both_ways(
+        tmp_path, monkeypatch, source, "brat", _brat_one_by_one, skip_invalid=skip_invalid
+    )
+    _assert_same(batches, one_by_one)

@@ -336,7 +336,11 @@ def _fits(starts: list[int], ends: list[int], length: int) -> Placed | None:
 
 def _by_units(text: str, starts: list[int], ends: list[int], length: int) -> Placed | None:
     """The offsets read as UTF-16 units, in code points (``offsets._stored_spans``)."""
-    positions = [match.start() + index for index, match in enumerate(_ASTRAL.finditer(text))]
+    # Where each astral character starts in UTF-16 units: the text between them, two
+    # units for each one before (whole lists, not a match object per character).
+    between = list(map(len, _ASTRAL.split(text)))
+    between.pop()
+    positions = list(map(add, itertools.accumulate(between), range(0, 2 * len(between), 2)))
     inside = {position + 1 for position in positions}
     if not inside.isdisjoint(starts) or not inside.isdisjoint(ends):
         return None

@@ -29,10 +29,17 @@ from typing import Any
 from annotator.core.errors import InputError
 from annotator.core.models import Document, LabelSchema, Relation, Span
 from annotator.core.records import build_all
-from annotator.formats.base import CheckedLabels, ExportRecord, ImportedLabels, ImportRecord
+from annotator.formats.base import (
+    CheckedLabels,
+    ExportRecord,
+    ImportChunk,
+    ImportedLabels,
+    ImportRecord,
+)
 from annotator.formats.common import (
     _RESERVED,
     Tally,
+    batched_records,
     document_meta,
     safe_file_stem,
     with_tally,
@@ -64,6 +71,12 @@ class BratReader:
     def _records(self, path: Path, tally: Tally) -> Iterator[ImportRecord]:
         for txt, doc_id in _documents(path):
             yield _read_document(txt, doc_id, tally)
+
+    def read_chunks(self, path: Path) -> Iterator[ImportChunk]:
+        """The records of :meth:`read`, checked one by one as ever, handed over in
+        batches where a stretch of them is alike (see common.batched_records)."""
+        tally = Tally(path)
+        return batched_records(self._records(path, tally), tally)
 
 
 def _documents(path: Path) -> list[tuple[Path, str]]:

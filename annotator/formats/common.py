@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
+import orjson
+
 from annotator.core.text import first_line_title
-from annotator.formats.base import ExportRecord, ImportRecord
+from annotator.formats.base import (
+    CheckedBatch,
+    CheckedLabels,
+    ExportRecord,
+    ImportChunk,
+    ImportRecord,
+)
 
 _NOT_NAME = re.compile(r"[^\w.-]+")
 # File names Windows refuses whatever the extension.
@@ -96,6 +105,104 @@ def with_tally(records: Iterator[ImportRecord], tally: Tally) -> Iterator[Import
     if previous is not None:
         previous.notices.extend(tally.notices())
         yield previous
+
+
+# Records a batch holds: enough that the import's work for each batch is small beside
+# them, few enough that the records waiting (models, span records) stay a few megabytes:
+# 512 news articles took the peak of an import to 4x its file.
+BATCH_RECORDS = 64
+
+
+def batched_records(records: Iterator[ImportRecord], tally: Tally) -> Iterator[ImportChunk]:
+    """A reader's records, checked one by one as ever, handed over in batches
+    (CheckedBatch) where a stretch of them is alike: documents without labels, or
+    documents whose labels are one annotator's checked records. The import then writes
+    their documents and labels column by column instead of one record at a time. The
+    file's last record always comes alone, carrying the tally's notices, as
+    :func:`with_tally` gives it; before a refused record, the records read so far go first.
+    """
+    pending: list[ImportRecord] = []
+    while True:
+        try:
+            record = next(records, None)
+        except Exception:
+            yield iter(pending)
+            raise
+        if record is None:
+            break
+        pending.append(record)
+        if len(pending) > BATCH_RECORDS:
+            yield from _alike_stretches(pending[:-1])
+            del pending[:-1]
+    if pending:
+        yield from _alike_stretches(pending[:-1])
+        last = pending[-1]
+        last.notices.extend(tally.notices())
+        yield iter([last])
+
+
+def _batch_key(record: ImportRecord) -> tuple[bool, str | None] | None:
+    """What a stretch of records alike shares: no labels ``(False, None)``, or one
+    annotator's checked records ``(True, who)``; None for a record to take alone."""
+    if record.notices or record.example_key is not None:
+        return None
+    if not record.labels:
+        return False, None
+    if len(record.labels) != 1:
+        return None
+    ((who, labels),) = record.labels.items()
+    if type(labels) is not CheckedLabels or labels.records is None:
+        return None
+    return True, who
+
+
+def _alike_stretches(records: list[ImportRecord]) -> Iterator[ImportChunk]:
+    for key, alike in itertools.groupby(records, _batch_key):
+        stretch = list(alike)
+        if key is None or len(stretch) < 2:
+            yield iter(stretch)
+        else:
+            yield _batch(stretch, *key)
+
+
+def _batch(records: list[ImportRecord], labelled: bool, who: str | None) -> CheckedBatch:
+    documents = [record.document for record in records]
+    ids = [document.id for document in documents]
+    texts = [document.text for document in documents]
+    metas = [document.meta for document in documents]
+
+    def again() -> Iterator[ImportRecord]:
+        return iter(records)
+
+    if not labelled:
+        return CheckedBatch(ids, texts, metas, again)
+    labels = [record.labels[who] for record in records]
+    checked: list[tuple[list[dict[str, Any]], list[dict[str, Any]]]] = [
+        found.records  # type: ignore[misc]
+        for found in labels
+    ]
+    span_lists = [pair[0] for pair in checked]
+    relation_lists = [pair[1] for pair in checked]
+    return CheckedBatch(
+        ids,
+        texts,
+        metas,
+        again,
+        labelled=True,
+        who=who,
+        statuses=[found.status for found in labels],
+        notes=[found.note for found in labels],
+        span_counts=list(map(len, span_lists)),
+        relation_counts=list(map(len, relation_lists)),
+        span_labels=list(dict.fromkeys(span["label"] for spans in span_lists for span in spans)),
+        relation_labels=list(
+            dict.fromkeys(rel["label"] for rels in relation_lists for rel in rels)
+        ),
+        encode=lambda: (
+            list(map(orjson.dumps, span_lists)),
+            list(map(orjson.dumps, relation_lists)),
+        ),
+    )
 
 
 def safe_file_stem(doc_id: str, used: set[str]) -> str:

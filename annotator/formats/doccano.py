@@ -19,9 +19,12 @@ relation form when the export holds any relation, the ``label`` form otherwise.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
+from bisect import bisect_left
 from collections.abc import Iterator
-from operator import itemgetter, methodcaller
+from itertools import count, repeat
+from operator import add, itemgetter, methodcaller
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -39,7 +42,22 @@ from annotator.formats.base import (
     PathWriter,
 )
 from annotator.formats.common import Tally, document_id, document_meta, with_tally
-from annotator.formats.jsonio import Location, iter_json_objects, json_suffix, peek_first_object
+from annotator.formats.doccano_batches import (
+    CHUNK_BYTES,
+    checked_rows,
+    is_triples,
+    record_meta,
+    triples_key,
+)
+from annotator.formats.jsonio import (
+    Location,
+    iter_json_objects,
+    json_line_chunks,
+    json_line_objects,
+    json_suffix,
+    peek_first_object,
+    reads_json_lines,
+)
 from annotator.formats.offsets import (
     UNIT_NAMES,
     RawSpan,
@@ -53,26 +71,15 @@ from annotator.formats.offsets import (
 )
 from annotator.formats.sinks import AtomicFileSink, export_temp_file
 
-_LABEL_KEYS = ("label", "labels")
-
-
-def _is_triples(value: Any) -> bool:
-    return isinstance(value, list) and all(
-        isinstance(item, list) and len(item) == 3 and isinstance(item[2], str) for item in value
-    )
-
 
 def _columns(item: dict[str, Any]) -> tuple[str, str | None] | None:
     """(text column, label column) of a doccano record, or None when it is not one."""
     if isinstance(item.get("text"), str):
         if isinstance(item.get("entities"), list):
             return "text", "entities"
-        for key in _LABEL_KEYS:
-            if key in item and _is_triples(item[key]):
-                return "text", key
-        return "text", None
+        return "text", triples_key(item)
     texts = [k for k, v in item.items() if isinstance(v, str) and k not in ("id", "meta")]
-    triples = [k for k, v in item.items() if _is_triples(v) and v]
+    triples = [k for k, v in item.items() if is_triples(v) and v]
     if "text" not in item and len(texts) == 1 and len(triples) == 1:
         return texts[0], triples[0]
     return None
@@ -110,6 +117,9 @@ class DoccanoReader:
     def _parts(
         self, path: Path, tally: Tally
     ) -> Iterator[tuple[str, str, dict[str, Any], str, ImportedLabels | None]]:
+        if reads_json_lines(path):
+            yield from self._line_parts(path, tally)
+            return
         remembered: tuple[str, str | None] | None = None
         for number, (item, loc) in enumerate(iter_json_objects(path), 1):
             columns = _columns(item) or remembered
@@ -121,6 +131,31 @@ class DoccanoReader:
                 )
             fallback = f"{path.stem}-{loc.line or number}"
             yield _parts(item, loc, columns, fallback, tally, self.offset_unit)
+
+    def _line_parts(
+        self, path: Path, tally: Tally
+    ) -> Iterator[tuple[str, str, dict[str, Any], str, ImportedLabels | None]]:
+        """:meth:`_parts` of a JSON Lines file: a chunk of lines at a time, column by
+        column (doccano_batches) where it can be, else one record at a time."""
+        remembered: tuple[str, str | None] | None = None
+        for lines, first_line in json_line_chunks(path, CHUNK_BYTES):
+            checked = checked_rows(path, lines, first_line, tally, self.offset_unit)
+            if checked is not None:
+                rows, first_label_key = checked
+                if rows and remembered is None:
+                    remembered = ("text", first_label_key)
+                yield from rows
+                continue
+            for item, loc in json_line_objects(path, lines, first_line):
+                columns = _columns(item) or remembered
+                remembered = remembered or columns
+                if columns is None or not isinstance(item.get(columns[0]), str):
+                    raise loc.error(
+                        'has no text: expected "text" (or one text column beside a '
+                        "[start, end, label] list)"
+                    )
+                fallback = f"{path.stem}-{loc.line}"
+                yield _parts(item, loc, columns, fallback, tally, self.offset_unit)
 
     def read_chunks(self, path: Path) -> Iterator[ImportChunk]:
         """The records of :meth:`read`, checked one by one as ever, handed over in
@@ -190,18 +225,7 @@ def _parts(
 ) -> tuple[str, str, dict[str, Any], str, ImportedLabels | None]:
     text_key, label_key = columns
     source = SourceText(item[text_key])
-    skip = {text_key, "id", "meta", "entities", "relations", *_LABEL_KEYS}
-    if label_key:
-        skip.add(label_key)
-    own_meta = item.get("meta")
-    meta = {k: v for k, v in item.items() if k not in skip}
-    if isinstance(own_meta, dict):
-        meta.update(own_meta)
-    for key in _LABEL_KEYS:
-        # A text-classification project's labels: categories of the document, not spans.
-        value = item.get(key)
-        if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
-            meta.setdefault("cats", value)
+    meta = record_meta(item, text_key, label_key)
     if meta.get("cats"):
         tally.add(
             "document categories (cats): kept in the document's meta['cats'], not as labels",
@@ -243,21 +267,26 @@ def _parts(
     return doc_id, source.text, doc_meta, where, labels
 
 
-# Records a batch holds: enough that the import's per-batch work is small beside them.
-_BATCH = 512
+# Records a batch holds: enough that the import's per-batch work is small beside them,
+# few enough that the rows waiting stay a few megabytes (512 took the import to 3.7x its file).
+_BATCH = 64
 
 
 def _chunks(rows: list[_Parts]) -> Iterator[ImportChunk]:
-    """``rows`` as one CheckedBatch when they are alike (see read_chunks), else as records."""
-    if not rows:
-        return
-    kinds = {type(row.labels) for row in rows}
-    if kinds == {type(None)}:
-        yield _batch(rows, labelled=False)
-    elif kinds == {CheckedLabels}:
-        yield _batch(rows, labelled=True)
-    else:
-        yield (row.record() for row in rows)
+    """``rows`` as CheckedBatches, one for each stretch of rows alike (see read_chunks),
+    and the rest as records."""
+    for kind, alike in itertools.groupby(rows, _kind):
+        stretch = list(alike)
+        if kind is type(None):
+            yield _batch(stretch, labelled=False)
+        elif kind is CheckedLabels:
+            yield _batch(stretch, labelled=True)
+        else:
+            yield (row.record() for row in stretch)
+
+
+def _kind(row: _Parts) -> type:
+    return type(row.labels)
 
 
 def _batch(rows: list[_Parts], labelled: bool) -> CheckedBatch:
@@ -412,6 +441,10 @@ def _relations(relations: Any, loc: Location, alias: dict[str, str]) -> list[dic
 # --- export ------------------------------------------------------------------------------
 
 
+_SECOND = itemgetter(1)
+_THIRD = itemgetter(2)
+
+
 def doccano_record(record: ExportRecord) -> dict[str, Any]:
     """The relation form; :func:`to_label_form` turns it into the ``label`` form.
 
@@ -426,22 +459,17 @@ def doccano_record(record: ExportRecord) -> dict[str, Any]:
         relations = [(r.head, r.tail, r.label) for r in annotation.relations]
     units = Utf16Map(record.text)
     numbers = {span[0]: number for number, span in enumerate(spans)}
-    if units.identity:
-        entities = [
-            {"id": number, "start_offset": start, "end_offset": end, "label": label}
-            for number, (_, start, end, label) in enumerate(spans)
-        ]
-    else:
-        to_utf16 = units.to_utf16
-        entities = [
-            {
-                "id": number,
-                "start_offset": to_utf16(start),
-                "end_offset": to_utf16(end),
-                "label": label,
-            }
-            for number, (_, start, end, label) in enumerate(spans)
-        ]
+    starts = list(map(_SECOND, spans))
+    ends = list(map(_THIRD, spans))
+    if not units.identity:
+        # UTF-16 units: each offset plus the astral characters before it.
+        astral = repeat(units.astral)
+        starts = list(map(add, starts, map(bisect_left, astral, starts)))
+        ends = list(map(add, ends, map(bisect_left, astral, ends)))
+    entities = [
+        {"id": number, "start_offset": start, "end_offset": end, "label": span[3]}
+        for number, start, end, span in zip(count(), starts, ends, spans)
+    ]
     return {
         "id": record.doc_id,
         "text": record.text,

@@ -25,6 +25,8 @@ from annotator.formats.text import decode_utf8
 ARRAY_CHUNK_BYTES = 1 << 18
 _SPACE = re.compile(r"[ \t\r\n]*")
 _PEEK_BYTES = 1 << 20
+# JSON Lines are read this many bytes of lines at a time.
+_LINE_CHUNK_BYTES = 1 << 17
 _WHITESPACE = " \t\r\n"
 
 
@@ -93,27 +95,54 @@ def _continues(exc: orjson.JSONDecodeError) -> bool:
     return exc.msg in ("unexpected end of data", "unexpected content after document")
 
 
-def _iter_lines(path: Path) -> Iterator[tuple[dict[str, Any], Location]]:
+def reads_json_lines(path: Path) -> bool:
+    """Whether :func:`iter_json_objects` reads ``path`` as JSON Lines (one object a line,
+    read by :func:`json_line_objects`); False for anything else, arrays and errors alike."""
     with open(path, "rb") as handle:
-        for line_no, line in enumerate(handle, 1):
-            if line_no == 1:
-                line = line.removeprefix(b"\xef\xbb\xbf")
-            if not line.strip():
-                continue
+        head = handle.read(4096)
+    return b"\x00" not in head and _first_char(head) == "{" and _is_json_lines(path)
+
+
+def json_line_chunks(path: Path, size: int) -> Iterator[tuple[list[bytes], int]]:
+    """A file's lines, about ``size`` bytes at a time, each batch with its first line's number."""
+    with open(path, "rb", buffering=size) as handle:
+        line_no = 1
+        lines = handle.readlines(size)
+        while lines:
+            yield lines, line_no
+            line_no += len(lines)
+            lines = handle.readlines(size)
+
+
+def json_line_objects(
+    path: Path, lines: list[bytes], first_line: int
+) -> Iterator[tuple[dict[str, Any], Location]]:
+    """The objects of consecutive lines of a JSON Lines file (``first_line`` the number of
+    ``lines[0]``), as :func:`iter_json_objects` reads them, with its messages."""
+    for line_no, line in enumerate(lines, first_line):
+        if line_no == 1:
+            line = line.removeprefix(b"\xef\xbb\xbf")
+        if not line.strip():
+            continue
+        try:
+            item = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
             try:
-                item = orjson.loads(line)
-            except orjson.JSONDecodeError as exc:
-                try:
-                    line.decode("utf-8")
-                except UnicodeDecodeError as bad:
-                    raise InputError(
-                        path, f"not UTF-8 text: byte 0x{line[bad.start]:02x}", line_no
-                    ) from None
-                what = "truncated JSON line" if not line.endswith(b"\n") else "broken JSON line"
-                raise InputError(path, f"{what}: {_strict_reason(exc)}", line_no) from None
-            if not isinstance(item, dict):
-                raise InputError(path, "line is not a JSON object", line_no)
-            yield item, Location(path, line_no)
+                line.decode("utf-8")
+            except UnicodeDecodeError as bad:
+                raise InputError(
+                    path, f"not UTF-8 text: byte 0x{line[bad.start]:02x}", line_no
+                ) from None
+            what = "truncated JSON line" if not line.endswith(b"\n") else "broken JSON line"
+            raise InputError(path, f"{what}: {_strict_reason(exc)}", line_no) from None
+        if not isinstance(item, dict):
+            raise InputError(path, "line is not a JSON object", line_no)
+        yield item, Location(path, line_no)
+
+
+def _iter_lines(path: Path) -> Iterator[tuple[dict[str, Any], Location]]:
+    for lines, first_line in json_line_chunks(path, _LINE_CHUNK_BYTES):
+        yield from json_line_objects(path, lines, first_line)
 
 
 def _read_text(path: Path) -> str:

@@ -30,11 +30,13 @@ from annotator.core.records import build_all
 from annotator.formats.base import (
     CheckedLabels,
     ExportRecord,
+    ImportChunk,
     ImportedLabels,
     ImportRecord,
 )
 from annotator.formats.common import (
     Tally,
+    batched_records,
     document_id,
     document_meta,
     given,
@@ -75,6 +77,12 @@ class LabelStudioReader:
     def _records(self, path: Path, tally: Tally) -> Iterator[ImportRecord]:
         for number, (task, loc) in enumerate(iter_json_objects(path), 1):
             yield _task(task, loc, f"{path.stem}-{number}", tally)
+
+    def read_chunks(self, path: Path) -> Iterator[ImportChunk]:
+        """The records of :meth:`read`, checked one by one as ever, handed over in
+        batches where a stretch of them is alike (see common.batched_records)."""
+        tally = Tally(path)
+        return batched_records(self._records(path, tally), tally)
 
 
 def _text_of(data: dict[str, Any], loc: Location) -> tuple[str, str]:

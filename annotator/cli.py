@@ -362,7 +362,7 @@ def build_parser(gui_only: bool = False) -> argparse.ArgumentParser:
     return parser
 
 
-_FORMATS = "auto|text|jsonl|native|prodigy|doccano|label-studio|brat"
+_FORMATS = "auto|text|jsonl|native|prodigy|doccano|label-studio|brat|citron"
 
 
 def _add_gui(sub: _Subparsers, gui_only: bool) -> None:

@@ -20,6 +20,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QToolTip, QWidget
 
 from annotator.editing.offsets import OffsetMap
+from annotator.editing.quotes import quote_parts
 from annotator.editing.span_index import SpanIndex
 from annotator.ui.colors import LabelColors
 from annotator.ui.label_painter import Arrow, LabelPainting
@@ -69,6 +70,8 @@ class DocumentView(LabelPainting):
         self.spans: dict[str, Span] = {}
         self.selected_span: str | None = None
         self.arrows: list[Arrow] = []
+        # Every part of the selected span's quotes (contents, cue, sources): drawn as one.
+        self.quote_parts: set[str] = set()
         self.show_all_arrows = True
         self._press_pos: QPoint | None = None
         self._last_click: tuple[int, str] | None = None
@@ -96,6 +99,7 @@ class DocumentView(LabelPainting):
         self.spans = {span.id: span for span in spans}
         self.arrows = list(arrows)
         self.selected_span = None
+        self.quote_parts = set()
         self._last_click = None
         # Nothing is styled here: blocks are styled as they are first painted.
         self.styler.reset(index)
@@ -127,12 +131,18 @@ class DocumentView(LabelPainting):
             self._mark_cache.pop(number, None)
         if self.selected_span is not None and self.selected_span not in self.spans:
             self.selected_span = None
+            self.quote_parts = set()
         self.styler.restyle(blocks)
         self.viewport().update()
 
     def set_arrows(self, arrows: Sequence[Arrow]) -> None:
         self.arrows = list(arrows)
+        self._find_quote_parts()
         self.viewport().update()
+
+    def _find_quote_parts(self) -> None:
+        selected = self.selected_span
+        self.quote_parts = quote_parts(selected, self.arrows) if selected is not None else set()
 
     def _set_text_options(self) -> None:
         from PySide6.QtGui import QTextOption
@@ -203,6 +213,7 @@ class DocumentView(LabelPainting):
 
     def select_span(self, span_id: str | None, reveal: bool = False) -> None:
         self.selected_span = span_id if span_id in self.spans else None
+        self._find_quote_parts()
         if self.selected_span is not None and reveal:
             from PySide6.QtGui import QTextCursor
 

@@ -325,7 +325,7 @@ class MainWindow(QMainWindow):
     def select_span(self, span_id: str | None, reveal: bool = False) -> None:
         self.view.select_span(span_id, reveal=reveal)
         if self._panel is not None:  # none before the first project: nothing to select
-            self._panel.select_span(self.view.selected_span)
+            self._panel.select_span(self.view.selected_span, self.view.quote_parts)
 
     def cancel(self) -> None:
         if self.editing.pending_relation is not None:
@@ -382,7 +382,7 @@ class MainWindow(QMainWindow):
                 self.panel.show_relations(annotation)
             if change.document:
                 self.panel.show_document_fields(annotation, self.session.writable)
-            self.panel.select_span(self.view.selected_span)
+            self.panel.select_span(self.view.selected_span, self.view.quote_parts)
         self.update_title()
 
     def refresh_panel(self) -> None:
@@ -393,7 +393,7 @@ class MainWindow(QMainWindow):
         self.panel.show_annotation(
             self.session.annotation(self.current), self.project.schema, self.session.writable
         )
-        self.panel.select_span(self.view.selected_span)
+        self.panel.select_span(self.view.selected_span, self.view.quote_parts)
 
     def update_title(self) -> None:
         if self.project is None or self.session is None:

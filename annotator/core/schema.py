@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from annotator.core.models import Label, LabelSchema, RelationType
 
-ATTRIBUTED_TO = "ATTRIBUTED_TO"
-# A quote as the field annotates it (PARC, BBC R&D's Citron): one or more content spans,
-# a cue, one or more sources, and what a pronoun source refers to. The first content
-# carries the quote's relations; the others join it. annotator.editing.quotes reads them.
-CUE = "CUE"  # content -> its cue ("said", "told reporters")
-CONTINUES = "CONTINUES"  # a later content of the same quote -> the first one
-COREF = "COREF"  # a source ("he") -> the mention it stands for ("Putin")
-QUOTE_RELATIONS = (ATTRIBUTED_TO, CUE, CONTINUES, COREF)
+# A quote as the field annotates it (PARC, BBC R&D's Citron): contents, a cue, sources,
+# and what a pronoun source refers to, joined by these relations (core/quotes.py).
+from annotator.core.quotes import ATTRIBUTED_TO, CONTINUES, COREF, CUE, QUOTE_RELATIONS
+
+__all__ = ["ATTRIBUTED_TO", "CONTINUES", "COREF", "CUE", "QUOTE_RELATIONS", "default_schema"]
 
 # Paul Tol's "light" and "muted" schemes and Okabe-Ito: chosen to stay distinguishable
 # under the common colour-vision deficiencies, every pair at least
@@ -42,7 +39,7 @@ def default_schema() -> LabelSchema:
     speakers = ["SOURCE", *entity_names]
     relations = [
         RelationType(name=ATTRIBUTED_TO, head=contents, tail=speakers, hotkey="R"),
-        RelationType(name=CUE, head=contents, tail=["CUE"], hotkey="K"),
+        RelationType(name=CUE, head=contents, tail=["CUE"]),
         RelationType(name=CONTINUES, head=contents, tail=contents, hotkey="J"),
         RelationType(name=COREF, head=speakers, tail=speakers, hotkey="H"),
     ]

@@ -8,7 +8,7 @@
 Offsets are Python string indices (code points) into ``text`` as the file holds it.
 Every span's ``text`` must equal ``text[start:end]``: a mismatch stops the import with one
 line naming the file and the quote. A quote becomes spans and relations (see
-annotator/editing/quotes.py): its contents QUOTE spans, the first one carrying
+annotator/core/quotes.py): its contents QUOTE spans, the first one carrying
 ``CUE`` -> the CUE span and ``ATTRIBUTED_TO`` -> each SOURCE span, the later ones
 ``CONTINUES`` -> the first; ``coreferences`` (what the sources refer to) become SOURCE
 spans that each source points to with ``COREF`` (source i -> coreference i when the
@@ -29,8 +29,8 @@ import orjson
 
 from annotator.core.errors import InputError
 from annotator.core.models import Document, LabelSchema, Relation, Span
+from annotator.core.quotes import QuoteGraph
 from annotator.core.schema import ATTRIBUTED_TO, CONTINUES, COREF, CUE
-from annotator.editing.quotes import QuoteGraph
 from annotator.formats.base import ExportRecord, ImportedLabels, ImportRecord
 from annotator.formats.brat import _brat_stem as document_file_stem
 from annotator.formats.common import document_meta

@@ -9,7 +9,7 @@ or end with whitespace for training. A span that no token boundary fits is repor
 and its tokens are split at its edges, so it is kept exactly. The document id and the
 relations (as character offsets of head and tail) travel in ``doc.user_data``.
 
-Quotes (annotator/editing/quotes.py) also go into ``doc.spans["quotes"]``, one span per
+Quotes (annotator/core/quotes.py) also go into ``doc.spans["quotes"]``, one span per
 part labelled by its role (CONTENT, CUE, SOURCE, COREFERENCE: what a pronoun source
 refers to) with ``span.id_`` naming its quote ("quote1", ...), a source of two quotes
 once in each; and into ``doc.user_data["quotes"]`` in Citron's shape, as character
@@ -135,7 +135,7 @@ class SpacySink(AtomicFileSink):
     def _add_quotes(self, doc: Any, made: dict[str, Any], relations: list[RelationRow]) -> None:
         from spacy.tokens import Span
 
-        from annotator.editing.quotes import QuoteGraph
+        from annotator.core.quotes import QuoteGraph
 
         parts: list[Any] = []
         quotes: list[dict[str, Any]] = []

@@ -20,7 +20,6 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QToolTip, QWidget
 
 from annotator.editing.offsets import OffsetMap
-from annotator.editing.quotes import quote_parts
 from annotator.editing.span_index import SpanIndex
 from annotator.ui.colors import LabelColors
 from annotator.ui.label_painter import Arrow, LabelPainting
@@ -142,7 +141,12 @@ class DocumentView(LabelPainting):
 
     def _find_quote_parts(self) -> None:
         selected = self.selected_span
-        self.quote_parts = quote_parts(selected, self.arrows) if selected is not None else set()
+        if selected is None or not self.arrows:
+            self.quote_parts = set()
+            return
+        from annotator.core.quotes import quote_parts
+
+        self.quote_parts = quote_parts(selected, self.arrows)
 
     def _set_text_options(self) -> None:
         from PySide6.QtGui import QTextOption

@@ -145,7 +145,7 @@ class EditingController(QObject):
         if self.pending_relation is not None:
             self.host.view.viewport().setCursor(QCursor(Qt.CursorShape.CrossCursor))
 
-    # --- quotes as one unit (annotator.editing.quotes) -----------------------------------------
+    # --- quotes as one unit (annotator.core.quotes) -----------------------------------------
 
     def _category(self, label: str) -> str:
         found = self.session.project.schema.label(label) if self.session is not None else None
@@ -158,7 +158,7 @@ class EditingController(QObject):
         span = self._span(span_id)
         if span is None:
             return
-        from annotator.editing.quotes import QuoteGraph
+        from annotator.core.quotes import QuoteGraph
 
         roots = QuoteGraph(self.session.annotation(self.current).relations).roots_of(span_id)
         if self._category(span.label) in ("quote", "claim"):
@@ -175,8 +175,8 @@ class EditingController(QObject):
         if root is None:
             return None
         from annotator.core.models import Relation
+        from annotator.core.quotes import QuoteGraph
         from annotator.core.schema import ATTRIBUTED_TO, CUE
-        from annotator.editing.quotes import QuoteGraph
 
         quote = QuoteGraph(annotation.relations).quote(root_id)
         category = self._category(span.label)
@@ -193,8 +193,8 @@ class EditingController(QObject):
 
     def _after_quote_link(self, annotation: DocumentAnnotation, link: Relation) -> None:
         """A cue just linked to a quote without a source: the next click picks the source."""
+        from annotator.core.quotes import QuoteGraph
         from annotator.core.schema import ATTRIBUTED_TO, CUE
-        from annotator.editing.quotes import QuoteGraph
 
         root = self._span(link.head)
         if root is None or link.label != CUE or self.session is None:

@@ -1,10 +1,10 @@
-"""annotator.editing.quotes: a quote grown from its first content, never through a shared source."""
+"""annotator.core.quotes: a quote grown from its first content, never through a shared source."""
 
 from __future__ import annotations
 
 from annotator.core.models import Relation
+from annotator.core.quotes import QuoteGraph, quote_parts
 from annotator.core.schema import ATTRIBUTED_TO, CONTINUES, COREF, CUE
-from annotator.editing.quotes import QuoteGraph, quote_parts
 
 
 def rel(number: int, label: str, head: str, tail: str) -> Relation:

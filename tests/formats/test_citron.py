@@ -12,8 +12,8 @@ import pytest
 
 from annotator.cli import main
 from annotator.core.errors import InputError
+from annotator.core.quotes import quote_parts
 from annotator.core.schema import ATTRIBUTED_TO, CONTINUES, COREF, CUE
-from annotator.editing.quotes import quote_parts
 from annotator.services import export_project, import_sources
 from annotator.store import Project
 from tests.store.helpers import snapshot

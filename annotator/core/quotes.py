@@ -21,7 +21,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from annotator.core.schema import ATTRIBUTED_TO, CONTINUES, COREF, CUE
+# The relation names (the default schema's, core/schema.py): here so that the view can
+# read quotes without loading the models.
+ATTRIBUTED_TO = "ATTRIBUTED_TO"
+CUE = "CUE"  # content -> its cue ("said", "told reporters")
+CONTINUES = "CONTINUES"  # a later content of the same quote -> the first one
+COREF = "COREF"  # a source ("he") -> the mention it stands for ("Putin")
+QUOTE_RELATIONS = (ATTRIBUTED_TO, CUE, CONTINUES, COREF)
 
 
 class Link(Protocol):
@@ -74,7 +80,7 @@ class QuoteGraph:
         self.order: dict[str, int] = {}
         for link in links:
             label = link.label
-            if label not in (ATTRIBUTED_TO, CUE, CONTINUES, COREF):
+            if label not in QUOTE_RELATIONS:
                 continue
             head, tail = link.head, link.tail
             if label == CONTINUES:

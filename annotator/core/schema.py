@@ -39,7 +39,7 @@ def default_schema() -> LabelSchema:
     speakers = ["SOURCE", *entity_names]
     relations = [
         RelationType(name=ATTRIBUTED_TO, head=contents, tail=speakers, hotkey="R"),
-        RelationType(name=CUE, head=contents, tail=["CUE"]),
+        RelationType(name=CUE, head=contents, tail=["CUE"], hotkey="V"),
         RelationType(name=CONTINUES, head=contents, tail=contents, hotkey="J"),
         RelationType(name=COREF, head=speakers, tail=speakers, hotkey="H"),
     ]

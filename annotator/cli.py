@@ -377,7 +377,7 @@ def build_parser(gui_only: bool = False) -> argparse.ArgumentParser:
     return parser
 
 
-_FORMATS = "auto|text|jsonl|native|prodigy|doccano|label-studio|brat"
+_FORMATS = "auto|text|jsonl|native|prodigy|doccano|label-studio|brat|citron"
 
 
 def _add_gui(sub: _Subparsers, gui_only: bool) -> None:
@@ -429,7 +429,7 @@ def _add_export(sub: _Subparsers) -> None:
     exp.add_argument("project")
     exp.add_argument("--format", required=True, help="native, prodigy, doccano, label-studio, ...")
     exp.add_argument(
-        "-o", "--output", required=True, help="output file (a folder for brat/--split)"
+        "-o", "--output", required=True, help="output file (a folder for brat/citron/--split)"
     )
     who = exp.add_mutually_exclusive_group()
     who.add_argument("--annotator", help="whose labels (needed when several analysts labelled)")

@@ -22,8 +22,9 @@ from annotator.core.errors import AnnotationError
 from annotator.core.status import STATUSES as STATUSES
 from annotator.core.status import Status as Status
 
-Category = Literal["entity", "claim", "quote", "source"]
-CATEGORIES: tuple[Category, ...] = ("entity", "claim", "quote", "source")
+# "cue": the words that introduce a quote ("said", "according to"), as PARC and Citron mark them.
+Category = Literal["entity", "claim", "quote", "source", "cue"]
+CATEGORIES: tuple[Category, ...] = ("entity", "claim", "quote", "source", "cue")
 
 _LABEL_NAME = re.compile(r"^[^\s,]+$")
 

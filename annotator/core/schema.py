@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from annotator.core.models import Label, LabelSchema, RelationType
 
-ATTRIBUTED_TO = "ATTRIBUTED_TO"
+# A quote as the field annotates it (PARC, BBC R&D's Citron): contents, a cue, sources,
+# and what a pronoun source refers to, joined by these relations (core/quotes.py).
+from annotator.core.quotes import ATTRIBUTED_TO, CONTINUES, COREF, CUE, QUOTE_RELATIONS
+
+__all__ = ["ATTRIBUTED_TO", "CONTINUES", "COREF", "CUE", "QUOTE_RELATIONS", "default_schema"]
 
 # Paul Tol's "light" and "muted" schemes and Okabe-Ito: chosen to stay distinguishable
 # under the common colour-vision deficiencies, every pair at least
@@ -21,6 +25,7 @@ _DEFAULT_LABELS: list[tuple[str, str, str, str, str]] = [
     ("CLAIM", "claim", "#EEDD88", "C", "A checkable statement of fact"),
     ("QUOTE", "quote", "#CC6677", "Q", "Direct or indirect speech"),
     ("SOURCE", "source", "#AA4499", "S", "Who said it, or where it came from"),
+    ("CUE", "cue", "#0072B2", "U", "The words that introduce a quote: said, told, according to"),
 ]
 
 
@@ -30,10 +35,12 @@ def default_schema() -> LabelSchema:
         for name, category, color, hotkey, description in _DEFAULT_LABELS
     ]
     entity_names = [name for name, category, *_ in _DEFAULT_LABELS if category == "entity"]
-    attribution = RelationType(
-        name=ATTRIBUTED_TO,
-        head=["QUOTE", "CLAIM"],
-        tail=["SOURCE", *entity_names],
-        hotkey="R",
-    )
-    return LabelSchema(labels=labels, relations=[attribution])
+    contents = ["QUOTE", "CLAIM"]
+    speakers = ["SOURCE", *entity_names]
+    relations = [
+        RelationType(name=ATTRIBUTED_TO, head=contents, tail=speakers, hotkey="R"),
+        RelationType(name=CUE, head=contents, tail=["CUE"], hotkey="V"),
+        RelationType(name=CONTINUES, head=contents, tail=contents, hotkey="J"),
+        RelationType(name=COREF, head=speakers, tail=speakers, hotkey="H"),
+    ]
+    return LabelSchema(labels=labels, relations=relations)

@@ -36,6 +36,7 @@ FORMAT_MODULES: dict[str, str] = {
     "brat": "annotator.formats.brat",
     "spacy": "annotator.formats.spacy_docbin",
     "bio": "annotator.formats.bio",
+    "citron": "annotator.formats.citron",
 }
 
 # What each export format cannot carry of a document's labels; the export counts these
@@ -49,6 +50,8 @@ NOT_CARRIED: dict[str, tuple[str, ...]] = {
     "brat": ("status", "document notes"),
     "spacy": ("status", *_NOTES_AND_ATTRIBUTES),
     "bio": ("relations", "status", *_NOTES_AND_ATTRIBUTES),
+    # Spans outside quotes are counted by the writer itself; attrs carry the quote's id.
+    "citron": ("status", "document notes", "span notes", "relation notes"),
 }
 
 

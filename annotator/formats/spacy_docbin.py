@@ -9,6 +9,13 @@ or end with whitespace for training. A span that no token boundary fits is repor
 and its tokens are split at its edges, so it is kept exactly. The document id and the
 relations (as character offsets of head and tail) travel in ``doc.user_data``.
 
+Quotes (annotator/core/quotes.py) also go into ``doc.spans["quotes"]``, one span per
+part labelled by its role (CONTENT, CUE, SOURCE, COREFERENCE: what a pronoun source
+refers to) with ``span.id_`` naming its quote ("quote1", ...), a source of two quotes
+once in each; and into ``doc.user_data["quotes"]`` in Citron's shape, as character
+offsets: ``{"cue": [start, end] or None, "sources": [...], "contents": [...],
+"coreferences": [...]}``.
+
 spaCy is an optional dependency: ``pip install 'annotator[spacy]'``.
 """
 
@@ -21,10 +28,19 @@ from typing import Any, TypeVar
 from annotator.core.errors import AnnotatorError
 from annotator.core.models import LabelSchema
 from annotator.formats.base import ExportRecord
-from annotator.formats.common import EdgeTrimmer, SpanLike, SpanRow, relation_rows, span_rows
+from annotator.formats.common import (
+    EdgeTrimmer,
+    RelationRow,
+    SpanLike,
+    SpanRow,
+    relation_rows,
+    span_rows,
+)
 from annotator.formats.sinks import AtomicFileSink
 
 SPANS_KEY = "sc"
+QUOTES_KEY = "quotes"
+_ROLES = (("contents", "CONTENT"), ("cues", "CUE"), ("sources", "SOURCE"))
 S = TypeVar("S", bound=SpanLike)
 
 
@@ -113,7 +129,40 @@ class SpacySink(AtomicFileSink):
             }
             for rel in kept_relations
         ]
+        self._add_quotes(doc, made, kept_relations)
         self.bin.add(doc)
+
+    def _add_quotes(self, doc: Any, made: dict[str, Any], relations: list[RelationRow]) -> None:
+        from spacy.tokens import Span
+
+        from annotator.core.quotes import QuoteGraph
+
+        parts: list[Any] = []
+        quotes: list[dict[str, Any]] = []
+        for number, quote in enumerate(QuoteGraph(relations).quotes(), 1):
+            quote_id = f"quote{number}"
+            roles = [*_ROLES, ("antecedents", "COREFERENCE")]
+            for field, role in roles:
+                for span_id in getattr(quote, field):
+                    part = made.get(span_id)
+                    if part is not None:
+                        parts.append(Span(doc, part.start, part.end, label=role, span_id=quote_id))
+
+            def offsets(ids: list[str]) -> list[list[int]]:
+                return [[made[i].start_char, made[i].end_char] for i in ids if i in made]
+
+            cues = offsets(quote.cues)
+            quotes.append(
+                {
+                    "cue": cues[0] if cues else None,
+                    "sources": offsets(quote.sources),
+                    "contents": offsets(quote.contents),
+                    "coreferences": offsets(quote.antecedents),
+                }
+            )
+        if quotes:
+            doc.spans[QUOTES_KEY] = parts
+            doc.user_data["quotes"] = quotes
 
     def _retokenized(self, doc: Any, text: str, spans: list[SpanRow]) -> Any:
         """The same text with tokens split at every span edge (whitespace made a token too)."""

@@ -10,7 +10,7 @@ from annotator.formats.base import FORMAT_MODULES, get_reader
 from annotator.formats.offsets import Unit
 
 # Tried in this order by --format auto: the most specific shapes first, plain text last.
-AUTO_ORDER = ("brat", "label-studio", "doccano", "prodigy", "native", "text")
+AUTO_ORDER = ("brat", "citron", "label-studio", "doccano", "prodigy", "native", "text")
 
 
 def detect_format(path: Path) -> str:

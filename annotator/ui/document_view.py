@@ -69,6 +69,8 @@ class DocumentView(LabelPainting):
         self.spans: dict[str, Span] = {}
         self.selected_span: str | None = None
         self.arrows: list[Arrow] = []
+        # Every part of the selected span's quotes (contents, cue, sources): drawn as one.
+        self.quote_parts: set[str] = set()
         self.show_all_arrows = True
         self._press_pos: QPoint | None = None
         self._last_click: tuple[int, str] | None = None
@@ -96,6 +98,7 @@ class DocumentView(LabelPainting):
         self.spans = {span.id: span for span in spans}
         self.arrows = list(arrows)
         self.selected_span = None
+        self.quote_parts = set()
         self._last_click = None
         # Nothing is styled here: blocks are styled as they are first painted.
         self.styler.reset(index)
@@ -127,12 +130,23 @@ class DocumentView(LabelPainting):
             self._mark_cache.pop(number, None)
         if self.selected_span is not None and self.selected_span not in self.spans:
             self.selected_span = None
+            self.quote_parts = set()
         self.styler.restyle(blocks)
         self.viewport().update()
 
     def set_arrows(self, arrows: Sequence[Arrow]) -> None:
         self.arrows = list(arrows)
+        self._find_quote_parts()
         self.viewport().update()
+
+    def _find_quote_parts(self) -> None:
+        selected = self.selected_span
+        if selected is None or not self.arrows:
+            self.quote_parts = set()
+            return
+        from annotator.core.quotes import quote_parts
+
+        self.quote_parts = quote_parts(selected, self.arrows)
 
     def _set_text_options(self) -> None:
         from PySide6.QtGui import QTextOption
@@ -203,6 +217,7 @@ class DocumentView(LabelPainting):
 
     def select_span(self, span_id: str | None, reveal: bool = False) -> None:
         self.selected_span = span_id if span_id in self.spans else None
+        self._find_quote_parts()
         if self.selected_span is not None and reveal:
             from PySide6.QtGui import QTextCursor
 

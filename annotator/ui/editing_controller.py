@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from PySide6.QtGui import QUndoStack
     from PySide6.QtWidgets import QWidget
 
-    from annotator.core.models import DocumentAnnotation, Span
+    from annotator.core.models import DocumentAnnotation, Relation, Span
     from annotator.editing.session import Session
     from annotator.ui.document_view import DocumentView
     from annotator.ui.spans_panel import SpansPanel
@@ -59,6 +59,11 @@ class EditingController(QObject):
         super().__init__(host.window())
         self.host = host
         self.pending_relation: tuple[str, str] | None = None  # (relation type, head span id)
+        # The quote being annotated (document id, its first content): the last quote part
+        # selected before a text selection. A cue or a source labelled while it has none is
+        # linked to it, so a quote takes three keys: Q on the words, the cue key on
+        # "said", then a click on the source (or the source key on its words).
+        self.active_quote: tuple[str, str] | None = None
 
     @property
     def session(self) -> Session | None:
@@ -119,16 +124,92 @@ class EditingController(QObject):
 
             span = Span.of(text, start, end, label, self.session.next_span_id(self.current))
             command = commands.AddSpan(self.session, self.current, span)
-            if annotation.status == "todo":
+            link = self._quote_link(annotation, span)
+            if annotation.status == "todo" or link is not None:
                 self.host.undo_stack.beginMacro(command.text())
                 self._push(command)
-                self._push(commands.SetStatus(self.session, self.current, "in_progress", "todo"))
+                if link is not None:
+                    self._push(commands.AddRelation(self.session, self.current, link))
+                if annotation.status == "todo":
+                    self._push(
+                        commands.SetStatus(self.session, self.current, "in_progress", "todo")
+                    )
                 self.host.undo_stack.endMacro()
             else:
                 self._push(command)
             existing = span
+            if link is not None:
+                self._after_quote_link(annotation, link)
         self.host.view.clear_selection()
         self.host.select_span(existing.id)
+        if self.pending_relation is not None:
+            self.host.view.viewport().setCursor(QCursor(Qt.CursorShape.CrossCursor))
+
+    # --- quotes as one unit (annotator.core.quotes) -----------------------------------------
+
+    def _category(self, label: str) -> str:
+        found = self.session.project.schema.label(label) if self.session is not None else None
+        return found.category if found is not None else ""
+
+    def _remember_quote(self, span_id: str) -> None:
+        """Make the quote of a selected span the one cues and sources are linked to."""
+        if self.session is None or self.current is None:
+            return
+        span = self._span(span_id)
+        if span is None:
+            return
+        from annotator.core.quotes import QuoteGraph
+
+        roots = QuoteGraph(self.session.annotation(self.current).relations).roots_of(span_id)
+        if self._category(span.label) in ("quote", "claim"):
+            self.active_quote = (self.current, roots[0] if roots else span_id)
+        elif len(roots) == 1:
+            self.active_quote = (self.current, roots[0])
+
+    def _quote_link(self, annotation: DocumentAnnotation, span: Span) -> Relation | None:
+        """The relation that joins a new cue or source to the active quote, if it lacks one."""
+        if self.session is None or self.active_quote is None:
+            return None
+        doc_id, root_id = self.active_quote
+        root = self._span(root_id) if doc_id == self.current else None
+        if root is None:
+            return None
+        from annotator.core.models import Relation
+        from annotator.core.quotes import QuoteGraph
+        from annotator.core.schema import ATTRIBUTED_TO, CUE
+
+        quote = QuoteGraph(annotation.relations).quote(root_id)
+        category = self._category(span.label)
+        if category == "cue" and not quote.cues:
+            name = CUE
+        elif category == "source" and not quote.sources:
+            name = ATTRIBUTED_TO
+        else:
+            return None
+        relation = self.session.project.schema.relation(name)
+        if relation is None or not relation.allows(root.label, span.label):
+            return None
+        return Relation(id=annotation.next_relation_id(), label=name, head=root_id, tail=span.id)
+
+    def _after_quote_link(self, annotation: DocumentAnnotation, link: Relation) -> None:
+        """A cue just linked to a quote without a source: the next click picks the source."""
+        from annotator.core.quotes import QuoteGraph
+        from annotator.core.schema import ATTRIBUTED_TO, CUE
+
+        root = self._span(link.head)
+        if root is None or link.label != CUE or self.session is None:
+            self.host.show_status(f"{link.label}: linked to the quote", 4000)
+            return
+        if QuoteGraph(annotation.relations).quote(link.head).sources:
+            self.host.show_status("Cue linked to the quote", 4000)
+            return
+        if self.session.project.schema.relation(ATTRIBUTED_TO) is None:
+            return
+        self.pending_relation = (ATTRIBUTED_TO, link.head)
+        self.host.show_status(
+            "Cue linked. Now click the quote's source, or Esc, select its words and press "
+            "the source key (Esc cancels)"
+        )
 
     def delete_selected_span(self) -> None:
         annotation = self._editable()
@@ -283,6 +364,7 @@ class EditingController(QObject):
 
     def selection_changed(self) -> None:
         if self.host.view.textCursor().hasSelection() and self.host.view.selected_span is not None:
+            self._remember_quote(self.host.view.selected_span)
             self.host.select_span(None)
 
     def span_menu(self, span_id: str, position: QPoint) -> None:

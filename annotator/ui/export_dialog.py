@@ -39,6 +39,7 @@ FORMAT_TITLES = {
     "brat": "brat folder (.txt + .ann)",
     "spacy": "spaCy DocBin (.spacy)",
     "bio": "BIO tags for Hugging Face (JSONL)",
+    "citron": "Citron quotes folder (one .json per document)",
 }
 ALL_STATUSES = "All documents"
 # Inside the project folder, where people look for it (and take it along with the project).

@@ -47,6 +47,7 @@ class LabelPainting(QPlainTextEdit):
     index: SpanIndex
     spans: dict[str, Span]
     selected_span: str | None
+    quote_parts: set[str]
     arrows: list[Arrow]
     show_all_arrows: bool
     _tints: dict[tuple[str, int], QColor]
@@ -350,10 +351,12 @@ class LabelPainting(QPlainTextEdit):
         accent = self.palette().highlight().color()
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.setPen(QPen(accent, 2))
-        for piece in marks.pieces.get(self.selected_span, []):
-            painter.drawRoundedRect(piece.rect.adjusted(-2, -2, 2, 2), 3, 3)
+        # The selected span and every other part of its quotes, outlined alike (one unit).
+        for span_id in {self.selected_span, *self.quote_parts}:
+            for piece in marks.pieces.get(span_id, []):
+                painter.drawRoundedRect(piece.rect.adjusted(-2, -2, 2, 2), 3, 3)
         painter.setPen(QPen(accent, 2, Qt.PenStyle.DashLine))
-        for span_id in self._related():
+        for span_id in self._related() - self.quote_parts:
             for piece in marks.pieces.get(span_id, []):
                 painter.drawRoundedRect(piece.rect.adjusted(-2, -2, 2, 2), 3, 3)
 

@@ -61,8 +61,8 @@ DEFAULT_LAYOUT = bytes.fromhex(
     "000000ff00000000fd00000002000000000000014a00000333fc0200000001fb0000001a0064006f"
     "00630075006d0065006e007400730044006f0063006b0100000013000003330000008e00ffffff00"
     "0000010000016800000333fc0200000002fb00000014006c006100620065006c00730044006f0063"
-    "006b0100000013000000ff000000ff00fffffffb00000012007300700061006e00730044006f0063"
-    "006b01000001180000022e0000010a00ffffff000002ba0000033300000004000000040000000800"
+    "006b0100000013000001090000010900fffffffb00000012007300700061006e00730044006f0063"
+    "006b0100000122000002240000010a00ffffff000002ba0000033300000004000000040000000800"
     "000008fc00000000"
 )
 
@@ -334,7 +334,7 @@ class MainWindow(QMainWindow):
     def select_span(self, span_id: str | None, reveal: bool = False) -> None:
         self.view.select_span(span_id, reveal=reveal)
         if self._panel is not None:  # none before the first project: nothing to select
-            self._panel.select_span(self.view.selected_span)
+            self._panel.select_span(self.view.selected_span, self.view.quote_parts)
 
     def cancel(self) -> None:
         if self.editing.pending_relation is not None:
@@ -374,7 +374,7 @@ class MainWindow(QMainWindow):
                 self.panel.show_relations(annotation)
             if change.document:
                 self.panel.show_document_fields(annotation, self.session.writable)
-            self.panel.select_span(self.view.selected_span)
+            self.panel.select_span(self.view.selected_span, self.view.quote_parts)
         self.update_title()
 
     def refresh_panel(self) -> None:
@@ -385,7 +385,7 @@ class MainWindow(QMainWindow):
         self.panel.show_annotation(
             self.session.annotation(self.current), self.project.schema, self.session.writable
         )
-        self.panel.select_span(self.view.selected_span)
+        self.panel.select_span(self.view.selected_span, self.view.quote_parts)
 
     def update_title(self) -> None:
         if self.project is None or self.session is None:

@@ -9,7 +9,6 @@ from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
     QGridLayout,
-    QLabel,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -88,23 +87,23 @@ class LabelPalette(QWidget):
             self._grid.addWidget(button, row, column)
             self.buttons[label.name] = button
         row += 1
-        for relation in schema.relations:
-            caption = QLabel("<small>Attribution: select a quote or claim, then</small>")
-            caption.setWordWrap(True)
-            self._grid.addWidget(caption, row, 0, 1, columns)
+        # Two relation buttons a row, their use in the tooltip: the quote relations (CUE,
+        # CONTINUES, COREF) beside ATTRIBUTED_TO keep the dock as tall as one relation and
+        # its caption did, so it does not grow when a project opens.
+        for number, relation in enumerate(schema.relations):
             hotkey = f"  [{relation.hotkey}]" if relation.hotkey else ""
             button = QPushButton(f"→ {relation.name}{hotkey}")
             button.setObjectName(f"relation_{relation.name}")
             button.setToolTip(
-                f"Link the selected {' / '.join(relation.head) or 'span'} to a "
-                f"{' / '.join(relation.tail) or 'span'}: press, then click the target span"
+                f"Select a {' / '.join(relation.head) or 'span'}, press this, then click "
+                f"the {' / '.join(relation.tail) or 'span'} it links to"
             )
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             button.clicked.connect(
                 lambda _=False, name=relation.name: self.relationClicked.emit(name)
             )
-            self._grid.addWidget(button, row + 1, 0, 1, columns)
-            row += 2
+            line, column = divmod(number, columns)
+            self._grid.addWidget(button, row + line, column)
 
     def restyle(self) -> None:
         """Take the application's palette again: Qt leaves a widget with a style sheet on

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import bisect
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QModelIndex, QObject, QPoint, Signal
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QObject, QPoint, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -233,14 +234,26 @@ class SpansPanel(QWidget):
             item.setData(0, Qt.ItemDataRole.UserRole, relation.id)
             self.relation_view.addTopLevelItem(item)
 
-    def select_span(self, span_id: str | None) -> None:
+    def select_span(self, span_id: str | None, parts: Iterable[str] = ()) -> None:
+        """Select a span's row, and the rows of ``parts`` (the other parts of its quote)."""
         row = self.span_model.row_of(span_id) if span_id else None
         if row is None:
             self.span_view.clearSelection()
             return
         index = self.span_model.index(row, 0)
         self.span_view.setCurrentIndex(index)
+        selection = self.span_view.selectionModel()
+        flags = QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows
+        for part in parts:
+            part_row = self.span_model.row_of(part) if part != span_id else None
+            if part_row is not None:
+                selection.select(self.span_model.index(part_row, 0), flags)
         self.span_view.scrollTo(index)
+
+    def selected_span_ids(self) -> list[str]:
+        """The ids of the selected rows, in list order."""
+        rows = sorted(index.row() for index in self.span_view.selectionModel().selectedRows())
+        return [self.span_model.spans[row].id for row in rows]
 
     def _status_changed(self) -> None:
         if not self._updating:

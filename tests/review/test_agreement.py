@@ -200,3 +200,45 @@ def test_cli_agree_table_and_json(three_way: Path, capsys: pytest.CaptureFixture
     assert first["token_kappa"]["*"]["kappa"] is not None
     assert main(["agree", str(three_way), "--annotators", "alice,nobody"]) == 1
     assert "no labels by nobody" in capsys.readouterr().err
+
+
+# A quote split around its cue, as PARC and Citron annotate it (core/quotes.py).
+SPLIT = 'Putin said: "We remain," he added, "together." Xi agreed.'
+ALICE_SPLIT = annotation(
+    "split",
+    SPLIT,
+    [
+        ("QUOTE", "We remain"),
+        ("QUOTE", "together"),
+        ("CUE", "said"),
+        ("SOURCE", "Putin"),
+        ("SOURCE", "he"),
+    ],
+    [("CUE", 0, 2), ("ATTRIBUTED_TO", 0, 3), ("CONTINUES", 1, 0), ("COREF", 4, 3)],
+)
+BOB_SPLIT = annotation(
+    "split",
+    SPLIT,
+    [("QUOTE", "We remain"), ("QUOTE", "together"), ("CUE", "added"), ("SOURCE", "Putin")],
+    [("CUE", 0, 2), ("ATTRIBUTED_TO", 0, 3), ("CONTINUES", 1, 0)],
+)
+
+
+def test_the_cue_label_and_the_quote_relations_count_like_any_other() -> None:
+    counts = compare_documents(SPLIT, ALICE_SPLIT, BOB_SPLIT)
+    # alice's cue is "said", bob's "added": no CUE span in common.
+    cue = counts.spans_exact["CUE"]
+    assert (cue.precision, cue.recall, cue.f1) == (0.0, 0.0, 0.0)
+    assert counts.spans_exact["QUOTE"].f1 == 1.0
+    # SOURCE: bob {Putin}, alice {Putin, he}: P = 1/1, R = 1/2, F1 = 2/3.
+    source = counts.spans_exact["SOURCE"]
+    assert (source.precision, source.recall) == (1.0, 0.5)
+    assert source.f1 == pytest.approx(2 / 3)
+    # One token each, never the same one.
+    kappa = counts.kappa["CUE"]
+    assert (kappa.both, kappa.only_reference, kappa.only_other) == (0, 1, 1)
+    # Relations: ATTRIBUTED_TO and CONTINUES match; the CUEs end at different cues and
+    # bob has no COREF. P = 2/3, R = 2/4, F1 = 2PR/(P+R) = (2/3)/(7/6) = 4/7.
+    exact = counts.relations_exact
+    assert (exact.precision, exact.recall) == (pytest.approx(2 / 3), 0.5)
+    assert exact.f1 == pytest.approx(4 / 7)

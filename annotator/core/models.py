@@ -166,6 +166,14 @@ class DocumentCategory(BaseModel):
     hotkeys: dict[str, str] = Field(default_factory=dict)
     description: str = ""
 
+    @field_validator("name")
+    @classmethod
+    def _name_has_no_colon(cls, value: str) -> str:
+        # Flat exports name a choice "category:choice" (doccano, Prodigy, spaCy).
+        if ":" in value:
+            raise ValueError(f"category name {value!r} must not contain a colon")
+        return value
+
     @model_validator(mode="after")
     def _check_choices(self) -> DocumentCategory:
         if "" in self.choices:

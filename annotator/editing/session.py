@@ -35,7 +35,7 @@ class Change:
         doc_id: str,
         spans: dict[str, Span | None] | None = None,
         relations: bool = False,
-        document: bool = False,  # status or note
+        document: bool = False,  # status, note or categories
     ) -> None:
         self.doc_id = doc_id
         self.spans: dict[str, Span | None] = {} if spans is None else spans
@@ -89,6 +89,11 @@ class Session:
             stored = self.store.get(doc_id)
             if stored is not None:
                 problems = stored.problems_with(text)
+                if stored.cats:
+                    problems += [
+                        f"document {doc_id}: {problem} (not in the schema)"
+                        for problem in self.project.schema.cats_problems(stored.cats)
+                    ]
                 if problems:
                     self._mismatch[doc_id] = problems
             if stored is None:

@@ -55,7 +55,9 @@ def test_cats_problems_names_unknown_categories_choices_and_too_many() -> None:
     schema = LabelSchema(categories=[TOPIC, FLAGS])
     assert schema.cats_problems({"topic": ["sport"], "flags": ["claim", "opinion"]}) == []
     assert schema.cats_problems({"stance": ["pro"]}) == ["unknown category 'stance'"]
-    assert schema.cats_problems({"topic": ["tennis"]}) == ["category 'topic' has no choice 'tennis'"]
+    assert schema.cats_problems({"topic": ["tennis"]}) == [
+        "category 'topic' has no choice 'tennis'"
+    ]
     assert schema.cats_problems({"topic": ["sport", "politics"]}) == [
         "category 'topic' takes one choice, not 2"
     ]

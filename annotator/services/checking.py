@@ -48,4 +48,9 @@ def _check_layer(project: Project, store: AnnotationStore, texts: dict[str, str]
             texts[doc_id] = project.get_text(doc_id)
         where = f"{store.path}:{store.summary(doc_id).line}"  # type: ignore[union-attr]
         problems.extend(f"{where}: {p}" for p in annotation.problems_with(texts[doc_id]))
+        if annotation.cats:
+            problems.extend(
+                f"{where}: document {doc_id}: {p} (not in the schema)"
+                for p in project.schema.cats_problems(annotation.cats)
+            )
     return problems

@@ -133,3 +133,18 @@ def test_the_store_saves_seals_and_reads_back_cats(tmp_path: Path) -> None:
         annotation = store.get("d")
         assert annotation is not None and annotation.cats == {"topic": ["sport"]}
         assert store.summary("d").spans == 1  # type: ignore[union-attr]
+
+
+def test_check_names_categories_the_schema_lacks(tmp_path: Path) -> None:
+    from annotator.services.checking import check_project
+
+    with Project.create(tmp_path / "p") as project:
+        project.set_schema(LabelSchema(categories=[TOPIC]))
+        project.add_documents([Document(id="d", text=TEXT)])
+        project.annotations("alice").save(_annotation({"topic": ["tennis"], "stance": ["pro"]}))
+    journal = tmp_path / "p" / "annotations" / "alice.jsonl"
+    with Project.open(tmp_path / "p") as project:
+        assert check_project(project) == [
+            f"{journal}:1: document d: category 'topic' has no choice 'tennis' (not in the schema)",
+            f"{journal}:1: document d: unknown category 'stance' (not in the schema)",
+        ]

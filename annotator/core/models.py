@@ -161,7 +161,7 @@ class DocumentCategory(BaseModel):
     model_config = ConfigDict(defer_build=True, extra="forbid")
 
     name: str = Field(min_length=1)
-    choices: list[str] = Field(min_length=1)
+    choices: list[str]
     multiple: bool = False
     hotkeys: dict[str, str] = Field(default_factory=dict)
     description: str = ""
@@ -176,6 +176,8 @@ class DocumentCategory(BaseModel):
 
     @model_validator(mode="after")
     def _check_choices(self) -> DocumentCategory:
+        if not self.choices:
+            raise ValueError(f"category {self.name!r} has no choices")
         if "" in self.choices:
             raise ValueError(f"category {self.name!r}: a choice has an empty name")
         _require_unique(self.choices, f"choice of category {self.name!r}")

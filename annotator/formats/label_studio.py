@@ -169,7 +169,8 @@ def _annotation(
             relations.append((index, item))
             continue
         value = item.get("value")
-        if kind == "choices" and isinstance(value, dict) and "start" not in value:
+        named = isinstance(item.get("from_name"), str) and item.get("from_name")
+        if kind == "choices" and named and isinstance(value, dict) and "start" not in value:
             _add_choices(cats, item, value, where, loc)
             continue
         if kind != "labels" or not isinstance(value, dict) or "start" not in value:

@@ -97,6 +97,11 @@ class Disagreement:
     def is_category(self) -> bool:
         return self.kind == "different_category"
 
+    @property
+    def by_picking(self) -> bool:
+        """Settled only by picking a version or rejecting them (no reviewer's own span)."""
+        return self.is_relation or self.is_category
+
     def describe(self) -> str:
         parts = [version.describe() for version in self.versions]
         if self.missing:

@@ -29,6 +29,12 @@ CATEGORIES: tuple[Category, ...] = ("entity", "claim", "quote", "source", "cue")
 _LABEL_NAME = re.compile(r"^[^\s,]+$")
 
 
+def _empty(value: Any) -> bool:
+    """Fields left out of model_dump while empty: files written before the field existed
+    stay byte-identical."""
+    return not value
+
+
 def text_hash(text: str) -> str:
     """A short, stable fingerprint of a document text; labels carry it to detect text changes."""
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
@@ -149,11 +155,46 @@ class RelationType(BaseModel):
         )
 
 
+class DocumentCategory(BaseModel):
+    """A label on the whole document (topic, stance): one of ``choices``, or any number
+    of them when ``multiple``. ``hotkeys`` maps a choice to the key that sets it."""
+
+    model_config = ConfigDict(defer_build=True, extra="forbid")
+
+    name: str = Field(min_length=1)
+    choices: list[str]
+    multiple: bool = False
+    hotkeys: dict[str, str] = Field(default_factory=dict)
+    description: str = ""
+
+    @field_validator("name")
+    @classmethod
+    def _name_has_no_colon(cls, value: str) -> str:
+        # Flat exports name a choice "category:choice" (doccano, Prodigy, spaCy).
+        if ":" in value:
+            raise ValueError(f"category name {value!r} must not contain a colon")
+        return value
+
+    @model_validator(mode="after")
+    def _check_choices(self) -> DocumentCategory:
+        if not self.choices:
+            raise ValueError(f"category {self.name!r} has no choices")
+        if "" in self.choices:
+            raise ValueError(f"category {self.name!r}: a choice has an empty name")
+        _require_unique(self.choices, f"choice of category {self.name!r}")
+        for choice in self.hotkeys:
+            if choice not in self.choices:
+                raise ValueError(f"category {self.name!r}: hotkey for unknown choice {choice!r}")
+        return self
+
+
 class LabelSchema(BaseModel):
     model_config = ConfigDict(defer_build=True, extra="forbid")
 
     labels: list[Label] = Field(default_factory=list)
     relations: list[RelationType] = Field(default_factory=list)
+    # Document categories; left out of annotator.json (model_dump) while there are none.
+    categories: list[DocumentCategory] = Field(default_factory=list, exclude_if=_empty)
 
     @model_validator(mode="after")
     def _check_unique(self) -> LabelSchema:
@@ -161,7 +202,44 @@ class LabelSchema(BaseModel):
         _require_unique((rel.name for rel in self.relations), "relation type")
         hotkeys = [label.hotkey for label in self.labels if label.hotkey]
         _require_unique(hotkeys, "hotkey")
+        if self.categories:
+            _require_unique((category.name for category in self.categories), "category")
+            # A category's key sets its choice wherever the document has focus, as a
+            # label's key does: one key, one meaning (relation keys included).
+            taken = {*hotkeys, *(rel.hotkey for rel in self.relations if rel.hotkey)}
+            _require_unique(
+                [key.upper() for key in taken]
+                + [
+                    key.upper()
+                    for category in self.categories
+                    for key in category.hotkeys.values()
+                    if key
+                ],
+                "hotkey",
+            )
         return self
+
+    def category(self, name: str) -> DocumentCategory | None:
+        for category in self.categories:
+            if category.name == name:
+                return category
+        return None
+
+    def cats_problems(self, cats: dict[str, list[str]]) -> list[str]:
+        """Categories or choices in ``cats`` that the schema does not have, and more than
+        one choice in a single-choice category; empty when they fit."""
+        problems = []
+        for name, chosen in cats.items():
+            category = self.category(name)
+            if category is None:
+                problems.append(f"unknown category {name!r}")
+                continue
+            unknown = [choice for choice in chosen if choice not in category.choices]
+            if unknown:
+                problems.append(f"category {name!r} has no choice {unknown[0]!r}")
+            elif len(chosen) > 1 and not category.multiple:
+                problems.append(f"category {name!r} takes one choice, not {len(chosen)}")
+        return problems
 
     def label(self, name: str) -> Label | None:
         for label in self.labels:
@@ -236,6 +314,9 @@ class DocumentAnnotation(BaseModel):
     relations: list[Relation] = Field(default_factory=list)
     # Who settled a gold label and from whose versions; empty on an analyst's own layer.
     provenance: dict[str, Any] = Field(default_factory=dict)
+    # Document categories: category name -> the choices made, each list non-empty (a
+    # category with nothing chosen is left out, and so is the field from journal lines).
+    cats: dict[str, list[str]] = Field(default_factory=dict, exclude_if=_empty)
     # The span ids, for add_span's duplicate check (a scan of 10,000 spans was half of
     # adding one in the window): kept by the edit methods, taken again whenever the span
     # list was replaced or changed length behind their back.
@@ -258,6 +339,10 @@ class DocumentAnnotation(BaseModel):
                     raise ValueError(
                         f"document {self.doc_id}: relation {rel.id} refers to missing span {end!r}"
                     )
+        for name, chosen in self.cats.items():
+            problem = cats_problem(name, chosen)
+            if problem:
+                raise ValueError(f"document {self.doc_id}: {problem}")
         return self
 
     # --- checks against the text -------------------------------------------------
@@ -419,6 +504,22 @@ class DocumentAnnotation(BaseModel):
         self.touch()
         return old
 
+    def set_cats(self, category: str, chosen: list[str]) -> list[str]:
+        """Make ``chosen`` the document's choices in ``category`` (none: the category is
+        left out); returns the choices it had, which undo gives back to this method."""
+        problem = cats_problem(category, chosen) if chosen else None
+        if problem:
+            raise AnnotationError(f"document {self.doc_id}: {problem}")
+        old = self.cats.get(category, [])
+        cats = dict(self.cats)
+        if chosen:
+            cats[category] = list(chosen)
+        else:
+            cats.pop(category, None)
+        self.cats = cats
+        self.touch()
+        return list(old)
+
     def rename_label(self, old: str, new: str) -> int:
         """Relabel every span labelled ``old``; returns how many changed."""
         changed = 0
@@ -435,6 +536,20 @@ class DocumentAnnotation(BaseModel):
             if span.id == span_id:
                 return index
         raise AnnotationError(f"no span {span_id!r} in document {self.doc_id}")
+
+
+def cats_problem(category: str, chosen: Any) -> str | None:
+    """What is wrong with one entry of DocumentAnnotation.cats, whatever the schema; None if
+    nothing."""
+    if type(category) is not str or not category:
+        return f"category name {category!r} is not a non-empty string"
+    if type(chosen) is not list or not chosen:
+        return f"category {category!r}: the choices must be a non-empty list"
+    if any(type(choice) is not str or not choice for choice in chosen):
+        return f"category {category!r}: every choice must be a non-empty string"
+    if len(set(chosen)) != len(chosen):
+        return f"category {category!r}: a choice is given twice"
+    return None
 
 
 def _next_id(prefix: str, existing: Iterable[str]) -> str:

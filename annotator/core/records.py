@@ -24,7 +24,7 @@ from typing import Any
 import orjson
 from pydantic import BaseModel
 
-from annotator.core.models import STATUSES, DocumentAnnotation, Relation, Span
+from annotator.core.models import STATUSES, DocumentAnnotation, Relation, Span, cats_problem
 
 SPAN_FIELDS = ("id", "start", "end", "label", "text", "attrs", "note")
 RELATION_FIELDS = ("id", "label", "head", "tail", "note")
@@ -37,7 +37,16 @@ ANNOTATION_FIELDS = (
     "spans",
     "relations",
     "provenance",
+    "cats",
 )
+# Document categories are written only when there are some, in the line's head (after
+# "updated"): a line without them is the line of a version that had none.
+CATS_KEY = "cats"
+# The fields of a record without categories, and those of a journal line's record with
+# them, in the order the line holds them.
+_FIELDS_WITHOUT_CATS = ANNOTATION_FIELDS[:-1]
+_LINE_FIELDS_WITH_CATS = (*ANNOTATION_FIELDS[:5], CATS_KEY, *ANNOTATION_FIELDS[5:-1])
+_RECORD_SHAPES = frozenset({ANNOTATION_FIELDS, _FIELDS_WITHOUT_CATS, _LINE_FIELDS_WITH_CATS})
 # Journal lines carry [spans, relations] after the summary fields, so an index can read a
 # document's status and counts from the start of its line without parsing its spans.
 COUNTS_KEY = "counts"
@@ -181,13 +190,14 @@ def _relation_ok(relation: Any) -> bool:
 
 
 def record_ok(record: Any, text: str | None = None) -> bool:
-    """True when ``record`` (with every field, in field order) is a valid DocumentAnnotation,
-    and, given the document text, its spans fit it.
+    """True when ``record`` (with every field, in field order, or as a journal line holds
+    them: ``cats`` left out or in the head) is a valid DocumentAnnotation, and, given the
+    document text, its spans fit it.
 
     False means "ask pydantic", not "invalid": a record with fields missing or reordered
     may still be valid.
     """
-    if type(record) is not dict or tuple(record) != ANNOTATION_FIELDS:
+    if type(record) is not dict or tuple(record) not in _RECORD_SHAPES:
         return False
     spans = record["spans"]
     return (
@@ -198,8 +208,11 @@ def record_ok(record: Any, text: str | None = None) -> bool:
 
 
 def _annotation_fields_ok(fields: dict[str, Any]) -> bool:
-    """The types of a DocumentAnnotation's fields, given them in field order."""
-    doc_id, digest, status, note, updated, spans, relations, provenance = fields.values()
+    """The types of a DocumentAnnotation's fields (``cats`` may be missing)."""
+    doc_id, digest, status, note, updated, spans, relations, provenance = _fields_values(fields)
+    cats = fields.get(CATS_KEY)
+    if cats is not None and not cats_ok(cats):
+        return False
     return (
         type(doc_id) is str
         and doc_id != ""
@@ -212,6 +225,14 @@ def _annotation_fields_ok(fields: dict[str, Any]) -> bool:
         and type(relations) is list
         and type(provenance) is dict
     )
+
+
+_fields_values = itemgetter(*_FIELDS_WITHOUT_CATS)
+
+
+def cats_ok(cats: Any) -> bool:
+    """Whether ``cats`` is a valid DocumentAnnotation.cats (see models.cats_problem)."""
+    return type(cats) is dict and not any(map(cats_problem, cats, cats.values()))
 
 
 def check_ids(annotation: DocumentAnnotation) -> None:
@@ -309,6 +330,8 @@ def annotation_from_record(record: Any) -> DocumentAnnotation:
         return DocumentAnnotation.model_validate(record)
     record["spans"] = build_all(Span, record["spans"])
     record["relations"] = build_all(Relation, record["relations"])
+    # The model's field order: cats last (a journal line holds them in its head, or not).
+    record[CATS_KEY] = record.pop(CATS_KEY, None) or {}
     return _build(DocumentAnnotation, record, set(_ANNOTATION_FIELDS_SET))
 
 
@@ -384,17 +407,18 @@ class LineEncoder:
             or not relations_ok(list(map(vars, relations)), span_ids)
         ):
             return None
+        summary = {
+            "doc_id": doc_id,
+            "text_hash": fields["text_hash"],
+            "status": fields["status"],
+            "note": fields["note"],
+            "updated": fields["updated"],
+        }
+        if fields[CATS_KEY]:
+            summary[CATS_KEY] = fields[CATS_KEY]
+        summary[COUNTS_KEY] = [len(spans), len(relations)]
         try:
-            head = orjson.dumps(
-                {
-                    "doc_id": doc_id,
-                    "text_hash": fields["text_hash"],
-                    "status": fields["status"],
-                    "note": fields["note"],
-                    "updated": fields["updated"],
-                    COUNTS_KEY: [len(spans), len(relations)],
-                }
-            )
+            head = orjson.dumps(summary)
             tail = orjson.dumps(
                 {"relations": relations, "provenance": fields["provenance"]}, default=_fields_of
             )
@@ -416,10 +440,14 @@ _tail_of = attrgetter("tail")
 
 
 def encode_record(record: dict[str, Any]) -> bytes:
-    """The journal line for a validated record (DocumentAnnotation's fields)."""
+    """The journal line for a validated record (DocumentAnnotation's fields; ``cats``
+    may be missing)."""
     ordered = {key: record[key] for key in ANNOTATION_FIELDS[:5]}
+    cats = record.get(CATS_KEY)
+    if cats:
+        ordered[CATS_KEY] = cats
     ordered[COUNTS_KEY] = [len(record["spans"]), len(record["relations"])]
-    for key in ANNOTATION_FIELDS[5:]:
+    for key in ANNOTATION_FIELDS[5:-1]:
         ordered[key] = record[key]
     return orjson.dumps(ordered)
 

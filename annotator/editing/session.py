@@ -36,7 +36,7 @@ class Change:
     doc_id: str
     spans: dict[str, Span | None] = field(default_factory=dict)
     relations: bool = False
-    document: bool = False  # status or note
+    document: bool = False  # status, note or categories
 
 
 ChangeListener = Callable[[Change], None]
@@ -86,6 +86,11 @@ class Session:
             stored = self.store.get(doc_id)
             if stored is not None:
                 problems = stored.problems_with(text)
+                if stored.cats:
+                    problems += [
+                        f"document {doc_id}: {problem} (not in the schema)"
+                        for problem in self.project.schema.cats_problems(stored.cats)
+                    ]
                 if problems:
                     self._mismatch[doc_id] = problems
             if stored is None:

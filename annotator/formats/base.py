@@ -47,11 +47,17 @@ NOT_CARRIED: dict[str, tuple[str, ...]] = {
     "prodigy": ("status", *_NOTES_AND_ATTRIBUTES),
     "doccano": ("status", *_NOTES_AND_ATTRIBUTES),
     "label-studio": ("status", "document notes", "span attributes", "relation notes"),
-    "brat": ("status", "document notes"),
+    "brat": ("status", "document notes", "document categories"),
     "spacy": ("status", *_NOTES_AND_ATTRIBUTES),
-    "bio": ("relations", "status", *_NOTES_AND_ATTRIBUTES),
+    "bio": ("relations", "status", *_NOTES_AND_ATTRIBUTES, "document categories"),
     # Spans outside quotes are counted by the writer itself; attrs carry the quote's id.
-    "citron": ("status", "document notes", "span notes", "relation notes"),
+    "citron": (
+        "status",
+        "document notes",
+        "span notes",
+        "relation notes",
+        "document categories",
+    ),
 }
 
 
@@ -69,6 +75,8 @@ class ImportedLabels:
     # a new document's journal line straight from them, without checking them again.
     # The models above share these dicts; leave it None whenever they differ.
     records: tuple[list[dict[str, Any]], list[dict[str, Any]]] | None = None
+    # Document categories: category -> choices (formats/common.py reads them).
+    cats: dict[str, list[str]] = field(default_factory=dict)
 
 
 class CheckedLabels(ImportedLabels):
@@ -85,6 +93,7 @@ class CheckedLabels(ImportedLabels):
         self._checked = records
         self.status = status
         self.note = note
+        self.cats = {}
         self._spans: list[Span] | None = None
         self._relations: list[Relation] | None = None
 
@@ -257,6 +266,16 @@ class ExportRecord:
         if labels is not None:
             return labels["status"], labels["note"]
         return self.annotation.status, self.annotation.note
+
+    def cats(self) -> dict[str, list[str]]:
+        """The document's categories (category -> choices), without parsing a sealed
+        line's labels (they are in its head)."""
+        if self._labels is None and self.line is not None:
+            return self.line.head.get("cats") or {}
+        labels = self.labels
+        if labels is not None:
+            return labels.get("cats") or {}
+        return self.annotation.cats
 
     def detail_counts(self) -> tuple[int, int, int]:
         """Spans with a note, spans with attributes, relations with a note."""

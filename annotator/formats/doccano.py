@@ -9,8 +9,9 @@ scripts writing this format count code points, and neither states the text a spa
 where the two differ (a character beyond U+FFFF before a span), each document is read in
 the unit its spans tell (:func:`decide_unit`), or refused until ``--offset-unit`` names it.
 Export writes UTF-16 units, as doccano reads them. ``entities`` may also be doccano's list
-form (``[[start, end, label]]``, beside ``"cats"``); document categories go to
-``meta["cats"]``. Import also reads doccano's configurable column names (any field
+form (``[[start, end, label]]``, beside ``"cats"``). Document categories (``cats``, or a
+``label`` listing names, as text-classification projects write them) are read and
+written as flat names (formats/cats.py). Import also reads doccano's configurable column names (any field
 holding the text beside one holding ``[start, end, label]`` triples) and objects
 pretty-printed over several lines, as doccano's own examples are. Export writes the
 relation form when the export holds any relation, the ``label`` form otherwise.
@@ -41,6 +42,7 @@ from annotator.formats.base import (
     ImportRecord,
     PathWriter,
 )
+from annotator.formats.cats import cats_of, flat_names
 from annotator.formats.common import Tally, document_id, document_meta, with_tally
 from annotator.formats.doccano_batches import (
     CHUNK_BYTES,
@@ -104,8 +106,18 @@ class DoccanoReader:
         columns = _columns(first)
         if columns is None:
             return False
-        # {"text", "label": [[s, e, l]]} is doccano; {"text"} alone is plain text.
-        return columns[1] is not None and "_input_hash" not in first and "spans" not in first
+        # {"text", "label": [[s, e, l]]} is doccano, and so is a text-classification
+        # record ({"text", "cats" or "label": ["A", "B"]}); {"text"} alone is plain text.
+        names = [first.get(key) for key in ("cats", *_LABEL_KEYS)]
+        classified = any(
+            isinstance(value, list) and value and all(isinstance(v, str) for v in value)
+            for value in names
+        )
+        return (
+            (columns[1] is not None or classified)
+            and "_input_hash" not in first
+            and "spans" not in first
+        )
 
     def read(self, path: Path) -> Iterator[ImportRecord]:
         tally = Tally(path)
@@ -226,11 +238,7 @@ def _parts(
     text_key, label_key = columns
     source = SourceText(item[text_key])
     meta = record_meta(item, text_key, label_key)
-    if meta.get("cats"):
-        tally.add(
-            "document categories (cats): kept in the document's meta['cats'], not as labels",
-            str(loc),
-        )
+    cats = _document_cats(item, loc)
     doc_id = document_id(item.get("id"), fallback)
     doc_meta = document_meta(meta, source.text, source.meta())
     where = str(loc)
@@ -243,7 +251,7 @@ def _parts(
             _triple_spans(triples or [], label_key or "label", loc)
         )
     if not spans_in.ids and not item.get("relations"):
-        return doc_id, source.text, doc_meta, where, None
+        return doc_id, source.text, doc_meta, where, ImportedLabels(cats=cats) if cats else None
     try:
         spans, decided = place_unstated_spans(source, spans_in, offset_unit, loc.error)
     except UnitUnknown as exc:
@@ -264,7 +272,26 @@ def _parts(
         labels = ImportedLabels(build_all(Span, spans), build_all(Relation, relations))
     else:
         labels = CheckedLabels((spans, relations))
+    labels.cats = cats
     return doc_id, source.text, doc_meta, where, labels
+
+
+def _document_cats(item: dict[str, Any], loc: Location) -> dict[str, list[str]]:
+    """A text-classification project's labels (``cats``, or ``label`` listing names):
+    document categories (formats/cats.py), not spans."""
+    raw = item.get("cats")
+    if raw is None:
+        for key in _LABEL_KEYS:
+            value = item.get(key)
+            if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+                raw = value
+                break
+    if raw is None or raw == []:
+        return {}
+    cats = cats_of(raw)
+    if isinstance(cats, str):
+        raise loc.error(cats)
+    return cats
 
 
 # Records a batch holds: enough that the import's per-batch work is small beside them,
@@ -286,6 +313,9 @@ def _chunks(rows: list[_Parts]) -> Iterator[ImportChunk]:
 
 
 def _kind(row: _Parts) -> type:
+    # A record with document categories goes one by one: batches carry no categories.
+    if isinstance(row.labels, CheckedLabels) and row.labels.cats:
+        return ImportRecord
     return type(row.labels)
 
 
@@ -470,7 +500,7 @@ def doccano_record(record: ExportRecord) -> dict[str, Any]:
         {"id": number, "start_offset": start, "end_offset": end, "label": span[3]}
         for number, start, end, span in zip(count(), starts, ends, spans)
     ]
-    return {
+    result = {
         "id": record.doc_id,
         "text": record.text,
         "entities": entities,
@@ -480,15 +510,22 @@ def doccano_record(record: ExportRecord) -> dict[str, Any]:
         ],
         "meta": record.meta,
     }
+    cats = record.cats()
+    if cats:
+        result["cats"] = flat_names(cats)
+    return result
 
 
 def to_label_form(item: dict[str, Any]) -> dict[str, Any]:
-    return {
+    result = {
         "id": item["id"],
         "text": item["text"],
         "label": [[e["start_offset"], e["end_offset"], e["label"]] for e in item["entities"]],
         "meta": item["meta"],
     }
+    if "cats" in item:
+        result["cats"] = item["cats"]
+    return result
 
 
 class DoccanoSink(AtomicFileSink):

@@ -55,19 +55,26 @@ _RELATION_ID = "R{}".format
 def record_meta(item: dict[str, Any], text_key: str, label_key: str | None) -> dict[str, Any]:
     """A record's fields that are neither its text nor its labels, with its own meta,
     and a text-classification project's labels as ``cats``."""
-    skip = {text_key, "id", "meta", "entities", "relations", *LABEL_KEYS}
+    skip = {text_key, "id", "meta", "entities", "relations", "cats", *LABEL_KEYS}
     if label_key:
         skip.add(label_key)
     own_meta = item.get("meta")
     meta = {k: v for k, v in item.items() if k not in skip}
     if isinstance(own_meta, dict):
         meta.update(own_meta)
+    return meta
+
+
+def has_cats(item: dict[str, Any]) -> bool:
+    """Whether a record carries document categories (``cats``, or a text-classification
+    project's ``label`` list of names), which only the one-record path reads."""
+    if item.get("cats") not in (None, []):
+        return True
     for key in LABEL_KEYS:
-        # A text-classification project's labels: categories of the document, not spans.
         value = item.get(key)
         if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
-            meta.setdefault("cats", value)
-    return meta
+            return True
+    return False
 
 
 def is_triples(value: Any) -> bool:
@@ -105,6 +112,8 @@ def checked_rows(
     try:
         items = list(map(orjson.loads, lines))
     except orjson.JSONDecodeError:
+        return None
+    if any(isinstance(item, dict) and has_cats(item) for item in items):
         return None
     try:
         return _checked(path, items, list(line_numbers), tally, unit)
@@ -166,12 +175,7 @@ def _checked(
     list(map(dict.setdefault, doc_metas, repeat("title"), titles))
 
     # What the one-record path tells, record by record, in its order.
-    for where, meta, unit_told in zip(wheres, metas, decided, strict=True):
-        if meta.get("cats"):
-            tally.add(
-                "document categories (cats): kept in the document's meta['cats'], not as labels",
-                where,
-            )
+    for where, unit_told in zip(wheres, decided, strict=True):
         if unit_told is not None:
             tally.add(
                 f"document whose offsets count {UNIT_NAMES[unit_told]} (told by its spans)", where

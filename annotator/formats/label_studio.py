@@ -12,8 +12,10 @@ Cancelled (skipped) annotations and predictions are not labels. Each annotation'
 ``completed_by`` gives its own annotator layer unless ``--annotator`` names one. Offsets are
 code points in current Label Studio and were UTF-16 units before label-studio-frontend#308;
 every region states its text, so each document is read the way that makes them all match.
-Region notes (``meta.text``) become span notes. Results that are not text spans or
-relations (choices, text areas, ratings, HTML regions) cannot be carried and are reported.
+Region notes (``meta.text``) become span notes. ``choices`` results are document
+categories (the category is the result's ``from_name``); export writes them so, and the
+labelling interface written beside it has a ``<Choices>`` block a category. Other results
+(text areas, ratings, HTML regions) cannot be carried and are reported.
 """
 
 from __future__ import annotations
@@ -165,6 +167,7 @@ def _annotation(
     raws: list[RawSpan] = []
     relations: list[tuple[int, dict[str, Any]]] = []
     region_ids: dict[str, list[str]] = {}
+    cats: dict[str, list[str]] = {}
     for index, item in enumerate(results):
         where = f"{pointer}.result[{index}]"
         if not isinstance(item, dict):
@@ -174,6 +177,10 @@ def _annotation(
             relations.append((index, item))
             continue
         value = item.get("value")
+        named = isinstance(item.get("from_name"), str) and item.get("from_name")
+        if kind == "choices" and named and isinstance(value, dict) and "start" not in value:
+            _add_choices(cats, item, value, where, loc)
+            continue
         if kind != "labels" or not isinstance(value, dict) or "start" not in value:
             tally.add(f"result of type {kind!r} (not a text span): left out", f"{loc} {where}")
             continue
@@ -234,12 +241,35 @@ def _annotation(
             if not relation["label"]:
                 Relation(**relation)  # refused, with the model's message
             result.append(relation)
+    labels: ImportedLabels
     if len({span["id"] for span in spans}) != len(spans):
         # Two regions under one id: the import refuses the labels (the model says why).
-        return ImportedLabels(build_all(Span, spans), build_all(Relation, result), "done")
-    # Checked as the models would be (offsets, texts, labels, ids; relation ends are
-    # kept regions): written as records, no model per span.
-    return CheckedLabels((spans, result), status="done")
+        labels = ImportedLabels(build_all(Span, spans), build_all(Relation, result), "done")
+    else:
+        # Checked as the models would be (offsets, texts, labels, ids; relation ends are
+        # kept regions): written as records, no model per span.
+        labels = CheckedLabels((spans, result), status="done")
+    labels.cats = cats
+    return labels
+
+
+def _add_choices(
+    cats: dict[str, list[str]],
+    item: dict[str, Any],
+    value: dict[str, Any],
+    where: str,
+    loc: Location,
+) -> None:
+    """A ``choices`` result: the document's choices in the category ``from_name``."""
+    chosen = value.get("choices")
+    if type(chosen) is not list or any(type(choice) is not str or not choice for choice in chosen):
+        raise loc.error(f"{where}.value.choices must be a list of names, not {chosen!r}")
+    name = item.get("from_name")
+    if type(name) is not str or not name:
+        raise loc.error(f"{where}.from_name must name the category, not {name!r}")
+    # A colon would read as category:choice in the flat formats (formats/cats.py).
+    into = cats.setdefault(name.replace(":", "_"), [])
+    into.extend(choice for choice in chosen if choice not in into)
 
 
 def _relation_labels(item: dict[str, Any], where: str, loc: Location) -> list[str]:
@@ -283,7 +313,11 @@ def _combine(first: ImportedLabels, second: ImportedLabels) -> ImportedLabels:
                 tail=rename[rel.tail],
             )
         )
-    return ImportedLabels(spans=spans, relations=relations, status=second.status)
+    cats = {name: list(chosen) for name, chosen in first.cats.items()}
+    for name, chosen in second.cats.items():
+        into = cats.setdefault(name, [])
+        into.extend(choice for choice in chosen if choice not in into)
+    return ImportedLabels(spans=spans, relations=relations, status=second.status, cats=cats)
 
 
 # --- export ------------------------------------------------------------------------------
@@ -327,6 +361,17 @@ def label_studio_task(record: ExportRecord, number: int = 1) -> dict[str, Any]:
                 "to_id": tail,
                 "direction": "right",
                 "labels": [label],
+            }
+        )
+    for number_of, (category, chosen) in enumerate(record.cats().items(), 1):
+        result.append(
+            {
+                "id": f"category-{number_of}",
+                "from_name": category,
+                "to_name": "text",
+                "type": "choices",
+                "origin": "manual",
+                "value": {"choices": list(chosen)},
             }
         )
     task: dict[str, Any] = {
@@ -391,12 +436,18 @@ def labeling_config(schema: LabelSchema) -> str:
     relations = "\n".join(
         f"    <Relation value={quoteattr(rel.name)}/>" for rel in schema.relations
     )
+    choices = "".join(
+        f'  <Choices name={quoteattr(category.name)} toName="text" '
+        f'choice="{"multiple" if category.multiple else "single"}" showInline="true">\n'
+        + "".join(f"    <Choice value={quoteattr(choice)}/>\n" for choice in category.choices)
+        + "  </Choices>\n"
+        for category in schema.categories
+    )
     return (
         "<View>\n"
         "  <Relations>\n" + relations + "\n  </Relations>\n"
         '  <Labels name="label" toName="text">\n' + labels + "\n  </Labels>\n"
-        '  <Text name="text" value="$text"/>\n'
-        "</View>\n"
+        '  <Text name="text" value="$text"/>\n' + choices + "</View>\n"
     )
 
 

@@ -4,7 +4,8 @@ Native export, one JSON object a line per document:
 
     {"id", "text", "meta", "annotator", "status", "note",
      "spans": [{"id", "start", "end", "label", "text", ...}],
-     "relations": [{"id", "label", "head", "tail"}]}
+     "relations": [{"id", "label", "head", "tail"}],
+     "cats": {"topic": ["politics"]}}        (document categories; left out when none)
 
 Offsets are code points into ``text``; ``head``/``tail`` are span ids. Import reads the
 same records (labels optional), so plain ``{"text": ...}`` JSONL or a JSON list of such
@@ -103,6 +104,8 @@ def native_record(record: ExportRecord) -> dict[str, Any]:
     }
     if annotation.provenance:
         result["provenance"] = annotation.provenance
+    if annotation.cats:
+        result["cats"] = annotation.cats
     return result
 
 
@@ -130,6 +133,8 @@ def _native_from_labels(record: ExportRecord) -> dict[str, Any]:
     }
     if labels["provenance"]:
         result["provenance"] = labels["provenance"]
+    if labels.get("cats"):
+        result["cats"] = labels["cats"]
     return result
 
 
@@ -179,6 +184,7 @@ def native_line(record: ExportRecord) -> bytes:
         orjson.dumps(labels["spans"]),
         orjson.dumps(labels["relations"]),
         labels["provenance"],
+        labels.get("cats"),
     )
 
 
@@ -189,6 +195,7 @@ def _native_join(
     spans: bytes,
     relations: bytes,
     provenance: dict[str, Any],
+    cats: dict[str, list[str]] | None = None,
 ) -> bytes:
     """The native line from the journal's encoded spans and relations (see native_line)."""
     head = orjson.dumps(
@@ -210,6 +217,8 @@ def _native_join(
     ]
     if provenance:
         parts += [b',"provenance":', orjson.dumps(provenance)]
+    if cats:
+        parts += [b',"cats":', orjson.dumps(cats)]
     parts.append(b"}")
     return b"".join(parts)
 
@@ -230,6 +239,7 @@ def _native_from_sealed(record: ExportRecord, line: SealedRecord) -> bytes | Non
         spans,
         relations,
         orjson.loads(provenance) if provenance != b"{}" else {},
+        line.head.get("cats"),
     )
 
 
@@ -282,6 +292,10 @@ class NativeRecord(BaseModel):
     relations: list[NativeRelation] = Field(default_factory=list)
     provenance: dict[str, Any] = Field(
         default_factory=dict, description="gold only: who settled it, from whose labels"
+    )
+    cats: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="document categories: category name -> the choices made (left out if none)",
     )
 
 

@@ -31,6 +31,7 @@ from annotator.core.records import (
 )
 from annotator.core.text import first_line_title, normalize_newlines, strip_bom
 from annotator.formats.base import CheckedLabels, ImportedLabels, ImportRecord
+from annotator.formats.cats import cats_of
 from annotator.formats.text import decode_utf8
 
 LABEL_FIELDS = ("spans", "relations", "annotator", "status", "note", "updated", "text_hash")
@@ -175,14 +176,17 @@ def record_to_import(item: dict[str, Any], where: str, fallback_id: str) -> Impo
         raise _fail(where, '"meta" must be an object')
     meta = dict(meta)
     for key, value in item.items():
-        if key not in ("id", "text", "meta", *LABEL_FIELDS):
+        # "cats" (document categories) is read one record at a time: native_batches
+        # does not take records holding it.
+        if key not in ("id", "text", "meta", "cats", *LABEL_FIELDS):
             meta.setdefault(key, value)
     meta.setdefault("title", first_line_title(text))
     if newlines:
         meta["newlines"] = newlines
     document = Document(id=str(raw_id), text=text, meta=meta)
     record = ImportRecord(document=document, where=where)
-    if "spans" in item or "relations" in item:
+    cats = _cats(item, where)
+    if "spans" in item or "relations" in item or cats:
         raw_spans = _given(item, "spans", [])
         raw_relations = _given(item, "relations", [])
         for key, value in (("spans", raw_spans), ("relations", raw_relations)):
@@ -215,8 +219,19 @@ def record_to_import(item: dict[str, Any], where: str, fallback_id: str) -> Impo
         annotator = item.get("annotator")
         if annotator is not None and type(annotator) is not str:
             raise _fail(where, f'"annotator" must be a string, not {annotator!r}')
+        labels.cats = cats
         record.labels[annotator or None] = labels
     return record
+
+
+def _cats(item: dict[str, Any], where: str) -> dict[str, list[str]]:
+    raw = item.get("cats")
+    if raw is None or raw == [] or raw == {}:
+        return {}
+    cats = cats_of(raw)
+    if isinstance(cats, str):
+        raise _fail(where, cats)
+    return cats
 
 
 def _labels_one_by_one(

@@ -11,6 +11,11 @@ Offsets are Python string indices (code points), as in Prodigy. Answers ``reject
 (else ``_session_id``) gives one annotator layer each, unless ``--annotator`` names one.
 Relations use Prodigy's form: ``head``/``child`` are the index of the last token of the
 head and child spans, which ``head_span``/``child_span`` also give in full.
+
+Text classification becomes document categories, with flat names (formats/cats.py): a
+choice task's ``accept`` list (option ids, or their texts when the ids are numbers), and a
+binary task's ``label`` answered ``accept``. Export writes ``accept`` and the ``options``
+chosen, as Prodigy's choice interface does beside the spans of a blocks task.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from annotator.formats.base import (
     ImportRecord,
     PathWriter,
 )
+from annotator.formats.cats import flat_names, from_flat_names
 from annotator.formats.common import (
     EdgeTrimmer,
     Tally,
@@ -127,21 +133,49 @@ def _task_to_record(
             f"task answered {answer!r}: its document was imported without its labels", str(loc)
         )
         return record
-    if task.get("label") and not task.get("spans"):
-        tally.add(
-            "document-level label (text classification) cannot be carried: left out", str(loc)
-        )
-    if task.get("accept"):
-        tally.add("choice answers (accept list) cannot be carried: left out", str(loc))
+    cats = _task_cats(task, loc)
     raws, token_ends = _raw_spans(task, loc)
     spans, _ = place_spans(source, raws, ("codepoint",), loc.error)
     spans, alias, dropped = drop_duplicate_spans(spans)
     tally.add("span listed twice (same start, end and label): kept once", str(loc), dropped)
     relations = _relations(task, loc, raws, token_ends, alias)
-    labels = ImportedLabels(spans=spans, relations=relations, status="done" if answer else None)
+    labels = ImportedLabels(
+        spans=spans, relations=relations, status="done" if answer else None, cats=cats
+    )
     who = layer_name(_annotator_of(task, loc))
     record.labels[who] = labels
     return record
+
+
+def _task_cats(task: dict[str, Any], loc: Location) -> dict[str, list[str]]:
+    """A textcat task's categories: the options accepted, or the binary task's label
+    (answered accept: a rejected task brings no labels at all)."""
+    names: list[str] = []
+    accepted = task.get("accept")
+    if accepted:
+        if type(accepted) is not list:
+            raise loc.error(f'"accept" must be a list of option ids, not {accepted!r}')
+        options = task.get("options")
+        texts = {}
+        if isinstance(options, list):
+            texts = {
+                option.get("id"): option.get("text")
+                for option in options
+                if isinstance(option, dict)
+            }
+        for option_id in accepted:
+            name = option_id
+            if type(option_id) is int and isinstance(texts.get(option_id), str):
+                name = texts[option_id]
+            if type(name) not in (str, int) or str(name) == "":
+                raise loc.error(f'"accept" holds {option_id!r}, not an option id')
+            names.append(str(name))
+    label = task.get("label")
+    if label and not task.get("spans"):
+        if type(label) is not str:
+            raise loc.error(f'"label" must be a string, not {label!r}')
+        names.append(label)
+    return from_flat_names(names)
 
 
 def _annotator_of(task: dict[str, Any], loc: Location) -> Any:
@@ -307,9 +341,11 @@ def prodigy_task(
         else prodigy_hash(orjson.dumps({"text": text}, option=orjson.OPT_SORT_KEYS))
     )
     spans_list = list(spans_out.values())
-    labels_key = orjson.dumps(
-        {"spans": spans_list, "relations": relations}, option=orjson.OPT_SORT_KEYS
-    )
+    chosen = flat_names(record.cats())
+    answers: dict[str, Any] = {"spans": spans_list, "relations": relations}
+    if chosen:
+        answers["accept"] = chosen  # in the task's hash only when there are some
+    labels_key = orjson.dumps(answers, option=orjson.OPT_SORT_KEYS)
     task: dict[str, Any] = {
         "id": document.id,
         "text": text,
@@ -323,6 +359,9 @@ def prodigy_task(
     }
     if relations:
         task["relations"] = relations
+    if chosen:
+        task["options"] = [{"id": name, "text": name} for name in chosen]
+        task["accept"] = chosen
     if record.annotator:
         task["_annotator_id"] = record.annotator
         task["_session_id"] = record.annotator

@@ -8,6 +8,11 @@ span of only whitespace is left out (both reported), as spaCy refuses entities t
 or end with whitespace for training. A span that no token boundary fits is reported
 and its tokens are split at its edges, so it is kept exactly. The document id and the
 relations (as character offsets of head and tail) travel in ``doc.user_data``.
+Document categories go to ``doc.cats``, as spaCy's text classifiers read them: for each
+category the document has, every choice of it in the schema, named ``category:choice``
+(the choices of the category ``cats`` by their own names, see formats/cats.py), 1.0 when
+chosen, 0.0 when not. A category the document has nothing in is left out (not known to
+be "none of them").
 
 Quotes (annotator/core/quotes.py) also go into ``doc.spans["quotes"]``, one span per
 part labelled by its role (CONTENT, CUE, SOURCE, COREFERENCE: what a pronoun source
@@ -28,6 +33,7 @@ from typing import Any, TypeVar
 from annotator.core.errors import AnnotatorError
 from annotator.core.models import LabelSchema
 from annotator.formats.base import ExportRecord
+from annotator.formats.cats import flat_name
 from annotator.formats.common import (
     EdgeTrimmer,
     RelationRow,
@@ -114,6 +120,7 @@ class SpacySink(AtomicFileSink):
         kept, left_out = non_overlapping(entities)
         self.overlaps += len(left_out)
         doc.ents = [made[span.id] for span in kept]
+        doc.cats = self._doc_cats(record.cats())
         doc.user_data["id"] = document.id
         doc.user_data["annotator"] = record.annotator
         relations = relation_rows(record)
@@ -163,6 +170,15 @@ class SpacySink(AtomicFileSink):
         if quotes:
             doc.spans[QUOTES_KEY] = parts
             doc.user_data["quotes"] = quotes
+
+    def _doc_cats(self, cats: dict[str, list[str]]) -> dict[str, float]:
+        scores: dict[str, float] = {}
+        for name, chosen in cats.items():
+            category = self.schema.category(name)
+            options = category.choices if category is not None else []
+            for choice in [*options, *(choice for choice in chosen if choice not in options)]:
+                scores[flat_name(name, choice)] = 1.0 if choice in chosen else 0.0
+        return scores
 
     def _retokenized(self, doc: Any, text: str, spans: list[SpanRow]) -> Any:
         """The same text with tokens split at every span edge (whitespace made a token too)."""

@@ -25,6 +25,7 @@ from typing import Any
 from annotator.core.errors import AnnotatorError
 from annotator.core.models import DocumentAnnotation, Relation, Span, now_iso
 from annotator.review.agreement import SpanKey
+from annotator.review.categories import agreed_cats
 from annotator.review.disagreements import Disagreement, DisagreementFinder
 from annotator.review.source import ReviewSource
 from annotator.store.interface import ProjectStore
@@ -135,6 +136,11 @@ class Adjudicator:
                     )
                 )
                 added_relations += 1
+        cats = agreed_cats(
+            {name: layer.cats for name, layer in self.finder.annotations(doc_id).items()}
+        )
+        for name, chosen in cats.items():
+            after.set_cats(name, chosen)
         after.provenance["agreed"] = {
             "by": self.reviewer,
             "at": now_iso(),
@@ -142,6 +148,8 @@ class Adjudicator:
             "spans": len(spans),
             "relations": len(relations),
         }
+        if cats:
+            after.provenance["agreed"]["cats"] = sorted(cats)
         return self._commit(
             doc_id,
             before,
@@ -160,6 +168,11 @@ class Adjudicator:
     def pick(self, item: Disagreement, version: int) -> Edit:
         """Settle a disagreement with one annotator's version."""
         chosen = item.versions[version]
+        if item.is_category:
+            assert chosen.category is not None
+            return self._settle_category(
+                item, list(chosen.category[1]), "pick", list(chosen.annotators)
+            )
         if item.is_relation:
             assert chosen.relation is not None
             return self._settle_relation(item, chosen.relation, "pick", list(chosen.annotators))
@@ -168,8 +181,9 @@ class Adjudicator:
 
     def edit(self, item: Disagreement, start: int, end: int, label: str) -> Edit:
         """Settle a span disagreement with the reviewer's own span."""
-        if item.is_relation:
-            raise AnnotatorError("a relation is settled by picking a version or rejecting it")
+        if item.is_relation or item.is_category:
+            what = "a category" if item.is_category else "a relation"
+            raise AnnotatorError(f"{what} is settled by picking a version or rejecting it")
         text = self.text(item.doc_id)
         if not 0 <= start < end <= len(text):
             raise AnnotatorError(f"span [{start}, {end}) is outside the text ({len(text)})")
@@ -185,6 +199,8 @@ class Adjudicator:
 
     def reject(self, item: Disagreement) -> Edit:
         """Settle a disagreement by keeping none of its versions."""
+        if item.is_category:
+            return self._settle_category(item, [], "reject", [])
         if item.is_relation:
             return self._settle_relation(item, None, "reject", [])
         return self._settle_span(item, None, "reject", [])
@@ -252,6 +268,19 @@ class Adjudicator:
             added_relations.append(new.id)
         self._record(after, item, decision, sources, added_spans, added_relations)
         what = "reject relation" if relation is None else f"{decision} relation {relation[0]}"
+        return self._commit(item.doc_id, before, after, what)
+
+    def _settle_category(
+        self, item: Disagreement, chosen: list[str], decision: str, sources: list[str]
+    ) -> Edit:
+        category = item.versions[0].category  # a category disagreement has one at least
+        assert category is not None
+        name = category[0]
+        before = self.gold(item.doc_id)
+        after = before.model_copy(deep=True)
+        after.set_cats(name, chosen)
+        self._record(after, item, decision, sources)
+        what = f"{decision} {name}: {', '.join(chosen) or 'none'}"
         return self._commit(item.doc_id, before, after, what)
 
     def _holders(self, doc_id: str, key: SpanKey) -> list[str]:

@@ -9,7 +9,9 @@ For every pair of annotators (the first one named is the reference):
   and over all (token, label) decisions together;
 - relation precision, recall and F1: a relation matches when its label matches and
   both its ends match under the span matching in use;
-- how many documents both annotators labelled (only those documents are compared).
+- how many documents both annotators labelled (only those documents are compared);
+- Cohen's kappa per document category, over the documents both finished
+  (review/categories.py).
 
 Counts are summed over documents before any ratio is taken, so a long article weighs
 more than a short one, as in the pairwise F1 of Hripcsak & Rothschild (2005) that
@@ -26,6 +28,7 @@ from operator import itemgetter
 from typing import Any
 
 from annotator.core.models import DocumentAnnotation, text_hash
+from annotator.review.categories import CategoryAgreement
 from annotator.review.source import ReviewSource
 from annotator.review.tokens import Tokens
 from annotator.store.interface import ProjectStore
@@ -151,6 +154,8 @@ class PairAgreement:
     tokens: int = 0  # tokens of the documents compared
     # label -> [both, only reference, only other]; "neither" follows from ``tokens``.
     token_counts: dict[str, list[int]] = field(default_factory=dict)
+    # Document categories of the schema (none: the report leaves them out).
+    categories: dict[str, CategoryAgreement] = field(default_factory=dict)
 
     @property
     def kappa(self) -> dict[str, KappaCounts]:
@@ -210,7 +215,7 @@ class PairAgreement:
         self.relations_overlap.add(counts.relations_overlap)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        result = {
             "reference": self.reference,
             "other": self.other,
             "documents": self.documents,
@@ -227,6 +232,11 @@ class PairAgreement:
                 "overlap": self.relations_overlap.to_dict(),
             },
         }
+        if self.categories:
+            result["categories"] = {
+                name: agreement.to_dict() for name, agreement in self.categories.items()
+            }
+        return result
 
 
 @dataclass(slots=True)
@@ -259,6 +269,18 @@ class AgreementReport:
 
     def label_kappa(self, label: str) -> float | None:
         return self.mean(lambda p: p.kappa.get(label, KappaCounts()).kappa)
+
+    def category_kappa(self, name: str, option: str | None = None) -> float | None:
+        """Mean over pairs of a category's kappa (or of one option's, multiple choice)."""
+        return self.mean(
+            lambda p: (
+                None
+                if name not in p.categories
+                else p.categories[name].kappa
+                if option is None
+                else p.categories[name].option_kappa(option)
+            )
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -457,6 +479,9 @@ def compute_agreement(
     names = source.annotators
     labels = list(project.schema.label_names())
     pairs = {pair: PairAgreement(*pair) for pair in pairs_of(names)}
+    categories = project.schema.categories
+    for pair in pairs.values():
+        pair.categories = {category.name: CategoryAgreement.of(category) for category in categories}
     report = AgreementReport(names, labels, list(pairs.values()))
     doc_ids = source.documents(2)
     total = len(doc_ids)
@@ -480,10 +505,21 @@ def compute_agreement(
         for (first, second), pair in pairs.items():
             if first in layers and second in layers:
                 pair.add_document(compare_layers(layers[first], layers[second], tokens))
+                if categories:
+                    _add_categories(pair, records[first], records[second])
         if progress is not None:
             progress(number, total)
     report.labels = labels + sorted(seen_labels - set(labels))
     return report
+
+
+def _add_categories(pair: PairAgreement, reference: dict[str, Any], other: dict[str, Any]) -> None:
+    """A document's categories, when both annotators finished it."""
+    if reference["status"] != "done" or other["status"] != "done":
+        return
+    reference_cats, other_cats = reference.get("cats") or {}, other.get("cats") or {}
+    for name, agreement in pair.categories.items():
+        agreement.add(reference_cats.get(name, []), other_cats.get(name, []))
 
 
 # --- text output -------------------------------------------------------------------------
@@ -532,6 +568,7 @@ def format_report(report: AgreementReport) -> str:
             f"{label:<12}{_fmt(report.label_f1(label)):>6} "
             f"{_fmt(report.label_f1(label, exact=False)):>6} {_fmt(kappa):>6}"
         )
+    lines += _category_lines(report)
     lines += [
         "",
         "F1 = exact match (start, end, label); F1~ = overlap match (same label, ranges overlap);",
@@ -540,3 +577,23 @@ def format_report(report: AgreementReport) -> str:
     for problem in report.problems:
         lines.append(f"note: {problem}")
     return "\n".join(lines)
+
+
+def _category_lines(report: AgreementReport) -> list[str]:
+    """Document categories: kappa over the documents both annotators finished."""
+    first = report.pairs[0] if report.pairs else None
+    if first is None or not first.categories:
+        return []
+    lines = [
+        "",
+        "document categories (Cohen's kappa over documents both finished, mean over pairs):",
+        f"{'category':<24}{'docs':>6} {'kappa':>6}",
+    ]
+    for name, agreement in first.categories.items():
+        documents = sum(pair.categories[name].documents for pair in report.pairs)
+        lines.append(f"{name:<24}{documents:>6} {_fmt(report.category_kappa(name)):>6}")
+        if agreement.multiple:
+            for option in agreement.option_names():
+                kappa = report.category_kappa(name, option)
+                lines.append(f"{'  ' + option:<24}{'':>6} {_fmt(kappa):>6}")
+    return lines

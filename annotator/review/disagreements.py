@@ -9,7 +9,10 @@ grouped into disagreements:
   ``missing_span`` (one version, some annotators lack it), ``different_label``,
   ``different_boundaries``, or ``label_and_boundaries`` (both, through a chain of links);
 - relations not everyone has are grouped by label and head span: ``different_relation``
-  (versions differ in their tail, or some annotators lack the relation).
+  (versions differ in their tail, or some annotators lack the relation);
+- document categories whose choices differ: ``different_category``, one a category,
+  placed at the start of the document (versions are the sets of choices made; an
+  annotator who chose nothing there is ``missing``).
 
 Only annotators who labelled the document take part: a colleague who has not opened it
 yet does not "miss" every span in it.
@@ -23,6 +26,7 @@ from typing import Literal
 
 from annotator.core.models import DocumentAnnotation, text_hash
 from annotator.review.agreement import RelationKey, SpanKey
+from annotator.review.categories import differing_categories
 from annotator.review.source import ReviewSource
 
 Kind = Literal[
@@ -31,6 +35,7 @@ Kind = Literal[
     "different_boundaries",
     "label_and_boundaries",
     "different_relation",
+    "different_category",
 ]
 KIND_ORDER: dict[Kind, int] = {
     "missing_span": 0,
@@ -38,6 +43,7 @@ KIND_ORDER: dict[Kind, int] = {
     "different_boundaries": 2,
     "label_and_boundaries": 3,
     "different_relation": 4,
+    "different_category": 5,
 }
 KIND_NAMES: dict[Kind, str] = {
     "missing_span": "missing span",
@@ -45,6 +51,7 @@ KIND_NAMES: dict[Kind, str] = {
     "different_boundaries": "different boundaries",
     "label_and_boundaries": "different label and boundaries",
     "different_relation": "different relation",
+    "different_category": "different category",
 }
 
 
@@ -56,9 +63,14 @@ class Version:
     span: SpanKey | None = None
     relation: RelationKey | None = None
     text: str = ""
+    # A document category and the choices made in it.
+    category: tuple[str, tuple[str, ...]] | None = None
 
     def describe(self) -> str:
         who = ", ".join(self.annotators)
+        if self.category is not None:
+            name, chosen = self.category
+            return f"{name}: {', '.join(chosen)} ({who})"
         if self.relation is not None:
             label, head, tail = self.relation
             return f"{head[2]} {head[0]}-{head[1]} -{label}-> {tail[2]} {tail[0]}-{tail[1]} ({who})"
@@ -80,6 +92,15 @@ class Disagreement:
     @property
     def is_relation(self) -> bool:
         return self.kind == "different_relation"
+
+    @property
+    def is_category(self) -> bool:
+        return self.kind == "different_category"
+
+    @property
+    def by_picking(self) -> bool:
+        """Settled only by picking a version or rejecting them (no reviewer's own span)."""
+        return self.is_relation or self.is_category
 
     def describe(self) -> str:
         parts = [version.describe() for version in self.versions]
@@ -116,6 +137,7 @@ def find_disagreements(
     everyone = len(names)
     found = _span_disagreements(doc_id, text, names, holders, everyone)
     found += _relation_disagreements(doc_id, names, relation_holders, everyone)
+    found += _category_disagreements(doc_id, {name: annotations[name].cats for name in names})
     found.sort(key=lambda d: (d.start, d.end, KIND_ORDER[d.kind], d.key))
     return found
 
@@ -200,6 +222,37 @@ def _relation_disagreements(
                 tuple(name for name in names if name not in having),
                 f"relation:{label}:{_span_key_text(head)}:"
                 + ";".join(_span_key_text(rel[2]) for rel in relations),
+            )
+        )
+    return result
+
+
+def _category_disagreements(
+    doc_id: str, cats: dict[str, dict[str, list[str]]]
+) -> list[Disagreement]:
+    result: list[Disagreement] = []
+    for name in differing_categories(cats):
+        holders: dict[tuple[str, ...], list[str]] = {}
+        for annotator, chosen in cats.items():
+            choices = tuple(chosen.get(name, []))
+            holders.setdefault(choices, []).append(annotator)
+        versions = tuple(
+            Version(tuple(who), category=(name, choices))
+            for choices, who in sorted(holders.items())
+            if choices
+        )
+        result.append(
+            Disagreement(
+                doc_id,
+                "different_category",
+                0,
+                0,
+                versions,
+                tuple(holders.get((), [])),
+                f"category:{name}:"
+                + ";".join(
+                    ",".join(version.category[1]) for version in versions if version.category
+                ),
             )
         )
     return result

@@ -45,4 +45,9 @@ def _check_layer(project: ProjectStore, layer: AnnotationLayer, texts: dict[str,
             texts[doc_id] = project.get_text(doc_id)
         where = layer.where(doc_id)
         problems.extend(f"{where}: {p}" for p in annotation.problems_with(texts[doc_id]))
+        if annotation.cats:
+            problems.extend(
+                f"{where}: document {doc_id}: {p} (not in the schema)"
+                for p in project.schema.cats_problems(annotation.cats)
+            )
     return problems

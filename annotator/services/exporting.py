@@ -141,13 +141,13 @@ def export_records(
     counts = left_out if left_out is not None else {}
     named = statuses or set()
 
-    def unwanted(status: str, span_count: int, relation_count: int) -> bool:
+    def unwanted(status: str, span_count: int, relation_count: int, cats: Any = None) -> bool:
         if include_unlabelled or status in named:
             return False
         if status == "skipped":
             counts["skipped"] = counts.get("skipped", 0) + 1
             return True
-        if status == "todo" and not span_count and not relation_count:
+        if status == "todo" and not span_count and not relation_count and not cats:
             counts["unlabelled"] = counts.get("unlabelled", 0) + 1
             return True
         return False
@@ -160,7 +160,7 @@ def export_records(
             head = sealed.head
             status = head["status"]
             if (statuses is None or status in statuses) and not unwanted(
-                status, head["counts"][0], head["counts"][1]
+                status, head["counts"][0], head["counts"][1], head.get("cats")
             ):
                 yield ExportRecord(fields=fields, annotator=layer, line=sealed)
             continue
@@ -180,7 +180,9 @@ def export_records(
             }
         if statuses is not None and record["status"] not in statuses:
             continue
-        if unwanted(record["status"], len(record["spans"]), len(record["relations"])):
+        if unwanted(
+            record["status"], len(record["spans"]), len(record["relations"]), record.get("cats")
+        ):
             continue
         if labels is not None:
             record = filter_record(record, labels)
@@ -336,6 +338,8 @@ class _NotCarriedTally:
             self._bump(f"status {status}", 1)
         if "document notes" in kinds:
             self._bump("document notes", 1 if note else 0)
+        if "document categories" in kinds:
+            self._bump("document categories", sum(map(len, record.cats().values())))
         if self.details:
             span_notes, span_attrs, relation_notes = record.detail_counts()
             if "span notes" in kinds:

@@ -54,6 +54,8 @@ class ImportSummary:
     shared_text: int = 0
     labelled: dict[str, int] = field(default_factory=dict)
     new_labels: list[str] = field(default_factory=list)
+    # Document categories the import added to the schema, with the choices it added.
+    new_categories: dict[str, list[str]] = field(default_factory=dict)
     formats: dict[str, str] = field(default_factory=dict)
     # --skip-invalid: what was left out, and the report listing it.
     rejected: list[Rejection] = field(default_factory=list)
@@ -191,6 +193,8 @@ class _ImportRun:
         self.new_relations: set[str] = set()
         self.renamed: dict[str, str] = {}
         self.known_labels = set(self.schema.label_names())
+        # Categories and choices the schema lacks: name -> (choices, chosen several at once).
+        self.new_cats: dict[str, tuple[list[str], bool]] = {}
         self.examples = _ProdigyExamples(project)
         # What readers left out or changed, told once the import has succeeded: a refused
         # import is one line on stderr, not the notices of the files read before it.
@@ -245,9 +249,16 @@ class _ImportRun:
         name = self.annotator or who or DEFAULT_IMPORT_ANNOTATOR
         check_layer_name(name, self.annotator, record.where)
         self.add_labels(span_labels(labels), relation_labels(labels))
+        if labels.cats:
+            self.add_cats(labels.cats, record.where)
         store, lines = self.layer(batch, name)
         earlier = lines.get(stored_id)
-        if labels.records is not None and earlier is None and stored_id not in store:
+        if (
+            labels.records is not None
+            and not labels.cats
+            and earlier is None
+            and stored_id not in store
+        ):
             # Nothing to merge with, and the reader checked these records against
             # this very text: written as they are, checked once, no models.
             status = labels.status or ("in_progress" if labels.records[0] else "todo")
@@ -258,18 +269,38 @@ class _ImportRun:
         existing = earlier.annotation() if earlier else store.get(stored_id)
         try:
             merged = merge_labels(existing, stored_id, batch.last_digest, labels)
+            if labels.cats:
+                # Choices added to saved ones: a single-choice category must still hold one.
+                self.add_cats(merged.cats)  # the error gets the record's place below
             if existing is not None and same_labels(existing, merged):
                 return  # imported again: nothing to write
             lines[stored_id] = store.prepare(merged, record.document.text)
         except AnnotatorError as exc:
             raise AnnotatorError(f"{record.where}: {exc}") from None
 
+    def add_cats(self, cats: dict[str, list[str]], where: str = "") -> None:
+        """Categories and choices the schema lacks, remembered to add them to it; several
+        choices in a category the schema says takes one are refused."""
+        for name, chosen in cats.items():
+            category = self.schema.category(name)
+            extra, several = self.new_cats.get(name, ([], False))
+            known = category.choices if category is not None else []
+            extra += [choice for choice in chosen if choice not in known and choice not in extra]
+            if category is not None and not category.multiple and len(chosen) > 1:
+                raise AnnotatorError(
+                    f"{where + ': ' if where else ''}category {name!r} takes one choice, "
+                    f"not {len(chosen)} ({', '.join(chosen)})"
+                )
+            self.new_cats[name] = (extra, several or len(chosen) > 1)
+
     def write(self, batch: ImportBatch, summary: ImportSummary) -> None:
         """The schema's new labels and every layer's prepared lines, into the batch."""
-        if self.new_labels or self.new_relations:
-            self.schema = extend_schema(self.schema, self.new_labels, self.new_relations)
+        new_cats = {name: added for name, added in self.new_cats.items() if added[0]}
+        if self.new_labels or self.new_relations or new_cats:
+            self.schema = extend_schema(self.schema, self.new_labels, self.new_relations, new_cats)
             batch.set_schema(self.schema)
             summary.new_labels = [*self.new_labels, *sorted(self.new_relations)]
+            summary.new_categories = {name: choices for name, (choices, _) in new_cats.items()}
         for name, (store, lines) in self.prepared.items():
             try:
                 store.append_prepared(list(lines.values()))
@@ -290,6 +321,9 @@ class _ImportRun:
             )
         if summary.new_labels:
             notify("labels not in the schema were added to it: " + ", ".join(summary.new_labels))
+        if summary.new_categories:
+            added = [f"{name} ({', '.join(c)})" for name, c in summary.new_categories.items()]
+            notify("document categories not in the schema were added to it: " + "; ".join(added))
 
 
 class _ProdigyExamples:

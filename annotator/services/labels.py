@@ -13,6 +13,7 @@ from annotator.core.errors import AnnotatorError
 from annotator.core.models import (
     Category,
     DocumentAnnotation,
+    DocumentCategory,
     Label,
     LabelSchema,
     Relation,
@@ -67,7 +68,7 @@ def usable_label_names(labels: ImportedLabels, renamed: dict[str, str]) -> Impor
             renamed[span.label] = new_name
             span = span.model_copy(update={"label": new_name})
         spans.append(span)
-    return ImportedLabels(spans, labels.relations, labels.status, labels.note)
+    return ImportedLabels(spans, labels.relations, labels.status, labels.note, cats=labels.cats)
 
 
 def merge_labels(
@@ -86,6 +87,7 @@ def merge_labels(
             spans=list(labels.spans),
             relations=list(labels.relations),
             provenance={},
+            cats=_union_cats(existing.cats if existing else {}, labels.cats),
         )
         try:
             check_ids(annotation)
@@ -118,18 +120,33 @@ def merge_labels(
             continue
         new_id = rel.id if annotation.relation(rel.id) is None else annotation.next_relation_id()
         annotation.add_relation(Relation(id=new_id, label=rel.label, head=head, tail=tail))
+    if labels.cats:
+        annotation.cats = _union_cats(annotation.cats, labels.cats)
     if labels.status is not None:
         annotation.status = labels.status
     return annotation
 
 
+def _union_cats(
+    saved: dict[str, list[str]], imported: dict[str, list[str]]
+) -> dict[str, list[str]]:
+    """Imported choices added to the saved ones, as imported spans are (Prodigy writes a
+    binary textcat task per label, each one choice of the same document)."""
+    cats = {name: list(chosen) for name, chosen in saved.items()}
+    for name, chosen in imported.items():
+        into = cats.setdefault(name, [])
+        into.extend(choice for choice in chosen if choice not in into)
+    return cats
+
+
 def same_labels(old: DocumentAnnotation, new: DocumentAnnotation) -> bool:
-    return (old.spans, old.relations, old.status, old.note, old.text_hash) == (
+    return (old.spans, old.relations, old.status, old.note, old.text_hash, old.cats) == (
         new.spans,
         new.relations,
         new.status,
         new.note,
         new.text_hash,
+        new.cats,
     )
 
 
@@ -142,7 +159,10 @@ def guess_category(label: str) -> Category:
 
 
 def extend_schema(
-    schema: LabelSchema, labels: dict[str, Category], relations: set[str]
+    schema: LabelSchema,
+    labels: dict[str, Category],
+    relations: set[str],
+    categories: dict[str, tuple[list[str], bool]] | None = None,
 ) -> LabelSchema:
     from annotator.core.palette import free_hotkey, next_colour
 
@@ -159,5 +179,25 @@ def extend_schema(
         hotkeys.append(hotkey)
     extra_relations = [RelationType(name=name) for name in sorted(relations)]
     return LabelSchema(
-        labels=[*schema.labels, *extra_labels], relations=[*schema.relations, *extra_relations]
+        labels=[*schema.labels, *extra_labels],
+        relations=[*schema.relations, *extra_relations],
+        categories=_extended_categories(schema, categories or {}),
     )
+
+
+def _extended_categories(
+    schema: LabelSchema, added: dict[str, tuple[list[str], bool]]
+) -> list[DocumentCategory]:
+    """The schema's categories with the choices an import added, then its new categories
+    (``added``: name -> (choices the schema lacks, whether a document chose several))."""
+    result = []
+    for category in schema.categories:
+        extra, _ = added.get(category.name, ([], False))
+        if extra:
+            category = category.model_copy(update={"choices": [*category.choices, *extra]})
+        result.append(category)
+    known = {category.name for category in schema.categories}
+    for name, (choices, multiple) in added.items():
+        if name not in known:
+            result.append(DocumentCategory(name=name, choices=choices, multiple=multiple))
+    return result

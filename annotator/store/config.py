@@ -14,7 +14,13 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from annotator.core.errors import AnnotatorError, InputError
-from annotator.core.models import CATEGORIES, Label, LabelSchema, RelationType
+from annotator.core.models import (
+    CATEGORIES,
+    DocumentCategory,
+    Label,
+    LabelSchema,
+    RelationType,
+)
 from annotator.core.schema import default_schema
 
 FORMAT_VERSION = 1
@@ -73,7 +79,7 @@ def _plain_config(data: Any) -> ProjectConfig | None:
 
 
 def _plain_schema(data: Any) -> LabelSchema | None:
-    if type(data) is not dict or not data.keys() <= {"labels", "relations"}:
+    if type(data) is not dict or not data.keys() <= {"labels", "relations", "categories"}:
         return None
     values: dict[str, Any] = {}
     if "labels" in data:
@@ -93,7 +99,48 @@ def _plain_schema(data: Any) -> LabelSchema | None:
         if len(set(names)) != len(names):
             return None
         values["relations"] = [RelationType.model_construct(**rel) for rel in relations]
+    if "categories" in data:
+        categories = data["categories"]
+        if type(categories) is not list or not all(map(_plain_category, categories)):
+            return None
+        names = [category["name"] for category in categories]
+        keys = [
+            key.upper()
+            for key in [
+                *(label.hotkey for label in values.get("labels", [])),
+                *(rel.hotkey for rel in values.get("relations", [])),
+            ]
+            if key
+        ]
+        keys = list(set(keys))
+        keys += [key.upper() for c in categories for key in c.get("hotkeys", {}).values() if key]
+        if len(set(names)) != len(names) or len(set(keys)) != len(keys):
+            return None  # pydantic names the duplicate
+        values["categories"] = [DocumentCategory.model_construct(**c) for c in categories]
     return LabelSchema.model_construct(**values)
+
+
+_CATEGORY_KEYS = frozenset({"name", "choices", "multiple", "hotkeys", "description"})
+
+
+def _plain_category(category: Any) -> bool:
+    if type(category) is not dict or not category.keys() <= _CATEGORY_KEYS:
+        return False
+    name, choices = category.get("name"), category.get("choices")
+    hotkeys = category.get("hotkeys", {})
+    return (
+        type(name) is str
+        and name != ""
+        and ":" not in name
+        and type(choices) is list
+        and bool(choices)
+        and all(type(choice) is str and choice for choice in choices)
+        and len(set(choices)) == len(choices)
+        and type(category.get("multiple", False)) is bool
+        and type(category.get("description", "")) is str
+        and type(hotkeys) is dict
+        and all(choice in choices and type(key) is str for choice, key in hotkeys.items())
+    )
 
 
 def _plain_label(label: Any) -> bool:

@@ -12,10 +12,12 @@ from typing import Any
 
 import orjson
 
-from annotator.core.records import CHECKSUM_KEY, COUNTS_KEY, intact
+from annotator.core.records import CATS_KEY, CHECKSUM_KEY, COUNTS_KEY, intact
 
-# The fields a sealed line holds before its spans, in the order the store writes them.
+# The fields a sealed line holds before its spans, in the order the store writes them
+# (document categories, when there are some, before the counts).
 SEALED_HEAD = ("doc_id", "text_hash", "status", "note", "updated", COUNTS_KEY)
+_SEALED_HEADS = frozenset({SEALED_HEAD, (*SEALED_HEAD[:5], CATS_KEY, COUNTS_KEY)})
 SPANS_MARK = b',"spans":'
 
 
@@ -111,6 +113,6 @@ def sealed_line_of(raw: bytes, digest: str) -> SealedLine | None:
         head = orjson.loads(raw[:cut] + b"}")
     except orjson.JSONDecodeError:
         return None
-    if tuple(head) != SEALED_HEAD or head["text_hash"] != digest:
+    if tuple(head) not in _SEALED_HEADS or head["text_hash"] != digest:
         return None
     return SealedLine(head, raw, cut)

@@ -174,6 +174,27 @@ class SetNote(AnnotationCommand):
         change.document = True
 
 
+class SetCats(AnnotationCommand):
+    """The document's choices in one category (none: the category is cleared)."""
+
+    def __init__(
+        self, session: Session, doc_id: str, category: str, chosen: list[str], old: list[str]
+    ) -> None:
+        shown = ", ".join(chosen) if chosen else "none"
+        super().__init__(session, doc_id, f"Set {category}: {shown}")
+        self.category = category
+        self.chosen = list(chosen)
+        self.old = list(old)
+
+    def apply(self, annotation: DocumentAnnotation, change: Change) -> None:
+        annotation.set_cats(self.category, self.chosen)
+        change.document = True
+
+    def revert(self, annotation: DocumentAnnotation, change: Change) -> None:
+        annotation.set_cats(self.category, self.old)
+        change.document = True
+
+
 def _short(text: str, limit: int = 30) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -268,6 +268,22 @@ class EditingController(QObject):
         if note != annotation.note:
             self._push(commands.SetNote(self.session, self.current, note, annotation.note))
 
+    def toggle_choice(self, category_name: str, choice: str) -> None:
+        """Press one choice of a document category (its button or hotkey): see
+        categories_panel.toggled_choices."""
+        from annotator.ui.categories_panel import toggled_choices
+
+        annotation = self._editable()
+        if annotation is None or self.session is None or self.current is None:
+            self.host.refresh_panel()  # the button pressed shows the annotation again
+            return
+        category = self.session.project.schema.category(category_name)
+        if category is None or choice not in category.choices:
+            return
+        old = annotation.cats.get(category_name, [])
+        chosen = toggled_choices(category, old, choice)
+        self._push(commands.SetCats(self.session, self.current, category_name, chosen, old))
+
     def commit_note(self) -> None:
         """A note typed but not confirmed with Enter is kept when leaving the document."""
         if (

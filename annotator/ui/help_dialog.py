@@ -29,6 +29,9 @@ def shortcut_rows(actions: Iterable[QAction], schema: LabelSchema) -> list[tuple
             rows.append(
                 (relation.hotkey, f"{relation.name}: link the selected span, then click the target")
             )
+    for category in schema.categories:
+        for choice, key in category.hotkeys.items():
+            rows.append((key, f"Document category {category.name}: {choice} (again to clear)"))
     for action in actions:
         keys = [key.toString(QKeySequence.SequenceFormat.NativeText) for key in action.shortcuts()]
         keys = [key for key in keys if key]

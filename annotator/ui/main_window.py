@@ -9,6 +9,7 @@ projects and documents, the assist controller (assist_controller.py) adds sugges
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -265,6 +266,7 @@ class MainWindow(QMainWindow):
             panel.relationDeleteRequested.connect(self.editing.remove_relation)
             panel.statusChosen.connect(lambda status: self.editing.set_status(status))
             panel.noteEdited.connect(self.editing.set_note)
+            panel.categories.choiceToggled.connect(self.editing.toggle_choice)
             panel.labelCounts.connect(self.palette_widget.set_counts)
             panel.show_annotation(None, None, False)
             self.panel_dock.setWidget(panel)
@@ -313,6 +315,16 @@ class MainWindow(QMainWindow):
                 relation.name,
             )
             action.setObjectName(f"relationAction_{relation.name}")
+        menu.addSeparator()
+        for category in schema.categories:
+            for choice, key in category.hotkeys.items():
+                action = self._schema_action(
+                    f"{category.name}: {choice}",
+                    key,
+                    partial(self.editing.toggle_choice, category.name),
+                    choice,
+                )
+                action.setObjectName(f"categoryAction_{category.name}_{choice}")
         menu.addSeparator()
         for spec in ACTIONS:
             if spec.menu == LABELS_MENU and spec.kind == "action":

@@ -404,7 +404,7 @@ class ReviewWindow(QMainWindow):
         has_item = item is not None
         for widget in (self.version_box, self.pick_button, self.reject_button):
             widget.setEnabled(has_item)
-        self.edit_button.setEnabled(has_item and not (item and item.is_relation))
+        self.edit_button.setEnabled(has_item and not (item and item.by_picking))
         self.edit_label.setEnabled(self.edit_button.isEnabled())
         self._focus(item)
 
@@ -494,7 +494,7 @@ class ReviewWindow(QMainWindow):
 
     def edit(self) -> None:
         item = self.current()
-        if item is None or item.is_relation:
+        if item is None or item.by_picking:
             return
         chosen = self.view.selected_range()
         if chosen is None:

@@ -194,7 +194,9 @@ class SchemaEditor(QDialog):
             for rel in self.original.relations
         ]
         try:
-            schema = LabelSchema(labels=labels, relations=relations)
+            schema = LabelSchema(
+                labels=labels, relations=relations, categories=self.original.categories
+            )
         except ValidationError as exc:
             raise ValueError(str(exc.errors()[0]["msg"]).removeprefix("Value error, ")) from None
         return schema, renames

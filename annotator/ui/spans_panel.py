@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from annotator.core.status import STATUSES
+from annotator.ui.categories_panel import CategoriesPanel
 from annotator.ui.lazy_qt import Qt
 from annotator.ui.palette import swatch
 from annotator.ui.statuses import STATUS_MARK, STATUS_TEXT
@@ -159,6 +160,8 @@ class SpansPanel(QWidget):
         self.relation_view.setHeaderLabels(["From", "Relation", "To"])
         self.relation_view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.span_count = QLabel()
+        # Labels on the whole article; hidden while the schema has no categories.
+        self.categories = CategoriesPanel()
 
         form = QFormLayout()
         form.addRow("Status", self.status)
@@ -166,6 +169,7 @@ class SpansPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(form)
+        layout.addWidget(self.categories)
         layout.addWidget(self.span_count)
         layout.addWidget(self.span_view, 3)
         layout.addWidget(QLabel("Attributions"))
@@ -198,6 +202,7 @@ class SpansPanel(QWidget):
     ) -> None:
         spans = annotation.spans if annotation is not None else []
         self.span_model.set_spans(spans, schema)
+        self.categories.set_schema(schema)
         self._count()
         self.show_document_fields(annotation, editable)
         self.show_relations(annotation)
@@ -220,6 +225,7 @@ class SpansPanel(QWidget):
                 self.note.setText(annotation.note if annotation is not None else "")
             self.status.setEnabled(editable)
             self.note.setReadOnly(not editable)
+            self.categories.show_annotation(annotation, editable)
         finally:
             self._updating = False
 

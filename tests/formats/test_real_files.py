@@ -372,5 +372,10 @@ def test_doccano_entities_as_lists_with_cats(tmp_path: Path, fresh: Project) -> 
     import_sources(fresh, [path], "auto", notify=notices.append)
     assert covered(fresh, "3") == [("CITY", "Paris")]
     assert covered(fresh, "4") == [("PERSON", "Merkel")]
-    assert fresh.get_document("3").meta["cats"] == ["book_flight"]
-    assert any("1 × document categories (cats): kept in the document's meta" in n for n in notices)
+    # The intent is a document category now, in the category "cats" (formats/cats.py).
+    assert "cats" not in fresh.get_document("3").meta
+    assert fresh.annotations("imported", writable=False).get("3").cats == {  # type: ignore[union-attr]
+        "cats": ["book_flight"]
+    }
+    assert fresh.schema.categories[0].choices == ["book_flight"]
+    assert any("document categories not in the schema were added" in n for n in notices)

@@ -46,6 +46,7 @@ from annotator.formats.cats import cats_of, flat_names
 from annotator.formats.common import Tally, document_id, document_meta, with_tally
 from annotator.formats.doccano_batches import (
     CHUNK_BYTES,
+    LABEL_KEYS,
     checked_rows,
     is_triples,
     record_meta,
@@ -108,7 +109,7 @@ class DoccanoReader:
             return False
         # {"text", "label": [[s, e, l]]} is doccano, and so is a text-classification
         # record ({"text", "cats" or "label": ["A", "B"]}); {"text"} alone is plain text.
-        names = [first.get(key) for key in ("cats", *_LABEL_KEYS)]
+        names = [first.get(key) for key in ("cats", *LABEL_KEYS)]
         classified = any(
             isinstance(value, list) and value and all(isinstance(v, str) for v in value)
             for value in names
@@ -281,7 +282,7 @@ def _document_cats(item: dict[str, Any], loc: Location) -> dict[str, list[str]]:
     document categories (formats/cats.py), not spans."""
     raw = item.get("cats")
     if raw is None:
-        for key in _LABEL_KEYS:
+        for key in LABEL_KEYS:
             value = item.get(key)
             if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
                 raw = value

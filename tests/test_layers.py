@@ -321,7 +321,15 @@ def test_the_packages_hand_out_their_models_and_store_classes_on_first_use() -> 
 # also re-exported by the annotator.store package). Never a store's own classes (the
 # folder's Project, DocumentBatch, journals, sealed lines): a second store (the team
 # server's) must plug in without touching them.
-STORE_FRONT_DOORS = {"annotator.store.interface", "annotator.store.open", "annotator.store.names"}
+# Modules that work on any store through the interface: opening one, names, the offline
+# buffer around any layer, and copying between any two stores.
+STORE_FRONT_DOORS = {
+    "annotator.store.interface",
+    "annotator.store.open",
+    "annotator.store.names",
+    "annotator.store.offline",
+    "annotator.store.transfer",
+}
 ABOVE_THE_STORE = ["services", "ui", "editing", "review", "assist"]
 
 

@@ -205,6 +205,11 @@ class PostgresLayer:
     def _where(self, doc_id: str) -> str:
         return f"{self.location}/{doc_id}"
 
+    def where(self, doc_id: str) -> str:
+        """Where a document's labels are, for messages."""
+        kind = "annotations" if self.table == "annotations" else "suggestions"
+        return f"{self.project.location} {kind} of {self.name}, document {doc_id}"
+
     def _annotation(self, doc_id: str, raw: bytes) -> DocumentAnnotation:
         record, _ = self._parse(doc_id, raw)
         try:

@@ -338,7 +338,21 @@ class PostgresProject:
     ) -> Iterator[ExportRow]:
         """Every document with ``annotator``'s record of its labels, a page per query;
         a record sealed for the document's text is handed over as stored."""
-        layer = self.annotations(annotator, writable=False) if annotator else None
+        # A reader of its own: it sees every row, also ones saved behind a writer's back.
+        layer = self.layer_reader(annotator) if annotator else None
+        try:
+            yield from self._export_rows(annotator, layer, progress, sealed)
+        finally:
+            if layer is not None:
+                layer.close()
+
+    def _export_rows(
+        self,
+        annotator: str | None,
+        layer: PostgresLayer | None,
+        progress: Progress | None,
+        sealed: bool,
+    ) -> Iterator[ExportRow]:
         total = len(self)
         after = 0
         number = 0

@@ -26,7 +26,7 @@ import psycopg
 from pydantic import ValidationError
 
 from annotator.core.errors import AnnotationError, AnnotatorError, InputError, LockedError
-from annotator.core.models import DocumentAnnotation, Status, text_hash
+from annotator.core.models import Document, DocumentAnnotation, Status, text_hash
 from annotator.core.records import (
     CHECKSUM_KEY,
     COUNTS_KEY,
@@ -74,6 +74,8 @@ class LayerOwner(Protocol):
     def database(self, not_done: str, where: str | None = None) -> AbstractContextManager[None]: ...
 
     def get_text(self, doc_id: str) -> str: ...
+
+    def get_document(self, doc_id: str) -> Document: ...
 
 
 class PostgresLayer:
@@ -313,7 +315,9 @@ class PostgresLayer:
         """Keep this document's labels (one transaction); they must fit its text."""
         self._check_writable()
         if text is None:
-            text = self.project.get_text(annotation.doc_id)
+            # The server's own text, read now: labels kept while it was out of reach are
+            # checked against the text as it is there when they are sent.
+            text = self.project.get_document(annotation.doc_id).text
         row = self._row(annotation, text)
         upsert = self._UPSERT.format(table=self.table)
         if self.table == "annotations":

@@ -26,7 +26,7 @@ import psycopg
 from pydantic import ValidationError
 
 from annotator.core.errors import AnnotationError, AnnotatorError, InputError, LockedError
-from annotator.core.models import Document, DocumentAnnotation, Status, text_hash
+from annotator.core.models import DocumentAnnotation, Status, text_hash
 from annotator.core.records import (
     CHECKSUM_KEY,
     COUNTS_KEY,
@@ -74,8 +74,6 @@ class LayerOwner(Protocol):
     def database(self, not_done: str, where: str | None = None) -> AbstractContextManager[None]: ...
 
     def get_text(self, doc_id: str) -> str: ...
-
-    def get_document(self, doc_id: str) -> Document: ...
 
 
 class PostgresLayer:
@@ -317,7 +315,7 @@ class PostgresLayer:
         if text is None:
             # The server's own text, read now: labels kept while it was out of reach are
             # checked against the text as it is there when they are sent.
-            text = self.project.get_document(annotation.doc_id).text
+            text = self._server_text(annotation.doc_id)
         row = self._row(annotation, text)
         upsert = self._UPSERT.format(table=self.table)
         if self.table == "annotations":
@@ -331,6 +329,15 @@ class PostgresLayer:
             saved = self.project.conn.execute(query.encode(), params).fetchone()
         assert saved is not None
         self._take(annotation, int(saved[0]))
+
+    def _server_text(self, doc_id: str) -> str:
+        with self.project.database("the edit was not saved", self.location):
+            row = self.project.conn.execute(
+                "SELECT text FROM documents WHERE id = %s", (doc_id,)
+            ).fetchone()
+        if row is None:
+            raise AnnotatorError(f"{self.location}: no document {doc_id!r}; the edit was not saved")
+        return str(row[0])
 
     def _take(self, annotation: DocumentAnnotation, revision: int) -> None:
         self._summaries[annotation.doc_id] = PostgresSummary(

@@ -11,9 +11,10 @@ stored ones under a lock; labels are upserted as the sealed records a save write
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any, Protocol
 
+import psycopg
 from psycopg.types.json import Json
 
 from annotator.core.errors import AnnotatorError, LockedError
@@ -24,8 +25,22 @@ from annotator.store.names import ANNOTATIONS_DIR, check_annotator_name
 from annotator.store.postgres.documents import insert_staged, refused, stage_documents
 from annotator.store.postgres.layer import CHANGES_CHANNEL, PostgresLayer, advisory_key
 
-if TYPE_CHECKING:
-    from annotator.store.postgres.project import PostgresProject
+
+class PostgresProject(Protocol):
+    """What an import needs of the project it adds to (postgres/project.py)."""
+
+    @property
+    def conn(self) -> psycopg.Connection[Any]: ...
+
+    @property
+    def location(self) -> str: ...
+
+    def database(self, not_done: str, where: str | None = None) -> AbstractContextManager[None]: ...
+
+    def get_text(self, doc_id: str) -> str: ...
+
+    def _imported(self, schema: LabelSchema | None, annotators: list[str]) -> None: ...
+
 
 _UPSERT = (
     "INSERT INTO annotations (annotator, document, record, status, spans, relations, updated)"

@@ -261,6 +261,9 @@ class OfflineBufferedLayer:
         for doc_id in list(waiting):
             yield self._waiting_annotation(doc_id)
 
+    def where(self, doc_id: str) -> str:
+        return self.inner.where(doc_id)
+
     def refresh(self) -> None:
         self.inner.refresh()
 

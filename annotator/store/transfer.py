@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from annotator.core.errors import AnnotatorError
+from annotator.core.errors import AnnotatorError, StoreUnavailable
 from annotator.core.models import DocumentAnnotation, LabelSchema
 from annotator.store.interface import AnnotationLayer, ProjectStore
 
@@ -35,43 +35,21 @@ class CopyCounts:
         )
 
 
-def open_store(location: str) -> ProjectStore:
-    """The project at a folder or a postgresql:// URL.
-
-    (Until the command line opens every project through one ``open_project``.)"""
-    from annotator.store.postgres.connection import is_database_url
-
-    if is_database_url(location):
-        from annotator.store.postgres import open_postgres
-
-        return open_postgres(location)
-    from annotator.store.project import Project
-
-    return Project.open(Path(location))
-
-
 def create_store(location: str, name: str, schema: LabelSchema) -> ProjectStore:
     """A new, empty project at a folder or in an empty database; an existing project
     there that is empty (``annotator init`` without sources) is opened instead."""
-    from annotator.store.names import CONFIG_FILE
-    from annotator.store.postgres.connection import is_database_url
+    from annotator.store.open import CONFIG_FILE, create_project, is_database_url, open_project
 
     if is_database_url(location):
-        from annotator.store.postgres import create_postgres, open_postgres
-        from annotator.store.postgres.connection import connect, url_without_password
-        from annotator.store.postgres.migrations import applied_version
-
-        shown = url_without_password(location)
-        with connect(location, shown) as conn:
-            exists = applied_version(conn, shown) is not None
-        if exists:
-            return open_postgres(location)
-        return create_postgres(location, name=name, schema=schema)
-    from annotator.store.project import Project
-
-    if (Path(location) / CONFIG_FILE).is_file():
-        return Project.open(Path(location))
-    return Project.create(Path(location), name=name, schema=schema)
+        try:
+            return open_project(location)
+        except StoreUnavailable:
+            raise
+        except AnnotatorError:
+            pass  # no project there yet: create_project says so if it cannot make one
+    elif (Path(location) / CONFIG_FILE).is_file():
+        return open_project(location)
+    return create_project(location, name=name, schema=schema)
 
 
 def check_empty(store: ProjectStore) -> None:
@@ -89,12 +67,12 @@ def copy_between(source_location: str, destination_location: str) -> str:
     this made is removed again if the copy fails."""
     import shutil
 
-    from annotator.store.postgres.connection import is_database_url
+    from annotator.store.open import is_database_url, open_project
 
     new_folder = not is_database_url(destination_location) and not (
         Path(destination_location).exists()
     )
-    source = open_store(source_location)
+    source = open_project(source_location)
     try:
         destination = create_store(destination_location, source.name, source.schema)
         try:

@@ -241,6 +241,15 @@ def test_labels_made_on_another_text_are_left_out_of_an_export_with_the_reason(
         layer.close()
         journal = any_store.path / "annotations" / "ana.jsonl"
         journal.write_bytes(encode_record(stale.model_dump(mode="json")) + b"\n")
+    elif any_store.remote:
+        # A database row written by an older program, before the text changed.
+        from annotator.core.records import encode_record
+
+        any_store.conn.execute(  # type: ignore[attr-defined]
+            "INSERT INTO annotations (annotator, document, record, status, spans, relations,"
+            " updated) VALUES ('ana', 'a', %s::json, 'todo', 1, 0, '')",
+            (encode_record(stale.model_dump(mode="json")).decode(),),
+        )
     else:
         layer._records["a"] = stale.model_dump(mode="json")  # type: ignore[attr-defined]
         any_store._commit("annotations", "ana", "a", layer._records["a"])  # type: ignore[attr-defined]

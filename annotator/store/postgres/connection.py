@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import psycopg
 
-from annotator.core.errors import AnnotatorError
+from annotator.core.errors import AnnotatorError, StoreUnavailable
 
 URL_SCHEMES = ("postgresql://", "postgres://")
 # Seconds before an unreachable server is reported (libpq waits forever by default).
@@ -66,7 +66,25 @@ def connect(url: str, location: str) -> psycopg.Connection[Any]:
     except psycopg.ProgrammingError as exc:  # a malformed URL
         raise AnnotatorError(f"{location}: not a usable database URL ({one_line(exc)})") from None
     except psycopg.Error as exc:
+        if unreachable(exc):
+            raise StoreUnavailable(f"{location}: cannot connect: {one_line(exc)}") from None
         raise AnnotatorError(f"{location}: cannot connect: {one_line(exc)}") from None
+
+
+# SQLSTATE classes that are an answer about the request, not a lost server: a refused
+# login (28), no such database (3D).
+_ANSWERS = ("28", "3D")
+
+
+def unreachable(exc: BaseException) -> bool:
+    """Whether the error says the server did not answer (down, restarting, connection
+    lost, timed out), so that the same request may succeed later."""
+    if isinstance(exc, OSError):
+        return True
+    if not isinstance(exc, psycopg.OperationalError | psycopg.InterfaceError):
+        return False
+    state = getattr(exc, "sqlstate", None) or ""
+    return not state.startswith(_ANSWERS)
 
 
 @contextmanager
@@ -78,7 +96,11 @@ def database_errors(location: str, not_done: str) -> Iterator[None]:
     except psycopg.errors.ForeignKeyViolation as exc:
         detail = exc.diag.message_detail or one_line(exc)
         raise AnnotatorError(f"{location}: {not_done}: {one_line(Exception(detail))}") from None
-    except psycopg.OperationalError as exc:
+    except (psycopg.OperationalError, psycopg.InterfaceError, OSError) as exc:
+        if unreachable(exc):
+            raise StoreUnavailable(
+                f"{location}: the database cannot be reached ({one_line(exc)}); {not_done}"
+            ) from None
         raise AnnotatorError(
             f"{location}: the database connection failed ({one_line(exc)}); {not_done}"
         ) from None

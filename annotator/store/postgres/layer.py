@@ -205,6 +205,11 @@ class PostgresLayer:
     def _where(self, doc_id: str) -> str:
         return f"{self.location}/{doc_id}"
 
+    def where(self, doc_id: str) -> str:
+        """Where a document's labels are, for messages."""
+        kind = "annotations" if self.table == "annotations" else "suggestions"
+        return f"{self.project.location} {kind} of {self.name}, document {doc_id}"
+
     def _annotation(self, doc_id: str, raw: bytes) -> DocumentAnnotation:
         record, _ = self._parse(doc_id, raw)
         try:
@@ -308,7 +313,9 @@ class PostgresLayer:
         """Keep this document's labels (one transaction); they must fit its text."""
         self._check_writable()
         if text is None:
-            text = self.project.get_text(annotation.doc_id)
+            # The server's own text, read now: labels kept while it was out of reach are
+            # checked against the text as it is there when they are sent.
+            text = self._server_text(annotation.doc_id)
         row = self._row(annotation, text)
         upsert = self._UPSERT.format(table=self.table)
         if self.table == "annotations":
@@ -322,6 +329,15 @@ class PostgresLayer:
             saved = self.project.conn.execute(query.encode(), params).fetchone()
         assert saved is not None
         self._take(annotation, int(saved[0]))
+
+    def _server_text(self, doc_id: str) -> str:
+        with self.project.database("the edit was not saved", self.location):
+            row = self.project.conn.execute(
+                "SELECT text FROM documents WHERE id = %s", (doc_id,)
+            ).fetchone()
+        if row is None:
+            raise AnnotatorError(f"{self.location}: no document {doc_id!r}; the edit was not saved")
+        return str(row[0])
 
     def _take(self, annotation: DocumentAnnotation, revision: int) -> None:
         self._summaries[annotation.doc_id] = PostgresSummary(

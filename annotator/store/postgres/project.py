@@ -22,7 +22,7 @@ from annotator.core.errors import AnnotatorError
 from annotator.core.models import Document, LabelSchema
 from annotator.core.schema import default_schema
 from annotator.store.config import FORMAT_VERSION, ProjectConfig, read_config
-from annotator.store.interface import AddOutcome, Progress
+from annotator.store.interface import AddOutcome, ExportRow, Progress
 from annotator.store.names import check_annotator_name
 from annotator.store.postgres.connection import (
     connect,
@@ -30,9 +30,12 @@ from annotator.store.postgres.connection import (
     url_without_password,
 )
 from annotator.store.postgres.documents import insert_staged, stage_documents
-from annotator.store.postgres.layer import CHANGES_CHANNEL, PostgresLayer
+from annotator.store.postgres.importing import PostgresImportBatch, import_batch
+from annotator.store.postgres.layer import CHANGES_CHANNEL, PostgresLayer, advisory_key
 from annotator.store.postgres.migrations import SCHEMA_VERSION, applied_version, migrate
 from annotator.store.postgres.routing import AnalystProgress, claim_next, progress_of_analysts
+from annotator.store.rows import checked_row
+from annotator.store.sealed import sealed_line_of
 
 # Documents read per query when iterating over all of them.
 _PAGE = 500
@@ -56,6 +59,9 @@ class Change(NamedTuple):
 
 class PostgresProject:
     """An open project in a database. Use :func:`open_postgres` or :func:`create_postgres`."""
+
+    # The server can be out of reach while the project is open (store/offline.py).
+    remote = True
 
     def __init__(self, url: str, conn: psycopg.Connection[Any]) -> None:
         self.url = url
@@ -169,8 +175,26 @@ class PostgresProject:
                 self._load_entries()
 
     def database(self, not_done: str, where: str | None = None) -> AbstractContextManager[None]:
-        """Any database error in the block as one line naming ``where`` (the project)."""
+        """Any database error in the block as one line naming ``where`` (the project):
+        StoreUnavailable when the server did not answer. A connection lost earlier (the
+        server restarted) is made again first, outside a transaction."""
+        if self.conn.closed or self.conn.broken:
+            self._reconnect()
         return database_errors(where or self.location, not_done)
+
+    def _reconnect(self) -> None:
+        """A new connection, with the locks of this program's open writers taken again
+        (the server released them with the old connection)."""
+        conn = connect(self.url, self.location)
+        self.conn = conn
+        with database_errors(self.location, "the layer was not opened again"):
+            for (table, annotator, writable), layer in self._layers.items():
+                if writable and not layer.closed:
+                    row = conn.execute(
+                        "SELECT pg_try_advisory_lock(%s)", (advisory_key(table, annotator),)
+                    ).fetchone()
+                    if row is None or not row[0]:
+                        layer.close()
 
     def close(self) -> None:
         for layer in self._layers.values():
@@ -289,6 +313,74 @@ class PostgresProject:
             counts = insert_staged(self.conn, given)
         self._reload_if_added()
         return counts
+
+    def import_batch(
+        self, progress: Progress | None = None
+    ) -> AbstractContextManager[PostgresImportBatch]:
+        """One import's documents, labels and schema, in one transaction."""
+        return import_batch(self, progress)
+
+    def _imported(self, schema: LabelSchema | None, annotators: list[str]) -> None:
+        """What a committed import changed, seen by this program's lists and writers."""
+        self._reload_if_added()
+        if schema is not None:
+            self._config = self._config.model_copy(update={"schema_": schema})
+        for annotator in annotators:
+            writer = self._layers.get(("annotations", annotator, True))
+            if writer is not None and not writer.closed:
+                writer._read_summaries()
+
+    def unfinished_import(self) -> str | None:
+        return None  # an import is one transaction: committed whole or not at all
+
+    def export_rows(
+        self, annotator: str | None, progress: Progress | None = None, *, sealed: bool = True
+    ) -> Iterator[ExportRow]:
+        """Every document with ``annotator``'s record of its labels, a page per query;
+        a record sealed for the document's text is handed over as stored."""
+        # A reader of its own: it sees every row, also ones saved behind a writer's back.
+        layer = self.layer_reader(annotator) if annotator else None
+        try:
+            yield from self._export_rows(annotator, layer, progress, sealed)
+        finally:
+            if layer is not None:
+                layer.close()
+
+    def _export_rows(
+        self,
+        annotator: str | None,
+        layer: PostgresLayer | None,
+        progress: Progress | None,
+        sealed: bool,
+    ) -> Iterator[ExportRow]:
+        total = len(self)
+        after = 0
+        number = 0
+        while True:
+            with self.database("the documents were not read"):
+                rows = self.conn.execute(
+                    "SELECT d.ordinal, d.id, d.text, d.meta::text, d.text_hash, a.record::text"
+                    " FROM documents d LEFT JOIN annotations a"
+                    " ON a.document = d.id AND a.annotator = %s"
+                    " WHERE d.ordinal > %s ORDER BY d.ordinal LIMIT %s",
+                    (annotator or "", after, _PAGE),
+                ).fetchall()
+            if not rows:
+                return
+            for ordinal, doc_id, text, meta, digest, raw in rows:
+                after = ordinal
+                number += 1
+                fields = (doc_id, text, orjson.loads(meta))
+                if raw is None or layer is None:
+                    yield ExportRow(fields, digest)
+                else:
+                    line = sealed_line_of(raw.encode(), digest) if sealed else None
+                    if line is not None:
+                        yield ExportRow(fields, digest, sealed=line)
+                    else:
+                        yield checked_row(layer, fields, digest)
+                if progress is not None:
+                    progress(number, max(total, number))
 
     # --- layers ------------------------------------------------------------------------
 

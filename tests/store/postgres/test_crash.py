@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from annotator.core.errors import AnnotatorError
+from annotator.core.errors import StoreUnavailable
 from annotator.core.models import Document
 from annotator.store.postgres import create_postgres, open_postgres
 from tests.store.postgres.server import Cluster, find_bindir
@@ -55,13 +55,13 @@ def test_killing_the_server_during_an_import_keeps_all_or_none(
             killed.append(done)
 
     try:
-        with pytest.raises(AnnotatorError) as error:
+        with pytest.raises(StoreUnavailable) as error:
             store.add_documents(documents(), progress=kill_half_way)
     finally:
         store.close()
     assert killed
     message = str(error.value)
-    assert message.startswith(f"{url}: the database connection failed (")
+    assert message.startswith(f"{url}: the database cannot be reached (")
     assert message.endswith("; no document was added") and "\n" not in message
     own_cluster.start()
     with open_postgres(url) as reopened:

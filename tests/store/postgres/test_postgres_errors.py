@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 from annotator.cli import main
-from annotator.core.errors import AnnotatorError
+from annotator.core.errors import AnnotatorError, LockedError, StoreUnavailable
 from annotator.store.postgres import create_postgres, open_postgres
 from tests.store.postgres.server import Cluster, Databases, free_port
 
@@ -121,11 +121,20 @@ def test_a_server_gone_while_open_is_one_line_per_operation(
         labels = layer.get_or_new("a")
         with psycopg.connect(postgres_cluster.url("postgres"), autocommit=True) as admin:
             admin.execute("SELECT pg_terminate_backend(%s)", (store.conn.info.backend_pid,))
-        with pytest.raises(AnnotatorError) as error:
+        with pytest.raises(StoreUnavailable) as error:
             layer.save(labels)
         message = one_line(error)
-        assert message.startswith(f"{postgres_url}/annotations/alice: the database connection")
+        assert message.startswith(
+            f"{postgres_url}/annotations/alice: the database cannot be reached ("
+        )
         assert message.endswith("the edit was not saved")
+        # The next request connects again, and the writer holds its layer's lock again.
+        labels.note = "sent after the reconnect"
+        layer.save(labels)
+        with open_postgres(postgres_url) as other:
+            assert other.annotations("alice", writable=False).get("a") == labels
+            with pytest.raises(LockedError):
+                other.annotations("alice")
     finally:
         store.close()
 

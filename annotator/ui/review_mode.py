@@ -48,6 +48,7 @@ from annotator.store.open import open_project
 from annotator.ui.agreement_chart import AgreementPanel, fit_review_window
 from annotator.ui.colors import LabelColors
 from annotator.ui.document_view import Arrow
+from annotator.ui.live_refresh import follow_review
 from annotator.ui.review_commands import ReviewCommand, accepted_message
 from annotator.ui.review_view import ReviewView
 from annotator.ui.screen_fit import scrolling
@@ -93,6 +94,8 @@ class ReviewWindow(QMainWindow):
         if self.doc_ids:
             first = self.walker.next()
             self.open_document(first.doc_id if first else self.doc_ids[0], first)
+        # On a team server: the analysts' saves and progress show as they happen.
+        self.live = follow_review(self)
 
     # --- building --------------------------------------------------------------------
 
@@ -124,6 +127,9 @@ class ReviewWindow(QMainWindow):
         self.status.setObjectName("reviewStatus")
         self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.statusBar().addWidget(self.status, 1)
+        self.team = QLabel()
+        self.team.setObjectName("teamProgress")
+        self.statusBar().addPermanentWidget(self.team)
 
     def _build_documents_dock(self) -> None:
         self.documents = QListWidget()
@@ -575,6 +581,8 @@ class ReviewWindow(QMainWindow):
         )
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.live is not None:
+            self.live.stop()
         self.adjudicator.close()
         self.project.close()
         super().closeEvent(event)

@@ -1,0 +1,223 @@
+"""Live refresh on a team server: other analysts' saves show in the open windows.
+
+A store that hears of other programs' saves (:class:`LiveChanges`, the PostgreSQL
+store) is polled from a timer, never waiting (timeout 0), so the window's thread is
+never blocked. The labelling window updates the team's progress under its document
+list; review mode reads the compared layers again, with their disagreements and the
+agreement. The analyst's own layer is never read back from the server: no one else
+writes it, and what is open in the window must not be overwritten.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, QTimer
+
+from annotator.core.errors import AnnotatorError
+from annotator.store.interface import AnalystCounts, LiveChanges, Routing
+
+if TYPE_CHECKING:
+    from annotator.store.interface import ProjectStore
+    from annotator.ui.document_list import DocumentList
+    from annotator.ui.review_mode import ReviewWindow
+
+# How often the server's notices are read: a colleague's save shows within half a second.
+POLL_INTERVAL_MS = 500
+
+Changes = Sequence[tuple[str, str]]
+
+
+class LiveRefresh(QObject):
+    """Polls a live store and hands each batch of others' changes to ``on_changes``.
+
+    An error while polling (the server out of reach) goes once to ``on_error``; polling
+    goes on, so that changes show again when the server is back.
+    """
+
+    def __init__(
+        self,
+        project: LiveChanges,
+        on_changes: Callable[[Changes], None],
+        on_error: Callable[[str], None],
+        parent: QObject | None = None,
+        interval_ms: int = POLL_INTERVAL_MS,
+    ) -> None:
+        super().__init__(parent)
+        self.project = project
+        self.on_changes = on_changes
+        self.on_error = on_error
+        self._failing = False
+        project.listen()
+        self.timer = QTimer(self)
+        self.timer.setInterval(interval_ms)
+        self.timer.timeout.connect(self.poll)
+        self.timer.start()
+
+    def poll(self) -> None:
+        try:
+            changes = self.project.poll_changes(0.0)
+        except AnnotatorError as exc:
+            if not self._failing:
+                self._failing = True
+                self.on_error(f"Not hearing of colleagues' saves: {exc}")
+            return
+        self._failing = False
+        if changes:
+            self.on_changes(changes)
+
+    def stop(self) -> None:
+        self.timer.stop()
+
+
+def follow(
+    project: ProjectStore,
+    on_changes: Callable[[Changes], None],
+    on_error: Callable[[str], None],
+    parent: QObject,
+) -> LiveRefresh | None:
+    """Poll ``project`` if it can tell of others' saves; None for a folder or memory."""
+    if not isinstance(project, LiveChanges):
+        return None
+    try:
+        return LiveRefresh(project, on_changes, on_error, parent)
+    except AnnotatorError as exc:
+        on_error(f"Not hearing of colleagues' saves: {exc}")
+        return None
+
+
+def team_progress(project: ProjectStore) -> str:
+    """One line of each analyst's done and handed-out documents; "" if the store does
+    not hand documents out."""
+    if not isinstance(project, Routing):
+        return ""
+    try:
+        progress = project.progress_by_annotator()
+    except AnnotatorError as exc:
+        return f"Team progress unknown: {exc}"
+    return describe_progress(progress)
+
+
+def describe_progress(progress: Mapping[str, AnalystCounts]) -> str:
+    if not progress:
+        return "Team: no document handed out yet"
+    parts = [
+        f"{name} {counts.done} done / {counts.handed_out} handed out"
+        for name, counts in sorted(progress.items())
+    ]
+    return "Team: " + " · ".join(parts)
+
+
+def others(changes: Changes, annotator: str) -> list[tuple[str, str]]:
+    """The changes made by analysts other than ``annotator`` (whose layer is theirs alone)."""
+    return [(name, doc_id) for name, doc_id in changes if name != annotator]
+
+
+# --- review mode ---------------------------------------------------------------------------
+
+
+def follow_review(window: ReviewWindow) -> LiveRefresh | None:
+    """Keep a review window's compared layers, disagreements, agreement and the team's
+    progress up to date with the analysts' saves."""
+    window.team.setText(team_progress(window.project))
+    window.team.setVisible(bool(window.team.text()))
+    return follow(
+        window.project,
+        lambda changes: refresh_review(window, changes),
+        lambda message: window.statusBar().showMessage(message, 8000),
+        window,
+    )
+
+
+def refresh_review(window: ReviewWindow, changes: Changes) -> None:
+    from annotator.review.agreement import compute_agreement
+
+    compared = set(window.annotators)
+    window.team.setText(team_progress(window.project))
+    touched = [
+        (name, doc_id) for name, doc_id in others(changes, window.reviewer) if name in compared
+    ]
+    if not touched:
+        return
+    source = window.adjudicator.source
+    for name in {name for name, _ in touched}:
+        source.stores[name].refresh()
+    finder = window.adjudicator.finder
+    doc_ids = {doc_id for _, doc_id in touched}
+    if "" in doc_ids:
+        finder.forget()
+        window._states.clear()
+    else:
+        for doc_id in doc_ids:
+            finder.forget(doc_id)
+            window._states.pop(doc_id, None)
+    window.report = compute_agreement(window.project, window.annotators)
+    window.agreement.set_report(window.report)
+    documents = window.adjudicator.documents()
+    if documents != window.doc_ids:
+        window.doc_ids = documents
+        window.walker.doc_ids = list(documents)
+        if window.doc_id in documents:
+            window.walker.go_to(window.doc_id)
+        else:
+            window.walker.doc_index = 0
+        window._fill_documents()
+    else:
+        for doc_id in doc_ids & set(documents):
+            window._refresh_document_item(doc_id)
+    if window.doc_id is None and window.doc_ids:
+        window.open_document(window.doc_ids[0])
+    elif window.doc_id in window.doc_ids and ("" in doc_ids or window.doc_id in doc_ids):
+        row = window.disagreements.currentRow()
+        window.open_document(window.doc_id)
+        if 0 <= row < len(window.items):
+            window.disagreements.setCurrentRow(row)
+    window._update_status()
+
+
+# --- the labelling window ------------------------------------------------------------------
+
+
+def follow_labelling(
+    project: ProjectStore,
+    annotator: str,
+    document_list: DocumentList,
+    show_status: Callable[[str, int], None],
+    parent: QObject,
+) -> LiveRefresh | None:
+    """Show the team's progress under the document list, updated as colleagues save.
+    Only others' saves count: this analyst's own labels are the window's alone."""
+
+    def show_team() -> None:
+        document_list.show_team(team_progress(project))
+
+    def on_changes(changes: Changes) -> None:
+        if others(changes, annotator):
+            show_team()
+
+    show_team()
+    live = follow(project, on_changes, lambda message: show_status(message, 8000), parent)
+    if live is not None:
+        # This program's own saves are not announced back to it: its own count is
+        # watched in the list instead.
+        own_done = [document_list.done_count()]
+
+        def own_saves() -> None:
+            if document_list.done_count() != own_done[0]:
+                own_done[0] = document_list.done_count()
+                show_team()
+
+        live.timer.timeout.connect(own_saves)
+    return live
+
+
+def next_routed(project: ProjectStore, annotator: str) -> str | None:
+    """The document the store hands this analyst next (claimed for them), or None."""
+    assert isinstance(project, Routing)
+    return project.next_document(annotator)
+
+
+def routes(project: ProjectStore | None) -> bool:
+    """The store hands documents out, rather than the analyst picking from the list."""
+    return isinstance(project, Routing)

@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtWidgets import QLabel
 
 from annotator.core.errors import AnnotatorError
 from annotator.store.interface import AnalystCounts, LiveChanges, Routing
@@ -117,24 +118,51 @@ def others(changes: Changes, annotator: str) -> list[tuple[str, str]]:
 # --- review mode ---------------------------------------------------------------------------
 
 
-def follow_review(window: ReviewWindow) -> LiveRefresh | None:
+class ReviewFollower(QObject):
+    """A review window's live part: the team line in its status bar and the polling,
+    stopped when the window closes (its project closes then)."""
+
+    def __init__(self, window: ReviewWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.team = QLabel()
+        self.team.setObjectName("teamProgress")
+        window.statusBar().addPermanentWidget(self.team)
+        self.show_team()
+        self.live = follow(
+            window.project,
+            lambda changes: refresh_review(window, changes, self.show_team),
+            lambda message: window.statusBar().showMessage(message, 8000),
+            self,
+        )
+        window.installEventFilter(self)
+
+    def show_team(self) -> None:
+        self.team.setText(team_progress(self.window.project))
+        self.team.setVisible(bool(self.team.text()))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Close and self.live is not None:
+            self.live.stop()
+        return False
+
+
+def follow_review(window: ReviewWindow) -> ReviewWindow:
     """Keep a review window's compared layers, disagreements, agreement and the team's
-    progress up to date with the analysts' saves."""
-    window.team.setText(team_progress(window.project))
-    window.team.setVisible(bool(window.team.text()))
-    return follow(
-        window.project,
-        lambda changes: refresh_review(window, changes),
-        lambda message: window.statusBar().showMessage(message, 8000),
-        window,
-    )
+    progress up to date with the analysts' saves (on a store that tells of them)."""
+    ReviewFollower(window)
+    return window
 
 
-def refresh_review(window: ReviewWindow, changes: Changes) -> None:
+def follower_of(window: ReviewWindow) -> ReviewFollower | None:
+    return window.findChild(ReviewFollower)
+
+
+def refresh_review(window: ReviewWindow, changes: Changes, show_team: Callable[[], None]) -> None:
     from annotator.review.agreement import compute_agreement
 
     compared = set(window.annotators)
-    window.team.setText(team_progress(window.project))
+    show_team()
     touched = [
         (name, doc_id) for name, doc_id in others(changes, window.reviewer) if name in compared
     ]

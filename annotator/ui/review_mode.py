@@ -94,8 +94,6 @@ class ReviewWindow(QMainWindow):
         if self.doc_ids:
             first = self.walker.next()
             self.open_document(first.doc_id if first else self.doc_ids[0], first)
-        # On a team server: the analysts' saves and progress show as they happen.
-        self.live = follow_review(self)
 
     # --- building --------------------------------------------------------------------
 
@@ -127,9 +125,6 @@ class ReviewWindow(QMainWindow):
         self.status.setObjectName("reviewStatus")
         self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.statusBar().addWidget(self.status, 1)
-        self.team = QLabel()
-        self.team.setObjectName("teamProgress")
-        self.statusBar().addPermanentWidget(self.team)
 
     def _build_documents_dock(self) -> None:
         self.documents = QListWidget()
@@ -581,8 +576,6 @@ class ReviewWindow(QMainWindow):
         )
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self.live is not None:
-            self.live.stop()
         self.adjudicator.close()
         self.project.close()
         super().closeEvent(event)
@@ -592,9 +585,8 @@ def open_review(
     project_path: str | Path, reviewer: str, annotators: list[str] | None = None
 ) -> ReviewWindow:
     """Build the review window for a project, without starting the event loop."""
-    if QApplication.instance() is None:
-        QApplication(sys.argv[:1])
-    return ReviewWindow(project_path, reviewer, annotators)
+    QApplication.instance() or QApplication(sys.argv[:1])
+    return follow_review(ReviewWindow(project_path, reviewer, annotators))
 
 
 def run_review(project_path: str | Path, reviewer: str, annotators: list[str] | None = None) -> int:

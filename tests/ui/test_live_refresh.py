@@ -165,3 +165,36 @@ def test_review_mode_compares_the_analysts_saves_as_they_come(team_url: str, qtb
         assert "1 of 1 disagreements open" in window.status.text()
     finally:
         window.close()
+
+
+def test_a_folder_project_is_not_polled_and_ctrl_j_scans_the_list(
+    make_project: object, window_of: object, qtbot: QtBot
+) -> None:
+    path = make_project({"a": "Putin met Xi.", "b": "Kim 👍🏽 left."})  # type: ignore[operator]
+    window: MainWindow = window_of(path, "alice")  # type: ignore[operator]
+    assert window.loader.live is None
+    document_list = window.loader.document_list
+    assert document_list is not None
+    assert document_list.team.isHidden()
+    assert window.loader.current == "a"
+    window.view.setFocus()
+    qtbot.keyClick(window.view, Qt.Key.Key_J, Qt.KeyboardModifier.ControlModifier)
+    assert window.loader.current == "b"
+
+
+def test_polling_stops_with_the_window(team_url: str, window_of: object, qtbot: QtBot) -> None:
+    window: MainWindow = window_of(team_url, "alice")  # type: ignore[operator]
+    live = window.loader.live
+    assert live is not None and live.timer.isActive()
+    window.close()
+    assert not live.timer.isActive()
+    with open_postgres(team_url) as seed:
+        seed.annotations("alice").save(labelled("d1"))
+        seed.annotations("bob").save(labelled("d1"))
+    review: ReviewWindow = open_review(team_url, "carol")
+    qtbot.addWidget(review)
+    follower = follower_of(review)
+    assert follower is not None and follower.live is not None
+    assert follower.live.timer.isActive()
+    review.close()
+    assert not follower.live.timer.isActive()

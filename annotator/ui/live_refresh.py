@@ -11,7 +11,7 @@ writes it, and what is open in the window must not be overwritten.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QLabel
@@ -20,9 +20,14 @@ from annotator.core.errors import AnnotatorError
 from annotator.store.interface import AnalystCounts, LiveChanges, Routing
 
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QListWidget, QStatusBar
+
+    from annotator.review.adjudication import Adjudicator
+    from annotator.review.agreement import AgreementReport
+    from annotator.review.disagreements import Disagreement, DisagreementCursor
     from annotator.store.interface import ProjectStore
+    from annotator.ui.agreement_chart import AgreementPanel
     from annotator.ui.document_list import DocumentList
-    from annotator.ui.review_mode import ReviewWindow
 
 # How often the server's notices are read: a colleague's save shows within half a second.
 POLL_INTERVAL_MS = 500
@@ -115,6 +120,35 @@ def others(changes: Changes, annotator: str) -> list[tuple[str, str]]:
     return [(name, doc_id) for name, doc_id in changes if name != annotator]
 
 
+class ReviewHost(Protocol):
+    """What the live part needs of ui.review_mode.ReviewWindow (which imports this
+    module, so it is described here rather than imported)."""
+
+    project: ProjectStore
+    reviewer: str
+    annotators: list[str]
+    adjudicator: Adjudicator
+    walker: DisagreementCursor
+    doc_ids: list[str]
+    doc_id: str | None
+    items: list[Disagreement]
+    disagreements: QListWidget
+    agreement: AgreementPanel
+    report: AgreementReport
+    _states: dict[str, tuple[int, int, bool]]
+
+    def statusBar(self) -> QStatusBar: ...
+    def installEventFilter(self, watcher: QObject) -> None: ...
+    def findChild(self, kind: type[ReviewFollower]) -> ReviewFollower | None: ...
+    def open_document(self, doc_id: str, focus: Disagreement | None = None) -> None: ...
+    def _fill_documents(self) -> None: ...
+    def _refresh_document_item(self, doc_id: str) -> None: ...
+    def _update_status(self) -> None: ...
+
+
+Host = TypeVar("Host", bound=ReviewHost)
+
+
 # --- review mode ---------------------------------------------------------------------------
 
 
@@ -122,7 +156,8 @@ class ReviewFollower(QObject):
     """A review window's live part: the team line in its status bar and the polling,
     stopped when the window closes (its project closes then)."""
 
-    def __init__(self, window: ReviewWindow) -> None:
+    def __init__(self, window: ReviewHost) -> None:
+        assert isinstance(window, QObject)
         super().__init__(window)
         self.window = window
         self.team = QLabel()
@@ -147,18 +182,18 @@ class ReviewFollower(QObject):
         return False
 
 
-def follow_review(window: ReviewWindow) -> ReviewWindow:
+def follow_review(window: Host) -> Host:
     """Keep a review window's compared layers, disagreements, agreement and the team's
     progress up to date with the analysts' saves (on a store that tells of them)."""
     ReviewFollower(window)
     return window
 
 
-def follower_of(window: ReviewWindow) -> ReviewFollower | None:
+def follower_of(window: ReviewHost) -> ReviewFollower | None:
     return window.findChild(ReviewFollower)
 
 
-def refresh_review(window: ReviewWindow, changes: Changes, show_team: Callable[[], None]) -> None:
+def refresh_review(window: ReviewHost, changes: Changes, show_team: Callable[[], None]) -> None:
     from annotator.review.agreement import compute_agreement
 
     compared = set(window.annotators)

@@ -275,6 +275,14 @@ class DisagreementFinder:
             if not annotation.text_hash or annotation.text_hash == current
         }
 
+    def forget(self, doc_id: str | None = None) -> None:
+        """An annotator's labels of ``doc_id`` (None: of any document) changed."""
+        for cache in (self._cache, self._agreed):
+            if doc_id is None:
+                cache.clear()
+            else:
+                cache.pop(doc_id, None)
+
     def for_document(self, doc_id: str) -> list[Disagreement]:
         cached = self._cache.get(doc_id)
         if cached is None:

@@ -16,7 +16,7 @@ store may do either (one transaction per import; a record's JSON as stored).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple, Protocol, Self, runtime_checkable
@@ -401,3 +401,37 @@ class ProjectStore(Protocol):
     def __enter__(self) -> Self: ...
 
     def __exit__(self, *exc: object) -> None: ...
+
+
+class AnalystCounts(Protocol):
+    """One analyst's share of the work: documents handed out to them, and done."""
+
+    @property
+    def handed_out(self) -> int: ...
+    @property
+    def done(self) -> int: ...
+
+
+@runtime_checkable
+class LiveChanges(Protocol):
+    """A store that hears of other programs' saves (the team server; a folder does not)."""
+
+    def listen(self) -> None:
+        """Start hearing of saves; :meth:`poll_changes` returns them."""
+        ...
+
+    def poll_changes(self, timeout: float = 0.0) -> Sequence[tuple[str, str]]:
+        """Other programs' saves since the last poll, as (annotator, doc id); doc id ""
+        when they saved many: read that annotator's layer again."""
+        ...
+
+
+@runtime_checkable
+class Routing(Protocol):
+    """A store that hands documents out to analysts (the team server)."""
+
+    def next_document(self, annotator: str) -> str | None:
+        """Claim for ``annotator`` the next document that still needs analysts."""
+        ...
+
+    def progress_by_annotator(self) -> Mapping[str, AnalystCounts]: ...

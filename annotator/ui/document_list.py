@@ -100,6 +100,11 @@ class DocumentList(QWidget):
         self.proxy = DocumentFilter(self.model)
         self.progress = QLabel()
         self.progress.setObjectName("progressLabel")
+        # On a team server: each analyst's done and handed-out documents, kept live.
+        self.team = QLabel()
+        self.team.setObjectName("teamProgress")
+        self.team.setWordWrap(True)
+        self.team.hide()
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search titles and text…")
         self.search.setClearButtonEnabled(True)
@@ -141,6 +146,7 @@ class DocumentList(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.progress)
+        layout.addWidget(self.team)
         layout.addLayout(filters)
         layout.addWidget(self.view)
 
@@ -181,6 +187,10 @@ class DocumentList(QWidget):
             self._show_progress()
         # Not re-filtered here: the open document must not vanish from under the analyst.
         self.model.refresh(doc_id)
+
+    def show_team(self, text: str) -> None:
+        self.team.setText(text)
+        self.team.setVisible(bool(text))
 
     def done_count(self) -> int:
         return self._counts.get("done", 0)

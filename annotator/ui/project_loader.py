@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from annotator.ui.assist_controller import AssistController
     from annotator.ui.document_list import DocumentList
     from annotator.ui.editing_controller import EditingController
+    from annotator.ui.live_refresh import LiveRefresh
     from annotator.ui.offline_sender import OfflineSender
     from annotator.ui.settings import Settings
     from annotator.ui.spans_panel import SpansPanel
@@ -88,6 +89,7 @@ class ProjectLoader(QObject):
         self.lock_message: QMessageBox | None = None
         self._pending: tuple[str | Path, Callable[[], object] | None] | None = None
         self.offline_sender: OfflineSender | None = None
+        self.live: LiveRefresh | None = None
         self._painted = False
         self._load_timer = QTimer(self)
         self._load_timer.setSingleShot(True)
@@ -197,6 +199,11 @@ class ProjectLoader(QObject):
         if self.document_list is not None:
             self.document_list.deleteLater()
         self.document_list = document_list
+        from annotator.ui.live_refresh import follow_labelling
+
+        self.live = follow_labelling(
+            project, self.host.annotator, document_list, self.host.show_status, self
+        )
         settings, name = self.host.settings, self.host.annotator
         # "Jane Doe" as typed, when the layer (Jane_Doe) is the one the settings name.
         shown = settings.display_name if settings.annotator == name else name
@@ -253,6 +260,10 @@ class ProjectLoader(QObject):
         if self.offline_sender is not None:
             self.offline_sender.close()
             self.offline_sender = None
+        if self.live is not None:
+            self.live.stop()
+            self.live.deleteLater()
+            self.live = None
         if self.project is not None:
             self.project.close()
         self.project = None
@@ -380,6 +391,11 @@ class ProjectLoader(QObject):
     def next_unlabelled(self) -> None:
         if self.document_list is None:
             return
+        from annotator.ui.live_refresh import routes
+
+        if routes(self.project):
+            self._next_routed()
+            return
         if self.host.settings.least_sure_first:
             candidates = list(self.document_list.unlabelled_after(self.current))
             ordered = self.host.assist.least_sure_first(candidates)
@@ -388,6 +404,24 @@ class ProjectLoader(QObject):
             target = self.document_list.next_unlabelled(self.current)
         if target is None:
             self.host.show_status("Every document has been started", 4000)
+        else:
+            self.show_document(target)
+
+    def _next_routed(self) -> None:
+        """On a team server the store hands the next document out (claiming it)."""
+        from annotator.ui.live_refresh import next_routed, team_progress
+
+        assert self.project is not None and self.document_list is not None
+        try:
+            target = next_routed(self.project, self.host.annotator)
+        except AnnotatorError as exc:
+            self.host.show_status(f"No document was handed out: {exc}", 8000)
+            return
+        self.document_list.show_team(team_progress(self.project))
+        if target is None:
+            self.host.show_status(
+                "No document needs you now: every document has its analysts", 8000
+            )
         else:
             self.show_document(target)
 

@@ -48,6 +48,7 @@ from annotator.store.open import open_project
 from annotator.ui.agreement_chart import AgreementPanel, fit_review_window
 from annotator.ui.colors import LabelColors
 from annotator.ui.document_view import Arrow
+from annotator.ui.live_refresh import follow_review
 from annotator.ui.review_commands import ReviewCommand, accepted_message
 from annotator.ui.review_view import ReviewView
 from annotator.ui.screen_fit import scrolling
@@ -584,9 +585,8 @@ def open_review(
     project_path: str | Path, reviewer: str, annotators: list[str] | None = None
 ) -> ReviewWindow:
     """Build the review window for a project, without starting the event loop."""
-    if QApplication.instance() is None:
-        QApplication(sys.argv[:1])
-    return ReviewWindow(project_path, reviewer, annotators)
+    QApplication.instance() or QApplication(sys.argv[:1])
+    return follow_review(ReviewWindow(project_path, reviewer, annotators))
 
 
 def run_review(project_path: str | Path, reviewer: str, annotators: list[str] | None = None) -> int:

@@ -15,7 +15,6 @@ from pytestqt.qtbot import QtBot
 
 from annotator.core.models import Document, DocumentAnnotation, Span, text_hash
 from annotator.store.postgres import open_postgres
-from annotator.store.postgres.project import PostgresProject
 from annotator.ui.live_refresh import follower_of
 from annotator.ui.main_window import MainWindow
 from annotator.ui.review_mode import ReviewWindow, open_review
@@ -37,13 +36,6 @@ def labelled(doc_id: str, label: str = "GPE", status: str = "done") -> DocumentA
     labels.add_span(Span.of(text, start, start + len("Beijing"), label, "T1"))
     labels.status = status  # type: ignore[assignment]
     return labels
-
-
-@pytest.fixture(autouse=True)
-def remote_store(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The store says it is remote (its saves may wait offline) in the interface's
-    # newer version; set here until that is on this branch, harmless after.
-    monkeypatch.setattr(PostgresProject, "remote", True, raising=False)
 
 
 @pytest.fixture

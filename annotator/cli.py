@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING
 
 from annotator import __version__
 from annotator.core.errors import AnnotatorError
@@ -338,40 +338,14 @@ COMMANDS = (
 )
 
 
-class _Fallback(Exception):
-    """The gui-only parser met something it does not answer itself (an error, --help)."""
-
-
-class _GuiOnlyParser(argparse.ArgumentParser):
-    """Parses `annotator gui ...` without building the other commands' parsers.
-
-    argparse looks up a translation for every help string it is given, about 12 ms for
-    all the commands: a quarter of the budget for the window's start-up. Anything it
-    would print (an error, help) is left to the full parser, so it reads as always.
-    """
-
-    def error(self, message: str) -> NoReturn:
-        raise _Fallback(message)
-
-    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
-        raise _Fallback(message)
-
-
-def build_parser(gui_only: bool = False) -> argparse.ArgumentParser:
-    parser_class = _GuiOnlyParser if gui_only else argparse.ArgumentParser
-    # The gui-only parser never answers --help or --version (the full parser does).
-    parser = parser_class(
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
         prog="annotator",
         description="Label entities, claims, quotes and their sources in news articles.",
-        add_help=not gui_only,
     )
-    if not gui_only:
-        parser.add_argument("--version", action="version", version=f"annotator {__version__}")
+    parser.add_argument("--version", action="version", version=f"annotator {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    _add_gui(sub, gui_only)
-    if gui_only:
-        return parser
     for add_command in _COMMAND_PARSERS:
         add_command(sub)
     return parser
@@ -380,12 +354,8 @@ def build_parser(gui_only: bool = False) -> argparse.ArgumentParser:
 _FORMATS = "auto|text|jsonl|native|prodigy|doccano|label-studio|brat|citron"
 
 
-def _add_gui(sub: _Subparsers, gui_only: bool) -> None:
-    gui = sub.add_parser(
-        "gui",
-        help="open the labelling window (the sample project by default)",
-        add_help=not gui_only,
-    )
+def _add_gui(sub: _Subparsers) -> None:
+    gui = sub.add_parser("gui", help="open the labelling window (the sample project by default)")
     gui.add_argument("project", nargs="?", help="project folder")
     gui.add_argument("--annotator", help="your name: your labels are saved under it")
     gui.add_argument("--remember", action="store_true", help="keep --annotator for later runs")
@@ -521,8 +491,9 @@ def _add_copy(sub: _Subparsers) -> None:
     copy.set_defaults(func=cmd_copy)
 
 
-# Every command's parser after gui's, in COMMANDS order (a test checks they match).
+# Every command's parser, in COMMANDS order (a test checks they match).
 _COMMAND_PARSERS: tuple[Callable[[_Subparsers], None], ...] = (
+    _add_gui,
     _add_init,
     _add_import,
     _add_export,
@@ -551,16 +522,7 @@ def _default_to_gui(arguments: list[str]) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = _default_to_gui(list(sys.argv[1:] if argv is None else argv))
-    args: argparse.Namespace | None = None
-    # Help and --version print before they exit: the full parser answers those.
-    printing = {"-h", "--help", "--version"} & set(arguments)
-    if not printing and arguments[arguments[:1] == ["--debug"] :][:1] == ["gui"]:
-        try:
-            args = build_parser(gui_only=True).parse_args(arguments)
-        except _Fallback:
-            pass
-    if args is None:
-        args = build_parser().parse_args(arguments)
+    args = build_parser().parse_args(arguments)
     debug = args.debug or os.environ.get("ANNOTATOR_DEBUG") == "1"
     try:
         return int(args.func(args))

@@ -261,6 +261,8 @@ def cmd_suggest(args: argparse.Namespace) -> int:
                 ignore_case=args.ignore_case,
                 progress=progress,
                 notify=_say,
+                predictions=Path(args.predictions) if args.predictions else None,
+                predictions_format=args.format,
             )
         finally:
             progress.done()
@@ -323,19 +325,7 @@ def cmd_copy(args: argparse.Namespace) -> int:
 
 
 # The subcommands, in build_parser's order (a test checks they match).
-COMMANDS = (
-    "gui",
-    "init",
-    "import",
-    "export",
-    "agree",
-    "review",
-    "check",
-    "suggest",
-    "train",
-    "schema",
-    "copy",
-)
+COMMANDS = tuple("gui init import export agree review check suggest train schema copy".split())
 
 
 class _Fallback(Exception):
@@ -487,6 +477,9 @@ def _add_suggest(sub: _Subparsers) -> None:
     sug.add_argument(
         "--ignore-case", action="store_true", help="string patterns and word lists ignore case"
     )
+    predictions = "another system's predictions to correct: Citron JSON files (a folder, or one)"
+    sug.add_argument("--from", dest="predictions", metavar="PATH", help=predictions)
+    sug.add_argument("--format", default="citron", choices=["citron"], help="--from's format")
     sug.set_defaults(func=cmd_suggest)
 
 

@@ -74,6 +74,8 @@ class CategoriesTable(QWidget):
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(CAT_CHOICES, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(CAT_DESCRIPTION, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(CAT_SEVERAL, QHeaderView.ResizeMode.ResizeToContents)
+        header.resizeSection(CAT_NAME, 160)
         self.table.verticalHeader().setVisible(False)
         for category in categories:
             self._add_row(category, category.name)

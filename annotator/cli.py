@@ -249,6 +249,8 @@ def cmd_suggest(args: argparse.Namespace) -> int:
     from annotator.services.progress import TerminalProgress
     from annotator.store.open import open_project, project_location
 
+    if args.format and not args.predictions:
+        raise AnnotatorError("--format names the format of --from PATH; give --from too")
     with open_project(project_location(args.project)) as project:
         progress = TerminalProgress("suggesting")
         try:
@@ -262,7 +264,7 @@ def cmd_suggest(args: argparse.Namespace) -> int:
                 progress=progress,
                 notify=_say,
                 predictions=Path(args.predictions) if args.predictions else None,
-                predictions_format=args.format,
+                predictions_format=args.format or "citron",
             )
         finally:
             progress.done()
@@ -479,7 +481,7 @@ def _add_suggest(sub: _Subparsers) -> None:
     )
     predictions = "another system's predictions to correct: Citron JSON files (a folder, or one)"
     sug.add_argument("--from", dest="predictions", metavar="PATH", help=predictions)
-    sug.add_argument("--format", default="citron", choices=["citron"], help="--from's format")
+    sug.add_argument("--format", choices=["citron"], help="--from's format (citron)")
     sug.set_defaults(func=cmd_suggest)
 
 

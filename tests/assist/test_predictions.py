@@ -15,6 +15,7 @@ from annotator.cli import main
 from annotator.core.errors import InputError
 from annotator.core.models import Document, DocumentAnnotation, text_hash
 from annotator.store import Project
+from annotator.store.interface import ProjectStore
 from tests.formats.test_citron import CRLF_TEXT, SPLIT_TEXT, crlf_file, split_quote_file, write
 from tests.store.helpers import snapshot
 
@@ -138,6 +139,12 @@ def test_cli_suggest_from_a_citron_folder(
     assert "added 0 suggestions" in capsys.readouterr().out
 
 
+def test_cli_format_needs_from(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = make_project(tmp_path)
+    assert main(["suggest", str(path), "--format", "citron", "--annotator", "alice"]) != 0
+    assert "--format names the format of --from PATH" in capsys.readouterr().err
+
+
 def test_cli_refuses_a_project_without_the_quote_labels(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -162,3 +169,16 @@ def test_a_file_may_name_its_document_with_a_top_level_id(tmp_path: Path) -> Non
     with Project.open(path) as project:
         found = read_predictions(project, "alice", folder)
         assert list(found.found) == ["budget"] and found.unknown == []
+
+
+def test_predictions_on_any_store(any_store: ProjectStore, tmp_path: Path) -> None:
+    """The service talks to the storage interface only: the same on every store."""
+    any_store.add_documents([Document(id="humpty", text=SPLIT_TEXT)])
+    folder = tmp_path / "predicted"
+    write(folder, "humpty.json", split_quote_file())
+    found = read_predictions(any_store, "alice", folder)
+    report = suggest_predictions(any_store, "alice", found)
+    assert report.added == 7
+    suggested = any_store.suggestions("alice").get("humpty")
+    assert suggested is not None
+    assert all(SPLIT_TEXT[s.start : s.end] == s.text for s in suggested.spans)

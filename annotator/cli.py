@@ -249,6 +249,8 @@ def cmd_suggest(args: argparse.Namespace) -> int:
     from annotator.services.progress import TerminalProgress
     from annotator.store.open import open_project, project_location
 
+    if args.format and not args.predictions:
+        raise AnnotatorError("--format names the format of --from PATH; give --from too")
     with open_project(project_location(args.project)) as project:
         progress = TerminalProgress("suggesting")
         try:
@@ -261,6 +263,8 @@ def cmd_suggest(args: argparse.Namespace) -> int:
                 ignore_case=args.ignore_case,
                 progress=progress,
                 notify=_say,
+                predictions=Path(args.predictions) if args.predictions else None,
+                predictions_format=args.format or "citron",
             )
         finally:
             progress.done()
@@ -323,19 +327,7 @@ def cmd_copy(args: argparse.Namespace) -> int:
 
 
 # The subcommands, in build_parser's order (a test checks they match).
-COMMANDS = (
-    "gui",
-    "init",
-    "import",
-    "export",
-    "agree",
-    "review",
-    "check",
-    "suggest",
-    "train",
-    "schema",
-    "copy",
-)
+COMMANDS = tuple("gui init import export agree review check suggest train schema copy".split())
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -457,6 +449,9 @@ def _add_suggest(sub: _Subparsers) -> None:
     sug.add_argument(
         "--ignore-case", action="store_true", help="string patterns and word lists ignore case"
     )
+    predictions = "another system's predictions to correct: Citron JSON files (a folder, or one)"
+    sug.add_argument("--from", dest="predictions", metavar="PATH", help=predictions)
+    sug.add_argument("--format", choices=["citron"], help="--from's format (citron)")
     sug.set_defaults(func=cmd_suggest)
 
 

@@ -7,7 +7,12 @@ from pathlib import Path
 
 from annotator.assist.model import ModelSuggester, load_pipeline
 from annotator.assist.patterns import PatternSet, load_pattern_file
-from annotator.assist.suggestions import Progress, SuggestionLayer, SuggestReport
+from annotator.assist.suggestions import (
+    Progress,
+    SuggestionLayer,
+    SuggestReport,
+    unfinished_documents,
+)
 from annotator.core.errors import AnnotatorError, InputError
 from annotator.store.interface import ProjectStore
 
@@ -48,20 +53,6 @@ def load_patterns_for(
     return patterns
 
 
-def unfinished_documents(project: ProjectStore, annotator: str) -> list[str]:
-    """The documents ``annotator`` has not marked done, in project order."""
-    reader = project.layer_reader(annotator)
-    try:
-        done = {
-            doc_id
-            for doc_id in reader.doc_ids()
-            if (summary := reader.summary(doc_id)) is not None and summary.status == "done"
-        }
-    finally:
-        reader.close()
-    return [doc_id for doc_id in project.document_ids() if doc_id not in done]
-
-
 def model_suggester(model: str, label_names: Sequence[str]) -> ModelSuggester:
     """The pipeline as a suggester of the project's labels; refused when it knows none of
     them (a model trained on another project)."""
@@ -88,11 +79,15 @@ def run_suggest(
     ignore_case: bool = False,
     progress: Progress | None = None,
     notify: Notify | None = None,
+    predictions: Path | None = None,
+    predictions_format: str = "citron",
 ) -> tuple[str, list[SuggestReport]]:
-    """Add suggestions; returns the annotator and one report per finder (patterns, model)."""
-    if not pattern_files and not model:
+    """Add suggestions; returns the annotator and one report per finder (patterns, model,
+    predictions)."""
+    if not pattern_files and not model and predictions is None:
         raise AnnotatorError(
-            "give --patterns FILE (a pattern JSONL or a word list) or --model NAME"
+            "give --patterns FILE (a pattern JSONL or a word list), --model NAME or "
+            "--from PATH (Citron's predictions)"
         )
     if label is not None and not pattern_files:
         raise AnnotatorError("--label names the label of a word list given with --patterns")
@@ -119,4 +114,11 @@ def run_suggest(
         )
         for skipped, count in suggester.skipped.most_common():
             say(f"{count} {skipped} entities skipped: {skipped} is not one of the project's labels")
+    if predictions is not None:
+        from annotator.assist.predictions import read_predictions, suggest_predictions
+
+        found = read_predictions(project, name, predictions, predictions_format, progress)
+        if found.describe():
+            say(found.describe())
+        reports.append(suggest_predictions(project, name, found, progress))
     return name, reports

@@ -189,6 +189,20 @@ def undo_accept_all(
 # --- on a project ---------------------------------------------------------------------------
 
 
+def unfinished_documents(project: ProjectStore, annotator: str) -> list[str]:
+    """The documents ``annotator`` has not marked done, in project order."""
+    reader = project.layer_reader(annotator)
+    try:
+        done = {
+            doc_id
+            for doc_id in reader.doc_ids()
+            if (summary := reader.summary(doc_id)) is not None and summary.status == "done"
+        }
+    finally:
+        reader.close()
+    return [doc_id for doc_id in project.document_ids() if doc_id not in done]
+
+
 @dataclass
 class SuggestReport:
     documents: int = 0
@@ -330,6 +344,18 @@ class SuggestionLayer:
         # A fresh reader sees every save made so far, this program's included.
         reader = self.project.layer_reader(self.annotator)
         return reader.get, reader
+
+
+class FoundMatches:
+    """A finder handing back matches found beforehand (a model run on a worker thread,
+    another system's predictions), document by document, in the order of ``found``."""
+
+    def __init__(self, found: dict[str, list[Match]]) -> None:
+        self.found = found
+
+    def find_many(self, texts: Iterable[str]) -> Iterator[list[Match]]:
+        for doc_id, _text in zip(self.found, texts, strict=True):
+            yield self.found[doc_id]
 
 
 def _zip_results(

@@ -14,7 +14,10 @@ head and child spans, which ``head_span``/``child_span`` also give in full.
 
 Text classification becomes document categories, with flat names (formats/cats.py): a
 choice task's ``accept`` list (option ids, or their texts when the ids are numbers), and a
-binary task's ``label`` answered ``accept``. Export writes ``accept`` and the ``options``
+binary task's ``label`` answered ``accept``. A binary task answered ``reject`` says "not
+this label": its label becomes a category of its own answered ``"no"`` (``{"SPORT":
+["no"]}``), so the answer is kept (a label of the form ``category:choice`` cannot be, and
+is counted as a rejected task). Export writes ``accept`` and the ``options``
 chosen, as Prodigy's choice interface does beside the spans of a blocks task.
 """
 
@@ -57,6 +60,7 @@ _MACHINERY = {
     "_input_hash", "_task_hash", "_session_id", "_annotator_id", "_view_id", "_timestamp",
     "_is_binary", "id",
 }  # fmt: skip
+REJECTED_CHOICE = "no"  # a binary textcat label answered reject
 _SIGNS = (
     "_input_hash",
     "_task_hash",
@@ -128,6 +132,13 @@ def _task_to_record(
     record = ImportRecord(document=document, where=str(loc))
     if document.id == fallback:
         record.example_key = meta.get("_input_hash", "text")
+    rejected = _rejected_label(task, loc) if answer == "reject" else None
+    if rejected is not None:
+        # A binary textcat answer "no, not this label" is a label too: the category the
+        # label names is answered "no".
+        who = layer_name(_annotator_of(task, loc))
+        record.labels[who] = ImportedLabels(status="done", cats={rejected: [REJECTED_CHOICE]})
+        return record
     if answer in ("reject", "ignore"):
         tally.add(
             f"task answered {answer!r}: its document was imported without its labels", str(loc)
@@ -176,6 +187,18 @@ def _task_cats(task: dict[str, Any], loc: Location) -> dict[str, list[str]]:
             raise loc.error(f'"label" must be a string, not {label!r}')
         names.append(label)
     return from_flat_names(names)
+
+
+def _rejected_label(task: dict[str, Any], loc: Location) -> str | None:
+    """The label of a binary textcat task (a ``label``, no spans, no options accepted),
+    when it names a category of its own (no colon: "topic:politics" is a choice of a
+    category, which a "no" cannot be recorded for)."""
+    label = task.get("label")
+    if not label or task.get("spans") or task.get("accept"):
+        return None
+    if type(label) is not str:
+        raise loc.error(f'"label" must be a string, not {label!r}')
+    return None if ":" in label else label
 
 
 def _annotator_of(task: dict[str, Any], loc: Location) -> Any:

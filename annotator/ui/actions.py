@@ -265,6 +265,12 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("trainFromGold", "&Model", "Train from the &gold layer…", "models.train_from_gold"),
     separator("&Model"),
     ActionSpec("suggestWithModel", "&Model", "&Suggest with a model…", "models.choose_model"),
+    ActionSpec(
+        "suggestFromPredictions",
+        "&Model",
+        "Suggest from &predictions file…",
+        "models.choose_predictions",
+    ),
     ActionSpec("showHelp", "&Help", "&Keyboard shortcuts", "show_help", ("F1", "Ctrl+/")),
 )
 

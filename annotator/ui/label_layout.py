@@ -154,3 +154,84 @@ def horizontal_runs(points: Iterable[tuple[float, float]]) -> list[tuple[float, 
             runs.append((point[1], min(previous[0], point[0]), max(previous[0], point[0])))
         previous = point
     return runs
+
+
+NAME_GAP = 2.0  # between two arrows' names
+
+
+class NameBox(NamedTuple):
+    """The rectangle of an arrow's name."""
+
+    left: float
+    top: float
+    right: float
+    bottom: float
+
+    def intersects(self, other: NameBox) -> bool:
+        return (
+            self.left < other.right
+            and other.left < self.right
+            and self.top < other.bottom
+            and other.top < self.bottom
+        )
+
+
+def name_box(x: float, y: float, width: float, height: float) -> NameBox:
+    """The name of width ``width`` centred on (x, y)."""
+    return NameBox(x - width / 2, y - height / 2, x + width / 2, y + height / 2)
+
+
+def _name_run(route: Route) -> tuple[float, float]:
+    """The stretch of the route the name sits on: its horizontal run at the name's y, or
+    just the name's x (a name on the gutter)."""
+    for y, x1, x2 in horizontal_runs(route.points):
+        if y == route.label_y and x1 <= route.label_x <= x2:
+            return x1, x2
+    return route.label_x, route.label_x
+
+
+def _free_x(
+    want: float,
+    box: NameBox,
+    run: tuple[float, float],
+    placed: Sequence[NameBox],
+    right_edge: float,
+) -> float:
+    """The x nearest ``want`` where ``box`` (centred on ``want``) meets none of ``placed``,
+    on the name's own stretch of its arrow when there is room there."""
+    half = (box.right - box.left) / 2
+    blocked = [
+        (other.left - half - NAME_GAP, other.right + half + NAME_GAP)
+        for other in placed
+        if other.top < box.bottom + NAME_GAP and box.top - NAME_GAP < other.bottom
+    ]
+    if not blocked:
+        return want
+    candidates = [want, *(edge for pair in blocked for edge in pair)]
+    free = [x for x in candidates if not any(lo < x < hi for lo, hi in blocked)]
+    on_screen = [x for x in free if half <= x <= right_edge - half] or free
+
+    def preference(x: float) -> tuple[bool, float]:
+        return (not run[0] <= x <= run[1], abs(x - want))
+
+    return min(on_screen, key=preference)
+
+
+def place_names(
+    routes: Sequence[Route], widths: Sequence[float], height: float, right_edge: float
+) -> list[Route]:
+    """``routes`` with their names moved along their arrows so that no two overlap.
+
+    Arrows leaving one span (a quote's CUE and ATTRIBUTED_TO) run side by side, a track
+    apart, and would have their names drawn over each other: each name after the first
+    goes to the nearest free place, on its own arrow's horizontal stretch when that has
+    room, else beside it on the same channel.
+    """
+    placed: list[NameBox] = []
+    moved: list[Route] = []
+    for route, width in zip(routes, widths, strict=True):
+        box = name_box(route.label_x, route.label_y, width, height)
+        x = _free_x(route.label_x, box, _name_run(route), placed, right_edge)
+        placed.append(name_box(x, route.label_y, width, height))
+        moved.append(route._replace(label_x=x))
+    return moved

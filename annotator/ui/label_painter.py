@@ -409,7 +409,18 @@ class LabelPainting(QPlainTextEdit):
                 gutter_track += 1
             route = label_layout.route_arrow(head, tail, self._label_height, gutter_x, track)
             routes.append((arrow, route))
-        return routes
+        widths = [self._name_width(arrow.label) for arrow, _ in routes]
+        spread = label_layout.place_names(
+            [route for _, route in routes],
+            widths,
+            self._label_height,
+            self.viewport().width(),
+        )
+        return [(arrow, route) for (arrow, _), route in zip(routes, spread, strict=True)]
+
+    def _name_width(self, label: str) -> float:
+        name = label_layout.tag_text(label, label_layout.MAX_RELATION_CHARACTERS)
+        return self._tag_metrics.horizontalAdvance(name) + 6
 
     def _paint_arrows(
         self, painter: QPainter, marks: _Marks, visible: list[tuple[QTextBlock, float]]
@@ -451,7 +462,7 @@ class LabelPainting(QPlainTextEdit):
                     )
                 )
             name = label_layout.tag_text(arrow.label, label_layout.MAX_RELATION_CHARACTERS)
-            name_width = self._tag_metrics.horizontalAdvance(name) + 6
+            name_width = self._name_width(arrow.label)
             box = QRectF(
                 route.label_x - name_width / 2,
                 route.label_y - self._label_height / 2,

@@ -1,4 +1,5 @@
-"""The Model menu: train a spaCy model on the labels, then run it as suggester.
+"""The Model menu: train a spaCy model on the labels, then run it as suggester; or load
+another system's predictions (Citron's) as suggestions.
 
 Training and the model's predictions run on a worker thread (:class:`BackgroundTask`), so
 the window stays usable meanwhile. The worker opens its own handle on the project folder
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import importlib.util
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -36,6 +37,7 @@ from annotator.ui.task_progress import Cancelled
 
 if TYPE_CHECKING:
     from annotator.assist.patterns import Match
+    from annotator.assist.predictions import Predictions
     from annotator.assist.train import TrainReport
     from annotator.editing.session import Session
     from annotator.store.interface import ProjectStore
@@ -218,24 +220,18 @@ class ModelController(QObject):
 
     def confirm_folder(self, annotator: str, out: Path) -> Path | None:
         """The folder the model will be saved to, as confirmed (or changed) by the analyst."""
-        box = QMessageBox(self.host.window())
-        box.setObjectName("confirmModelFolder")
-        box.setIcon(QMessageBox.Icon.Question)
-        box.setWindowTitle("Train a model")
         whose = "the gold layer" if annotator == "gold" else f"the labels of {annotator}"
-        box.setText(f"Train a spaCy model on {whose}?")
-        box.setInformativeText(
+        answer = self._question(
+            "confirmModelFolder",
+            "Train a model",
+            f"Train a spaCy model on {whose}?",
             f"It will be saved in a new folder:\n{out}\n\n"
-            "Then it suggests labels for the documents not yet done."
+            "Then it suggests labels for the documents not yet done.",
+            ("Train", "Other folder…"),
         )
-        train = box.addButton("Train", QMessageBox.ButtonRole.AcceptRole)
-        other = box.addButton("Other folder…", QMessageBox.ButtonRole.ActionRole)
-        box.addButton(QMessageBox.StandardButton.Cancel)
-        box.setDefaultButton(train)
-        box.exec()
-        if box.clickedButton() is train:
+        if answer == 0:
             return out
-        if box.clickedButton() is other:
+        if answer == 1:
             folder = QFileDialog.getExistingDirectory(
                 self.host.window(), "Save the model in", str(out.parent)
             )
@@ -315,7 +311,8 @@ class ModelController(QObject):
         model = str(model_dir)
 
         def work(progress: Progress) -> dict[str, list[Match]]:
-            from annotator.assist.run import model_suggester, unfinished_documents
+            from annotator.assist.run import model_suggester
+            from annotator.assist.suggestions import unfinished_documents
             from annotator.store.open import open_project
 
             suggester = model_suggester(model, labels)
@@ -343,20 +340,100 @@ class ModelController(QObject):
         )
 
     def _suggested(self, session: Session, model: str, found: dict[str, list[Match]]) -> None:
-        from annotator.assist.suggestions import SuggestionLayer
+        from annotator.assist.suggestions import FoundMatches, SuggestionLayer
 
         if self.host.session is not session:
             return  # another project was opened meanwhile
         session.save_all()
         layer = SuggestionLayer(session.project, session.annotator)
         try:
-            report = layer.suggest(_Found(found), f"model:{model}", doc_ids=list(found))
+            report = layer.suggest(FoundMatches(found), f"model:{model}", doc_ids=list(found))
         except AnnotatorError as exc:
             self._error("Suggestions", str(exc))
             return
         finally:
             self.host.assist.reload()
         self.host.show_status(f"Model suggestions: {report.describe()}", 15000)
+
+    # --- another system's predictions as suggestions -----------------------------------------
+
+    def choose_predictions(self) -> None:
+        """Model › Suggest from predictions file…: Citron's output, a folder or one file."""
+        if self._project() is None or not self._free("Suggest from predictions"):
+            return
+        path = self.ask_predictions_path()
+        if path is not None:
+            self.suggest_from_predictions(path)
+
+    def ask_predictions_path(self) -> Path | None:
+        answer = self._question(
+            "choosePredictions",
+            "Suggest from predictions",
+            "Load Citron's predicted quotes as suggestions to correct?",
+            "Citron writes one JSON file per document, named by the document's id. "
+            "Choose the folder that holds them, or one file.",
+            ("Folder…", "One file…"),
+        )
+        window = self.host.window()
+        if answer == 0:
+            chosen = QFileDialog.getExistingDirectory(window, "Folder of Citron predictions")
+        elif answer == 1:
+            chosen, _ = QFileDialog.getOpenFileName(
+                window, "Citron predictions file", "", "Citron JSON (*.json);;All (*)"
+            )
+        else:
+            return None
+        return Path(chosen) if chosen else None
+
+    def suggest_from_predictions(self, path: Path) -> None:
+        """As ``annotator suggest --from PATH``: the files are read and checked against the
+        project's texts on the worker, then added to the suggestions layer here."""
+        session = self.host.session
+        if session is None or not self._free("Suggest from predictions"):
+            return
+        self.host.assist.sync()
+        book = self.host.assist.book
+        if book is not None and not book.writable:
+            self._error("Suggestions are read-only", book.read_only_reason)
+            return
+        session.save_all()  # which documents are done, as saved
+        location, annotator = self.host.project_location, session.annotator
+        assert location is not None
+
+        def work(progress: Progress) -> Predictions:
+            from annotator.assist.predictions import read_predictions
+            from annotator.store.open import open_project
+
+            with open_project(location, recover=False) as own:
+                return read_predictions(own, annotator, path, progress=lambda d, t: progress(d, 0))
+
+        self._start(
+            work,
+            "Suggestions from predictions",
+            f"Reading Citron's predictions\n{path}",
+            lambda found: self._predicted(session, found),
+            "Suggestions cancelled: none were added",
+            "Cannot use these predictions",
+            lambda done, total: f"Reading predictions: file {done}",
+        )
+
+    def _predicted(self, session: Session, found: Predictions) -> None:
+        from annotator.assist.predictions import suggest_predictions
+
+        if self.host.session is not session:
+            return
+        session.save_all()
+        try:
+            report = suggest_predictions(session.project, session.annotator, found)
+        except AnnotatorError as exc:
+            self._error("Suggestions", str(exc))
+            return
+        finally:
+            self.host.assist.reload()
+        left_out = found.describe()
+        self.host.show_status(
+            f"Predictions: {report.describe()}" + (f"; {left_out}" if left_out else ""), 15000
+        )
 
     # --- running a task ----------------------------------------------------------------------
 
@@ -415,9 +492,14 @@ class ModelController(QObject):
             task.cancel()
             task.wait()
 
-    def _ready(self, title: str) -> bool:
+    def _free(self, title: str) -> bool:
         if self.task is not None:
             self._error(title, "A model is being trained or run already: wait for it or cancel it")
+            return False
+        return True
+
+    def _ready(self, title: str) -> bool:
+        if not self._free(title):
             return False
         if importlib.util.find_spec("spacy") is None:
             self._error(title, f"Training and model suggestions need spaCy: {INSTALL_HINT}")
@@ -428,16 +510,23 @@ class ModelController(QObject):
         session = self.host.session
         return session.project if session is not None else None
 
+    def _question(
+        self, name: str, title: str, text: str, detail: str, choices: tuple[str, str]
+    ) -> int | None:
+        """Which of the two ``choices`` the analyst took (0 is the default), None: Cancel."""
+        box = QMessageBox(self.host.window())
+        box.setObjectName(name)
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle(title)
+        box.setText(text)
+        box.setInformativeText(detail)
+        first = box.addButton(choices[0], QMessageBox.ButtonRole.AcceptRole)
+        second = box.addButton(choices[1], QMessageBox.ButtonRole.ActionRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(first)
+        box.exec()
+        clicked = box.clickedButton()
+        return 0 if clicked is first else 1 if clicked is second else None
+
     def _error(self, title: str, message: str) -> None:
         QMessageBox.warning(self.host.window(), title, message)
-
-
-class _Found:
-    """A finder that hands back what the worker found, document by document."""
-
-    def __init__(self, found: dict[str, list[Match]]) -> None:
-        self.found = found
-
-    def find_many(self, texts: Iterable[str]) -> Iterator[list[Match]]:
-        for doc_id, _text in zip(self.found, texts, strict=True):
-            yield self.found[doc_id]

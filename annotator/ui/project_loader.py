@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QMenu, QMessageBox, QWidget
 
     from annotator.core.models import LabelSchema
+    from annotator.editing.category_changes import CategoryRenames
     from annotator.store.interface import AnnotationLayer, ProjectStore
     from annotator.ui.assist_controller import AssistController
     from annotator.ui.document_list import DocumentList
@@ -470,23 +471,45 @@ class ProjectLoader(QObject):
         editor = SchemaEditor(self.project.schema, self.host.window())
         if editor.exec() != SchemaEditor.DialogCode.Accepted:
             return
-        self.apply_schema(editor.result_schema, editor.renames)
+        self.apply_schema(editor.result_schema, editor.renames, editor.category_renames)
 
-    def apply_schema(self, schema: LabelSchema, renames: dict[str, str]) -> None:
-        """Save a new schema; renamed labels are renamed on every one of this annotator's spans."""
+    def apply_schema(
+        self,
+        schema: LabelSchema,
+        renames: dict[str, str],
+        category_renames: CategoryRenames | None = None,
+    ) -> None:
+        """Save a new schema; renamed labels are renamed on every one of this annotator's
+        spans, and their documents' choices follow renamed or removed categories."""
         if self.project is None or self.session is None:
             return
+        from annotator.editing.category_changes import (
+            CategoryRenames,
+            categories_changed,
+            migrate_cats,
+        )
+
         self.session.save_all()
+        cat_renames = category_renames or CategoryRenames()
+        follow = categories_changed(self.project.schema, schema, cat_renames)
+        store = self.session.store
+        # Read before the schema changes: a document whose choices no longer fit the new
+        # one would be read as not fitting, and left alone.
+        doc_ids = list(store.doc_ids()) if renames or follow else []
+        annotations = {doc_id: self.session.annotation(doc_id) for doc_id in doc_ids}
         self.project.set_schema(schema)
-        if renames:
-            store = self.session.store
-            for doc_id in store.doc_ids():
-                annotation = self.session.annotation(doc_id)
-                if self.session.problems(doc_id):
-                    continue
-                changed = sum(annotation.rename_label(old, new) for old, new in renames.items())
-                if changed:
-                    self.session.save(doc_id)
+        for doc_id, annotation in annotations.items():
+            if self.session.problems(doc_id):
+                continue
+            changed = sum(annotation.rename_label(old, new) for old, new in renames.items())
+            if follow and annotation.cats:
+                cats = migrate_cats(annotation.cats, schema, cat_renames)
+                if cats != annotation.cats:
+                    annotation.cats = cats
+                    annotation.touch()
+                    changed += 1
+            if changed:
+                self.session.save(doc_id)
         # Commands refer to label names that may no longer exist.
         self.host.undo_stack.clear()
         self.host.show_schema(schema)

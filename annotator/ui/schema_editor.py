@@ -1,4 +1,5 @@
-"""The label schema editor: add, rename, recolour labels and change their hotkeys."""
+"""The label schema editor: add, rename, recolour labels and change their hotkeys; add,
+remove and rename document categories and their choices (ui/category_editor.py)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ from PySide6.QtWidgets import (
 )
 
 from annotator.core.models import CATEGORIES, Label, LabelSchema, RelationType
+from annotator.editing.category_changes import CategoryRenames
+from annotator.ui.category_editor import CategoriesTable
 from annotator.ui.palette import swatch
 
 NAME, CATEGORY, COLOR, HOTKEY, DESCRIPTION = range(5)
@@ -48,16 +51,18 @@ def key_text(edit: QKeySequenceEdit) -> str:
 
 
 class SchemaEditor(QDialog):
-    """Edits a copy of the schema; ``result_schema`` and ``renames`` are read after accept."""
+    """Edits a copy of the schema; ``result_schema``, ``renames`` (labels) and
+    ``category_renames`` are read after accept."""
 
     def __init__(self, schema: LabelSchema, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("schemaEditor")
         self.setWindowTitle("Labels")
-        self.resize(760, 480)
+        self.resize(760, 640)
         self.original = schema
         self.result_schema: LabelSchema = schema
         self.renames: dict[str, str] = {}
+        self.category_renames = CategoryRenames()
         self._origins: list[str | None] = []  # original name per row (None = new label)
 
         self.table = QTableWidget(0, 5)
@@ -77,7 +82,8 @@ class SchemaEditor(QDialog):
         self.error.setStyleSheet("color: #c0392b")
         self.error.setWordWrap(True)
         note = QLabel(
-            "Renaming a label relabels your spans with it in every document. "
+            "Renaming a label relabels your spans with it in every document; renaming or "
+            "removing a category or a choice changes your documents' choices the same way. "
             "Hotkeys are single keys such as P, or combinations such as Shift+P."
         )
         note.setWordWrap(True)
@@ -89,9 +95,11 @@ class SchemaEditor(QDialog):
         row = QHBoxLayout()
         row.addWidget(add)
         row.addStretch(1)
+        self.categories = CategoriesTable(list(schema.categories))
         layout = QVBoxLayout(self)
-        layout.addWidget(self.table)
+        layout.addWidget(self.table, 3)
         layout.addLayout(row)
+        layout.addWidget(self.categories, 2)
         layout.addWidget(note)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
@@ -193,10 +201,9 @@ class SchemaEditor(QDialog):
             )
             for rel in self.original.relations
         ]
+        categories, self.category_renames = self.categories.build()
         try:
-            schema = LabelSchema(
-                labels=labels, relations=relations, categories=self.original.categories
-            )
+            schema = LabelSchema(labels=labels, relations=relations, categories=categories)
         except ValidationError as exc:
             raise ValueError(str(exc.errors()[0]["msg"]).removeprefix("Value error, ")) from None
         return schema, renames

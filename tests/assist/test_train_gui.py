@@ -44,19 +44,6 @@ def make_project(root: Path, labelled: int = 10) -> Path:
     return path
 
 
-@pytest.fixture
-def warnings(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """What QMessageBox.warning would have shown."""
-    shown: list[str] = []
-
-    def warn(parent: object, title: str, text: str, *args: object) -> QMessageBox.StandardButton:
-        shown.append(text)
-        return QMessageBox.StandardButton.Ok
-
-    monkeypatch.setattr(QMessageBox, "warning", warn)
-    return shown
-
-
 def confirm_default(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """Confirms the proposed folder as the analyst would, and records it."""
     proposed: list[Path] = []

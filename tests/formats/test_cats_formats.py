@@ -163,24 +163,59 @@ def test_prodigy_choice_and_binary_textcat_tasks(tmp_path: Path, fresh: Project)
         fresh.get_document(doc_id).meta["_input_hash"]: doc_id for doc_id in fresh.document_ids()
     }
     assert cats_of(fresh, ids[11], "news-alice") == {"topic": ["politics"]}
-    assert cats_of(fresh, ids[12], "imported") == {"cats": ["ECONOMY", "FINANCE"]}
+    # The rejected label is answered "no" in a category of its own (not dropped).
+    assert cats_of(fresh, ids[12], "imported") == {
+        "cats": ["ECONOMY", "FINANCE"],
+        "SPORT": ["no"],
+    }
     # Both binary answers on one document: the new category takes several.
     assert fresh.schema.category("cats").multiple  # type: ignore[union-attr]
+    assert fresh.schema.category("SPORT").choices == ["no"]  # type: ignore[union-attr]
 
     out = tmp_path / "out.jsonl"
     export_project(fresh, "prodigy", out, annotator="imported")
     (task,) = [task for task in lines(out) if task["_input_hash"] == 12]
-    assert task["accept"] == ["ECONOMY", "FINANCE"]
+    assert task["accept"] == ["ECONOMY", "FINANCE", "SPORT:no"]
     assert task["options"] == [
         {"id": "ECONOMY", "text": "ECONOMY"},
         {"id": "FINANCE", "text": "FINANCE"},
+        {"id": "SPORT:no", "text": "SPORT:no"},
     ]
     again = Project.create(tmp_path / "again")
     try:
         import_sources(again, [out], "prodigy")
-        assert cats_of(again, task["id"], "imported") == {"cats": ["ECONOMY", "FINANCE"]}
+        assert cats_of(again, task["id"], "imported") == {
+            "cats": ["ECONOMY", "FINANCE"],
+            "SPORT": ["no"],
+        }
     finally:
         again.close()
+
+
+def test_prodigy_binary_reject_alone_is_a_no(tmp_path: Path, fresh: Project) -> None:
+    """textcat.teach's answers as Prodigy documents them: {"text", "label", "answer"}; a
+    document whose only answer is "reject" keeps it, one on a category:choice label can't."""
+    path = write_jsonl(
+        tmp_path / "teach.jsonl",
+        [
+            {"text": "Rain again.", "label": "CLAIM", "answer": "reject", "_input_hash": 1},
+            {"text": "Vote today.", "label": "topic:politics", "answer": "reject"},
+            {"text": "Kim ran.", "label": "CLAIM", "answer": "ignore", "_input_hash": 3},
+            {"text": "Kim won.", "label": "CLAIM", "answer": "accept", "_input_hash": 4},
+        ],
+    )
+    notices: list[str] = []
+    summary = import_sources(fresh, [path], "prodigy", notify=notices.append)
+    assert summary.added == 4
+    ids = {fresh.get_text(doc_id): doc_id for doc_id in fresh.document_ids()}
+    rejected = fresh.annotations("imported").get(ids["Rain again."])
+    assert rejected is not None
+    assert rejected.cats == {"CLAIM": ["no"]} and rejected.status == "done"
+    assert fresh.annotations("imported").get(ids["Vote today."]) is None
+    assert fresh.annotations("imported").get(ids["Kim ran."]) is None
+    assert cats_of(fresh, ids["Kim won."], "imported") == {"cats": ["CLAIM"]}
+    told = " ".join(notices)
+    assert "task answered 'reject'" in told and "task answered 'ignore'" in told
 
 
 def _label_studio_tasks(tmp_path: Path) -> Path:

@@ -404,3 +404,67 @@ def test_the_first_span_in_a_plain_block_gives_it_the_gap_and_undo_takes_it_back
     view.update_spans({span_id: None for span_id in list(view.spans)})
     view.viewport().grab()
     assert view.blockBoundingRect(block).height() == plain_height
+
+
+def name_boxes(view: DocumentView) -> list[label_layout.NameBox]:
+    return [
+        label_layout.name_box(
+            route.label_x, route.label_y, view._name_width(arrow.label), view._label_height
+        )
+        for arrow, route in view.arrow_routes()
+    ]
+
+
+def test_names_of_arrows_leaving_one_span_do_not_overlap(view: DocumentView) -> None:
+    """A quote's content with its CUE and ATTRIBUTED_TO arrows (one line, and reaching a
+    source two lines up through the gutter), and a second content CONTINUES to it."""
+    sentence = "The minister spoke of the talks, and officials agreed on a plan. "
+    text = (
+        "Humpty Dumpty sat on a wall. "
+        + sentence * 3
+        + '"We remain together," said he, "and we will meet again."'
+    )
+    spans = [
+        span(text, "Humpty Dumpty", "SOURCE", "P"),
+        span(text, '"We remain together,"', "QUOTE", "Q"),
+        span(text, "said", "CUE", "U"),
+        Span.of(text, text.index("said he") + 5, text.index("said he") + 7, "SOURCE", "H"),
+        span(text, '"and we will meet again."', "QUOTE", "Q2"),
+    ]
+    arrows = [
+        Arrow("Q", "U", "CUE"),
+        Arrow("Q", "H", "ATTRIBUTED_TO"),
+        Arrow("Q", "P", "ATTRIBUTED_TO"),
+        Arrow("Q2", "Q", "CONTINUES"),
+        Arrow("H", "P", "COREF"),
+    ]
+    shown(view, text, spans, arrows)
+    view.show_all_arrows = True
+    view.viewport().grab()
+    boxes = name_boxes(view)
+    assert len(boxes) == 5
+    for first, second in itertools.combinations(boxes, 2):
+        assert not first.intersects(second), (first, second)
+    # Names stay on the viewport.
+    assert all(0 <= box.left and box.right <= view.viewport().width() for box in boxes)
+
+
+def test_place_names_moves_a_name_along_its_own_arrow_first() -> None:
+    height = 12.0
+    # Two arrows from x=100, one track apart, to x=300 and x=260: names at 200 and 180.
+    cue = label_layout.Route([(100, 50), (100, 60), (300, 60), (300, 50)], 200, 60)
+    source = label_layout.Route([(100, 50), (100, 64), (260, 64), (260, 50)], 180, 64)
+    assert label_layout.name_box(200, 60, 40, height).intersects(
+        label_layout.name_box(180, 64, 50, height)
+    )
+    first, second = label_layout.place_names([cue, source], [40, 50], height, 700)
+    assert first == cue  # the first name stays
+    a = label_layout.name_box(first.label_x, first.label_y, 40, height)
+    b = label_layout.name_box(second.label_x, second.label_y, 50, height)
+    assert not a.intersects(b)
+    assert 100 <= second.label_x <= 260  # still on its own arrow's stretch
+    # No room on the arrow's stretch: beside it, on the same channel.
+    short = label_layout.Route([(100, 50), (100, 64), (130, 64), (130, 50)], 115, 64)
+    _, moved = label_layout.place_names([cue, short], [40, 50], height, 700)
+    assert not a.intersects(label_layout.name_box(moved.label_x, moved.label_y, 50, height))
+    assert moved.label_y == 64

@@ -327,7 +327,19 @@ def cmd_copy(args: argparse.Namespace) -> int:
 
 
 # The subcommands, in build_parser's order (a test checks they match).
-COMMANDS = tuple("gui init import export agree review check suggest train schema copy".split())
+COMMANDS = (
+    "gui",
+    "init",
+    "import",
+    "export",
+    "agree",
+    "review",
+    "check",
+    "suggest",
+    "train",
+    "schema",
+    "copy",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -13,7 +13,6 @@ same run (each analyst its own Project and journal, fsync on). Then add_document
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import tempfile
@@ -26,6 +25,7 @@ from typing import Any
 from annotator.core.models import Document, DocumentAnnotation, Span, text_hash
 from annotator.store.interface import ProjectStore
 from bench import Result
+from bench.server import durable_cluster
 
 SMALL_ARGS = ["--small"]
 _BODY = "The minister said on Tuesday that talks in Beijing would go on. " * 30
@@ -125,24 +125,10 @@ def main(argv: list[str] | None = None) -> list[Result]:
     args = parser.parse_args(argv)
     seconds = 1.0 if args.small else args.seconds
     count = 2_000 if args.small else args.documents
-    from tests.store.postgres.server import Cluster, find_bindir
-
-    bindir = find_bindir()
-    if bindir is None:
-        print("bench_postgres: no PostgreSQL binaries; skipped")
-        return []
-    cluster = Cluster(bindir)
-    saved_passfile = os.environ.get("PGPASSFILE")
-    try:
-        cluster.start(durable=True)
-        os.environ["PGPASSFILE"] = str(cluster.passfile)
+    with durable_cluster("bench_postgres") as cluster:
+        if cluster is None:
+            return []
         return _run(cluster, seconds, count, (2,) if args.small else (8, 32))
-    finally:
-        cluster.remove()
-        if saved_passfile is None:
-            os.environ.pop("PGPASSFILE", None)
-        else:
-            os.environ["PGPASSFILE"] = saved_passfile
 
 
 def _run(cluster: Any, seconds: float, count: int, crowds: tuple[int, ...]) -> list[Result]:

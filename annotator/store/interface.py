@@ -16,7 +16,7 @@ store may do either (one transaction per import; a record's JSON as stored).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple, Protocol, Self, runtime_checkable
@@ -335,6 +335,20 @@ class ProjectStore(Protocol):
 
     def entry(self, doc_id: str) -> DocumentInfo:
         """One document's info (AnnotatorError if there is none)."""
+        ...
+
+    def entry_rows(self, start: int, stop: int) -> Sequence[DocumentInfo]:
+        """The info of the documents at rows ``start`` to ``stop - 1`` of the project's
+        order (fewer past its end): a window's list reads the rows it shows, not all."""
+        ...
+
+    def rows_of(self, doc_ids: Collection[str]) -> dict[str, int]:
+        """Each document's row in the project's order (ids of no document left out)."""
+        ...
+
+    def find_rows(self, term: str) -> list[int]:
+        """The rows, in order, of the documents whose title, id or text contains
+        ``term``, compared casefolded (the list's search)."""
         ...
 
     def get_document(self, doc_id: str) -> Document: ...

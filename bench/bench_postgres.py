@@ -153,6 +153,7 @@ def _run(cluster: Any, seconds: float, count: int, crowds: tuple[int, ...]) -> l
     finally:
         shutil.rmtree(folder.parent, ignore_errors=True)
     rows.append(_import(cluster, count))
+    rows += _export(cluster, count)
     return rows
 
 
@@ -201,6 +202,72 @@ def _import(cluster: Any, count: int) -> Result:
         store.close()
     print(f"add_documents of {count:,}: {ours:.2f} s; a plain COPY of the rows {bare:.2f} s")
     return Result(f"add_documents, {count:,} docs", ours, "plain COPY", bare)
+
+
+def _labelled_project(cluster: Any, count: int) -> str:
+    """A database of ``count`` documents, each labelled (three spans, done) by "bench",
+    imported in one batch as an import of labelled documents does."""
+    from annotator.store.postgres import create_postgres
+
+    with cluster.admin() as admin:
+        admin.execute("CREATE DATABASE exports")
+    url = str(cluster.url("exports"))
+    documents = _documents(count)
+    with create_postgres(url) as store, store.import_batch() as batch:
+        layer = batch.open_layer("bench")
+        prepared = []
+        for document in documents:
+            batch.add(document)
+            labels = DocumentAnnotation(doc_id=document.id, text_hash=text_hash(document.text))
+            for number, start in enumerate((10, 40, 80)):
+                labels.add_span(Span.of(document.text, start, start + 8, "PERSON", f"T{number}"))
+            labels.status = "done"
+            prepared.append(layer.prepare(labels, document.text))
+        layer.append_prepared(prepared)
+    return url
+
+
+def _export(cluster: Any, count: int) -> list[Result]:
+    """``annotator export`` (native JSONL) of every labelled document, and the store's
+    part of it (export_rows), against a COPY TO of the same rows (each document's id,
+    text and meta with its record) into a file."""
+    from annotator.services.exporting import export_project
+    from annotator.store.postgres import open_postgres
+
+    url = _labelled_project(cluster, count)
+    folder = Path(tempfile.mkdtemp(prefix="bench-postgres-export-"))
+    try:
+        with open_postgres(url) as store:
+            began = time.perf_counter()
+            summary = export_project(store, "native", folder / "out.jsonl", "bench")
+            ours = time.perf_counter() - began
+            assert summary.documents == count, summary
+            began = time.perf_counter()
+            rows = sum(1 for row in store.export_rows("bench") if row.sealed is not None)
+            export_rows = time.perf_counter() - began
+            assert rows == count
+            began = time.perf_counter()
+            with (
+                (folder / "copy.tsv").open("wb") as out,
+                store.conn.cursor().copy(
+                    "COPY (SELECT d.id, d.text, d.meta, a.record FROM documents d"
+                    " JOIN annotations a ON a.document = d.id AND a.annotator = 'bench'"
+                    " ORDER BY d.ordinal) TO STDOUT"
+                ) as copy,
+            ):
+                for data in copy:
+                    out.write(data)
+            bare = time.perf_counter() - began
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    print(
+        f"export of {count:,} labelled documents (native): {ours:.2f} s; the store's rows "
+        f"alone {export_rows:.2f} s; a COPY TO of the same rows into a file {bare:.2f} s"
+    )
+    return [
+        Result(f"export (native), {count:,} labelled docs", ours, "COPY TO", bare, budget=2.0),
+        Result("  export_rows alone", export_rows, "COPY TO", bare),
+    ]
 
 
 if __name__ == "__main__":

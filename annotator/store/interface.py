@@ -436,7 +436,8 @@ class LiveChanges(Protocol):
 
     def poll_changes(self, timeout: float = 0.0) -> Sequence[tuple[str, str]]:
         """Other programs' saves since the last poll, as (annotator, doc id); doc id ""
-        when they saved many: read that annotator's layer again."""
+        when they saved many: read that annotator's layer again. Annotator "" when no
+        one's labels changed but documents were handed out (the team's counts did)."""
         ...
 
 

@@ -58,7 +58,7 @@ class PostgresEntry:
 
 class Change(NamedTuple):
     """Another program saved ``annotator``'s labels of ``doc_id`` ("" when it saved many:
-    read that annotator's layer again)."""
+    read that annotator's layer again), or handed ``doc_id`` out (annotator "")."""
 
     annotator: str
     doc_id: str

@@ -247,7 +247,7 @@ class DocumentList(QWidget):
     def _show_progress(self) -> None:
         total = self.model.total
         done = self._counts.get("done", 0)
-        self.progress.setText(f"<b>{done} of {total} done</b>")
+        self.progress.setText(f"<b>{done:,} of {total:,} done</b>")
 
     def refresh(self, doc_id: str) -> None:
         """A document's status or span count changed: update its row and the counts."""

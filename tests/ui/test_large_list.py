@@ -63,7 +63,7 @@ def test_a_large_project_opens_reading_only_the_rows_shown(
     listing = window.document_list
     assert listing is not None and window.current == "n00000"
     assert listing.model.rowCount() == COUNT
-    assert listing.progress.text() == f"<b>0 of {COUNT} done</b>"
+    assert listing.progress.text() == f"<b>0 of {COUNT:,} done</b>"
     # The rows on screen, a page at a time, not the whole list.
     assert 0 < len(pages) <= 3 and all(stop - start == document_list.PAGE for start, stop in pages)
 
@@ -80,7 +80,7 @@ def test_a_large_project_opens_reading_only_the_rows_shown(
     window.show_document(f"n{COUNT - 1:05}")
     assert listing.current_id() == f"n{COUNT - 1:05}"
     window.editing.set_status("skipped")
-    assert listing.progress.text() == f"<b>1 of {COUNT} done</b>"
+    assert listing.progress.text() == f"<b>1 of {COUNT:,} done</b>"
 
     # Filters: by status (the few labelled documents, or all but them) and by search.
     listing.status_filter.setCurrentIndex(listing.status_filter.findData("done"))

@@ -139,3 +139,6 @@ def test_the_list_is_read_by_rows_found_by_id_and_searched(any_store: ProjectSto
     assert store.find_rows("minister") == [2]
     assert store.find_rows("👍🏽 met") == [0]
     assert store.find_rows("nowhere") == []
+    # Characters a pattern would read otherwise are themselves.
+    assert store.find_rows("o_her") == [] and store.find_rows("e%s") == []
+    assert store.find_rows("R NEWS.") == [1]

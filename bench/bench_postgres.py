@@ -7,7 +7,9 @@ then for 8 and 32 simulated analysts (threads, each with its own connection and 
 layer) saving edits as fast as they can: saves per second, p50/p99 latency, and every
 acknowledged save read back afterwards. The folder store runs the same load in the
 same run (each analyst its own Project and journal, fsync on). Then add_documents of
-100,000 documents against a plain COPY of the same rows into a bare table.
+100,000 documents against a plain COPY of the same rows into a bare table, and the
+native export of 100,000 labelled documents (and the store's export_rows alone) against
+a COPY TO of the same rows into a file (budget 2x).
 """
 
 from __future__ import annotations

@@ -7,13 +7,14 @@ then for 8 and 32 simulated analysts (threads, each with its own connection and 
 layer) saving edits as fast as they can: saves per second, p50/p99 latency, and every
 acknowledged save read back afterwards. The folder store runs the same load in the
 same run (each analyst its own Project and journal, fsync on). Then add_documents of
-100,000 documents against a plain COPY of the same rows into a bare table.
+100,000 documents against a plain COPY of the same rows into a bare table, and the
+native export of 100,000 labelled documents (and the store's export_rows alone) against
+a COPY TO of the same rows into a file (budget 2x).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import tempfile
@@ -26,6 +27,7 @@ from typing import Any
 from annotator.core.models import Document, DocumentAnnotation, Span, text_hash
 from annotator.store.interface import ProjectStore
 from bench import Result
+from bench.server import durable_cluster
 
 SMALL_ARGS = ["--small"]
 _BODY = "The minister said on Tuesday that talks in Beijing would go on. " * 30
@@ -125,24 +127,10 @@ def main(argv: list[str] | None = None) -> list[Result]:
     args = parser.parse_args(argv)
     seconds = 1.0 if args.small else args.seconds
     count = 2_000 if args.small else args.documents
-    from tests.store.postgres.server import Cluster, find_bindir
-
-    bindir = find_bindir()
-    if bindir is None:
-        print("bench_postgres: no PostgreSQL binaries; skipped")
-        return []
-    cluster = Cluster(bindir)
-    saved_passfile = os.environ.get("PGPASSFILE")
-    try:
-        cluster.start(durable=True)
-        os.environ["PGPASSFILE"] = str(cluster.passfile)
+    with durable_cluster("bench_postgres") as cluster:
+        if cluster is None:
+            return []
         return _run(cluster, seconds, count, (2,) if args.small else (8, 32))
-    finally:
-        cluster.remove()
-        if saved_passfile is None:
-            os.environ.pop("PGPASSFILE", None)
-        else:
-            os.environ["PGPASSFILE"] = saved_passfile
 
 
 def _run(cluster: Any, seconds: float, count: int, crowds: tuple[int, ...]) -> list[Result]:
@@ -167,6 +155,7 @@ def _run(cluster: Any, seconds: float, count: int, crowds: tuple[int, ...]) -> l
     finally:
         shutil.rmtree(folder.parent, ignore_errors=True)
     rows.append(_import(cluster, count))
+    rows += _export(cluster, count, 1 if count < 10_000 else 3)
     return rows
 
 
@@ -215,6 +204,84 @@ def _import(cluster: Any, count: int) -> Result:
         store.close()
     print(f"add_documents of {count:,}: {ours:.2f} s; a plain COPY of the rows {bare:.2f} s")
     return Result(f"add_documents, {count:,} docs", ours, "plain COPY", bare)
+
+
+def _labelled_project(cluster: Any, count: int) -> str:
+    """A database of ``count`` documents, each labelled (three spans, done) by "bench",
+    imported in one batch as an import of labelled documents does."""
+    from annotator.store.postgres import create_postgres
+
+    with cluster.admin() as admin:
+        admin.execute("CREATE DATABASE exports")
+    url = str(cluster.url("exports"))
+    documents = _documents(count)
+    with create_postgres(url) as store, store.import_batch() as batch:
+        layer = batch.open_layer("bench")
+        prepared = []
+        for document in documents:
+            batch.add(document)
+            labels = DocumentAnnotation(doc_id=document.id, text_hash=text_hash(document.text))
+            for number, start in enumerate((10, 40, 80)):
+                labels.add_span(Span.of(document.text, start, start + 8, "PERSON", f"T{number}"))
+            labels.status = "done"
+            prepared.append(layer.prepare(labels, document.text))
+        layer.append_prepared(prepared)
+    return url
+
+
+def _export(cluster: Any, count: int, rounds: int) -> list[Result]:
+    """``annotator export`` (native JSONL) of every labelled document, and the store's
+    part of it (export_rows), against a COPY TO of the same rows (each document's id,
+    text and meta with its record) into a file. One COPY first (the freshly imported
+    rows' first read sets their hint bits, a write), then ``rounds`` of the three in
+    turn: the medians."""
+    from annotator.services.exporting import export_project
+    from annotator.store.postgres import open_postgres
+
+    url = _labelled_project(cluster, count)
+    folder = Path(tempfile.mkdtemp(prefix="bench-postgres-export-"))
+    timed: dict[str, list[float]] = {"export": [], "rows": [], "copy": []}
+    try:
+        with open_postgres(url) as store:
+            _copy_out(store.conn, folder / "copy.tsv")
+            for _ in range(rounds):
+                began = time.perf_counter()
+                summary = export_project(store, "native", folder / "out.jsonl", "bench")
+                timed["export"].append(time.perf_counter() - began)
+                assert summary.documents == count, summary
+                began = time.perf_counter()
+                rows = sum(1 for row in store.export_rows("bench") if row.sealed is not None)
+                timed["rows"].append(time.perf_counter() - began)
+                assert rows == count
+                began = time.perf_counter()
+                _copy_out(store.conn, folder / "copy.tsv")
+                timed["copy"].append(time.perf_counter() - began)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    ours, export_rows, bare = (statistics.median(timed[key]) for key in ("export", "rows", "copy"))
+    print(
+        f"export of {count:,} labelled documents (native), median of {rounds}: {ours:.2f} s "
+        f"(runs {', '.join(f'{t:.2f}' for t in timed['export'])}); the store's rows alone "
+        f"{export_rows:.2f} s; a COPY TO of the same rows into a file {bare:.2f} s (runs "
+        f"{', '.join(f'{t:.2f}' for t in timed['copy'])})"
+    )
+    return [
+        Result(f"export (native), {count:,} labelled docs", ours, "COPY TO", bare, budget=2.0),
+        Result("  export_rows alone", export_rows, "COPY TO", bare),
+    ]
+
+
+def _copy_out(conn: Any, path: Path) -> None:
+    with (
+        path.open("wb") as out,
+        conn.cursor().copy(
+            "COPY (SELECT d.id, d.text, d.meta, a.record FROM documents d"
+            " JOIN annotations a ON a.document = d.id AND a.annotator = 'bench'"
+            " ORDER BY d.ordinal) TO STDOUT"
+        ) as copy,
+    ):
+        for data in copy:
+            out.write(data)
 
 
 if __name__ == "__main__":

@@ -172,6 +172,21 @@ def run_child(code: str, args: list[str], env: dict[str, str]) -> ChildRun:
     return ChildRun(wall, inner, cpu, modules, usable)
 
 
+def child_env(work: Path) -> dict[str, str]:
+    """The children's environment: offscreen, settings and bytecode under ``work``."""
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "XDG_CONFIG_HOME": str(work / "config"),
+        "XDG_DATA_HOME": str(work / "data"),
+        "XDG_CACHE_HOME": str(work / "cache"),
+        "PYTHONPATH": str(REPO),
+        "PYTHONPYCACHEPREFIX": str(work / "pycache"),
+    }
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
 def count_instructions(
     code: str, args: list[str], env: dict[str, str], until: str = "SHOWN"
 ) -> int:
@@ -217,16 +232,7 @@ def main(argv: list[str] | None = None) -> list[Result]:
     try:
         project = work / "sample"
         shutil.copytree(REPO / "resources" / "sample", project)
-        env = {
-            **os.environ,
-            "QT_QPA_PLATFORM": "offscreen",
-            "XDG_CONFIG_HOME": str(work / "config"),
-            "XDG_DATA_HOME": str(work / "data"),
-            "XDG_CACHE_HOME": str(work / "cache"),
-            "PYTHONPATH": str(REPO),
-            "PYTHONPYCACHEPREFIX": str(work / "pycache"),
-        }
-        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env = child_env(work)
         app_args = ["gui", str(project), "--annotator", "bench"]
         # One of each first: the file system cache warm for both.
         run_child(BARE, [], env)

@@ -100,7 +100,7 @@ def changes_since_seen(
     """
     seen = load_seen(project, reviewer) or {}
     now = current_state(project, annotators)
-    order = {doc_id: i for i, doc_id in enumerate(project.document_ids())}
+    order = project.rows_of({doc_id for layer in now.values() for doc_id in layer})
     changes: list[LayerChange] = []
     for name in sorted(now):
         before_layer = seen.get(name, {})

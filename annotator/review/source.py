@@ -124,12 +124,14 @@ class ReviewSource:
         return [name for name in self.annotators if self.is_labelled(name, doc_id)]
 
     def documents(self, minimum: int = 2) -> list[str]:
-        """Documents, in project order, labelled by at least ``minimum`` chosen annotators."""
-        return [
-            doc_id
-            for doc_id in self.project.document_ids()
-            if len(self.labelled_by(doc_id)) >= minimum
-        ]
+        """Documents, in project order, labelled by at least ``minimum`` chosen annotators.
+        Only documents with labels are looked at, not every document of the project."""
+        if minimum <= 0:
+            return self.project.document_ids()
+        candidates = {doc_id for store in self.stores.values() for doc_id in store.doc_ids()}
+        chosen = [doc_id for doc_id in candidates if len(self.labelled_by(doc_id)) >= minimum]
+        rows = self.project.rows_of(chosen)
+        return sorted((doc_id for doc_id in chosen if doc_id in rows), key=rows.__getitem__)
 
     def annotations(self, doc_id: str) -> dict[str, DocumentAnnotation]:
         """The labels each chosen annotator who labelled ``doc_id`` gave it."""

@@ -16,7 +16,7 @@ store may do either (one transaction per import; a record's JSON as stored).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple, Protocol, Self, runtime_checkable
@@ -337,6 +337,20 @@ class ProjectStore(Protocol):
         """One document's info (AnnotatorError if there is none)."""
         ...
 
+    def entry_rows(self, start: int, stop: int) -> Sequence[DocumentInfo]:
+        """The info of the documents at rows ``start`` to ``stop - 1`` of the project's
+        order (fewer past its end): a window's list reads the rows it shows, not all."""
+        ...
+
+    def rows_of(self, doc_ids: Collection[str]) -> dict[str, int]:
+        """Each document's row in the project's order (ids of no document left out)."""
+        ...
+
+    def find_rows(self, term: str) -> list[int]:
+        """The rows, in order, of the documents whose title, id or text contains
+        ``term``, compared casefolded (the list's search)."""
+        ...
+
     def get_document(self, doc_id: str) -> Document: ...
 
     def get_text(self, doc_id: str) -> str: ...
@@ -422,7 +436,8 @@ class LiveChanges(Protocol):
 
     def poll_changes(self, timeout: float = 0.0) -> Sequence[tuple[str, str]]:
         """Other programs' saves since the last poll, as (annotator, doc id); doc id ""
-        when they saved many: read that annotator's layer again."""
+        when they saved many: read that annotator's layer again. Annotator "" when no
+        one's labels changed but documents were handed out (the team's counts did)."""
         ...
 
 

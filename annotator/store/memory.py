@@ -9,7 +9,7 @@ interface alone, and so that a second implementation keeps the interface honest.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +17,7 @@ from annotator.core.errors import AnnotationError, AnnotatorError
 from annotator.core.models import Document, DocumentAnnotation, LabelSchema, Status, text_hash
 from annotator.core.schema import default_schema
 from annotator.store.interface import AddOutcome, ExportRow, Progress
+from annotator.store.listing import matching_rows, rows_in, slice_rows
 from annotator.store.memory_import import MemoryImportBatch
 from annotator.store.names import check_annotator_name
 from annotator.store.rows import checked_row
@@ -211,6 +212,15 @@ class MemoryProject:
     def entry(self, doc_id: str) -> MemoryEntry:
         document = self.get_document(doc_id)
         return MemoryEntry(document.id, document.meta, len(document.text))
+
+    def entry_rows(self, start: int, stop: int) -> list[MemoryEntry]:
+        return slice_rows(self.entries(), start, stop)
+
+    def rows_of(self, doc_ids: Collection[str]) -> dict[str, int]:
+        return rows_in({doc_id: row for row, doc_id in enumerate(self._documents)}, doc_ids)
+
+    def find_rows(self, term: str) -> list[int]:
+        return matching_rows(self.entries(), self.iter_documents, term)
 
     def get_document(self, doc_id: str) -> Document:
         try:

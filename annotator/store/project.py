@@ -14,7 +14,7 @@ the next open, which then reads only the lines appended since (see DocumentsSide
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ from annotator.store.documents_index import DocumentEntry, DocumentsSidecar, ind
 from annotator.store.files import FileLock, atomic_write_bytes, file_range
 from annotator.store.interface import AddOutcome, ExportRow, Progress
 from annotator.store.journal import AnnotationStore
+from annotator.store.listing import matching_rows, rows_in, slice_rows
 
 # Re-exported: these names lived here before the window needed them without pydantic.
 from annotator.store.names import ANNOTATIONS_DIR as ANNOTATIONS_DIR
@@ -229,6 +230,15 @@ class Project:
             return self._entries[self._index[doc_id]]
         except KeyError:
             raise AnnotatorError(f"{self.path}: no document {doc_id!r}") from None
+
+    def entry_rows(self, start: int, stop: int) -> list[DocumentEntry]:
+        return slice_rows(self._entries, start, stop)
+
+    def rows_of(self, doc_ids: Collection[str]) -> dict[str, int]:
+        return rows_in(self._index, doc_ids)
+
+    def find_rows(self, term: str) -> list[int]:
+        return matching_rows(self._entries, self.iter_documents, term)
 
     def get_document(self, doc_id: str) -> Document:
         entry = self.entry(doc_id)

@@ -8,9 +8,11 @@ anything is written, and a refusal is one line.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from annotator.core.errors import AnnotatorError, StoreUnavailable
 from annotator.core.models import DocumentAnnotation, LabelSchema
@@ -35,21 +37,22 @@ class CopyCounts:
         )
 
 
-def create_store(location: str, name: str, schema: LabelSchema) -> ProjectStore:
-    """A new, empty project at a folder or in an empty database; an existing project
-    there that is empty (``annotator init`` without sources) is opened instead."""
+def create_store(location: str, name: str, schema: LabelSchema) -> tuple[ProjectStore, bool]:
+    """A new, empty project at a folder or in an empty database, and True; an existing
+    project there that is empty (``annotator init`` without sources) is opened instead,
+    and False."""
     from annotator.store.open import CONFIG_FILE, create_project, is_database_url, open_project
 
     if is_database_url(location):
         try:
-            return open_project(location)
+            return open_project(location), False
         except StoreUnavailable:
             raise
         except AnnotatorError:
             pass  # no project there yet: create_project says so if it cannot make one
     elif (Path(location) / CONFIG_FILE).is_file():
-        return open_project(location)
-    return create_project(location, name=name, schema=schema)
+        return open_project(location), False
+    return create_project(location, name=name, schema=schema), True
 
 
 def check_empty(store: ProjectStore) -> None:
@@ -63,22 +66,25 @@ def check_empty(store: ProjectStore) -> None:
 
 
 def copy_between(source_location: str, destination_location: str) -> str:
-    """`annotator copy SRC DST`: what was copied, as one line. A destination folder
-    this made is removed again if the copy fails."""
-    import shutil
-
+    """`annotator copy SRC DST`: what was copied, as one line. A copy that fails is
+    undone: a destination folder it made is removed, a database left as it was."""
     from annotator.store.open import is_database_url, open_project
 
-    new_folder = not is_database_url(destination_location) and not (
-        Path(destination_location).exists()
-    )
+    database = is_database_url(destination_location)
+    new_folder = not database and not Path(destination_location).exists()
     source = open_project(source_location)
     try:
-        destination = create_store(destination_location, source.name, source.schema)
+        destination, created = create_store(destination_location, source.name, source.schema)
+        try:
+            check_empty(destination)
+        except BaseException:
+            destination.close()
+            raise
+        schema, settings = destination.schema, dict(destination.settings)
         try:
             counts = copy_project(source, destination)
         except BaseException:
-            destination.close()
+            _undo(destination, created, schema, settings, database)
             if new_folder:
                 shutil.rmtree(destination_location, ignore_errors=True)
             raise
@@ -86,6 +92,26 @@ def copy_between(source_location: str, destination_location: str) -> str:
     finally:
         source.close()
     return f"{destination.location}: copied {counts.describe()}"
+
+
+def _undo(
+    destination: ProjectStore,
+    created: bool,
+    schema: LabelSchema,
+    settings: dict[str, Any],
+    database: bool,
+) -> None:
+    """Undo what a failed copy wrote into a database (a folder it made is removed by
+    the caller), then close the destination."""
+    try:
+        if database:
+            from annotator.store.postgres.project import PostgresProject
+            from annotator.store.postgres.removal import undo_copy
+
+            assert isinstance(destination, PostgresProject)
+            undo_copy(destination, created, schema, settings)
+    finally:
+        destination.close()
 
 
 def copy_project(source: ProjectStore, destination: ProjectStore) -> CopyCounts:

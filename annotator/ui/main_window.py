@@ -58,6 +58,8 @@ if TYPE_CHECKING:
 # (1400 x 860) with the sample project open, so the docks keep their places when the
 # project and the spans panel arrive after the first frame; tests/ui/test_deferred_loading.py
 # checks both.
+# The text column's least width, in average characters of the window's font.
+TEXT_MIN_CHARS = 36
 DEFAULT_LAYOUT = bytes.fromhex(
     "000000ff00000000fd00000002000000000000014a00000333fc0200000001fb0000001a0064006f"
     "00630075006d0065006e007400730044006f0063006b0100000013000003330000008e00ffffff00"
@@ -97,6 +99,12 @@ class MainWindow(QMainWindow):
         self.colors = LabelColors()  # no labels until a project opens
         self.view = DocumentView(self.colors)
         self.view.set_font_size(self.settings.font_size)
+        # The docks give way before the text does: two windows side by side on a
+        # 1366-pixel screen (683 each) keep a readable column of text, not a few letters.
+        self.view.setMinimumWidth(
+            TEXT_MIN_CHARS * self.view.fontMetrics().averageCharWidth()
+            + self.view.verticalScrollBar().sizeHint().width()
+        )
         self.banner = QLabel()
         self.banner.setObjectName("textMismatchBanner")
         self.banner.setWordWrap(True)

@@ -217,8 +217,7 @@ class ProjectLoader(QObject):
         elif problems:
             self.host.show_status(problems[0], 15000)
 
-        entries = project.entries()
-        if not entries:
+        if not len(project):
             self.current = None
             self.host.view.set_content(
                 "No documents yet: add some with `annotator import`.", [], []
@@ -227,15 +226,9 @@ class ProjectLoader(QObject):
             self.host.update_title()
             return
         last = self.host.settings.last_document(path)
-        first = last if last in project else self._first_open_document()
-        self.show_document(first)
-
-    def _first_open_document(self) -> str:
-        assert self.project is not None and self.session is not None
-        for entry in self.project.entries():
-            if self.session.status(entry.id) in ("todo", "in_progress"):
-                return entry.id
-        return self.project.entries()[0].id
+        first = last if last in project else document_list.first_to_open()
+        if first is not None:
+            self.show_document(first)
 
     def _warn_locked(self, reason: str) -> None:
         from PySide6.QtWidgets import QMessageBox

@@ -113,3 +113,32 @@ def test_schema_settings_and_state_round_trip(any_store: ProjectStore) -> None:
     assert store.read_state("review", "carol") == b'{"seen": 1}\n'
     with pytest.raises(AnnotatorError):
         store.write_state("review", "../../evil", b"{}")
+
+
+def test_the_list_is_read_by_rows_found_by_id_and_searched(any_store: ProjectStore) -> None:
+    store = any_store
+    store.add_documents(
+        [
+            Document(id="a", text=TEXT, meta={"title": "Summit in Beijing"}),
+            Document(id="b", text="Other news."),
+            Document(id="news-c", text="The Minister spoke."),
+        ]
+    )
+    # A window's list reads the rows it shows: a page past the end is short or empty.
+    assert [(e.id, e.title, e.chars) for e in store.entry_rows(1, 3)] == [
+        ("b", "b", 11),
+        ("news-c", "news-c", 19),
+    ]
+    assert [e.id for e in store.entry_rows(2, 50)] == ["news-c"]
+    assert list(store.entry_rows(3, 10)) == [] and list(store.entry_rows(0, 0)) == []
+    assert store.rows_of(["news-c", "missing", "a"]) == {"news-c": 2, "a": 0}
+    assert store.rows_of([]) == {}
+    # Titles, ids and texts, whatever the case; rows in the project's order.
+    assert store.find_rows("beijing") == [0]  # title and text
+    assert store.find_rows("NEWS") == [1, 2]  # a text, an id
+    assert store.find_rows("minister") == [2]
+    assert store.find_rows("👍🏽 met") == [0]
+    assert store.find_rows("nowhere") == []
+    # Characters a pattern would read otherwise are themselves.
+    assert store.find_rows("o_her") == [] and store.find_rows("e%s") == []
+    assert store.find_rows("R NEWS.") == [1]

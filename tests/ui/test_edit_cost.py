@@ -65,7 +65,8 @@ def test_document_list_is_a_table_over_a_model_with_fixed_columns(
     window.view.select_range(start, start + 7)
     window.editing.apply_label("GPE")
     assert (header.sectionSize(1), header.sectionSize(2)) == before
-    row = window.document_list.model.row_of["kim"]
+    row = window.document_list.model.row_of("kim")
+    assert row is not None
     assert window.document_list.model.index(row, 2).data() == 1
     assert "in progress" in window.document_list.model.index(row, 1).data()
     assert window.document_list.progress.text() == "<b>0 of 6 done</b>"

@@ -190,3 +190,14 @@ def test_polling_stops_with_the_window(team_url: str, window_of: object, qtbot: 
     assert follower.live.timer.isActive()
     review.close()
     assert not follower.live.timer.isActive()
+
+
+def test_a_colleague_taking_a_document_updates_the_team_line(
+    team_url: str, window_of: object, qtbot: QtBot
+) -> None:
+    window: MainWindow = window_of(team_url, "alice")  # type: ignore[operator]
+    with open_postgres(team_url) as bob:
+        assert bob.next_document("bob") == "d1"
+        qtbot.waitUntil(
+            lambda: team_line(window) == "Team: bob 0 done / 1 handed out", timeout=3000
+        )

@@ -424,3 +424,24 @@ def test_a_newcomer_who_asks_for_examples_gets_a_marked_copy(
     assert layer.read_bytes() == (copy / "annotations" / "alice.jsonl").read_bytes()
     assert (copy / "annotations" / "Zoë.examples").read_text(encoding="utf-8") == "alice\n"
     assert gui_settings.display_name == "Zoë"
+
+
+def test_half_a_laptop_screen_keeps_a_readable_text_column(
+    make_project: Callable[..., Path],
+    open_main: Callable[..., MainWindow],
+    qtbot: QtBot,
+) -> None:
+    from annotator.ui.main_window import TEXT_MIN_CHARS
+
+    window = open_main(make_project())
+    # Two windows side by side on a 1366-pixel screen: 683 each.
+    window.resize(683, 700)
+    qtbot.waitUntil(lambda: window.width() == 683)
+    qtbot.wait(50)
+    from PySide6.QtGui import QFontMetrics
+
+    column = TEXT_MIN_CHARS * QFontMetrics(window.font()).averageCharWidth()
+    assert window.view.width() >= window.view.minimumWidth() >= column
+    # The docks gave way, each no narrower than its own content needs.
+    for dock in (window.list_dock, window.palette_dock, window.panel_dock):
+        assert dock.width() >= dock.minimumSizeHint().width()

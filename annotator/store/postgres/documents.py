@@ -9,6 +9,7 @@ the same id and text again is "unchanged", the same id with another text is refu
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -102,3 +103,30 @@ def insert_staged(conn: psycopg.Connection[Any], given: int) -> dict[AddOutcome,
         " WHERE NOT EXISTS (SELECT 1 FROM documents d WHERE d.id = first.id)"
     ).rowcount
     return {"added": inserted, "unchanged": given - inserted}
+
+
+def search_rows(conn: psycopg.Connection[Any], term: str) -> list[int]:
+    """The rows (ordinal - 1) of the documents whose title, id or text contains
+    ``term``, case aside, in one scan on the server. An ASCII term is matched with
+    ILIKE (its letters compared either case: three to four times faster than lowering
+    every text); any other is compared lowered by ICU's Unicode rules where the server
+    has them (its C locale lowers only ASCII letters). Lowered, not casefolded as the
+    folder store compares: "ß" does not match "ss" here."""
+    if term.isascii():
+        pattern = "%" + re.sub(r"([\\%_])", r"\\\1", term) + "%"
+        rows = conn.execute(
+            "SELECT ordinal - 1 FROM documents WHERE title ILIKE %(p)s OR id ILIKE %(p)s"
+            " OR text ILIKE %(p)s ORDER BY ordinal",
+            {"p": pattern},
+        ).fetchall()
+        return [int(row[0]) for row in rows]
+    icu = conn.execute("SELECT 1 FROM pg_collation WHERE collname = 'und-x-icu'").fetchone()
+    lowered = 'lower({} COLLATE "und-x-icu")' if icu else "lower({})"
+    rows = conn.execute(
+        "SELECT ordinal - 1 FROM documents WHERE"
+        f" strpos({lowered.format('title')}, %(term)s) > 0"
+        f" OR strpos({lowered.format('id')}, %(term)s) > 0"
+        f" OR strpos({lowered.format('text')}, %(term)s) > 0 ORDER BY ordinal",
+        {"term": term.lower()},
+    ).fetchall()
+    return [int(row[0]) for row in rows]

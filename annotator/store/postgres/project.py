@@ -2,14 +2,21 @@
 
 One database holds one project (tables in migrations.py). Each program opens one
 connection; every analyst writes only their own rows, so many analysts save at once
-without waiting for each other. The document list (ids, meta, sizes) is read at open
-and read again when another program has added documents; texts are read when asked for.
+without waiting for each other. Nothing is read of the documents at open: a window
+reads the rows of the list it shows (``entry_rows``), and the whole list (ids, meta,
+sizes) is read only when asked for (``entries``, ``document_ids``), then read again when
+another program has added documents. Texts are read when asked for.
+
+Documents are numbered 1, 2, ... in the project's order (``ordinal``) without gaps:
+they are only ever appended, by one import at a time (documents.py), never deleted. So
+the number of documents is the last ordinal, and row ``r`` of the list is ordinal
+``r + 1``: an index lookup each, however large the project.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -29,7 +36,7 @@ from annotator.store.postgres.connection import (
     database_errors,
     url_without_password,
 )
-from annotator.store.postgres.documents import insert_staged, stage_documents
+from annotator.store.postgres.documents import insert_staged, search_rows, stage_documents
 from annotator.store.postgres.importing import PostgresImportBatch, import_batch
 from annotator.store.postgres.layer import CHANGES_CHANNEL, PostgresLayer, advisory_key
 from annotator.store.postgres.migrations import SCHEMA_VERSION, applied_version, migrate
@@ -38,7 +45,7 @@ from annotator.store.rows import checked_row
 from annotator.store.sealed import sealed_line_of
 
 # Documents read per query when iterating over all of them.
-_PAGE = 500
+_PAGE = 1000
 
 
 @dataclass(slots=True)
@@ -51,7 +58,7 @@ class PostgresEntry:
 
 class Change(NamedTuple):
     """Another program saved ``annotator``'s labels of ``doc_id`` ("" when it saved many:
-    read that annotator's layer again)."""
+    read that annotator's layer again), or handed ``doc_id`` out (annotator "")."""
 
     annotator: str
     doc_id: str
@@ -69,9 +76,13 @@ class PostgresProject:
         self.problems: list[str] = []
         self._location = url_without_password(url)
         self._config = ProjectConfig(name="")
+        # The whole document list, read at the first call that needs all of it.
+        self._listed = False
         self._entries: list[PostgresEntry] = []
         self._index: dict[str, int] = {}
         self._last_ordinal = 0
+        # Documents looked up one at a time (a document's info never changes).
+        self._known: dict[str, PostgresEntry] = {}
         self._last_text: tuple[str, str] | None = None
         self._layers: dict[tuple[str, str, bool], PostgresLayer] = {}
         self._listener: psycopg.Connection[Any] | None = None
@@ -102,7 +113,6 @@ class PostgresProject:
                         )
                     migrate(conn, location)
                 project._load_config()
-                project._load_entries()
             return project
         except BaseException:
             conn.close()
@@ -162,17 +172,32 @@ class PostgresProject:
             " WHERE ordinal > %s ORDER BY ordinal",
             (self._last_ordinal,),
         ).fetchall()
+        self._listed = True
         for ordinal, doc_id, meta, chars, title in rows:
             self._index[doc_id] = len(self._entries)
             self._entries.append(PostgresEntry(doc_id, orjson.loads(meta), chars, title))
             self._last_ordinal = ordinal
 
-    def _reload_if_added(self) -> None:
-        """Read the documents another program added since the list was read."""
+    def _count(self) -> int:
+        """How many documents there are: the last ordinal (they have no gaps)."""
         with self.database("the document list was not read"):
-            row = self.conn.execute("SELECT max(ordinal) FROM documents").fetchone()
-            if row is not None and row[0] is not None and row[0] > self._last_ordinal:
+            row = self.conn.execute("SELECT coalesce(max(ordinal), 0) FROM documents").fetchone()
+        return 0 if row is None else int(row[0])
+
+    def _reload_if_added(self) -> None:
+        """Read the documents another program added since the whole list was read (if
+        it was: a list not read yet is read when it is asked for)."""
+        if self._listed and self._count() > self._last_ordinal:
+            with self.database("the document list was not read"):
                 self._load_entries()
+
+    def _whole_list(self) -> list[PostgresEntry]:
+        if not self._listed:
+            with self.database("the document list was not read"):
+                self._load_entries()
+        else:
+            self._reload_if_added()
+        return self._entries
 
     def database(self, not_done: str, where: str | None = None) -> AbstractContextManager[None]:
         """Any database error in the block as one line naming ``where`` (the project):
@@ -244,26 +269,63 @@ class PostgresProject:
     # --- documents ---------------------------------------------------------------------
 
     def __len__(self) -> int:
-        self._reload_if_added()
-        return len(self._entries)
+        return self._count()
 
     def __contains__(self, doc_id: object) -> bool:
-        if doc_id not in self._index and isinstance(doc_id, str):
-            self._reload_if_added()
-        return doc_id in self._index
+        return isinstance(doc_id, str) and self._find(doc_id) is not None
+
+    def _find(self, doc_id: str) -> PostgresEntry | None:
+        if self._listed and doc_id in self._index:
+            return self._entries[self._index[doc_id]]
+        known = self._known.get(doc_id)
+        if known is None:
+            with self.database("the document was not read"):
+                row = self.conn.execute(
+                    "SELECT meta::text, chars, title FROM documents WHERE id = %s", (doc_id,)
+                ).fetchone()
+            if row is not None:
+                known = PostgresEntry(doc_id, orjson.loads(row[0]), row[1], row[2])
+                self._known[doc_id] = known
+        return known
 
     def document_ids(self) -> list[str]:
-        self._reload_if_added()
-        return [entry.id for entry in self._entries]
+        return [entry.id for entry in self._whole_list()]
 
     def entries(self) -> list[PostgresEntry]:
-        self._reload_if_added()
-        return list(self._entries)
+        return list(self._whole_list())
 
     def entry(self, doc_id: str) -> PostgresEntry:
-        if doc_id not in self:
+        found = self._find(doc_id)
+        if found is None:
             raise AnnotatorError(f"{self.location}: no document {doc_id!r}")
-        return self._entries[self._index[doc_id]]
+        return found
+
+    def entry_rows(self, start: int, stop: int) -> list[PostgresEntry]:
+        """Rows ``start`` to ``stop - 1``: ordinals ``start + 1`` to ``stop``, one range
+        scan of the primary key."""
+        with self.database("the document list was not read"):
+            rows = self.conn.execute(
+                "SELECT id, meta::text, chars, title FROM documents"
+                " WHERE ordinal > %s AND ordinal <= %s ORDER BY ordinal",
+                (max(0, start), max(0, stop)),
+            ).fetchall()
+        return [
+            PostgresEntry(doc_id, orjson.loads(meta), chars, title)
+            for doc_id, meta, chars, title in rows
+        ]
+
+    def rows_of(self, doc_ids: Collection[str]) -> dict[str, int]:
+        if not doc_ids:
+            return {}
+        with self.database("the document list was not read"):
+            rows = self.conn.execute(
+                "SELECT id, ordinal - 1 FROM documents WHERE id = ANY(%s)", (list(doc_ids),)
+            ).fetchall()
+        return {str(doc_id): int(row) for doc_id, row in rows}
+
+    def find_rows(self, term: str) -> list[int]:
+        with self.database("the documents were not searched"):
+            return search_rows(self.conn, term)
 
     def get_document(self, doc_id: str) -> Document:
         with self.database("the document was not read"):
@@ -336,49 +398,61 @@ class PostgresProject:
     def export_rows(
         self, annotator: str | None, progress: Progress | None = None, *, sealed: bool = True
     ) -> Iterator[ExportRow]:
-        """Every document with ``annotator``'s record of its labels, a page per query;
-        a record sealed for the document's text is handed over as stored."""
-        # A reader of its own: it sees every row, also ones saved behind a writer's back.
-        layer = self.layer_reader(annotator) if annotator else None
+        """Every document with ``annotator``'s record of its labels, streamed from one
+        query (one snapshot) on a connection of its own, a record sealed for the
+        document's text handed over as stored. Others are checked by a reader of the
+        layer on the project's connection, opened only if one is met (reading a layer's
+        summaries costs a tenth of exporting it)."""
+        readers: list[PostgresLayer] = []
+
+        def reader() -> PostgresLayer:
+            # A reader of its own: it sees every row, also ones saved behind a writer's back.
+            if not readers:
+                assert annotator is not None
+                readers.append(self.layer_reader(annotator))
+            return readers[0]
+
+        total = len(self)
+        streaming = connect(self.url, self.location)
         try:
-            yield from self._export_rows(annotator, layer, progress, sealed)
+            yield from self._export_rows(streaming, annotator, reader, total, progress, sealed)
         finally:
-            if layer is not None:
+            streaming.close()
+            for layer in readers:
                 layer.close()
 
     def _export_rows(
         self,
+        streaming: psycopg.Connection[Any],
         annotator: str | None,
-        layer: PostgresLayer | None,
+        reader: Callable[[], PostgresLayer],
+        total: int,
         progress: Progress | None,
         sealed: bool,
     ) -> Iterator[ExportRow]:
-        total = len(self)
-        after = 0
+        # Rows come in chunks while the server goes on producing the next ones: as fast
+        # as COPY TO of the same rows, and no query per page.
+        chunk = _PAGE if psycopg.capabilities.has_stream_chunked() else 1
         number = 0
-        while True:
-            with self.database("the documents were not read"):
-                rows = self.conn.execute(
-                    "SELECT d.ordinal, d.id, d.text, d.meta::text, d.text_hash, a.record::text"
-                    " FROM documents d LEFT JOIN annotations a"
-                    " ON a.document = d.id AND a.annotator = %s"
-                    " WHERE d.ordinal > %s ORDER BY d.ordinal LIMIT %s",
-                    (annotator or "", after, _PAGE),
-                ).fetchall()
-            if not rows:
-                return
-            for ordinal, doc_id, text, meta, digest, raw in rows:
-                after = ordinal
+        with database_errors(self.location, "the documents were not read"):
+            rows = streaming.cursor().stream(
+                "SELECT d.id, d.text, d.meta::text, d.text_hash, a.record::text"
+                " FROM documents d LEFT JOIN annotations a"
+                " ON a.document = d.id AND a.annotator = %s ORDER BY d.ordinal",
+                (annotator or "",),
+                size=chunk,
+            )
+            for doc_id, text, meta, digest, raw in rows:
                 number += 1
                 fields = (doc_id, text, orjson.loads(meta))
-                if raw is None or layer is None:
+                if raw is None or annotator is None:
                     yield ExportRow(fields, digest)
                 else:
                     line = sealed_line_of(raw.encode(), digest) if sealed else None
                     if line is not None:
                         yield ExportRow(fields, digest, sealed=line)
                     else:
-                        yield checked_row(layer, fields, digest)
+                        yield checked_row(reader(), fields, digest)
                 if progress is not None:
                     progress(number, max(total, number))
 

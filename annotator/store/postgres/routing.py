@@ -3,7 +3,9 @@
 The project setting ``analysts_per_document`` (default 1) says how many analysts label
 each document. :func:`claim_next` gives an analyst the first document, in the project's
 order, that has fewer claims than that and that they have neither claimed nor labelled,
-and records the claim (``claims``: document, annotator, time), in one transaction.
+and records the claim (``claims``: document, annotator, time), in one transaction,
+which also tells listening programs (``NOTIFY annotator_changes, '\t<doc id>'``: no
+one's labels changed, a document was handed out) so that their team counts refresh.
 
 Analysts asking at once never race for the last slot: the candidate document's row is
 locked (``FOR NO KEY UPDATE SKIP LOCKED``: a second analyst takes the next document
@@ -20,6 +22,7 @@ from typing import Any
 import psycopg
 
 from annotator.core.errors import AnnotatorError
+from annotator.store.postgres.layer import CHANGES_CHANNEL
 
 SETTING = "analysts_per_document"
 
@@ -63,6 +66,7 @@ def claim_next(conn: psycopg.Connection[Any], annotator: str) -> str | None:
                 conn.execute(
                     "INSERT INTO claims (document, annotator) VALUES (%s, %s)", (doc_id, annotator)
                 )
+                conn.execute("SELECT pg_notify(%s, %s)", (CHANGES_CHANNEL, f"\t{doc_id}"))
                 return doc_id
             # Filled meanwhile: the next query's fresh snapshot sees it full and moves on.
 

@@ -102,3 +102,49 @@ def test_copying_into_an_empty_database_and_an_annotator_init_folder(
     )
     with Project.open(made_by_init) as copied:
         assert copied.name == "made" and len(copied) == 0
+
+
+def test_a_copy_failing_half_way_leaves_the_database_as_it_was(
+    tmp_path: Path,
+    databases: Databases,
+    articles_dir: Path,
+    fixtures_dir: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import psycopg
+
+    from annotator.core.errors import AnnotatorError
+    from annotator.store import transfer
+
+    source = tmp_path / "source"
+    make_source(source, articles_dir, fixtures_dir, capsys)
+    copied = transfer._copy_layer
+
+    def fail_on_bob(source_layer: object, destination: object) -> int:
+        if getattr(source_layer, "name", "") == "bob":
+            raise AnnotatorError("the server went away")
+        return copied(source_layer, destination)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(transfer, "_copy_layer", fail_on_bob)
+    # Into an empty database: the tables the copy made are gone again.
+    empty = databases.new(template=None)
+    assert main(["copy", str(source), empty]) == 1
+    assert "the server went away" in capsys.readouterr().err
+    with psycopg.connect(empty) as conn:
+        assert conn.execute(
+            "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+            " WHERE n.nspname = 'public'"
+        ).fetchone() == (0,)
+    # Into the empty project `annotator init` made: empty again, its schema kept.
+    made = databases.new(template=None)
+    assert main(["init", made, "--name", "Desk"]) == 0
+    with open_postgres(made) as before:
+        schema, settings = before.schema, before.settings
+    assert main(["copy", str(source), made]) == 1
+    with open_postgres(made) as after:
+        assert len(after) == 0 and after.annotators() == [] and after.name == "Desk"
+        assert after.schema == schema and after.settings == settings
+    # Nothing stands in the way of copying again.
+    monkeypatch.setattr(transfer, "_copy_layer", copied)
+    assert main(["copy", str(source), made]) == 0

@@ -8,6 +8,7 @@ import os
 import socket
 from pathlib import Path
 
+import orjson
 import psycopg
 import pytest
 
@@ -212,3 +213,28 @@ def test_create_names_the_project_and_keeps_the_schema(databases: Databases) -> 
         store.close()
     with pytest.raises(AnnotatorError, match="a project already exists here"):
         create_postgres(url)
+
+
+def test_export_streams_every_row_and_checks_a_record_not_sealed(postgres_url: str) -> None:
+    texts = {f"d{n:04}": f"{n}. {TEXT}" for n in range(2_500)}
+    with open_postgres(postgres_url) as store:
+        store.add_documents([Document(id=doc_id, text=text) for doc_id, text in texts.items()])
+        layer = store.annotations("alice")
+        layer.save_many([labelled(doc_id, texts[doc_id]) for doc_id in ("d0001", "d2400")])
+    # A record as an older program wrote it: plain JSON, no checksum.
+    plain = labelled("d2400", texts["d2400"]).model_dump(mode="json")
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute(
+            "UPDATE annotations SET record = %s WHERE document = 'd2400'",
+            (orjson.dumps(plain).decode(),),
+        )
+    with open_postgres(postgres_url) as store:
+        rows = list(store.export_rows("alice"))
+        assert [row.fields[0] for row in rows] == list(texts)
+        assert rows[1].sealed is not None and rows[1].sealed.head["doc_id"] == "d0001"
+        assert rows[2400].sealed is None and rows[2400].record == plain
+        assert sum(row.sealed is not None or row.record is not None for row in rows) == 2
+        # An export left half-way leaves the project's connection free.
+        first = next(iter(store.export_rows("alice")))
+        assert first.fields[0] == "d0000"
+        assert store.get_text("d2499") == texts["d2499"] and len(store) == 2_500

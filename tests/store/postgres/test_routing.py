@@ -87,3 +87,23 @@ def test_documents_go_out_in_order_skipping_what_an_analyst_labelled(postgres_ur
         store.save_settings({"analysts_per_document": "two"})
         with pytest.raises(AnnotatorError, match="analysts_per_document must be a whole number"):
             store.next_document("carol")
+
+
+def test_a_document_handed_out_is_heard_by_other_programs(postgres_url: str) -> None:
+    from annotator.store.postgres.project import Change
+
+    fill(postgres_url, 3, needed=None)
+    with open_postgres(postgres_url) as reviewer, open_postgres(postgres_url) as bob:
+        reviewer.listen()
+        assert bob.next_document("bob") == "d00"
+        # No one's labels changed; the team's counts did.
+        assert reviewer.poll_changes(timeout=10) == [Change("", "d00")]
+        assert bob.next_document("bob") == "d01"
+        assert reviewer.poll_changes(timeout=10) == [Change("", "d01")]
+        assert bob.next_document("bob") == "d02"
+        assert bob.next_document("bob") is None
+        # Nothing handed out, nothing said.
+        assert reviewer.poll_changes(timeout=0.2) == [Change("", "d02")]
+        # The program that claimed does not hear its own claim.
+        reviewer.next_document("carol")
+        assert reviewer.poll_changes(timeout=0.2) == []

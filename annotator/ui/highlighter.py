@@ -51,11 +51,13 @@ class BlockStyler:
         self._tag_room: Callable[[str], float] = lambda _label: 0.0
         self._tag_formats: dict[float, QTextCharFormat] = {}
         self._space_ranges: dict[int, tuple[list[int], list[QTextLayout.FormatRange]]] = {}
+        self._glyphs_kept: list[QTextBlock] = []
 
     def reset(self, index: SpanIndex) -> None:
         """A new text: nothing is styled yet (its blocks are new, without formats)."""
         self.index = index
         self.styled.clear()
+        self._glyphs_kept.clear()
         self._rooms.clear()
         self._space_ranges.clear()
 
@@ -171,6 +173,15 @@ class BlockStyler:
         layout = block.layout()
         if by_start or layout.formats():
             set_formats(self.document, block, [by_start[start] for start in sorted(by_start)])
+            self._glyphs_kept.append(block)
+
+    def release_glyphs(self) -> None:
+        """Let Qt drop the glyphs kept for the blocks styled since the last paint once it
+        has drawn them (a glyph cache per block seen would grow with the article)."""
+        for block in self._glyphs_kept:
+            if block.isValid():
+                block.layout().setCacheEnabled(False)
+        self._glyphs_kept.clear()
 
     def ensure(self, blocks: Iterable[QTextBlock]) -> list[int]:
         """Style the blocks about to be painted that are not styled yet; returns their numbers."""
@@ -213,6 +224,11 @@ def set_formats(
     layout = block.layout()
     laid_out = layout.lineCount() > 0
     layout.setFormats(ranges)
+    # The glyphs Qt shapes to lay the block out are kept (it drops them after laying
+    # out and after each draw) for the view to measure the block's marks and paint it:
+    # a restyled block is shaped once, not three times. BlockStyler.release_glyphs
+    # hands them back to Qt's usual way at the next paint.
+    layout.setCacheEnabled(True)
     if laid_out:
         layout.clearLayout()
         document_layout = document.documentLayout()

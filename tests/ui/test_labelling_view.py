@@ -274,7 +274,9 @@ def test_an_edit_that_leaves_the_tags_as_wide_lays_nothing_out_again(
     restyled: list[int] = []
     original = view.styler.apply
     monkeypatch.setattr(
-        view.styler, "apply", lambda block: (restyled.append(block.blockNumber()), original(block))
+        view.styler,
+        "apply",
+        lambda block, *marks: (restyled.append(block.blockNumber()), original(block, *marks)),
     )
     # A note changes no tag: the block keeps its formats and its layout.
     view.update_spans({"P": putin.model_copy(update={"note": "the president"})})

@@ -324,6 +324,39 @@ def test_a_second_span_in_a_block_lays_out_that_block_alone(view: DocumentView) 
     assert painted_in_label_color(view, "B", "GPE")
 
 
+def test_a_span_added_where_spans_are_changes_nothing_else_in_the_document(
+    view: DocumentView,
+) -> None:
+    """Adding or removing a span in a block that already has the gap re-lays out that
+    block alone: the document sees no change (contentsChange would make Qt lay out the
+    block and the next ones again), and the glyphs shaped for that one layout are the
+    ones measured and painted, then handed back to Qt."""
+    paragraphs = [
+        "Putin met Xi Jinping in Beijing on Tuesday, their third meeting this year.",
+        "Analysts in Washington warned of a new axis.",
+    ]
+    text = "\n\n".join(paragraphs)
+    shown(view, text, [span(text, "Putin", "PERSON", "P")], [])
+    document = view.document()
+    changes: list[tuple[int, int, int]] = []
+    document.contentsChange.connect(lambda *change: changes.append(change))
+    block = document.firstBlock()
+    spaces_before = [r.start for r in block.layout().formats() if text[r.start] == " "]
+    view.update_spans({"B": span(text, "Beijing", "GPE", "B")})
+    assert changes == []
+    # The taller spaces were kept as they were: only the new tag's spacing was added.
+    assert [r.start for r in block.layout().formats() if text[r.start] == " "] == spaces_before
+    assert block.layout().cacheEnabled()  # laid out once, kept for the marks and the paint
+    view.viewport().grab()
+    assert not block.layout().cacheEnabled()  # Qt drops them again after its next draw
+    assert "B" in tags_by_span(view) and painted_in_label_color(view, "B", "GPE")
+    view.update_spans({"B": None})
+    view.viewport().grab()
+    assert changes == []
+    assert "B" not in tags_by_span(view) and "P" in tags_by_span(view)
+    assert [r.start for r in block.layout().formats() if text[r.start] == " "] == spaces_before
+
+
 def _cursor_at(view: DocumentView, offset: int) -> QTextCursor:
     cursor = QTextCursor(view.document())
     cursor.setPosition(view.offsets.to_qt(offset))

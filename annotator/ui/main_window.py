@@ -459,8 +459,13 @@ class MainWindow(QMainWindow):
             return
         path = self.loader.location if self.project is not None else None
         sample = path is not None and is_user_sample(path)
+        existing = frozenset(self.project.annotators()) if self.project is not None else frozenset()
         dialog = WelcomeDialog(
-            self, name=self.settings.display_name, sample=sample, title="Switch analyst"
+            self,
+            name=self.settings.display_name,
+            sample=sample,
+            title="Switch analyst",
+            existing=existing,
         )
         if dialog.exec() != WelcomeDialog.DialogCode.Accepted:
             return

@@ -239,6 +239,21 @@ def test_switch_analyst_on_the_sample_offers_the_example_labels(
     assert window.session.annotator == "Eve_Blank"
     assert not window.session.annotation("moscow-times-putin-xi-parade").spans
     assert not (copy / "annotations" / "Eve_Blank.examples").exists()
+    # An analyst with labels there goes on with them: the choice is not offered.
+    enabled: list[bool] = []
+
+    def as_bob(dialog: WelcomeDialog) -> int:
+        dialog.name_edit.setText("bob")
+        enabled.append(dialog.example_start.isEnabled())
+        dialog.example_start.setChecked(True)
+        return int(WelcomeDialog.DialogCode.Accepted.value)
+
+    monkeypatch.setattr(WelcomeDialog, "exec", as_bob)
+    window.table_actions["switchAnalyst"].trigger()
+    assert enabled == [False]
+    assert window.session.annotator == "bob"
+    assert not (copy / "annotations" / "bob.examples").exists()
+    assert "bob" in analysts(window.project)
 
 
 def test_switch_analyst_elsewhere_offers_no_example_labels(

@@ -35,6 +35,8 @@ _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 # Blocks whose space formats are kept (about 100 spaces a paragraph, 220 bytes each):
 # several screenfuls, the blocks an edit can touch.
 SPACE_RANGES_KEPT = 64
+# Blocks restyled since the last paint whose shaped glyphs are kept for it.
+GLYPHS_KEPT = 32
 
 
 class BlockStyler:
@@ -177,8 +179,12 @@ class BlockStyler:
                 ranges.insert(at, fmt_range)
         layout = block.layout()
         if ranges or layout.formats():
-            set_formats(self.document, block, ranges)
-            self._glyphs_kept.append(block)
+            # A screenful at most: an edit over many blocks out of view (a bulk accept)
+            # must not leave each one's glyphs held until it is painted.
+            keep = len(self._glyphs_kept) < GLYPHS_KEPT
+            set_formats(self.document, block, ranges, keep)
+            if keep:
+                self._glyphs_kept.append(block)
 
     def _tag_ranges(
         self, number: int, rooms: dict[int, float]
@@ -244,7 +250,10 @@ class BlockStyler:
 
 
 def set_formats(
-    document: QTextDocument, block: QTextBlock, ranges: list[QTextLayout.FormatRange]
+    document: QTextDocument,
+    block: QTextBlock,
+    ranges: list[QTextLayout.FormatRange],
+    keep_glyphs: bool = False,
 ) -> None:
     """Give a block new formats and lay out that block again, and only that block.
 
@@ -260,11 +269,11 @@ def set_formats(
     layout = block.layout()
     laid_out = layout.lineCount() > 0
     layout.setFormats(ranges)
-    # The glyphs Qt shapes to lay the block out are kept (it drops them after laying
-    # out and after each draw) for the view to measure the block's marks and paint it:
-    # a restyled block is shaped once, not three times. BlockStyler.release_glyphs
-    # hands them back to Qt's usual way at the next paint.
-    layout.setCacheEnabled(True)
+    # With ``keep_glyphs``, the glyphs Qt shapes to lay the block out are kept (it drops
+    # them after laying out and after each draw) for the view to measure the block's
+    # marks and paint it: a restyled block is shaped once, not three times.
+    # BlockStyler.release_glyphs hands them back to Qt's usual way at the next paint.
+    layout.setCacheEnabled(keep_glyphs)
     if laid_out:
         layout.clearLayout()
         document_layout = document.documentLayout()

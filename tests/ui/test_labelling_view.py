@@ -357,6 +357,30 @@ def test_a_span_added_where_spans_are_changes_nothing_else_in_the_document(
     assert [r.start for r in block.layout().formats() if text[r.start] == " "] == spaces_before
 
 
+def test_an_edit_over_many_blocks_keeps_the_glyphs_of_a_screenful_at_most(
+    view: DocumentView,
+) -> None:
+    from annotator.ui.highlighter import GLYPHS_KEPT
+
+    text = "\n".join(f"Paragraph {number} says Putin met Xi." for number in range(200))
+    shown(view, text, [span(text, "Putin", "PERSON", "P0")], [])
+    document = view.document()
+    blocks = [document.findBlockByNumber(number) for number in range(document.blockCount())]
+    for block in blocks:  # as if scrolled through: every block styled and laid out
+        view.styler.apply(block)
+        document.documentLayout().ensureBlockLayout(block)  # type: ignore[attr-defined]
+    view.viewport().grab()
+    changed = {
+        f"X{number}": span(text, "Xi", "PERSON", f"X{number}", number) for number in range(200)
+    }
+    view.update_spans(dict(changed))  # type: ignore[arg-type]
+    kept = [block for block in blocks if block.layout().cacheEnabled()]
+    assert 0 < len(kept) <= GLYPHS_KEPT
+    view.viewport().grab()
+    assert not any(block.layout().cacheEnabled() for block in blocks)
+    assert all(f"X{number}" in view.spans for number in range(200))
+
+
 def _cursor_at(view: DocumentView, offset: int) -> QTextCursor:
     cursor = QTextCursor(view.document())
     cursor.setPosition(view.offsets.to_qt(offset))

@@ -33,6 +33,13 @@ def ensure_sample_project() -> Path:
     return target
 
 
+def is_user_sample(project_path: str | Path) -> bool:
+    """Whether a project is the user's copy of the sample (a database never is)."""
+    if not isinstance(project_path, Path):
+        return False
+    return project_path.resolve() == user_sample_path().resolve()
+
+
 def seed_sample_labels(project_path: Path, annotator: str) -> bool:
     """Give a newcomer on the sample project the example labels to start from.
 

@@ -66,11 +66,9 @@ def _seed_sample(project_path: str | Path, annotator: str) -> None:
 
 
 def _is_sample(project_path: str | Path) -> bool:
-    from annotator.services.sample import user_sample_path
+    from annotator.services.sample import is_user_sample
 
-    if not isinstance(project_path, Path):
-        return False  # a database
-    return project_path.resolve() == user_sample_path().resolve()
+    return is_user_sample(project_path)
 
 
 def _resume_collection() -> None:

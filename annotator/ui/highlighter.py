@@ -35,6 +35,8 @@ _ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 # Blocks whose space formats are kept (about 100 spaces a paragraph, 220 bytes each):
 # several screenfuls, the blocks an edit can touch.
 SPACE_RANGES_KEPT = 64
+# Blocks restyled since the last paint whose shaped glyphs are kept for it.
+GLYPHS_KEPT = 32
 
 
 class BlockStyler:
@@ -51,13 +53,19 @@ class BlockStyler:
         self._tag_room: Callable[[str], float] = lambda _label: 0.0
         self._tag_formats: dict[float, QTextCharFormat] = {}
         self._space_ranges: dict[int, tuple[list[int], list[QTextLayout.FormatRange]]] = {}
+        self._glyphs_kept: list[QTextBlock] = []
+        # The tag spacing ranges of the blocks styled last, by span end (Qt offset):
+        # (room, start, range), reused by the restyle after an edit.
+        self._tag_kept: dict[int, dict[int, tuple[float, int, QTextLayout.FormatRange]]] = {}
 
     def reset(self, index: SpanIndex) -> None:
         """A new text: nothing is styled yet (its blocks are new, without formats)."""
         self.index = index
         self.styled.clear()
+        self._glyphs_kept.clear()
         self._rooms.clear()
         self._space_ranges.clear()
+        self._tag_kept.clear()
 
     def set_colors(self, colors: LabelColors) -> None:
         # Colours are painted by the view, not set as formats: nothing to restyle.
@@ -85,6 +93,7 @@ class BlockStyler:
         self.styled.clear()
         self._rooms.clear()
         self._space_ranges.clear()
+        self._tag_kept.clear()
 
     def _tag_format(self, room: float) -> QTextCharFormat:
         key = round(room, 1)
@@ -147,30 +156,73 @@ class BlockStyler:
         self._space_ranges[number] = cached  # the most recent last
         return cached
 
-    def apply(self, block: QTextBlock) -> None:
-        """(Re)compute one block's formats from the index."""
+    def apply(self, block: QTextBlock, marks: tuple[bool, dict[int, float]] | None = None) -> None:
+        """(Re)compute one block's formats from the index (``marks``: already computed)."""
         number = block.blockNumber()
         self.styled.add(number)
         length = block.length() - 1  # UTF-16 units, like the formats (not len(block.text()))
-        marked, rooms = self._rooms[number] = self._marks(number, length)
-        by_start: dict[int, QTextLayout.FormatRange] = {}
+        if marks is None:
+            marks = self._marks(number, length)
+        marked, rooms = self._rooms[number] = marks
+        starts: list[int] = []
+        ranges: list[QTextLayout.FormatRange] = []
         if self._space_format is not None and marked:
-            by_start.update(zip(*self._spaces(block, length, self._space_format), strict=True))
-        if rooms and self.index is not None:
-            text_of = self.index.text
-            from_qt = self.index.offsets.from_qt
-            base = self.index.block_qt_start(number)
-            for end, room in rooms.items():
+            space_starts, space_ranges = self._spaces(block, length, self._space_format)
+            starts, ranges = list(space_starts), list(space_ranges)
+        # The tags' spacing merged in among the spaces, which are in order already.
+        for start, fmt_range in self._tag_ranges(number, rooms):
+            at = bisect.bisect_left(starts, start)
+            if at < len(starts) and starts[at] == start:
+                ranges[at] = fmt_range
+            else:
+                starts.insert(at, start)
+                ranges.insert(at, fmt_range)
+        layout = block.layout()
+        if ranges or layout.formats():
+            # A screenful at most: an edit over many blocks out of view (a bulk accept)
+            # must not leave each one's glyphs held until it is painted.
+            keep = len(self._glyphs_kept) < GLYPHS_KEPT
+            set_formats(self.document, block, ranges, keep)
+            if keep:
+                self._glyphs_kept.append(block)
+
+    def _tag_ranges(
+        self, number: int, rooms: dict[int, float]
+    ) -> list[tuple[int, QTextLayout.FormatRange]]:
+        """The letter spacing after each span end that makes room for its tags, as
+        (Qt offset in the block, range); the ones whose room is unchanged are reused."""
+        if not rooms or self.index is None:
+            self._tag_kept.pop(number, None)
+            return []
+        kept = self._tag_kept.pop(number, {})
+        fresh: dict[int, tuple[float, int, QTextLayout.FormatRange]] = {}
+        text_of = self.index.text
+        from_qt = self.index.offsets.from_qt
+        base = self.index.block_qt_start(number)
+        for end, room in rooms.items():
+            key = round(room, 1)
+            found = kept.get(end)
+            if found is None or found[0] != key:
                 last = text_of[from_qt(base + end) - 1]
                 width = 2 if ord(last) > 0xFFFF else 1
                 fmt_range = QTextLayout.FormatRange()
                 fmt_range.start = end - width
                 fmt_range.length = width
                 fmt_range.format = self._tag_format(room)
-                by_start[end - width] = fmt_range
-        layout = block.layout()
-        if by_start or layout.formats():
-            set_formats(self.document, block, [by_start[start] for start in sorted(by_start)])
+                found = (key, end - width, fmt_range)
+            fresh[end] = found
+        if len(self._tag_kept) >= SPACE_RANGES_KEPT:
+            del self._tag_kept[next(iter(self._tag_kept))]
+        self._tag_kept[number] = fresh
+        return [(start, fmt_range) for _key, start, fmt_range in fresh.values()]
+
+    def release_glyphs(self) -> None:
+        """Let Qt drop the glyphs kept for the blocks styled since the last paint once it
+        has drawn them (a glyph cache per block seen would grow with the article)."""
+        for block in self._glyphs_kept:
+            if block.isValid():
+                block.layout().setCacheEnabled(False)
+        self._glyphs_kept.clear()
 
     def ensure(self, blocks: Iterable[QTextBlock]) -> list[int]:
         """Style the blocks about to be painted that are not styled yet; returns their numbers."""
@@ -189,15 +241,19 @@ class BlockStyler:
             if number in self.styled:
                 block = self.document.findBlockByNumber(number)
                 if block.isValid():
-                    if self._rooms.get(number) == self._marks(number, block.length() - 1):
+                    marks = self._marks(number, block.length() - 1)
+                    if self._rooms.get(number) == marks:
                         continue
-                    self.apply(block)
+                    self.apply(block, marks)
                     count += 1
         return count
 
 
 def set_formats(
-    document: QTextDocument, block: QTextBlock, ranges: list[QTextLayout.FormatRange]
+    document: QTextDocument,
+    block: QTextBlock,
+    ranges: list[QTextLayout.FormatRange],
+    keep_glyphs: bool = False,
 ) -> None:
     """Give a block new formats and lay out that block again, and only that block.
 
@@ -213,6 +269,11 @@ def set_formats(
     layout = block.layout()
     laid_out = layout.lineCount() > 0
     layout.setFormats(ranges)
+    # With ``keep_glyphs``, the glyphs Qt shapes to lay the block out are kept (it drops
+    # them after laying out and after each draw) for the view to measure the block's
+    # marks and paint it: a restyled block is shaped once, not three times.
+    # BlockStyler.release_glyphs hands them back to Qt's usual way at the next paint.
+    layout.setCacheEnabled(keep_glyphs)
     if laid_out:
         layout.clearLayout()
         document_layout = document.documentLayout()

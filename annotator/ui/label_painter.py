@@ -242,11 +242,13 @@ class LabelPainting(QPlainTextEdit):
             return
         visible = self._visible_blocks(style=True)
         if not len(self.index):
+            self.styler.release_glyphs()
             super().paintEvent(event)
             return
         from PySide6.QtGui import QPainter
 
         marks = self._marks(visible)
+        self.styler.release_glyphs()  # measured: Qt draws them once more, then drops them
         painter = QPainter(self.viewport())
         self._paint_backgrounds(painter, marks)
         painter.end()

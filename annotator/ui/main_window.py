@@ -456,13 +456,24 @@ class MainWindow(QMainWindow):
         self.view.set_font_size(size)
 
     def switch_analyst(self) -> None:
-        """Label as someone else from now on: their name is remembered for later runs."""
+        """Label as someone else from now on: their name is remembered for later runs.
+
+        On the sample project, a newcomer chooses between a blank start and the example
+        labels, as in the welcome dialog (an analyst with labels there keeps them)."""
+        from annotator.services.sample import is_user_sample, seed_sample_labels
         from annotator.ui.welcome import WelcomeDialog
 
         if self.loading:
             return
+        path = self.loader.location if self.project is not None else None
+        sample = path is not None and is_user_sample(path)
+        existing = frozenset(self.project.annotators()) if self.project is not None else frozenset()
         dialog = WelcomeDialog(
-            self, name=self.settings.display_name, sample=False, title="Switch analyst"
+            self,
+            name=self.settings.display_name,
+            sample=sample,
+            title="Switch analyst",
+            existing=existing,
         )
         if dialog.exec() != WelcomeDialog.DialogCode.Accepted:
             return
@@ -471,9 +482,10 @@ class MainWindow(QMainWindow):
             return
         self.settings.annotator = name
         self.settings.display_name = dialog.display_name()
-        path = self.loader.location if self.project is not None else None
         self.annotator = name
         if path is not None:
+            if dialog.with_examples() and isinstance(path, Path):
+                seed_sample_labels(path, name)
             self.load_project(path)
         self.show_status(f"Now labelling as {dialog.display_name()} (labels saved as {name})")
 

@@ -122,4 +122,8 @@ class LabelPalette(QWidget):
         """The legend: how many spans of each label the document shown has."""
         self.counts = dict(counts)
         for name, button in self.buttons.items():
-            button.setText(self._caption(name))
+            # An edit changes one label's count: the other buttons keep their text (a
+            # new text lays the button and the grid out again).
+            caption = self._caption(name)
+            if button.text() != caption:
+                button.setText(caption)

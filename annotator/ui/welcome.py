@@ -40,7 +40,10 @@ class WelcomeDialog(QDialog):
         name: str = "",
         sample: bool = True,
         title: str = "Welcome to annotator",
+        existing: frozenset[str] = frozenset(),
     ) -> None:
+        """``existing``: the analysts with labels in the project already, who keep theirs
+        (the choice of a start is for a newcomer)."""
         super().__init__(parent)
         self.setObjectName("welcomeDialog")
         self.setWindowTitle(title)
@@ -68,6 +71,7 @@ class WelcomeDialog(QDialog):
         self.example_start.setObjectName("exampleStart")
         self.blank_start.setChecked(True)
         self.sample = sample
+        self.existing = existing
         if sample:
             about = QLabel(SAMPLE_SENTENCE)
             about.setObjectName("sampleSentence")
@@ -105,13 +109,25 @@ class WelcomeDialog(QDialog):
             return None
 
     def with_examples(self) -> bool:
-        return self.sample and self.example_start.isChecked()
+        return (
+            self.sample
+            and self.example_start.isChecked()
+            and self.layer_name() not in self.existing
+        )
 
     def _name_changed(self) -> None:
         layer = self.layer_name()
         ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         ok.setEnabled(layer is not None)
+        newcomer = layer not in self.existing
+        self.blank_start.setEnabled(newcomer)
+        self.example_start.setEnabled(newcomer)
         if layer is None:
             self.file_hint.setText("<small>Type your name to start.</small>")
+        elif not newcomer:
+            self.file_hint.setText(
+                f"<small>Labels saved as <b>{layer}</b> are in this project already: "
+                "you go on with them.</small>"
+            )
         else:
             self.file_hint.setText(f"<small>Your labels will be saved as <b>{layer}</b>.</small>")

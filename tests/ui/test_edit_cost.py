@@ -161,3 +161,26 @@ def test_new_span_ids_come_without_a_scan_of_every_id(
     window.view.select_range(start, start + len("Putin"))
     window.editing.apply_label("ORG")
     assert annotation.spans[-1].id not in {span.id for span in new}
+
+
+def test_an_edit_renames_only_the_label_button_whose_count_changed(
+    make_project: Callable[..., Path], open_main: Opener
+) -> None:
+    window = open_main(make_project())
+    window.show_document("emoji")
+    window.snap_action.setChecked(False)
+    renamed: list[str] = []
+    for name, button in window.palette_widget.buttons.items():
+        original = button.setText
+        button.setText = lambda text, name=name, original=original: (  # type: ignore[method-assign]
+            renamed.append(name),
+            original(text),
+        )
+    start = window.view.text.index("Putin")
+    window.view.select_range(start, start + len("Putin"))
+    window.editing.apply_label("PERSON")
+    assert renamed == ["PERSON"]
+    assert "· 1" in window.palette_widget.buttons["PERSON"].text()
+    window.undo_stack.undo()
+    assert renamed == ["PERSON", "PERSON"]
+    assert "·" not in window.palette_widget.buttons["PERSON"].text()

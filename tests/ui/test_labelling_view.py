@@ -274,7 +274,9 @@ def test_an_edit_that_leaves_the_tags_as_wide_lays_nothing_out_again(
     restyled: list[int] = []
     original = view.styler.apply
     monkeypatch.setattr(
-        view.styler, "apply", lambda block: (restyled.append(block.blockNumber()), original(block))
+        view.styler,
+        "apply",
+        lambda block, *marks: (restyled.append(block.blockNumber()), original(block, *marks)),
     )
     # A note changes no tag: the block keeps its formats and its layout.
     view.update_spans({"P": putin.model_copy(update={"note": "the president"})})
@@ -320,6 +322,63 @@ def test_a_second_span_in_a_block_lays_out_that_block_alone(view: DocumentView) 
     view.viewport().grab()
     assert "B" in tags_by_span(view)
     assert painted_in_label_color(view, "B", "GPE")
+
+
+def test_a_span_added_where_spans_are_changes_nothing_else_in_the_document(
+    view: DocumentView,
+) -> None:
+    """Adding or removing a span in a block that already has the gap re-lays out that
+    block alone: the document sees no change (contentsChange would make Qt lay out the
+    block and the next ones again), and the glyphs shaped for that one layout are the
+    ones measured and painted, then handed back to Qt."""
+    paragraphs = [
+        "Putin met Xi Jinping in Beijing on Tuesday, their third meeting this year.",
+        "Analysts in Washington warned of a new axis.",
+    ]
+    text = "\n\n".join(paragraphs)
+    shown(view, text, [span(text, "Putin", "PERSON", "P")], [])
+    document = view.document()
+    changes: list[tuple[int, int, int]] = []
+    document.contentsChange.connect(lambda *change: changes.append(change))
+    block = document.firstBlock()
+    spaces_before = [r.start for r in block.layout().formats() if text[r.start] == " "]
+    view.update_spans({"B": span(text, "Beijing", "GPE", "B")})
+    assert changes == []
+    # The taller spaces were kept as they were: only the new tag's spacing was added.
+    assert [r.start for r in block.layout().formats() if text[r.start] == " "] == spaces_before
+    assert block.layout().cacheEnabled()  # laid out once, kept for the marks and the paint
+    view.viewport().grab()
+    assert not block.layout().cacheEnabled()  # Qt drops them again after its next draw
+    assert "B" in tags_by_span(view) and painted_in_label_color(view, "B", "GPE")
+    view.update_spans({"B": None})
+    view.viewport().grab()
+    assert changes == []
+    assert "B" not in tags_by_span(view) and "P" in tags_by_span(view)
+    assert [r.start for r in block.layout().formats() if text[r.start] == " "] == spaces_before
+
+
+def test_an_edit_over_many_blocks_keeps_the_glyphs_of_a_screenful_at_most(
+    view: DocumentView,
+) -> None:
+    from annotator.ui.highlighter import GLYPHS_KEPT
+
+    text = "\n".join(f"Paragraph {number} says Putin met Xi." for number in range(200))
+    shown(view, text, [span(text, "Putin", "PERSON", "P0")], [])
+    document = view.document()
+    blocks = [document.findBlockByNumber(number) for number in range(document.blockCount())]
+    for block in blocks:  # as if scrolled through: every block styled and laid out
+        view.styler.apply(block)
+        document.documentLayout().ensureBlockLayout(block)  # type: ignore[attr-defined]
+    view.viewport().grab()
+    changed = {
+        f"X{number}": span(text, "Xi", "PERSON", f"X{number}", number) for number in range(200)
+    }
+    view.update_spans(dict(changed))  # type: ignore[arg-type]
+    kept = [block for block in blocks if block.layout().cacheEnabled()]
+    assert 0 < len(kept) <= GLYPHS_KEPT
+    view.viewport().grab()
+    assert not any(block.layout().cacheEnabled() for block in blocks)
+    assert all(f"X{number}" in view.spans for number in range(200))
 
 
 def _cursor_at(view: DocumentView, offset: int) -> QTextCursor:

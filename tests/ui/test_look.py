@@ -202,6 +202,78 @@ def test_switch_analyst_from_the_file_menu(
     assert (path / "annotations" / "Zoë_Li.jsonl").stat().st_size > 0
 
 
+def test_switch_analyst_on_the_sample_offers_the_example_labels(
+    tmp_path: Path, open_main: Opener, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from annotator.review.source import analysts
+    from annotator.services import sample
+    from annotator.ui.welcome import WelcomeDialog
+
+    copy = tmp_path / "sample-project"
+    shutil.copytree(sample.BUNDLED_SAMPLE, copy)
+    monkeypatch.setattr(sample, "user_sample_path", lambda: copy)
+    window = open_main(copy)
+    offered: list[bool] = []
+
+    def answer(dialog: WelcomeDialog, name: str, examples: bool) -> int:
+        offered.append(dialog.example_start.isVisibleTo(dialog))
+        dialog.name_edit.setText(name)
+        dialog.example_start.setChecked(examples)
+        return int(WelcomeDialog.DialogCode.Accepted.value)
+
+    # A newcomer who asks for the example labels starts from alice's, marked as examples.
+    monkeypatch.setattr(WelcomeDialog, "exec", lambda dialog: answer(dialog, "Dana Ng", True))
+    window.table_actions["switchAnalyst"].trigger()
+    assert offered == [True]
+    assert window.session is not None and window.session.annotator == "Dana_Ng"
+    assert window.session.annotation(
+        "moscow-times-putin-xi-parade"
+    ).spans  # alice's labels on that article
+    assert (copy / "annotations" / "Dana_Ng.examples").read_text().strip() == "alice"
+    assert window.project is not None and "Dana_Ng" not in analysts(window.project)
+    # One who chooses a blank start gets no labels.
+    monkeypatch.setattr(WelcomeDialog, "exec", lambda dialog: answer(dialog, "Eve Blank", False))
+    window.table_actions["switchAnalyst"].trigger()
+    assert window.session.annotator == "Eve_Blank"
+    assert not window.session.annotation("moscow-times-putin-xi-parade").spans
+    assert not (copy / "annotations" / "Eve_Blank.examples").exists()
+    # An analyst with labels there goes on with them: the choice is not offered.
+    enabled: list[bool] = []
+
+    def as_bob(dialog: WelcomeDialog) -> int:
+        dialog.name_edit.setText("bob")
+        enabled.append(dialog.example_start.isEnabled())
+        dialog.example_start.setChecked(True)
+        return int(WelcomeDialog.DialogCode.Accepted.value)
+
+    monkeypatch.setattr(WelcomeDialog, "exec", as_bob)
+    window.table_actions["switchAnalyst"].trigger()
+    assert enabled == [False]
+    assert window.session.annotator == "bob"
+    assert not (copy / "annotations" / "bob.examples").exists()
+    assert "bob" in analysts(window.project)
+
+
+def test_switch_analyst_elsewhere_offers_no_example_labels(
+    make_project: Callable[..., Path], open_main: Opener, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from annotator.ui.welcome import WelcomeDialog
+
+    window = open_main(make_project())
+    offered: list[bool] = []
+
+    def answer(dialog: WelcomeDialog) -> int:
+        offered.append(dialog.example_start.isVisibleTo(dialog))
+        return int(WelcomeDialog.DialogCode.Rejected.value)
+
+    monkeypatch.setattr(WelcomeDialog, "exec", answer)
+    window.table_actions["switchAnalyst"].trigger()
+    assert offered == [False]
+    assert window.annotator == "alice"
+
+
 def test_example_labels_are_marked_and_not_an_analyst(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

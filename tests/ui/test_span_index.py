@@ -66,9 +66,9 @@ def test_only_seen_blocks_are_styled_and_an_edit_restyles_only_its_block(qtbot: 
     applied: list[int] = []
     original = view.styler.apply
 
-    def counting(block: QTextBlock) -> None:
+    def counting(block: QTextBlock, marks: tuple[bool, dict[int, float]] | None = None) -> None:
         applied.append(block.blockNumber())
-        original(block)
+        original(block, marks)
 
     view.styler.apply = counting  # type: ignore[method-assign]
     view.set_content(text, spans, [])

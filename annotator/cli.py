@@ -319,6 +319,18 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_settings(args: argparse.Namespace) -> int:
+    import orjson
+
+    from annotator.services.settings import change_settings
+    from annotator.store.open import open_project, project_location
+
+    with open_project(project_location(args.project)) as project:
+        settings = change_settings(project, args.assignments)
+    print(orjson.dumps(settings, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS).decode())
+    return EXIT_OK
+
+
 def cmd_copy(args: argparse.Namespace) -> int:
     from annotator.store.transfer import copy_between
 
@@ -338,6 +350,7 @@ COMMANDS = (
     "suggest",
     "train",
     "schema",
+    "settings",
     "copy",
 )
 
@@ -491,6 +504,18 @@ def _add_schema(sub: _Subparsers) -> None:
     schema.set_defaults(func=cmd_schema)
 
 
+def _add_settings(sub: _Subparsers) -> None:
+    settings = sub.add_parser(
+        "settings",
+        help="show or change the project's settings",
+        epilog="settings: analysts_per_document, how many analysts each document is handed "
+        "to on a team server (default 1; 2 or 3 for an agreement sample)",
+    )
+    settings.add_argument("project", help="project folder or postgresql://user@host:port/db")
+    settings.add_argument("assignments", nargs="*", metavar="NAME=VALUE", help="settings to change")
+    settings.set_defaults(func=cmd_settings)
+
+
 def _add_copy(sub: _Subparsers) -> None:
     copy = sub.add_parser("copy", help="copy a project between a folder and a database")
     copy.add_argument("source", help="project folder or postgresql://user@host:port/db")
@@ -510,6 +535,7 @@ _COMMAND_PARSERS: tuple[Callable[[_Subparsers], None], ...] = (
     _add_suggest,
     _add_train,
     _add_schema,
+    _add_settings,
     _add_copy,
 )
 

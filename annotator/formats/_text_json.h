@@ -91,9 +91,16 @@ static inline int put_json_chars(Buffer *buffer, const Text *text, Py_ssize_t st
 }
 
 static inline void put_number(Buffer *buffer, Py_ssize_t number) {
+    /* Digits from the last (snprintf took most of the time of a short record). */
     char digits[24];
-    int size = snprintf(digits, sizeof digits, "%zd", number);
-    put(buffer, digits, size);
+    int at_digit = sizeof digits;
+    size_t magnitude = number < 0 ? (size_t)0 - (size_t)number : (size_t)number;
+    do {
+        digits[--at_digit] = (char)('0' + magnitude % 10);
+        magnitude /= 10;
+    } while (magnitude);
+    if (number < 0) digits[--at_digit] = '-';
+    put(buffer, digits + at_digit, sizeof digits - at_digit);
 }
 
 

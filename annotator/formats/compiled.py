@@ -7,6 +7,7 @@ run their own Python code, which gives the same results, slower.
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from types import ModuleType
 
 _module: ModuleType | None
@@ -16,12 +17,13 @@ except ImportError:
     _module = None
 
 
+@lru_cache(maxsize=1)
 def compiled_offsets() -> ModuleType | None:
     """``_offsets``, or None where it is not built (or lacks a function this code calls:
     an extension built from an older _offsets.c) or ``ANNOTATOR_PYTHON_OFFSETS`` is set
     (to compare the two)."""
     if _module is None or os.environ.get("ANNOTATOR_PYTHON_OFFSETS"):
         return None
-    if not hasattr(_module, "place_doccano"):
+    if not all(hasattr(_module, name) for name in ("place_doccano", "doccano_entities")):
         return None
     return _module

@@ -44,6 +44,7 @@ from annotator.formats.base import (
 )
 from annotator.formats.cats import cats_of, flat_names
 from annotator.formats.common import Tally, document_id, document_meta, with_tally
+from annotator.formats.compiled import compiled_offsets
 from annotator.formats.doccano_batches import (
     CHUNK_BYTES,
     LABEL_KEYS,
@@ -517,6 +518,45 @@ def doccano_record(record: ExportRecord) -> dict[str, Any]:
     return result
 
 
+def doccano_line(record: ExportRecord) -> bytes:
+    """:func:`doccano_record` as the line orjson writes of it (newline included): its
+    entities written by compiled code (_offsets.c) from the store's checked records,
+    where it is built and takes them."""
+    labels = record.labels
+    compiled = compiled_offsets()
+    entities = None
+    if labels is not None and compiled is not None:
+        spans = labels["spans"]
+        entities = compiled.doccano_entities(record.text, spans)
+    if entities is None:
+        return orjson.dumps(doccano_record(record), option=orjson.OPT_APPEND_NEWLINE)
+    assert labels is not None
+    relations = labels["relations"]
+    numbers = dict(zip(map(_SPAN_ID_OF, spans), count())) if relations else {}
+    result = {
+        "id": record.doc_id,
+        "text": record.text,
+        "entities": orjson.Fragment(entities),
+        "relations": [
+            {
+                "id": number,
+                "from_id": numbers[r["head"]],
+                "to_id": numbers[r["tail"]],
+                "type": r["label"],
+            }
+            for number, r in enumerate(relations)
+        ],
+        "meta": record.meta,
+    }
+    cats = record.cats()
+    if cats:
+        result["cats"] = flat_names(cats)
+    return orjson.dumps(result, option=orjson.OPT_APPEND_NEWLINE)
+
+
+_SPAN_ID_OF = itemgetter("id")
+
+
 def to_label_form(item: dict[str, Any]) -> dict[str, Any]:
     result = {
         "id": item["id"],
@@ -538,7 +578,7 @@ class DoccanoSink(AtomicFileSink):
 
     def write(self, record: ExportRecord) -> None:
         self.any_relation = self.any_relation or bool(record.relation_count)
-        self.handle.write(orjson.dumps(doccano_record(record)) + b"\n")
+        self.handle.write(doccano_line(record))
 
     def finish(self) -> None:
         if self.any_relation:

@@ -180,106 +180,6 @@ static int place_document(PyObject *source, Py_ssize_t *starts, Py_ssize_t *ends
     return told;
 }
 
-/* The list's ints as Py_ssize_t; 0 when one is not an int or does not fit (no
- * exception then), -1 with an exception set. */
-static int read_offsets(PyObject *list, Py_ssize_t *values, Py_ssize_t count) {
-    for (Py_ssize_t k = 0; k < count; k++) {
-        PyObject *item = PyList_GET_ITEM(list, k);
-        if (!PyLong_CheckExact(item)) return 0;
-        values[k] = PyLong_AsSsize_t(item);
-        if (values[k] == -1 && PyErr_Occurred()) {
-            if (!PyErr_ExceptionMatches(PyExc_OverflowError)) return -1;
-            PyErr_Clear();
-            return 0;
-        }
-    }
-    return 1;
-}
-
-PyDoc_STRVAR(place_doccano_doc,
-             "place_doccano(texts, counts, starts, ends, unit) -> (starts, ends, told) | None\n\n"
-             "doccano_batches._placed, compiled: the spans of each text (counts[i] of them,\n"
-             "in order, in starts and ends) placed in code points, counted in unit (0: as\n"
-             "each document's spans tell, 1: code points, 2: UTF-16 units), and for each\n"
-             "document the unit its spans told (0 when none was). None when a document's\n"
-             "spans are not placed without a doubt (or an offset is not an int).");
-
-static PyObject *place_doccano(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 5 || !PyList_Check(args[0]) || !PyList_Check(args[1]) ||
-        !PyList_Check(args[2]) || !PyList_Check(args[3]) || !PyLong_Check(args[4])) {
-        PyErr_SetString(PyExc_TypeError,
-                        "place_doccano(texts: list, counts: list, starts: list, ends: list, "
-                        "unit: int)");
-        return NULL;
-    }
-    PyObject *texts = args[0], *counts = args[1];
-    Py_ssize_t documents = PyList_GET_SIZE(texts);
-    Py_ssize_t total = PyList_GET_SIZE(args[2]);
-    long unit = PyLong_AsLong(args[4]);
-    if (PyList_GET_SIZE(counts) != documents || PyList_GET_SIZE(args[3]) != total ||
-        unit < DECIDE || unit > UTF16) {
-        PyErr_SetString(PyExc_ValueError, "place_doccano: a count a text, an end a start");
-        return NULL;
-    }
-    PyObject *result = NULL, *told_list = NULL, *start_list = NULL, *end_list = NULL;
-    Py_ssize_t *starts = PyMem_Malloc((4 * total + 1) * sizeof(Py_ssize_t));
-    if (starts == NULL) return PyErr_NoMemory();
-    Py_ssize_t *ends = starts + total, *scratch = starts + 2 * total;
-    int read = read_offsets(args[2], starts, total);
-    if (read > 0) read = read_offsets(args[3], ends, total);
-    if (read <= 0) {
-        if (read == 0) {
-            Py_INCREF(Py_None);
-            result = Py_None;
-        }
-        goto done;
-    }
-    told_list = PyList_New(documents);
-    if (told_list == NULL) goto done;
-    Py_ssize_t low = 0;
-    for (Py_ssize_t number = 0; number < documents; number++) {
-        PyObject *text = PyList_GET_ITEM(texts, number);
-        Py_ssize_t count = PyLong_AsSsize_t(PyList_GET_ITEM(counts, number));
-        if (count == -1 && PyErr_Occurred()) goto done;
-        if (!PyUnicode_Check(text) || count < 0 || low + count > total) {
-            PyErr_SetString(PyExc_ValueError, "place_doccano: a str a text, counts in range");
-            goto done;
-        }
-#if PY_VERSION_HEX < 0x030C0000
-        if (PyUnicode_READY(text) < 0) goto done;
-#endif
-        int told = DECIDE;
-        if (count) {
-            told = place_document(text, starts + low, ends + low, count, (int)unit, scratch);
-            if (told == -2) goto done;
-            if (told == -1) {
-                Py_INCREF(Py_None);
-                result = Py_None;
-                goto done;
-            }
-        }
-        PyObject *told_number = PyLong_FromLong(told);
-        if (told_number == NULL) goto done;
-        PyList_SET_ITEM(told_list, number, told_number);
-        low += count;
-    }
-    if (low != total) {
-        PyErr_SetString(PyExc_ValueError, "place_doccano: the counts must add up to the spans");
-        goto done;
-    }
-    start_list = int_list(starts, total);
-    end_list = int_list(ends, total);
-    if (start_list != NULL && end_list != NULL) {
-        result = PyTuple_Pack(3, start_list, end_list, told_list);
-    }
-done:
-    PyMem_Free(starts);
-    Py_XDECREF(told_list);
-    Py_XDECREF(start_list);
-    Py_XDECREF(end_list);
-    return result;
-}
-
 /* The code-point index of every astral character, ascending; the count, or -1 with an
  * exception set. The caller frees *indices. */
 static Py_ssize_t astral_indices(const Text *text, Py_ssize_t length, Py_ssize_t **indices) {
@@ -380,11 +280,259 @@ done:
     return result;
 }
 
+/* --- doccano import: a chunk's span lists read, checked, placed and made records ----- */
+
+static PyObject *START_OFFSET_KEY, *END_OFFSET_KEY, *ID_KEY, *TEXT_KEY, *ATTRS_KEY, *NOTE_KEY,
+    *EMPTY;
+
+/* One span as a record lists it: offsets, label (a new reference once read) and number. */
+typedef struct {
+    Py_ssize_t start, end, number;
+    PyObject *label;
+} RawSpan;
+
+/* The spans of one record (a list of entity objects with int ids, or of [start, end,
+ * label] lists) into raw; 1 when they are all alike and of the right types, 0 when not
+ * (no exception then), -1 with an exception set. */
+static int read_spans(PyObject *spans, RawSpan *raw) {
+    Py_ssize_t count = PyList_GET_SIZE(spans);
+    int lists = count && PyList_CheckExact(PyList_GET_ITEM(spans, 0));
+    for (Py_ssize_t k = 0; k < count; k++) {
+        PyObject *span = PyList_GET_ITEM(spans, k);
+        PyObject *start, *end, *label;
+        if (lists) {
+            if (!PyList_CheckExact(span) || PyList_GET_SIZE(span) != 3) return 0;
+            start = PyList_GET_ITEM(span, 0);
+            end = PyList_GET_ITEM(span, 1);
+            label = PyList_GET_ITEM(span, 2);
+            raw[k].number = k + 1;
+        } else {
+            if (!PyDict_CheckExact(span)) return 0;
+            int found = int_item(span, ID_KEY, &raw[k].number);
+            if (found <= 0) return found;
+            start = PyDict_GetItemWithError(span, START_OFFSET_KEY);
+            end = start ? PyDict_GetItemWithError(span, END_OFFSET_KEY) : NULL;
+            label = end ? PyDict_GetItemWithError(span, LABEL_KEY) : NULL;
+            if (label == NULL) return PyErr_Occurred() ? -1 : 0;
+        }
+        if (!PyLong_CheckExact(start) || !PyLong_CheckExact(end) || !PyUnicode_CheckExact(label))
+            return 0;
+        raw[k].start = PyLong_AsSsize_t(start);
+        if (raw[k].start == -1 && PyErr_Occurred()) goto overflow;
+        raw[k].end = PyLong_AsSsize_t(end);
+        if (raw[k].end == -1 && PyErr_Occurred()) goto overflow;
+        raw[k].label = label;
+    }
+    return 1;
+overflow:
+    if (!PyErr_ExceptionMatches(PyExc_OverflowError)) return -1;
+    PyErr_Clear();
+    return 0;
+}
+
+/* The label without the whitespace around it (str.strip); a new reference, or NULL with
+ * an exception set. */
+static PyObject *stripped(PyObject *label) {
+#if PY_VERSION_HEX < 0x030C0000
+    if (PyUnicode_READY(label) < 0) return NULL;
+#endif
+    Text text = {PyUnicode_KIND(label), PyUnicode_DATA(label)};
+    Py_ssize_t low = 0, high = PyUnicode_GET_LENGTH(label);
+    while (low < high && Py_UNICODE_ISSPACE(at(&text, low))) low++;
+    while (high > low && Py_UNICODE_ISSPACE(at(&text, high - 1))) high--;
+    if (low == 0 && high == PyUnicode_GET_LENGTH(label)) {
+        Py_INCREF(label);
+        return label;
+    }
+    return PyUnicode_Substring(label, low, high);
+}
+
+typedef struct {
+    Py_ssize_t start, end, index;
+} Place;
+
+static int by_place(const void *left, const void *right) {
+    const Place *a = left, *b = right;
+    if (a->start != b->start) return a->start < b->start ? -1 : 1;
+    if (a->end != b->end) return a->end < b->end ? -1 : 1;
+    return 0;
+}
+
+static int by_number(const void *left, const void *right) {
+    Py_ssize_t a = *(const Py_ssize_t *)left, b = *(const Py_ssize_t *)right;
+    return a < b ? -1 : a > b;
+}
+
+/* Whether one document's spans are each listed once (start, end and label) under ids
+ * of their own; places and numbers are scratch for count spans. */
+static int each_once(const Py_ssize_t *starts, const Py_ssize_t *ends, PyObject **labels,
+                     const RawSpan *raw, Py_ssize_t count, Place *places,
+                     Py_ssize_t *numbers) {
+    for (Py_ssize_t k = 0; k < count; k++) {
+        places[k] = (Place){starts[k], ends[k], k};
+        numbers[k] = raw[k].number;
+    }
+    qsort(places, count, sizeof(Place), by_place);
+    for (Py_ssize_t k = 0; k < count; k++) {
+        for (Py_ssize_t j = k + 1; j < count && by_place(&places[k], &places[j]) == 0; j++) {
+            if (PyUnicode_Compare(labels[places[k].index], labels[places[j].index]) == 0)
+                return 0;
+        }
+    }
+    qsort(numbers, count, sizeof(Py_ssize_t), by_number);
+    for (Py_ssize_t k = 1; k < count; k++) {
+        if (numbers[k] == numbers[k - 1]) return 0;
+    }
+    return 1;
+}
+
+/* One span record, every Span field in field order; NULL with an exception set. */
+static PyObject *span_record(PyObject *id, Py_ssize_t start, Py_ssize_t end, PyObject *label,
+                             PyObject *text) {
+    PyObject *record = PyDict_New();
+    if (record == NULL) return NULL;
+    PyObject *values[5] = {PyLong_FromSsize_t(start), PyLong_FromSsize_t(end),
+                           PyUnicode_Substring(text, start, end), PyDict_New(), NULL};
+    int failed = values[0] == NULL || values[1] == NULL || values[2] == NULL ||
+                 values[3] == NULL || PyDict_SetItem(record, ID_KEY, id) < 0 ||
+                 PyDict_SetItem(record, START_KEY, values[0]) < 0 ||
+                 PyDict_SetItem(record, END_KEY, values[1]) < 0 ||
+                 PyDict_SetItem(record, LABEL_KEY, label) < 0 ||
+                 PyDict_SetItem(record, TEXT_KEY, values[2]) < 0 ||
+                 PyDict_SetItem(record, ATTRS_KEY, values[3]) < 0 ||
+                 PyDict_SetItem(record, NOTE_KEY, EMPTY) < 0;
+    for (int k = 0; k < 4; k++) Py_XDECREF(values[k]);
+    if (failed) {
+        Py_DECREF(record);
+        return NULL;
+    }
+    return record;
+}
+
+/* The span records of one document, and its spans' ids appended to ids; -1 with an
+ * exception set. */
+static int document_records(PyObject *text, const Py_ssize_t *starts, const Py_ssize_t *ends,
+                            PyObject **labels, const RawSpan *raw, Py_ssize_t count,
+                            PyObject *records, PyObject *ids) {
+    for (Py_ssize_t k = 0; k < count; k++) {
+        PyObject *id = PyUnicode_FromFormat("T%zd", raw[k].number);
+        if (id == NULL) return -1;
+        PyObject *record = span_record(id, starts[k], ends[k], labels[k], text);
+        int failed = record == NULL || PyList_Append(ids, id) < 0;
+        Py_DECREF(id);
+        if (!failed) PyList_SET_ITEM(records, k, record);
+        else {
+            Py_XDECREF(record);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+PyDoc_STRVAR(doccano_spans_doc,
+             "doccano_spans(texts, span_lists, unit) -> (records, ids, told) | None\n\n"
+             "doccano_batches' span work for a chunk, compiled: each text's spans (entity\n"
+             "objects with int ids, or [start, end, label] lists, alike in each list) read,\n"
+             "placed as doccano_batches._placed places them, checked (int offsets, labels not blank,\n"
+             "no span listed twice, no id twice) and made span records (every Span field, in\n"
+             "order). Returns each document's records, all spans' ids and each document's\n"
+             "told unit; None where the Python code must look (or would refuse the chunk).");
+
+static PyObject *doccano_spans(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 3 || !PyList_Check(args[0]) || !PyList_Check(args[1]) ||
+        PyList_GET_SIZE(args[0]) != PyList_GET_SIZE(args[1]) || !PyLong_Check(args[2])) {
+        PyErr_SetString(PyExc_TypeError, "doccano_spans(texts: list, span_lists: list, unit)");
+        return NULL;
+    }
+    PyObject *texts = args[0], *span_lists = args[1];
+    long unit = PyLong_AsLong(args[2]);
+    if (unit < DECIDE || unit > UTF16) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "unit: 0, 1 or 2");
+        return NULL;
+    }
+    Py_ssize_t documents = PyList_GET_SIZE(texts), total = 0;
+    for (Py_ssize_t number = 0; number < documents; number++) {
+        PyObject *spans = PyList_GET_ITEM(span_lists, number);
+        if (!PyList_CheckExact(spans) || !PyUnicode_Check(PyList_GET_ITEM(texts, number)))
+            Py_RETURN_NONE;
+        total += PyList_GET_SIZE(spans);
+    }
+    PyObject *result = NULL, *all_records = NULL, *ids = NULL, *told_list = NULL;
+    RawSpan *raw = PyMem_Calloc(total + 1, sizeof(RawSpan));
+    PyObject **labels = PyMem_Calloc(total + 1, sizeof(PyObject *));
+    Py_ssize_t *offsets = PyMem_Malloc((5 * total + 1) * sizeof(Py_ssize_t));
+    Place *places = PyMem_Malloc((total + 1) * sizeof(Place));
+    if (raw == NULL || labels == NULL || offsets == NULL || places == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_ssize_t *starts = offsets, *ends = offsets + total, *scratch = offsets + 2 * total;
+    all_records = PyList_New(documents);
+    ids = PyList_New(0);
+    told_list = PyList_New(documents);
+    if (all_records == NULL || ids == NULL || told_list == NULL) goto done;
+    Py_ssize_t low = 0;
+    for (Py_ssize_t number = 0; number < documents; number++) {
+        PyObject *text = PyList_GET_ITEM(texts, number);
+        PyObject *spans = PyList_GET_ITEM(span_lists, number);
+        Py_ssize_t count = PyList_GET_SIZE(spans);
+        int read = read_spans(spans, raw + low);
+        if (read < 0) goto done;
+        if (read == 0) goto none;
+        for (Py_ssize_t k = low; k < low + count; k++) {
+            starts[k] = raw[k].start;
+            ends[k] = raw[k].end;
+            labels[k] = stripped(raw[k].label);
+            if (labels[k] == NULL) goto done;
+            if (PyUnicode_GET_LENGTH(labels[k]) == 0) goto none;
+        }
+#if PY_VERSION_HEX < 0x030C0000
+        if (PyUnicode_READY(text) < 0) goto done;
+#endif
+        int told = DECIDE;
+        if (count) {
+            told = place_document(text, starts + low, ends + low, count, (int)unit, scratch);
+            if (told == -2) goto done;
+            if (told == -1) goto none;
+            if (!each_once(starts + low, ends + low, labels + low, raw + low, count, places,
+                           scratch))
+                goto none;
+        }
+        PyObject *records = PyList_New(count);
+        if (records == NULL) goto done;
+        PyList_SET_ITEM(all_records, number, records);
+        if (document_records(text, starts + low, ends + low, labels + low, raw + low, count,
+                             records, ids) < 0)
+            goto done;
+        PyObject *told_number = PyLong_FromLong(told);
+        if (told_number == NULL) goto done;
+        PyList_SET_ITEM(told_list, number, told_number);
+        low += count;
+    }
+    result = PyTuple_Pack(3, all_records, ids, told_list);
+    goto done;
+none:
+    Py_INCREF(Py_None);
+    result = Py_None;
+done:
+    if (labels != NULL) {
+        for (Py_ssize_t k = 0; k < total; k++) Py_XDECREF(labels[k]);
+    }
+    PyMem_Free(labels);
+    PyMem_Free(raw);
+    PyMem_Free(offsets);
+    PyMem_Free(places);
+    Py_XDECREF(all_records);
+    Py_XDECREF(ids);
+    Py_XDECREF(told_list);
+    return result;
+}
+
 static PyMethodDef methods[] = {
-    {"place_doccano", (PyCFunction)(void (*)(void))place_doccano, METH_FASTCALL,
-     place_doccano_doc},
     {"doccano_entities", (PyCFunction)(void (*)(void))doccano_entities, METH_FASTCALL,
      doccano_entities_doc},
+    {"doccano_spans", (PyCFunction)(void (*)(void))doccano_spans, METH_FASTCALL,
+     doccano_spans_doc},
     {NULL, NULL, 0, NULL},
 };
 
@@ -397,6 +545,16 @@ PyMODINIT_FUNC PyInit__offsets(void) {
     START_KEY = PyUnicode_InternFromString("start");
     END_KEY = PyUnicode_InternFromString("end");
     LABEL_KEY = PyUnicode_InternFromString("label");
-    if (START_KEY == NULL || END_KEY == NULL || LABEL_KEY == NULL) return NULL;
+    START_OFFSET_KEY = PyUnicode_InternFromString("start_offset");
+    END_OFFSET_KEY = PyUnicode_InternFromString("end_offset");
+    ID_KEY = PyUnicode_InternFromString("id");
+    TEXT_KEY = PyUnicode_InternFromString("text");
+    ATTRS_KEY = PyUnicode_InternFromString("attrs");
+    NOTE_KEY = PyUnicode_InternFromString("note");
+    EMPTY = PyUnicode_FromStringAndSize(NULL, 0);
+    if (START_KEY == NULL || END_KEY == NULL || LABEL_KEY == NULL || START_OFFSET_KEY == NULL ||
+        END_OFFSET_KEY == NULL || ID_KEY == NULL || TEXT_KEY == NULL || ATTRS_KEY == NULL ||
+        NOTE_KEY == NULL || EMPTY == NULL)
+        return NULL;
     return PyModule_Create(&module);
 }

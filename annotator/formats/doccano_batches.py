@@ -133,29 +133,12 @@ def _checked(
         return None
     if any(map(contains, texts, repeat("\r"))) or any(map(str.startswith, texts, repeat("\ufeff"))):
         return None
-    spans_in = _span_columns(items)
-    if spans_in is None:
+    label_key, span_lists = _span_lists(items)
+    made = _spans(texts, span_lists, unit)
+    if made is None:
         return None
-    label_key, span_lists, starts, ends, labels, ids = spans_in
-    counts = list(map(len, span_lists))
-    if not (
-        set(map(type, starts)) <= _INT
-        and set(map(type, ends)) <= _INT
-        and set(map(type, labels)) <= _STR
-        and all(map(str.strip, labels))
-    ):
-        return None
-    bounds = list(itertools.accumulate(counts, initial=0))
-    placed = _placed(texts, counts, bounds, starts, ends, unit)
-    if placed is None:
-        return None
-    placed_starts, placed_ends, decided = placed
-    labels = list(map(str.strip, labels))
-    owners = list(itertools.chain.from_iterable(map(repeat, range(len(items)), counts)))
-    if len(set(zip(owners, placed_starts, placed_ends, labels, strict=True))) != len(labels):
-        return None  # a span listed twice: dropped, and told, one record at a time
-    if len(set(zip(owners, ids, strict=True))) != len(ids):
-        return None  # two entities under one id: the models refuse them
+    span_records, ids, decided = made
+    bounds = list(itertools.accumulate(map(len, span_lists), initial=0))
     relation_lists = list(map(_get, items, repeat("relations")))
     relations = _relations(relation_lists, ids, bounds)
     if relations is None:
@@ -189,7 +172,83 @@ def _checked(
         if low == high and not relation_lists[number]:
             rows.append((doc_ids[number], text, doc_metas[number], wheres[number], None))
             continue
-        spans = [
+        rows.append(
+            (
+                doc_ids[number],
+                text,
+                doc_metas[number],
+                wheres[number],
+                CheckedLabels((span_records[number], document_relations)),
+            )
+        )
+    return rows, label_key[0]
+
+
+def _span_lists(items: list[dict[str, Any]]) -> tuple[list[str | None], list[list[Any]]]:
+    """Each record's label column and its span list (in ``entities``, or in the label
+    column of a record without entities)."""
+    entity_lists = list(map(_get, items, repeat("entities")))
+    keys: list[str | None] = [
+        "entities" if type(entities) is list else triples_key(item)
+        for item, entities in zip(items, entity_lists, strict=True)
+    ]
+    span_lists: list[list[Any]] = [
+        entities if key == "entities" else item[key] if key else []
+        for item, entities, key in zip(items, entity_lists, keys, strict=True)
+    ]
+    return keys, span_lists
+
+
+SpanRecords = tuple[list[list[dict[str, Any]]], list[str], list[Unit | None]]
+
+
+def _spans(texts: list[str], span_lists: list[list[Any]], unit: Unit | None) -> SpanRecords | None:
+    """Each document's span records, all spans' ids, and each document's unit when its
+    spans told it, when every record's spans are read, placed and checked without a
+    doubt (see the module); None otherwise. Compiled (_offsets.c) where it is built."""
+    compiled = compiled_offsets()
+    if compiled is None:
+        return _spans_python(texts, span_lists, unit)
+    made = compiled.doccano_spans(texts, span_lists, _UNIT_CODES[unit])
+    if made is None:
+        return None
+    records, ids, told = made
+    return records, ids, list(map(_TOLD.__getitem__, told))
+
+
+# The units as _offsets numbers them.
+_UNIT_CODES: dict[Unit | None, int] = {None: 0, "codepoint": 1, "utf16": 2}
+_TOLD: tuple[Unit | None, ...] = (None, "codepoint", "utf16")
+
+
+def _spans_python(
+    texts: list[str], span_lists: list[list[Any]], unit: Unit | None
+) -> SpanRecords | None:
+    columns = _span_columns(span_lists)
+    if columns is None:
+        return None
+    starts, ends, labels, ids = columns
+    if not (
+        set(map(type, starts)) <= _INT
+        and set(map(type, ends)) <= _INT
+        and set(map(type, labels)) <= _STR
+        and all(map(str.strip, labels))
+    ):
+        return None
+    counts = list(map(len, span_lists))
+    bounds = list(itertools.accumulate(counts, initial=0))
+    placed = _placed(texts, bounds, starts, ends, unit)
+    if placed is None:
+        return None
+    placed_starts, placed_ends, decided = placed
+    labels = list(map(str.strip, labels))
+    owners = list(itertools.chain.from_iterable(map(repeat, range(len(texts)), counts)))
+    if len(set(zip(owners, placed_starts, placed_ends, labels, strict=True))) != len(labels):
+        return None  # a span listed twice: dropped, and told, one record at a time
+    if len(set(zip(owners, ids, strict=True))) != len(ids):
+        return None  # two entities under one id: the models refuse them
+    records = [
+        [
             {
                 "id": span_id,
                 "start": start,
@@ -207,35 +266,18 @@ def _checked(
                 strict=True,
             )
         ]
-        rows.append(
-            (
-                doc_ids[number],
-                text,
-                doc_metas[number],
-                wheres[number],
-                CheckedLabels((spans, document_relations)),
-            )
-        )
-    return rows, label_key[0]
+        for text, (low, high) in zip(texts, itertools.pairwise(bounds), strict=True)
+    ]
+    return records, ids, decided
 
 
 def _span_columns(
-    items: list[dict[str, Any]],
-) -> tuple[list[str | None], list[list[Any]], list[Any], list[Any], list[Any], list[str]] | None:
-    """Each record's label column, its span list, and all spans' starts, ends, labels and
-    ids, one list each, as ``doccano._entity_columns`` and ``_triple_columns`` read them:
-    each record's spans all entity objects with numbers or all ``[start, end, label]``
-    lists (in ``entities``, or in the label column of a record without entities); None
-    for anything else."""
-    entity_lists = list(map(_get, items, repeat("entities")))
-    keys: list[str | None] = [
-        "entities" if type(entities) is list else triples_key(item)
-        for item, entities in zip(items, entity_lists, strict=True)
-    ]
-    span_lists: list[list[Any]] = [
-        entities if key == "entities" else item[key] if key else []
-        for item, entities, key in zip(items, entity_lists, keys, strict=True)
-    ]
+    span_lists: list[list[Any]],
+) -> tuple[list[Any], list[Any], list[Any], list[str]] | None:
+    """All spans' starts, ends, labels and ids, one list each, as
+    ``doccano._entity_columns`` and ``_triple_columns`` read them: each record's spans
+    all entity objects with numbers or all ``[start, end, label]`` lists; None for
+    anything else."""
     spans = list(itertools.chain.from_iterable(span_lists))
     kinds = set(map(type, spans))
     if kinds == _LIST or not spans:
@@ -243,8 +285,6 @@ def _span_columns(
             return None
         places = map(range, repeat(1), [len(found) + 1 for found in span_lists])
         return (
-            keys,
-            span_lists,
             list(map(_first_part, spans)),
             list(map(_second_part, spans)),
             list(map(_third_part, spans)),
@@ -255,8 +295,6 @@ def _span_columns(
         if not set(map(type, numbers)) <= _INT:
             return None
         return (
-            keys,
-            span_lists,
             list(map(_START, spans)),
             list(map(_END, spans)),
             list(map(_LABEL, spans)),
@@ -280,8 +318,6 @@ def _span_columns(
         else:
             return None
     return (
-        keys,
-        span_lists,
         [span[0] if type(span) is list else span.get("start_offset") for span in spans],
         [span[1] if type(span) is list else span.get("end_offset") for span in spans],
         [span[2] if type(span) is list else span.get("label") for span in spans],
@@ -290,34 +326,11 @@ def _span_columns(
 
 
 def _placed(
-    texts: list[str],
-    counts: list[int],
-    bounds: list[int],
-    starts: list[int],
-    ends: list[int],
-    unit: Unit | None,
+    texts: list[str], bounds: list[int], starts: list[int], ends: list[int], unit: Unit | None
 ) -> tuple[list[int], list[int], list[Unit | None]] | None:
     """Every span's stored start and end, and each document's unit when its spans told it
     (``place_unstated_spans``'s answer for each document), or None when any document's
-    spans are not placed without a doubt. Compiled (_offsets.c) where it is built."""
-    compiled = compiled_offsets()
-    if compiled is None:
-        return _placed_python(texts, bounds, starts, ends, unit)
-    placed = compiled.place_doccano(texts, counts, starts, ends, _UNIT_CODES[unit])
-    if placed is None:
-        return None
-    placed_starts, placed_ends, told = placed
-    return placed_starts, placed_ends, list(map(_TOLD.__getitem__, told))
-
-
-# The units as place_doccano numbers them.
-_UNIT_CODES: dict[Unit | None, int] = {None: 0, "codepoint": 1, "utf16": 2}
-_TOLD: tuple[Unit | None, ...] = (None, "codepoint", "utf16")
-
-
-def _placed_python(
-    texts: list[str], bounds: list[int], starts: list[int], ends: list[int], unit: Unit | None
-) -> tuple[list[int], list[int], list[Unit | None]] | None:
+    spans are not placed without a doubt."""
     placed_starts: list[int] = []
     placed_ends: list[int] = []
     decided: list[Unit | None] = []

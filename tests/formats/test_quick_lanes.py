@@ -4,15 +4,14 @@ The compiled offset helpers (_offsets.c) against the Python code, Label Studio's
 regions against the careful reading, JSON lists read a line of bytes at a time against
 the text reader.
 
-doccano's import places each chunk's spans with ``place_doccano`` where it is built; the
-Python code (``doccano_batches._placed_python``) is the reference, on texts with emoji,
+doccano's import reads each chunk's spans with ``doccano_spans`` where it is built; the
+Python code (``doccano_batches._spans_python``) is the reference, on texts with emoji,
 flags, ZWJ sequences, astral letters, combining marks, CJK and spaces around spans, with
 offsets counted in code points, in UTF-16 units, out of range and inside surrogate pairs.
 """
 
 from __future__ import annotations
 
-import itertools
 import random
 import shutil
 import sysconfig
@@ -52,65 +51,84 @@ def _utf16(text: str, offset: int) -> int:
     return len(text[:offset].encode("utf-16-le")) // 2
 
 
-def _chunk(rng: random.Random) -> tuple[list[str], list[int], list[int], list[int]]:
+def _span(rng: random.Random, text: str, start: int, end: int, units: bool) -> Any:
+    if units:
+        start, end = _utf16(text, start), _utf16(text, end)
+    # Now and then a span moved by one (onto a space, into a pair, past the end).
+    if rng.random() < 0.1:
+        start += rng.choice((-1, 1))
+    if rng.random() < 0.05:
+        end += rng.choice((1, 2, 40))
+    label: Any = rng.choice(["PERSON", "GPE", " ORG ", "PERSON"])
+    values: list[Any] = [start, end, label]
+    odd = rng.random()
+    if odd < 0.05:
+        values[int(odd * 60) % 3] = rng.choice([" ", None, float(start), 2**70, True])
+    return values
+
+
+def _span_lists(rng: random.Random) -> tuple[list[str], list[list[Any]]]:
     texts: list[str] = []
-    counts: list[int] = []
-    starts: list[int] = []
-    ends: list[int] = []
+    span_lists: list[list[Any]] = []
     for _ in range(rng.randint(1, 6)):
-        text, spans = _text_and_spans(rng)
-        in_units = rng.random() < 0.5
-        for start, end in spans:
-            if in_units:
-                start, end = _utf16(text, start), _utf16(text, end)
-            # Now and then a span moved by one (onto a space, into a pair, past the end).
-            if rng.random() < 0.1:
-                start += rng.choice((-1, 1))
-            if rng.random() < 0.05:
-                end += rng.choice((1, 2, 40))
-            starts.append(start)
-            ends.append(end)
+        text, places = _text_and_spans(rng)
+        units = rng.random() < 0.5
+        as_lists = rng.random() < 0.4
+        spans: list[Any] = []
+        for number, (start, end) in enumerate(places):
+            values = _span(rng, text, start, end, units)
+            if as_lists:
+                spans.append(values if rng.random() > 0.01 else values[:2])
+            else:
+                entity_id: Any = number if rng.random() > 0.02 else rng.choice([0, "7", None])
+                spans.append(
+                    {
+                        "id": entity_id,
+                        "start_offset": values[0],
+                        "end_offset": values[1],
+                        "label": values[2],
+                    }
+                )
+        if spans and rng.random() < 0.05:
+            spans.append(dict(spans[0]) if isinstance(spans[0], dict) else list(spans[0]))
         texts.append(text)
-        counts.append(len(spans))
-    return texts, counts, starts, ends
-
-
-def _both(
-    texts: list[str], counts: list[int], starts: list[int], ends: list[int], unit: Unit | None
-) -> tuple[object, object]:
-    bounds = list(itertools.accumulate(counts, initial=0))
-    python = doccano_batches._placed_python(texts, bounds, starts, ends, unit)
-    compiled = doccano_batches._placed(texts, counts, bounds, starts, ends, unit)
-    return python, compiled
+        span_lists.append(spans)
+    return texts, span_lists
 
 
 @pytest.mark.parametrize("unit", [None, "codepoint", "utf16"])
-def test_place_doccano_is_the_python_placement(unit: Unit | None) -> None:
+def test_doccano_spans_are_the_python_spans(unit: Unit | None) -> None:
     if compiled_offsets() is None:
         pytest.skip("_offsets is not built here")
-    rng = random.Random(f"place {unit}")
-    decided = 0
+    rng = random.Random(f"spans {unit}")
+    made = 0
     for _ in range(3000):
-        python, compiled = _both(*_chunk(rng), unit)
+        texts, span_lists = _span_lists(rng)
+        python = doccano_batches._spans_python(texts, span_lists, unit)
+        compiled = doccano_batches._spans(texts, span_lists, unit)
         assert compiled == python
-        decided += python is not None
-    assert decided > 300  # most chunks get placed, so both answers are compared in full
+        # Field order too: the records are written as they are.
+        assert orjson.dumps(compiled) == orjson.dumps(python)
+        made += python is not None
+    assert made > 300  # many chunks are read whole, so both answers are compared in full
 
 
-def test_place_doccano_leaves_odd_offsets_to_python() -> None:
+def test_doccano_spans_leave_odd_chunks_to_python() -> None:
     """Offsets that are not ints an index can hold give None (the one-record path then
     names what is wrong); bad arguments are refused."""
     compiled = compiled_offsets()
     if compiled is None:
         pytest.skip("_offsets is not built here")
-    assert compiled.place_doccano(["ab"], [1], [0], [2**70], 0) is None
-    assert compiled.place_doccano(["ab"], [1], [True], [2], 0) is None
-    assert compiled.place_doccano(["ab"], [1], [0], [2], 0) == ([0], [2], [0])
-    assert compiled.place_doccano(["👍 ab"], [1], [3], [5], 0) == ([2], [4], [2])
+    record = {"id": "T1", "start": 2, "end": 4, "label": "X", "text": "ab", "attrs": {}, "note": ""}
+    assert compiled.doccano_spans(["👍 ab"], [[[3, 5, " X"]]], 0) == ([[record]], ["T1"], [2])
+    assert compiled.doccano_spans(["ab"], [[[0, 2**70, "X"]]], 0) is None
+    assert compiled.doccano_spans(["ab"], [[[True, 2, "X"]]], 0) is None
+    assert compiled.doccano_spans(["ab"], [[[0, 1, "X"], {"id": 1}]], 0) is None
+    assert compiled.doccano_spans(["ab"], [[]], 2) == ([[]], [], [0])
     with pytest.raises(ValueError):
-        compiled.place_doccano(["ab"], [2], [0], [1], 0)
+        compiled.doccano_spans(["ab"], [[]], 3)
     with pytest.raises(TypeError):
-        compiled.place_doccano(("ab",), [1], [0], [1], 0)
+        compiled.doccano_spans(["ab"], [], 0)
 
 
 def _can_compile() -> bool:

@@ -348,9 +348,9 @@ def _batch(rows: list[_Parts], labelled: bool) -> CheckedBatch:
         notes=[""] * len(rows),
         span_counts=list(map(len, span_lists)),
         relation_counts=list(map(len, relation_lists)),
-        span_labels=list(dict.fromkeys(span["label"] for spans in span_lists for span in spans)),
+        span_labels=list(dict.fromkeys(map(_LABEL_OF, itertools.chain.from_iterable(span_lists)))),
         relation_labels=list(
-            dict.fromkeys(rel["label"] for rels in relation_lists for rel in rels)
+            dict.fromkeys(map(_LABEL_OF, itertools.chain.from_iterable(relation_lists)))
         ),
         encode=lambda: (
             list(map(orjson.dumps, span_lists)),
@@ -359,6 +359,7 @@ def _batch(rows: list[_Parts], labelled: bool) -> CheckedBatch:
     )
 
 
+_LABEL_OF = itemgetter("label")
 _START = methodcaller("get", "start_offset")
 _END = methodcaller("get", "end_offset")
 _LABEL = methodcaller("get", "label")

@@ -386,17 +386,6 @@ static int each_once(const Py_ssize_t *starts, const Py_ssize_t *ends, PyObject 
     return 1;
 }
 
-/* "T" and the number, as "T{}".format writes it; NULL with an exception set. */
-static PyObject *span_id(Py_ssize_t number) {
-    Buffer buffer = {NULL, 0, 0};
-    if (reserve(&buffer, 24) < 0) return NULL;
-    put(&buffer, "T", 1);
-    put_number(&buffer, number);
-    PyObject *id = PyUnicode_FromStringAndSize(buffer.bytes, buffer.size);
-    PyMem_Free(buffer.bytes);
-    return id;
-}
-
 /* One span record, every Span field in field order; NULL with an exception set. */
 static PyObject *span_record(PyObject *id, Py_ssize_t start, Py_ssize_t end, PyObject *label,
                              PyObject *text) {
@@ -426,7 +415,7 @@ static int document_records(PyObject *text, const Py_ssize_t *starts, const Py_s
                             PyObject **labels, const RawSpan *raw, Py_ssize_t count,
                             PyObject *records, PyObject *ids) {
     for (Py_ssize_t k = 0; k < count; k++) {
-        PyObject *id = span_id(raw[k].number);
+        PyObject *id = PyUnicode_FromFormat("T%zd", raw[k].number);
         if (id == NULL) return -1;
         PyObject *record = span_record(id, starts[k], ends[k], labels[k], text);
         int failed = record == NULL || PyList_Append(ids, id) < 0;

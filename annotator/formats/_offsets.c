@@ -363,15 +363,10 @@ static int by_number(const void *left, const void *right) {
     return a < b ? -1 : a > b;
 }
 
-/* Whether one document's spans are each listed once (start, end and label) under ids
- * of their own; places and numbers are scratch for count spans. */
-static int each_once(const Py_ssize_t *starts, const Py_ssize_t *ends, PyObject **labels,
-                     const RawSpan *raw, Py_ssize_t count, Place *places,
-                     Py_ssize_t *numbers) {
-    for (Py_ssize_t k = 0; k < count; k++) {
-        places[k] = (Place){starts[k], ends[k], k};
-        numbers[k] = raw[k].number;
-    }
+/* Whether no two spans share start, end and label; places is scratch for count. */
+static int listed_once(const Py_ssize_t *starts, const Py_ssize_t *ends, PyObject **labels,
+                       Py_ssize_t count, Place *places) {
+    for (Py_ssize_t k = 0; k < count; k++) places[k] = (Place){starts[k], ends[k], k};
     qsort(places, count, sizeof(Place), by_place);
     for (Py_ssize_t k = 0; k < count; k++) {
         for (Py_ssize_t j = k + 1; j < count && by_place(&places[k], &places[j]) == 0; j++) {
@@ -379,6 +374,16 @@ static int each_once(const Py_ssize_t *starts, const Py_ssize_t *ends, PyObject 
                 return 0;
         }
     }
+    return 1;
+}
+
+/* Whether one document's spans are each listed once (start, end and label) under ids
+ * of their own; places and numbers are scratch for count spans. */
+static int each_once(const Py_ssize_t *starts, const Py_ssize_t *ends, PyObject **labels,
+                     const RawSpan *raw, Py_ssize_t count, Place *places,
+                     Py_ssize_t *numbers) {
+    if (!listed_once(starts, ends, labels, count, places)) return 0;
+    for (Py_ssize_t k = 0; k < count; k++) numbers[k] = raw[k].number;
     qsort(numbers, count, sizeof(Py_ssize_t), by_number);
     for (Py_ssize_t k = 1; k < count; k++) {
         if (numbers[k] == numbers[k - 1]) return 0;
@@ -386,13 +391,17 @@ static int each_once(const Py_ssize_t *starts, const Py_ssize_t *ends, PyObject 
     return 1;
 }
 
-/* One span record, every Span field in field order; NULL with an exception set. */
+/* One span record, every Span field in field order (covered: the text it covers, a
+ * reference it takes over); NULL with an exception set. */
 static PyObject *span_record(PyObject *id, Py_ssize_t start, Py_ssize_t end, PyObject *label,
-                             PyObject *text) {
+                             PyObject *covered) {
     PyObject *record = _PyDict_NewPresized(7);
-    if (record == NULL) return NULL;
-    PyObject *values[5] = {PyLong_FromSsize_t(start), PyLong_FromSsize_t(end),
-                           PyUnicode_Substring(text, start, end), PyDict_New(), NULL};
+    if (record == NULL) {
+        Py_XDECREF(covered);
+        return NULL;
+    }
+    PyObject *values[5] = {PyLong_FromSsize_t(start), PyLong_FromSsize_t(end), covered,
+                           PyDict_New(), NULL};
     int failed = values[0] == NULL || values[1] == NULL || values[2] == NULL ||
                  values[3] == NULL || PyDict_SetItem(record, ID_KEY, id) < 0 ||
                  PyDict_SetItem(record, START_KEY, values[0]) < 0 ||
@@ -417,7 +426,8 @@ static int document_records(PyObject *text, const Py_ssize_t *starts, const Py_s
     for (Py_ssize_t k = 0; k < count; k++) {
         PyObject *id = PyUnicode_FromFormat("T%zd", raw[k].number);
         if (id == NULL) return -1;
-        PyObject *record = span_record(id, starts[k], ends[k], labels[k], text);
+        PyObject *record = span_record(id, starts[k], ends[k], labels[k],
+                                       PyUnicode_Substring(text, starts[k], ends[k]));
         int failed = record == NULL || PyList_Append(ids, id) < 0;
         Py_DECREF(id);
         if (!failed) PyList_SET_ITEM(records, k, record);
@@ -528,11 +538,162 @@ done:
     return result;
 }
 
+/* --- Label Studio import: an annotation's plain regions --------------------------------- */
+
+static PyObject *TYPE_KEY, *VALUE_KEY, *LABELS_KEY, *META_KEY, *LABELS_KIND, *RELATION_KIND;
+
+/* Whether the str equals text[start:end]. */
+static int covers(PyObject *stated, const Text *text, Py_ssize_t start, Py_ssize_t end) {
+    if (PyUnicode_GET_LENGTH(stated) != end - start) return 0;
+    Text own = {PyUnicode_KIND(stated), PyUnicode_DATA(stated)};
+    for (Py_ssize_t i = start; i < end; i++) {
+        if (at(&own, i - start) != at(text, i)) return 0;
+    }
+    return 1;
+}
+
+/* One region's id (str of a str or int that is not empty or 0), offsets, stripped label
+ * and covered text (new references); 1, 0 when it is not plain, -1 with an exception. */
+static int read_region(PyObject *region, PyObject *source, const Text *text,
+                       Py_ssize_t length, PyObject **id, Py_ssize_t *start, Py_ssize_t *end,
+                       PyObject **label, PyObject **covered) {
+    PyObject *value = PyDict_GetItemWithError(region, VALUE_KEY);
+    if (value == NULL) return PyErr_Occurred() ? -1 : 0;
+    if (!PyDict_CheckExact(value)) return 0;
+    PyObject *meta = PyDict_GetItemWithError(region, META_KEY);
+    if (meta == NULL && PyErr_Occurred()) return -1;
+    int noted = meta == NULL ? 0 : PyObject_IsTrue(meta);
+    if (noted) return noted < 0 ? -1 : 0;
+    int found = int_item(value, START_KEY, start);
+    if (found > 0) found = int_item(value, END_KEY, end);
+    if (found <= 0) return found;
+    if (*start < 0 || *end > length || *start >= *end) return 0;
+    PyObject *names = PyDict_GetItemWithError(value, LABELS_KEY);
+    PyObject *stated = PyDict_GetItemWithError(value, TEXT_KEY);
+    PyObject *raw_id = PyDict_GetItemWithError(region, ID_KEY);
+    if (PyErr_Occurred()) return -1;
+    if (names == NULL || !PyList_CheckExact(names) || PyList_GET_SIZE(names) != 1) return 0;
+    PyObject *name = PyList_GET_ITEM(names, 0);
+    if (!PyUnicode_CheckExact(name) || stated == NULL || !PyUnicode_Check(stated)) return 0;
+    if (raw_id == NULL || !(PyUnicode_CheckExact(raw_id) || PyLong_CheckExact(raw_id))) return 0;
+    int truthy = PyObject_IsTrue(raw_id);
+    if (truthy <= 0) return truthy;
+#if PY_VERSION_HEX < 0x030C0000
+    if (PyUnicode_READY(stated) < 0) return -1;
+#endif
+    if (!covers(stated, text, *start, *end)) return 0;
+    *label = stripped(name);
+    if (*label == NULL) return -1;
+    if (PyUnicode_GET_LENGTH(*label) == 0) {
+        Py_CLEAR(*label);
+        return 0;
+    }
+    *id = PyObject_Str(raw_id);
+    *covered = PyUnicode_CheckExact(stated) ? Py_NewRef(stated)
+                                            : PyUnicode_Substring(source, *start, *end);
+    if (*id == NULL || *covered == NULL) {
+        Py_CLEAR(*label);
+        Py_CLEAR(*id);
+        Py_CLEAR(*covered);
+        return -1;
+    }
+    return 1;
+}
+
+PyDoc_STRVAR(label_studio_regions_doc,
+             "label_studio_regions(text, results) -> (spans, region_ids, relations) | None\n\n"
+             "label_studio._plain_regions, compiled: an annotation's results, when each is a\n"
+             "relation or a plain region (one label, int offsets in code points of text, the\n"
+             "text it covers, an id of its own, no note) and no span is listed twice: the\n"
+             "span records, each region's id -> (its span id,), and (place, result) of each\n"
+             "relation. None for anything else.");
+
+static PyObject *label_studio_regions(PyObject *module, PyObject *const *args,
+                                      Py_ssize_t nargs) {
+    if (nargs != 2 || !PyUnicode_Check(args[0]) || !PyList_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "label_studio_regions(text: str, results: list)");
+        return NULL;
+    }
+    PyObject *source = args[0], *results = args[1];
+#if PY_VERSION_HEX < 0x030C0000
+    if (PyUnicode_READY(source) < 0) return NULL;
+#endif
+    Text text = {PyUnicode_KIND(source), PyUnicode_DATA(source)};
+    Py_ssize_t length = PyUnicode_GET_LENGTH(source), count = PyList_GET_SIZE(results);
+    PyObject *result = NULL, *spans = PyList_New(0), *region_ids = PyDict_New(),
+             *relations = PyList_New(0);
+    Py_ssize_t *offsets = PyMem_Malloc((2 * count + 1) * sizeof(Py_ssize_t));
+    PyObject **labels = PyMem_Calloc(count + 1, sizeof(PyObject *));
+    Place *places = PyMem_Malloc((count + 1) * sizeof(Place));
+    Py_ssize_t regions = 0;
+    if (spans == NULL || region_ids == NULL || relations == NULL) goto done;
+    if (offsets == NULL || labels == NULL || places == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t k = 0; k < count; k++) {
+        PyObject *item = PyList_GET_ITEM(results, k);
+        if (!PyDict_CheckExact(item)) goto none;
+        PyObject *kind = PyDict_GetItemWithError(item, TYPE_KEY);
+        if (kind == NULL && PyErr_Occurred()) goto done;
+        if (kind == NULL || !PyUnicode_Check(kind)) goto none;
+        if (PyUnicode_Compare(kind, RELATION_KIND) == 0) {
+            PyObject *pair = Py_BuildValue("(nO)", k, item);
+            if (pair == NULL || PyList_Append(relations, pair) < 0) {
+                Py_XDECREF(pair);
+                goto done;
+            }
+            Py_DECREF(pair);
+            continue;
+        }
+        if (PyUnicode_Compare(kind, LABELS_KIND) != 0) goto none;
+        PyObject *id = NULL, *covered = NULL;
+        Py_ssize_t *start = offsets + regions, *end = offsets + count + regions;
+        int read = read_region(item, source, &text, length, &id, start, end, &labels[regions],
+                               &covered);
+        if (read < 0) goto done;
+        if (read == 0) goto none;
+        int taken = PyDict_Contains(region_ids, id);
+        PyObject *ids = taken == 0 ? PyTuple_Pack(1, id) : NULL;
+        int stored = ids != NULL && PyDict_SetItem(region_ids, id, ids) == 0;
+        Py_XDECREF(ids);
+        PyObject *record = stored ? span_record(id, *start, *end, labels[regions], covered)
+                                  : (Py_XDECREF(covered), NULL);
+        Py_DECREF(id);
+        regions++;
+        if (record == NULL || PyList_Append(spans, record) < 0) {
+            Py_XDECREF(record);
+            if (taken == 1) goto none;
+            goto done;
+        }
+        Py_DECREF(record);
+    }
+    if (!listed_once(offsets, offsets + count, labels, regions, places)) goto none;
+    result = PyTuple_Pack(3, spans, region_ids, relations);
+    goto done;
+none:
+    Py_INCREF(Py_None);
+    result = Py_None;
+done:
+    if (labels != NULL) {
+        for (Py_ssize_t k = 0; k < count; k++) Py_XDECREF(labels[k]);
+    }
+    PyMem_Free(labels);
+    PyMem_Free(offsets);
+    PyMem_Free(places);
+    Py_XDECREF(spans);
+    Py_XDECREF(region_ids);
+    Py_XDECREF(relations);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"doccano_entities", (PyCFunction)(void (*)(void))doccano_entities, METH_FASTCALL,
      doccano_entities_doc},
     {"doccano_spans", (PyCFunction)(void (*)(void))doccano_spans, METH_FASTCALL,
      doccano_spans_doc},
+    {"label_studio_regions", (PyCFunction)(void (*)(void))label_studio_regions, METH_FASTCALL,
+     label_studio_regions_doc},
     {NULL, NULL, 0, NULL},
 };
 
@@ -552,6 +713,15 @@ PyMODINIT_FUNC PyInit__offsets(void) {
     ATTRS_KEY = PyUnicode_InternFromString("attrs");
     NOTE_KEY = PyUnicode_InternFromString("note");
     EMPTY = PyUnicode_FromStringAndSize(NULL, 0);
+    TYPE_KEY = PyUnicode_InternFromString("type");
+    VALUE_KEY = PyUnicode_InternFromString("value");
+    LABELS_KEY = PyUnicode_InternFromString("labels");
+    META_KEY = PyUnicode_InternFromString("meta");
+    LABELS_KIND = PyUnicode_InternFromString("labels");
+    RELATION_KIND = PyUnicode_InternFromString("relation");
+    if (TYPE_KEY == NULL || VALUE_KEY == NULL || LABELS_KEY == NULL || META_KEY == NULL ||
+        LABELS_KIND == NULL || RELATION_KIND == NULL)
+        return NULL;
     if (START_KEY == NULL || END_KEY == NULL || LABEL_KEY == NULL || START_OFFSET_KEY == NULL ||
         END_OFFSET_KEY == NULL || ID_KEY == NULL || TEXT_KEY == NULL || ATTRS_KEY == NULL ||
         NOTE_KEY == NULL || EMPTY == NULL)

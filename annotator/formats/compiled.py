@@ -24,6 +24,9 @@ def compiled_offsets() -> ModuleType | None:
     (to compare the two)."""
     if _module is None or os.environ.get("ANNOTATOR_PYTHON_OFFSETS"):
         return None
-    if not all(hasattr(_module, name) for name in ("doccano_spans", "doccano_entities")):
+    if not all(
+        hasattr(_module, name)
+        for name in ("doccano_spans", "doccano_entities", "label_studio_regions")
+    ):
         return None
     return _module

@@ -183,19 +183,28 @@ def _element_lines(path: Path) -> Generator[tuple[dict[str, Any], Location], Non
         closed = False
         need_comma = False
         for number, line in lines:
-            stripped = line.strip(_WHITESPACE_BYTES)
-            if not stripped:
-                continue
-            if closed or stripped == b"]":
-                if closed:
+            element: bytes | memoryview
+            if line.startswith(b"{") and line.endswith(b"},\n"):
+                # As exports write it: the object, read where it lies (no copy).
+                element, comma = memoryview(line)[:-2], True
+            else:
+                stripped = line.strip(_WHITESPACE_BYTES)
+                if not stripped:
+                    continue
+                if closed or stripped == b"]":
+                    if closed:
+                        return taken
+                    closed = True
+                    continue
+                comma = stripped.endswith(b",")
+                element = stripped[:-1].rstrip(_WHITESPACE_BYTES) if comma else stripped
+                if not element.startswith(b"{"):
                     return taken
-                closed = True
-                continue
-            comma = stripped.endswith(b",")
-            element = stripped[:-1].rstrip(_WHITESPACE_BYTES) if comma else stripped
-            if need_comma or not element.startswith(b"{"):
+            if need_comma or closed:
                 return taken
-            if element.count(b"{") + element.count(b"[") > _ONE_LINE_NESTING:
+            if len(line) > _ONE_LINE_NESTING and (
+                line.count(b"{") + line.count(b"[") > _ONE_LINE_NESTING
+            ):
                 return taken
             try:
                 item = orjson.loads(element)

@@ -46,6 +46,7 @@ from annotator.formats.common import (
     layer_name,
     with_tally,
 )
+from annotator.formats.compiled import compiled_offsets
 from annotator.formats.jsonio import Location, iter_json_objects, json_suffix, peek_first_object
 from annotator.formats.offsets import (
     UNIT_NAMES,
@@ -175,20 +176,24 @@ def _annotation(
         spans, alias, region_ids, relations = _regions(results, pointer, source, loc, tally, cats)
     result: list[dict[str, Any]] = []
     for index, item in relations:
-        where = f"{pointer}.result[{index}]"
         ends = []
         for key in ("from_id", "to_id"):
             targets = region_ids.get(str(item.get(key)))
             if not targets:
+                where = f"{pointer}.result[{index}]"
                 raise loc.error(f"{where}.{key} {item.get(key)!r} names no region")
             ends.append(alias[targets[0]])
-        if item.get("direction") == "left":
+        direction = item.get("direction")
+        if direction == "left":
             ends.reverse()
-        elif item.get("direction") == "bi":
-            tally.add("two-way relation: kept as head → tail", f"{loc} {where}")
-        names = _relation_labels(item, where, loc)
+        elif direction == "bi":
+            tally.add("two-way relation: kept as head → tail", f"{loc} {pointer}.result[{index}]")
+        names = _relation_labels(item, pointer, index, loc)
         if not item.get("labels"):
-            tally.add(f"relation without a label: labelled {UNLABELLED_RELATION}", f"{loc} {where}")
+            tally.add(
+                f"relation without a label: labelled {UNLABELLED_RELATION}",
+                f"{loc} {pointer}.result[{index}]",
+            )
         for name in names:
             relation = {
                 "id": f"R{len(result) + 1}",
@@ -290,14 +295,25 @@ _ID = methodcaller("get", "id")
 _META = methodcaller("get", "meta")
 
 
-def _plain_regions(
-    results: list[Any], source: SourceText
-) -> tuple[list[dict[str, Any]], dict[str, tuple[str]], list[tuple[int, dict[str, Any]]]] | None:
+PlainRegions = tuple[list[dict[str, Any]], dict[str, tuple[str]], list[tuple[int, dict[str, Any]]]]
+
+
+def _plain_regions(results: list[Any], source: SourceText) -> PlainRegions | None:
     """What :func:`_regions` makes of an annotation whose every result is a relation or a
     region with one label, its offsets in code points of a text stored as it came, and the
     text it covers (as current Label Studio and our export write them), read with
-    whole-list operations and no duplicate; None for anything else, which it reads."""
-    if source.bom or source.newline_map.removed or set(map(type, results)) - {dict}:
+    whole-list operations and no duplicate; None for anything else, which it reads.
+    Compiled (_offsets.c) where it is built."""
+    if source.bom or source.newline_map.removed:
+        return None
+    compiled = compiled_offsets()
+    if compiled is not None:
+        return compiled.label_studio_regions(source.text, results)
+    return _plain_regions_python(results, source.text)
+
+
+def _plain_regions_python(results: list[Any], text: str) -> PlainRegions | None:
+    if set(map(type, results)) - {dict}:
         return None
     kinds = list(map(_GET_TYPE, results))
     regions = [item for item, kind in zip(results, kinds, strict=True) if kind == "labels"]
@@ -328,7 +344,6 @@ def _plain_regions(
     if set(map(type, ids)) - {str, int} or not all(ids):
         return None  # numbered by their place: the careful path
     region_ids = list(map(str, ids))
-    text = source.text
     length = len(text)
     if starts and (min(starts) < 0 or max(ends) > length or not all(map(lt, starts, ends))):
         return None
@@ -377,14 +392,16 @@ def _add_choices(
     into.extend(choice for choice in chosen if choice not in into)
 
 
-def _relation_labels(item: dict[str, Any], where: str, loc: Location) -> list[str]:
+def _relation_labels(item: dict[str, Any], pointer: str, index: int, loc: Location) -> list[str]:
     """A relation's label names: a list of strings (a bare string is refused, not read
     letter by letter); none at all means the unlabelled relation."""
     names = item.get("labels")
     if names is None or names == []:
         return [UNLABELLED_RELATION]
-    if type(names) is not list or any(type(name) is not str or not name for name in names):
-        raise loc.error(f"{where}.labels must be a list of label names, not {names!r}")
+    if type(names) is not list or set(map(type, names)) != {str} or not all(names):
+        raise loc.error(
+            f"{pointer}.result[{index}].labels must be a list of label names, not {names!r}"
+        )
     return names
 
 

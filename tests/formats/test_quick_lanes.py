@@ -242,6 +242,31 @@ def _results(rng: random.Random, text: str, places: list[tuple[int, int]]) -> li
     return results
 
 
+def test_compiled_plain_regions_are_the_python_ones() -> None:
+    compiled = compiled_offsets()
+    if compiled is None:
+        pytest.skip("_offsets is not built here")
+    rng = random.Random(10)
+    taken = 0
+    for _ in range(3000):
+        text, places = _text_and_spans(rng)
+        results = _results(rng, text, places)
+        for result in results:
+            odd = rng.random()
+            if odd < 0.01 and "value" in result:
+                result["value"]["start"] = rng.choice([-1, 2**70, 1.0, None, len(text) + 1])
+            elif odd < 0.02 and "value" in result:
+                result["value"]["labels"] = [rng.choice([" ", 5, "X"])]
+            elif odd < 0.03:
+                result["type"] = rng.choice([None, 3, "choices"])
+        python = label_studio._plain_regions_python(results, text)
+        made = compiled.label_studio_regions(text, results)
+        assert made == python
+        assert orjson.dumps(made) == orjson.dumps(python)  # fields in order
+        taken += python is not None
+    assert taken > 300
+
+
 def test_plain_regions_are_what_the_careful_reading_makes() -> None:
     rng = random.Random(9)
     taken = 0

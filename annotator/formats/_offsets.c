@@ -418,35 +418,63 @@ static PyObject *span_record(PyObject *id, Py_ssize_t start, Py_ssize_t end, PyO
     return record;
 }
 
-/* The span records of one document, and its spans' ids appended to ids; -1 with an
- * exception set. */
-static int document_records(PyObject *text, const Py_ssize_t *starts, const Py_ssize_t *ends,
-                            PyObject **labels, const RawSpan *raw, Py_ssize_t count,
-                            PyObject *records, PyObject *ids) {
+/* One document's span records as the JSON array orjson writes of them (every Span field
+ * in order; attrs and note empty), its spans' ids and labels appended to ids and labels;
+ * NULL with an exception set, or None (a new reference) for a lone surrogate. */
+static PyObject *document_json(PyObject *text, const Py_ssize_t *starts, const Py_ssize_t *ends,
+                               PyObject **labels, const RawSpan *raw, Py_ssize_t count,
+                               PyObject *ids, PyObject *label_list) {
+    Text chars = {PyUnicode_KIND(text), PyUnicode_DATA(text)};
+    Buffer buffer = {NULL, 0, 0};
+    PyObject *result = NULL;
+    if (reserve(&buffer, 2) < 0) return NULL;
+    put(&buffer, "[", 1);
     for (Py_ssize_t k = 0; k < count; k++) {
         PyObject *id = PyUnicode_FromFormat("T%zd", raw[k].number);
-        if (id == NULL) return -1;
-        PyObject *record = span_record(id, starts[k], ends[k], labels[k],
-                                       PyUnicode_Substring(text, starts[k], ends[k]));
-        int failed = record == NULL || PyList_Append(ids, id) < 0;
-        Py_DECREF(id);
-        if (!failed) PyList_SET_ITEM(records, k, record);
-        else {
-            Py_XDECREF(record);
-            return -1;
-        }
+        int failed = id == NULL || PyList_Append(ids, id) < 0 ||
+                     PyList_Append(label_list, labels[k]) < 0;
+        Py_XDECREF(id);
+        if (failed) goto done;
+#if PY_VERSION_HEX < 0x030C0000
+        if (PyUnicode_READY(labels[k]) < 0) goto done;
+#endif
+        Text label = {PyUnicode_KIND(labels[k]), PyUnicode_DATA(labels[k])};
+        Py_ssize_t label_length = PyUnicode_GET_LENGTH(labels[k]);
+        /* Keys and punctuation (62 bytes), four numbers (20 digits each at most). */
+        if (reserve(&buffer, 6 * (label_length + ends[k] - starts[k]) + 160) < 0) goto done;
+        put(&buffer, k ? ",{\"id\":\"T" : "{\"id\":\"T", k ? 9 : 8);
+        put_number(&buffer, raw[k].number);
+        put(&buffer, "\",\"start\":", 10);
+        put_number(&buffer, starts[k]);
+        put(&buffer, ",\"end\":", 7);
+        put_number(&buffer, ends[k]);
+        put(&buffer, ",\"label\":\"", 10);
+        if (put_json_chars(&buffer, &label, 0, label_length)) goto surrogate;
+        put(&buffer, "\",\"text\":\"", 10);
+        if (put_json_chars(&buffer, &chars, starts[k], ends[k])) goto surrogate;
+        put(&buffer, "\",\"attrs\":{},\"note\":\"\"}", 23);
     }
-    return 0;
+    if (reserve(&buffer, 1) < 0) goto done;
+    put(&buffer, "]", 1);
+    result = PyBytes_FromStringAndSize(buffer.bytes, buffer.size);
+    goto done;
+surrogate:
+    Py_INCREF(Py_None);
+    result = Py_None;
+done:
+    PyMem_Free(buffer.bytes);
+    return result;
 }
 
 PyDoc_STRVAR(doccano_spans_doc,
-             "doccano_spans(texts, span_lists, unit) -> (records, ids, told) | None\n\n"
+             "doccano_spans(texts, span_lists, unit) -> (spans, labels, ids, told) | None\n\n"
              "doccano_batches' span work for a chunk, compiled: each text's spans (entity\n"
              "objects with int ids, or [start, end, label] lists, alike in each list) read,\n"
              "placed as doccano_batches._placed places them, checked (int offsets, labels not blank,\n"
-             "no span listed twice, no id twice) and made span records (every Span field, in\n"
-             "order). Returns each document's records, all spans' ids and each document's\n"
-             "told unit; None where the Python code must look (or would refuse the chunk).");
+             "no span listed twice, no id twice) and written as span records (every Span\n"
+             "field, in order). Returns each document's records as the JSON array orjson\n"
+             "writes, all spans' labels (stripped) and ids, and each document's told unit;\n"
+             "None where the Python code must look (or would refuse the chunk).");
 
 static PyObject *doccano_spans(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs != 3 || !PyList_Check(args[0]) || !PyList_Check(args[1]) ||
@@ -467,7 +495,8 @@ static PyObject *doccano_spans(PyObject *module, PyObject *const *args, Py_ssize
             Py_RETURN_NONE;
         total += PyList_GET_SIZE(spans);
     }
-    PyObject *result = NULL, *all_records = NULL, *ids = NULL, *told_list = NULL;
+    PyObject *result = NULL, *all_json = NULL, *ids = NULL, *label_list = NULL,
+             *told_list = NULL;
     RawSpan *raw = PyMem_Calloc(total + 1, sizeof(RawSpan));
     PyObject **labels = PyMem_Calloc(total + 1, sizeof(PyObject *));
     Py_ssize_t *offsets = PyMem_Malloc((5 * total + 1) * sizeof(Py_ssize_t));
@@ -477,10 +506,11 @@ static PyObject *doccano_spans(PyObject *module, PyObject *const *args, Py_ssize
         goto done;
     }
     Py_ssize_t *starts = offsets, *ends = offsets + total, *scratch = offsets + 2 * total;
-    all_records = PyList_New(documents);
+    all_json = PyList_New(documents);
     ids = PyList_New(0);
+    label_list = PyList_New(0);
     told_list = PyList_New(documents);
-    if (all_records == NULL || ids == NULL || told_list == NULL) goto done;
+    if (all_json == NULL || ids == NULL || label_list == NULL || told_list == NULL) goto done;
     Py_ssize_t low = 0;
     for (Py_ssize_t number = 0; number < documents; number++) {
         PyObject *text = PyList_GET_ITEM(texts, number);
@@ -508,18 +538,20 @@ static PyObject *doccano_spans(PyObject *module, PyObject *const *args, Py_ssize
                            scratch))
                 goto none;
         }
-        PyObject *records = PyList_New(count);
-        if (records == NULL) goto done;
-        PyList_SET_ITEM(all_records, number, records);
-        if (document_records(text, starts + low, ends + low, labels + low, raw + low, count,
-                             records, ids) < 0)
+        PyObject *json = document_json(text, starts + low, ends + low, labels + low, raw + low,
+                                       count, ids, label_list);
+        if (json == NULL) goto done;
+        if (json == Py_None) {
+            result = json;
             goto done;
+        }
+        PyList_SET_ITEM(all_json, number, json);
         PyObject *told_number = PyLong_FromLong(told);
         if (told_number == NULL) goto done;
         PyList_SET_ITEM(told_list, number, told_number);
         low += count;
     }
-    result = PyTuple_Pack(3, all_records, ids, told_list);
+    result = PyTuple_Pack(4, all_json, label_list, ids, told_list);
     goto done;
 none:
     Py_INCREF(Py_None);
@@ -532,7 +564,8 @@ done:
     PyMem_Free(raw);
     PyMem_Free(offsets);
     PyMem_Free(places);
-    Py_XDECREF(all_records);
+    Py_XDECREF(all_json);
+    Py_XDECREF(label_list);
     Py_XDECREF(ids);
     Py_XDECREF(told_list);
     return result;

@@ -16,7 +16,7 @@ import itertools
 from itertools import repeat
 from operator import add, contains, itemgetter, lt, methodcaller, ne, or_, sub
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -31,7 +31,23 @@ LABEL_KEYS = ("label", "labels")
 CHUNK_BYTES = 1 << 17
 
 # A row: the document's id, text and meta, its "file:line", its labels.
-Row = tuple[str, str, dict[str, Any], str, ImportedLabels | None]
+
+
+class EncodedLabels(NamedTuple):
+    """A document's labels as the lane checked them: its span records as the JSON array
+    orjson writes of them (every Span field, in order), their labels, and its relation
+    records. An import writes the array as it is; a CheckedLabels is made of it only
+    when a record is asked for (a batch the import takes one record at a time)."""
+
+    spans_json: bytes
+    span_labels: list[str]
+    relations: list[dict[str, Any]]
+
+    def checked(self) -> CheckedLabels:
+        return CheckedLabels((orjson.loads(self.spans_json), self.relations))
+
+
+Row = tuple[str, str, dict[str, Any], str, ImportedLabels | EncodedLabels | None]
 
 _BOM = b"\xef\xbb\xbf"
 _DICT = {dict}
@@ -137,7 +153,7 @@ def _checked(
     made = _spans(texts, span_lists, unit)
     if made is None:
         return None
-    span_records, ids, decided = made
+    spans_json, span_labels, ids, decided = made
     bounds = list(itertools.accumulate(map(len, span_lists), initial=0))
     relation_lists = list(map(_get, items, repeat("relations")))
     relations = _relations(relation_lists, ids, bounds)
@@ -178,7 +194,7 @@ def _checked(
                 text,
                 doc_metas[number],
                 wheres[number],
-                CheckedLabels((span_records[number], document_relations)),
+                EncodedLabels(spans_json[number], span_labels[low:high], document_relations),
             )
         )
     return rows, label_key[0]
@@ -199,12 +215,14 @@ def _span_lists(items: list[dict[str, Any]]) -> tuple[list[str | None], list[lis
     return keys, span_lists
 
 
-SpanRecords = tuple[list[list[dict[str, Any]]], list[str], list[Unit | None]]
+# Each document's span records (as JSON), all spans' labels and ids, each document's unit
+# when its spans told it.
+SpanRecords = tuple[list[bytes], list[str], list[str], list[Unit | None]]
 
 
 def _spans(texts: list[str], span_lists: list[list[Any]], unit: Unit | None) -> SpanRecords | None:
-    """Each document's span records, all spans' ids, and each document's unit when its
-    spans told it, when every record's spans are read, placed and checked without a
+    """Each document's span records (as JSON), all spans' labels and ids, and each
+    document's unit when its spans told it, when every record's spans are read, placed and checked without a
     doubt (see the module); None otherwise. Compiled (_offsets.c) where it is built."""
     compiled = compiled_offsets()
     if compiled is None:
@@ -212,8 +230,8 @@ def _spans(texts: list[str], span_lists: list[list[Any]], unit: Unit | None) -> 
     made = compiled.doccano_spans(texts, span_lists, _UNIT_CODES[unit])
     if made is None:
         return None
-    records, ids, told = made
-    return records, ids, list(map(_TOLD.__getitem__, told))
+    spans_json, labels, ids, told = made
+    return spans_json, labels, ids, list(map(_TOLD.__getitem__, told))
 
 
 # The units as _offsets numbers them.
@@ -268,7 +286,7 @@ def _spans_python(
         ]
         for text, (low, high) in zip(texts, itertools.pairwise(bounds), strict=True)
     ]
-    return records, ids, decided
+    return list(map(orjson.dumps, records)), labels, ids, decided
 
 
 def _span_columns(

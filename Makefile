@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml setup.py annotator/formats/_tokens.c
+$(STAMP): pyproject.toml setup.py annotator/formats/_tokens.c annotator/formats/_offsets.c annotator/formats/_text_json.h
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
@@ -31,4 +31,4 @@ bench: install
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache annotator/formats/_tokens.*.so
+	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache .pytest_cache annotator/formats/_tokens.*.so annotator/formats/_offsets.*.so

@@ -21,6 +21,8 @@
 #include <Python.h>
 #include <string.h>
 
+#include "_text_json.h"
+
 #define MAX_CODE 0x110000
 
 static unsigned char *marks_bitmap = NULL;
@@ -55,15 +57,6 @@ static inline int is_word(Py_UCS4 c) {
 static inline int is_letter(Py_UCS4 c) { return is_word(c) && !is_cjk(c); }
 
 static inline int is_regional(Py_UCS4 c) { return c >= 0x1f1e6 && c <= 0x1f1ff; }
-
-typedef struct {
-    int kind;
-    const void *data;
-} Text;
-
-static inline Py_UCS4 at(const Text *text, Py_ssize_t i) {
-    return PyUnicode_READ(text->kind, text->data, i);
-}
 
 static inline Py_ssize_t after_marks(const Text *text, Py_ssize_t i, Py_ssize_t end) {
     while (i < end && is_mark(at(text, i))) i++;
@@ -126,79 +119,6 @@ static Py_ssize_t read_cuts(PyObject *cuts, Py_ssize_t length, Py_ssize_t **out)
     }
     *out = values;
     return count;
-}
-
-typedef struct {
-    char *bytes;
-    Py_ssize_t size;
-    Py_ssize_t capacity;
-} Buffer;
-
-static int reserve(Buffer *buffer, Py_ssize_t more) {
-    if (buffer->size + more <= buffer->capacity) return 0;
-    Py_ssize_t capacity = buffer->capacity * 2;
-    if (capacity < buffer->size + more) capacity = buffer->size + more;
-    char *grown = PyMem_Realloc(buffer->bytes, capacity);
-    if (grown == NULL) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    buffer->bytes = grown;
-    buffer->capacity = capacity;
-    return 0;
-}
-
-static inline void put(Buffer *buffer, const char *bytes, Py_ssize_t size) {
-    memcpy(buffer->bytes + buffer->size, bytes, size);
-    buffer->size += size;
-}
-
-static const char HEX[] = "0123456789abcdef";
-
-/* text[start:end] as the inside of a JSON string, as orjson writes it. Room for 6 bytes a
- * character must be reserved. 1 for a lone surrogate (orjson refuses those). */
-static int put_json_chars(Buffer *buffer, const Text *text, Py_ssize_t start, Py_ssize_t end) {
-    char *out = buffer->bytes + buffer->size;
-    for (Py_ssize_t i = start; i < end; i++) {
-        Py_UCS4 c = at(text, i);
-        if (c < 0x80) {
-            if (c == '"' || c == '\\') {
-                *out++ = '\\';
-                *out++ = (char)c;
-            } else if (c >= 0x20) {
-                *out++ = (char)c;
-            } else {
-                *out++ = '\\';
-                switch (c) {
-                    case '\b': *out++ = 'b'; break;
-                    case '\t': *out++ = 't'; break;
-                    case '\n': *out++ = 'n'; break;
-                    case '\f': *out++ = 'f'; break;
-                    case '\r': *out++ = 'r'; break;
-                    default:
-                        memcpy(out, "u00", 3);
-                        out += 3;
-                        *out++ = HEX[c >> 4];
-                        *out++ = HEX[c & 15];
-                }
-            }
-        } else if (c < 0x800) {
-            *out++ = (char)(0xc0 | (c >> 6));
-            *out++ = (char)(0x80 | (c & 0x3f));
-        } else if (c < 0x10000) {
-            if (c >= 0xd800 && c <= 0xdfff) return 1;
-            *out++ = (char)(0xe0 | (c >> 12));
-            *out++ = (char)(0x80 | ((c >> 6) & 0x3f));
-            *out++ = (char)(0x80 | (c & 0x3f));
-        } else {
-            *out++ = (char)(0xf0 | (c >> 18));
-            *out++ = (char)(0x80 | ((c >> 12) & 0x3f));
-            *out++ = (char)(0x80 | ((c >> 6) & 0x3f));
-            *out++ = (char)(0x80 | (c & 0x3f));
-        }
-    }
-    buffer->size = out - buffer->bytes;
-    return 0;
 }
 
 /* The text and cuts of a call name(text, cuts): the text's length, or -1 with an
@@ -276,21 +196,6 @@ static Py_ssize_t call_tokens(const char *name, PyObject *const *args, Py_ssize_
     return count;
 }
 
-/* The numbers as a list of int; NULL with an exception set. */
-static PyObject *offsets_list(const Py_ssize_t *values, Py_ssize_t count) {
-    PyObject *list = PyList_New(count);
-    if (list == NULL) return NULL;
-    for (Py_ssize_t k = 0; k < count; k++) {
-        PyObject *number = PyLong_FromSsize_t(values[k]);
-        if (number == NULL) {
-            Py_DECREF(list);
-            return NULL;
-        }
-        PyList_SET_ITEM(list, k, number);
-    }
-    return list;
-}
-
 PyDoc_STRVAR(tokens_json_doc,
              "tokens_json(text, cuts) -> (bytes, list[int]) | None\n\n"
              "The tokens of each stretch of text between the cuts (ascending offsets) as the\n"
@@ -329,7 +234,7 @@ static PyObject *tokens_json(PyObject *module, PyObject *const *args, Py_ssize_t
     if (reserve(&buffer, 1) < 0) goto done;
     put(&buffer, "]", 1);
     json = PyBytes_FromStringAndSize(buffer.bytes, buffer.size);
-    count_list = offsets_list(counts, cut_count + 1);
+    count_list = int_list(counts, cut_count + 1);
     if (json != NULL && count_list != NULL) result = PyTuple_Pack(2, json, count_list);
 done:
     PyMem_Free(buffer.bytes);
@@ -351,8 +256,8 @@ static PyObject *tokens_at(PyObject *module, PyObject *const *args, Py_ssize_t n
     Py_ssize_t *starts = NULL, *ends = NULL, length;
     Py_ssize_t count = call_tokens("tokens_at", args, nargs, &text, &length, &starts, &ends);
     if (count < 0) return NULL;
-    PyObject *start_list = offsets_list(starts, count);
-    PyObject *end_list = offsets_list(ends, count);
+    PyObject *start_list = int_list(starts, count);
+    PyObject *end_list = int_list(ends, count);
     PyObject *texts = PyList_New(count);
     PyObject *result = NULL;
     if (start_list == NULL || end_list == NULL || texts == NULL) goto done;
@@ -369,12 +274,6 @@ done:
     Py_XDECREF(end_list);
     Py_XDECREF(texts);
     return result;
-}
-
-static void put_number(Buffer *buffer, Py_ssize_t number) {
-    char digits[24];
-    int size = snprintf(digits, sizeof digits, "%zd", number);
-    put(buffer, digits, size);
 }
 
 PyDoc_STRVAR(prodigy_tokens_doc,
@@ -419,8 +318,8 @@ static PyObject *prodigy_tokens(PyObject *module, PyObject *const *args, Py_ssiz
     if (reserve(&buffer, 1) < 0) goto done;
     put(&buffer, "]", 1);
     json = PyBytes_FromStringAndSize(buffer.bytes, buffer.size);
-    start_list = offsets_list(starts, count);
-    end_list = offsets_list(ends, count);
+    start_list = int_list(starts, count);
+    end_list = int_list(ends, count);
     if (json != NULL && start_list != NULL && end_list != NULL) {
         result = PyTuple_Pack(3, json, start_list, end_list);
     }

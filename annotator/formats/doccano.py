@@ -19,13 +19,9 @@ relation form when the export holds any relation, the ``label`` form otherwise.
 
 from __future__ import annotations
 
-import contextlib
 import itertools
-import os
-from bisect import bisect_left
-from collections.abc import Iterator
-from itertools import count, repeat
-from operator import add, itemgetter, methodcaller
+from collections.abc import Callable, Iterator
+from operator import attrgetter, itemgetter, methodcaller
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -36,22 +32,24 @@ from annotator.core.records import build_all
 from annotator.formats.base import (
     CheckedBatch,
     CheckedLabels,
-    ExportRecord,
     ImportChunk,
     ImportedLabels,
     ImportRecord,
     PathWriter,
 )
-from annotator.formats.cats import cats_of, flat_names
+from annotator.formats.cats import cats_of
 from annotator.formats.common import Tally, document_id, document_meta, with_tally
 from annotator.formats.doccano_batches import (
     CHUNK_BYTES,
     LABEL_KEYS,
+    EncodedLabels,
+    Row,
     checked_rows,
     is_triples,
     record_meta,
     triples_key,
 )
+from annotator.formats.doccano_export import DoccanoSink
 from annotator.formats.jsonio import (
     Location,
     iter_json_objects,
@@ -68,11 +66,9 @@ from annotator.formats.offsets import (
     SpanColumns,
     Unit,
     UnitUnknown,
-    Utf16Map,
     drop_duplicate_records,
     place_unstated_spans,
 )
-from annotator.formats.sinks import AtomicFileSink, export_temp_file
 
 
 def _columns(item: dict[str, Any]) -> tuple[str, str | None] | None:
@@ -127,9 +123,7 @@ class DoccanoReader:
     def _records(self, path: Path, tally: Tally) -> Iterator[ImportRecord]:
         return (_Parts(*parts).record() for parts in self._parts(path, tally))
 
-    def _parts(
-        self, path: Path, tally: Tally
-    ) -> Iterator[tuple[str, str, dict[str, Any], str, ImportedLabels | None]]:
+    def _parts(self, path: Path, tally: Tally) -> Iterator[Row]:
         if reads_json_lines(path):
             yield from self._line_parts(path, tally)
             return
@@ -145,9 +139,7 @@ class DoccanoReader:
             fallback = f"{path.stem}-{loc.line or number}"
             yield _parts(item, loc, columns, fallback, tally, self.offset_unit)
 
-    def _line_parts(
-        self, path: Path, tally: Tally
-    ) -> Iterator[tuple[str, str, dict[str, Any], str, ImportedLabels | None]]:
+    def _line_parts(self, path: Path, tally: Tally) -> Iterator[Row]:
         """:meth:`_parts` of a JSON Lines file: a chunk of lines at a time, column by
         column (doccano_batches) where it can be, else one record at a time."""
         remembered: tuple[str, str | None] | None = None
@@ -218,13 +210,14 @@ class _Parts(NamedTuple):
     text: str
     meta: dict[str, Any]
     where: str
-    labels: ImportedLabels | None
+    labels: ImportedLabels | EncodedLabels | None
 
     def record(self) -> ImportRecord:
         document = Document(id=self.doc_id, text=self.text, meta=self.meta)
         record = ImportRecord(document=document, where=self.where)
-        if self.labels is not None:
-            record.labels[None] = self.labels
+        labels = self.labels
+        if labels is not None:
+            record.labels[None] = labels.checked() if isinstance(labels, EncodedLabels) else labels
         return record
 
 
@@ -307,7 +300,7 @@ def _chunks(rows: list[_Parts]) -> Iterator[ImportChunk]:
         stretch = list(alike)
         if kind is type(None):
             yield _batch(stretch, labelled=False)
-        elif kind is CheckedLabels:
+        elif kind is CheckedLabels or kind is EncodedLabels:
             yield _batch(stretch, labelled=True)
         else:
             yield (row.record() for row in stretch)
@@ -330,12 +323,7 @@ def _batch(rows: list[_Parts], labelled: bool) -> CheckedBatch:
 
     if not labelled:
         return CheckedBatch(ids, texts, metas, records)
-    checked: list[tuple[list[dict[str, Any]], list[dict[str, Any]]]] = [
-        row.labels.records  # type: ignore[union-attr,misc]
-        for row in rows
-    ]
-    span_lists = [pair[0] for pair in checked]
-    relation_lists = [pair[1] for pair in checked]
+    span_counts, span_labels, relation_lists, encode_spans = _columns_of(rows)
     return CheckedBatch(
         ids,
         texts,
@@ -345,19 +333,50 @@ def _batch(rows: list[_Parts], labelled: bool) -> CheckedBatch:
         who=None,
         statuses=[None] * len(rows),
         notes=[""] * len(rows),
-        span_counts=list(map(len, span_lists)),
+        span_counts=span_counts,
         relation_counts=list(map(len, relation_lists)),
-        span_labels=list(dict.fromkeys(span["label"] for spans in span_lists for span in spans)),
+        span_labels=list(dict.fromkeys(span_labels)),
         relation_labels=list(
-            dict.fromkeys(rel["label"] for rels in relation_lists for rel in rels)
+            dict.fromkeys(map(_LABEL_OF, itertools.chain.from_iterable(relation_lists)))
         ),
-        encode=lambda: (
-            list(map(orjson.dumps, span_lists)),
-            list(map(orjson.dumps, relation_lists)),
-        ),
+        encode=lambda: (encode_spans(), list(map(orjson.dumps, relation_lists))),
     )
 
 
+def _columns_of(
+    rows: list[_Parts],
+) -> tuple[list[int], Iterator[str], list[list[dict[str, Any]]], Callable[[], list[bytes]]]:
+    """A stretch of labelled rows (all EncodedLabels, or all CheckedLabels): each one's
+    span count, all span labels, each one's relation records, and what encodes the
+    spans."""
+    labels: list[Any] = [row.labels for row in rows]
+    if type(labels[0]) is EncodedLabels:
+        encoded: list[EncodedLabels] = labels
+        span_labels = list(map(_SPAN_LABELS, encoded))
+        return (
+            list(map(len, span_labels)),
+            itertools.chain.from_iterable(span_labels),
+            list(map(_RELATIONS, encoded)),
+            lambda: list(map(_SPANS_JSON, encoded)),
+        )
+    checked: list[tuple[list[dict[str, Any]], list[dict[str, Any]]]] = [
+        found.records for found in labels
+    ]
+    span_lists = [pair[0] for pair in checked]
+    return (
+        list(map(len, span_lists)),
+        map(_LABEL_OF, itertools.chain.from_iterable(span_lists)),
+        [pair[1] for pair in checked],
+        lambda: list(map(orjson.dumps, span_lists)),
+    )
+
+
+_SPAN_LABELS = attrgetter("span_labels")
+_RELATIONS = attrgetter("relations")
+_SPANS_JSON = attrgetter("spans_json")
+
+
+_LABEL_OF = itemgetter("label")
 _START = methodcaller("get", "start_offset")
 _END = methodcaller("get", "end_offset")
 _LABEL = methodcaller("get", "label")
@@ -467,95 +486,6 @@ def _relations(relations: Any, loc: Location, alias: dict[str, str]) -> list[dic
     if len({relation["id"] for relation in result}) != len(result):
         raise loc.error("two relations share one id")
     return result
-
-
-# --- export ------------------------------------------------------------------------------
-
-
-_SECOND = itemgetter(1)
-_THIRD = itemgetter(2)
-
-
-def doccano_record(record: ExportRecord) -> dict[str, Any]:
-    """The relation form; :func:`to_label_form` turns it into the ``label`` form.
-
-    Read from the store's checked records where the export has them (no model built)."""
-    labels = record.labels
-    if labels is not None:
-        spans: list[Any] = [(s["id"], s["start"], s["end"], s["label"]) for s in labels["spans"]]
-        relations: list[Any] = [(r["head"], r["tail"], r["label"]) for r in labels["relations"]]
-    else:
-        annotation = record.annotation
-        spans = [(s.id, s.start, s.end, s.label) for s in annotation.spans]
-        relations = [(r.head, r.tail, r.label) for r in annotation.relations]
-    units = Utf16Map(record.text)
-    numbers = {span[0]: number for number, span in enumerate(spans)}
-    starts = list(map(_SECOND, spans))
-    ends = list(map(_THIRD, spans))
-    if not units.identity:
-        # UTF-16 units: each offset plus the astral characters before it.
-        astral = repeat(units.astral)
-        starts = list(map(add, starts, map(bisect_left, astral, starts)))
-        ends = list(map(add, ends, map(bisect_left, astral, ends)))
-    entities = [
-        {"id": number, "start_offset": start, "end_offset": end, "label": span[3]}
-        for number, start, end, span in zip(count(), starts, ends, spans)
-    ]
-    result = {
-        "id": record.doc_id,
-        "text": record.text,
-        "entities": entities,
-        "relations": [
-            {"id": number, "from_id": numbers[head], "to_id": numbers[tail], "type": label}
-            for number, (head, tail, label) in enumerate(relations)
-        ],
-        "meta": record.meta,
-    }
-    cats = record.cats()
-    if cats:
-        result["cats"] = flat_names(cats)
-    return result
-
-
-def to_label_form(item: dict[str, Any]) -> dict[str, Any]:
-    result = {
-        "id": item["id"],
-        "text": item["text"],
-        "label": [[e["start_offset"], e["end_offset"], e["label"]] for e in item["entities"]],
-        "meta": item["meta"],
-    }
-    if "cats" in item:
-        result["cats"] = item["cats"]
-    return result
-
-
-class DoccanoSink(AtomicFileSink):
-    """Writes the relation form; rewrites to the ``label`` form at the end if no relation came."""
-
-    def __init__(self, out: Path) -> None:
-        super().__init__(out)
-        self.any_relation = False
-
-    def write(self, record: ExportRecord) -> None:
-        self.any_relation = self.any_relation or bool(record.relation_count)
-        self.handle.write(orjson.dumps(doccano_record(record)) + b"\n")
-
-    def finish(self) -> None:
-        if self.any_relation:
-            return
-        self.handle.flush()
-        fd, tmp = export_temp_file(self.out)
-        try:
-            with open(self._tmp, "rb") as source, os.fdopen(fd, "wb") as target:
-                for line in source:
-                    target.write(orjson.dumps(to_label_form(orjson.loads(line))) + b"\n")
-            os.replace(tmp, self._tmp)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
-            raise
-        self.handle.close()
-        self.handle = open(self._tmp, "ab")
 
 
 reader = DoccanoReader()

@@ -16,13 +16,14 @@ import itertools
 from itertools import repeat
 from operator import add, contains, itemgetter, lt, methodcaller, ne, or_, sub
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
 from annotator.core.text import TITLE_LIMIT, first_line_title
 from annotator.formats.base import CheckedLabels, ImportedLabels
 from annotator.formats.common import Tally, document_id
+from annotator.formats.compiled import compiled_offsets
 from annotator.formats.offsets import _ASTRAL, UNIT_NAMES, Unit, _on_boundaries, has_astral
 
 LABEL_KEYS = ("label", "labels")
@@ -30,7 +31,23 @@ LABEL_KEYS = ("label", "labels")
 CHUNK_BYTES = 1 << 17
 
 # A row: the document's id, text and meta, its "file:line", its labels.
-Row = tuple[str, str, dict[str, Any], str, ImportedLabels | None]
+
+
+class EncodedLabels(NamedTuple):
+    """A document's labels as the lane checked them: its span records as the JSON array
+    orjson writes of them (every Span field, in order), their labels, and its relation
+    records. An import writes the array as it is; a CheckedLabels is made of it only
+    when a record is asked for (a batch the import takes one record at a time)."""
+
+    spans_json: bytes
+    span_labels: list[str]
+    relations: list[dict[str, Any]]
+
+    def checked(self) -> CheckedLabels:
+        return CheckedLabels((orjson.loads(self.spans_json), self.relations))
+
+
+Row = tuple[str, str, dict[str, Any], str, ImportedLabels | EncodedLabels | None]
 
 _BOM = b"\xef\xbb\xbf"
 _DICT = {dict}
@@ -132,29 +149,12 @@ def _checked(
         return None
     if any(map(contains, texts, repeat("\r"))) or any(map(str.startswith, texts, repeat("\ufeff"))):
         return None
-    spans_in = _span_columns(items)
-    if spans_in is None:
+    label_key, span_lists = _span_lists(items)
+    made = _spans(texts, span_lists, unit)
+    if made is None:
         return None
-    label_key, span_lists, starts, ends, labels, ids = spans_in
-    counts = list(map(len, span_lists))
-    if not (
-        set(map(type, starts)) <= _INT
-        and set(map(type, ends)) <= _INT
-        and set(map(type, labels)) <= _STR
-        and all(map(str.strip, labels))
-    ):
-        return None
-    bounds = list(itertools.accumulate(counts, initial=0))
-    placed = _placed(texts, bounds, starts, ends, unit)
-    if placed is None:
-        return None
-    placed_starts, placed_ends, decided = placed
-    labels = list(map(str.strip, labels))
-    owners = list(itertools.chain.from_iterable(map(repeat, range(len(items)), counts)))
-    if len(set(zip(owners, placed_starts, placed_ends, labels, strict=True))) != len(labels):
-        return None  # a span listed twice: dropped, and told, one record at a time
-    if len(set(zip(owners, ids, strict=True))) != len(ids):
-        return None  # two entities under one id: the models refuse them
+    spans_json, span_labels, ids, decided = made
+    bounds = list(itertools.accumulate(map(len, span_lists), initial=0))
     relation_lists = list(map(_get, items, repeat("relations")))
     relations = _relations(relation_lists, ids, bounds)
     if relations is None:
@@ -188,7 +188,85 @@ def _checked(
         if low == high and not relation_lists[number]:
             rows.append((doc_ids[number], text, doc_metas[number], wheres[number], None))
             continue
-        spans = [
+        rows.append(
+            (
+                doc_ids[number],
+                text,
+                doc_metas[number],
+                wheres[number],
+                EncodedLabels(spans_json[number], span_labels[low:high], document_relations),
+            )
+        )
+    return rows, label_key[0]
+
+
+def _span_lists(items: list[dict[str, Any]]) -> tuple[list[str | None], list[list[Any]]]:
+    """Each record's label column and its span list (in ``entities``, or in the label
+    column of a record without entities)."""
+    entity_lists = list(map(_get, items, repeat("entities")))
+    keys: list[str | None] = [
+        "entities" if type(entities) is list else triples_key(item)
+        for item, entities in zip(items, entity_lists, strict=True)
+    ]
+    span_lists: list[list[Any]] = [
+        entities if key == "entities" else item[key] if key else []
+        for item, entities, key in zip(items, entity_lists, keys, strict=True)
+    ]
+    return keys, span_lists
+
+
+# Each document's span records (as JSON), all spans' labels and ids, each document's unit
+# when its spans told it.
+SpanRecords = tuple[list[bytes], list[str], list[str], list[Unit | None]]
+
+
+def _spans(texts: list[str], span_lists: list[list[Any]], unit: Unit | None) -> SpanRecords | None:
+    """Each document's span records (as JSON), all spans' labels and ids, and each
+    document's unit when its spans told it, when every record's spans are read, placed and checked without a
+    doubt (see the module); None otherwise. Compiled (_offsets.c) where it is built."""
+    compiled = compiled_offsets()
+    if compiled is None:
+        return _spans_python(texts, span_lists, unit)
+    made = compiled.doccano_spans(texts, span_lists, _UNIT_CODES[unit])
+    if made is None:
+        return None
+    spans_json, labels, ids, told = made
+    return spans_json, labels, ids, list(map(_TOLD.__getitem__, told))
+
+
+# The units as _offsets numbers them.
+_UNIT_CODES: dict[Unit | None, int] = {None: 0, "codepoint": 1, "utf16": 2}
+_TOLD: tuple[Unit | None, ...] = (None, "codepoint", "utf16")
+
+
+def _spans_python(
+    texts: list[str], span_lists: list[list[Any]], unit: Unit | None
+) -> SpanRecords | None:
+    columns = _span_columns(span_lists)
+    if columns is None:
+        return None
+    starts, ends, labels, ids = columns
+    if not (
+        set(map(type, starts)) <= _INT
+        and set(map(type, ends)) <= _INT
+        and set(map(type, labels)) <= _STR
+        and all(map(str.strip, labels))
+    ):
+        return None
+    counts = list(map(len, span_lists))
+    bounds = list(itertools.accumulate(counts, initial=0))
+    placed = _placed(texts, bounds, starts, ends, unit)
+    if placed is None:
+        return None
+    placed_starts, placed_ends, decided = placed
+    labels = list(map(str.strip, labels))
+    owners = list(itertools.chain.from_iterable(map(repeat, range(len(texts)), counts)))
+    if len(set(zip(owners, placed_starts, placed_ends, labels, strict=True))) != len(labels):
+        return None  # a span listed twice: dropped, and told, one record at a time
+    if len(set(zip(owners, ids, strict=True))) != len(ids):
+        return None  # two entities under one id: the models refuse them
+    records = [
+        [
             {
                 "id": span_id,
                 "start": start,
@@ -206,35 +284,18 @@ def _checked(
                 strict=True,
             )
         ]
-        rows.append(
-            (
-                doc_ids[number],
-                text,
-                doc_metas[number],
-                wheres[number],
-                CheckedLabels((spans, document_relations)),
-            )
-        )
-    return rows, label_key[0]
+        for text, (low, high) in zip(texts, itertools.pairwise(bounds), strict=True)
+    ]
+    return list(map(orjson.dumps, records)), labels, ids, decided
 
 
 def _span_columns(
-    items: list[dict[str, Any]],
-) -> tuple[list[str | None], list[list[Any]], list[Any], list[Any], list[Any], list[str]] | None:
-    """Each record's label column, its span list, and all spans' starts, ends, labels and
-    ids, one list each, as ``doccano._entity_columns`` and ``_triple_columns`` read them:
-    each record's spans all entity objects with numbers or all ``[start, end, label]``
-    lists (in ``entities``, or in the label column of a record without entities); None
-    for anything else."""
-    entity_lists = list(map(_get, items, repeat("entities")))
-    keys: list[str | None] = [
-        "entities" if type(entities) is list else triples_key(item)
-        for item, entities in zip(items, entity_lists, strict=True)
-    ]
-    span_lists: list[list[Any]] = [
-        entities if key == "entities" else item[key] if key else []
-        for item, entities, key in zip(items, entity_lists, keys, strict=True)
-    ]
+    span_lists: list[list[Any]],
+) -> tuple[list[Any], list[Any], list[Any], list[str]] | None:
+    """All spans' starts, ends, labels and ids, one list each, as
+    ``doccano._entity_columns`` and ``_triple_columns`` read them: each record's spans
+    all entity objects with numbers or all ``[start, end, label]`` lists; None for
+    anything else."""
     spans = list(itertools.chain.from_iterable(span_lists))
     kinds = set(map(type, spans))
     if kinds == _LIST or not spans:
@@ -242,8 +303,6 @@ def _span_columns(
             return None
         places = map(range, repeat(1), [len(found) + 1 for found in span_lists])
         return (
-            keys,
-            span_lists,
             list(map(_first_part, spans)),
             list(map(_second_part, spans)),
             list(map(_third_part, spans)),
@@ -254,8 +313,6 @@ def _span_columns(
         if not set(map(type, numbers)) <= _INT:
             return None
         return (
-            keys,
-            span_lists,
             list(map(_START, spans)),
             list(map(_END, spans)),
             list(map(_LABEL, spans)),
@@ -279,8 +336,6 @@ def _span_columns(
         else:
             return None
     return (
-        keys,
-        span_lists,
         [span[0] if type(span) is list else span.get("start_offset") for span in spans],
         [span[1] if type(span) is list else span.get("end_offset") for span in spans],
         [span[2] if type(span) is list else span.get("label") for span in spans],

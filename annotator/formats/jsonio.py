@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -151,6 +151,77 @@ def _read_text(path: Path) -> str:
 
 
 def _iter_array(path: Path) -> Iterator[tuple[dict[str, Any], Location]]:
+    """The elements of a JSON array: as lines of bytes while the file is written one
+    element a line (:func:`_element_lines`), and from where it is not, decoded as text
+    (:func:`_iter_array_text`)."""
+    taken = yield from _element_lines(path)
+    if taken is not None:
+        for index, element in enumerate(_iter_array_text(path)):
+            if index >= taken:
+                yield element
+
+
+def _element_lines(path: Path) -> Generator[tuple[dict[str, Any], Location], None, int | None]:
+    """The elements of an array written as exports write it (``[``, then one object a
+    line, a comma after each but perhaps the last, then ``]``), each line's bytes read
+    by orjson alone: the text is neither decoded nor copied. Returns None once the whole
+    array is read, or how many elements it gave when a line is anything else (the text
+    reader takes over there, and reads or refuses it as ever)."""
+    taken = 0
+    with open(path, "rb") as handle:
+        lines = enumerate(handle, 1)
+        for number, line in lines:
+            if number == 1:
+                line = line.removeprefix(b"\xef\xbb\xbf")
+            stripped = line.strip(_WHITESPACE_BYTES)
+            if stripped:
+                break
+        else:
+            return taken
+        if stripped != b"[":
+            return taken
+        closed = False
+        need_comma = False
+        for number, line in lines:
+            element: bytes | memoryview
+            if line.startswith(b"{") and line.endswith(b"},\n"):
+                # As exports write it: the object, read where it lies (no copy).
+                element, comma = memoryview(line)[:-2], True
+            else:
+                stripped = line.strip(_WHITESPACE_BYTES)
+                if not stripped:
+                    continue
+                if closed or stripped == b"]":
+                    if closed:
+                        return taken
+                    closed = True
+                    continue
+                comma = stripped.endswith(b",")
+                element = stripped[:-1].rstrip(_WHITESPACE_BYTES) if comma else stripped
+                if not element.startswith(b"{"):
+                    return taken
+            if need_comma or closed:
+                return taken
+            if len(line) > _ONE_LINE_NESTING and (
+                line.count(b"{") + line.count(b"[") > _ONE_LINE_NESTING
+            ):
+                return taken
+            try:
+                item = orjson.loads(element)
+            except orjson.JSONDecodeError:
+                return taken
+            if type(item) is not dict:
+                return taken
+            yield item, Location(path, number, f"[{taken}]")
+            taken += 1
+            need_comma = not comma
+        return None if closed else taken
+
+
+_WHITESPACE_BYTES = _WHITESPACE.encode()
+
+
+def _iter_array_text(path: Path) -> Iterator[tuple[dict[str, Any], Location]]:
     """The elements of a JSON array, decoded one at a time from a chunk of the file.
 
     Neither the text nor its Python objects are ever held whole: a 60 MB Label Studio

@@ -20,7 +20,8 @@ labelling interface written beside it has a ``<Choices>`` block a category. Othe
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
+from operator import itemgetter, lt, methodcaller
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import quoteattr
@@ -45,6 +46,7 @@ from annotator.formats.common import (
     layer_name,
     with_tally,
 )
+from annotator.formats.compiled import compiled_offsets
 from annotator.formats.jsonio import Location, iter_json_objects, json_suffix, peek_first_object
 from annotator.formats.offsets import (
     UNIT_NAMES,
@@ -164,10 +166,76 @@ def _annotation(
     results = given(annotation, "result", [])
     if not isinstance(results, list):
         raise loc.error(f"{pointer}.result must be a list")
+    cats: dict[str, list[str]] = {}
+    plain = _plain_regions(results, source)
+    region_ids: Mapping[str, Sequence[str]]
+    if plain is not None:
+        spans, region_ids, relations = plain
+        alias = dict(zip(region_ids, region_ids, strict=True))
+    else:
+        spans, alias, region_ids, relations = _regions(results, pointer, source, loc, tally, cats)
+    result: list[dict[str, Any]] = []
+    for index, item in relations:
+        ends = []
+        for key in ("from_id", "to_id"):
+            targets = region_ids.get(str(item.get(key)))
+            if not targets:
+                where = f"{pointer}.result[{index}]"
+                raise loc.error(f"{where}.{key} {item.get(key)!r} names no region")
+            ends.append(alias[targets[0]])
+        direction = item.get("direction")
+        if direction == "left":
+            ends.reverse()
+        elif direction == "bi":
+            tally.add("two-way relation: kept as head → tail", f"{loc} {pointer}.result[{index}]")
+        names = _relation_labels(item, pointer, index, loc)
+        if not item.get("labels"):
+            tally.add(
+                f"relation without a label: labelled {UNLABELLED_RELATION}",
+                f"{loc} {pointer}.result[{index}]",
+            )
+        for name in names:
+            relation = {
+                "id": f"R{len(result) + 1}",
+                "label": str(name),
+                "head": ends[0],
+                "tail": ends[1],
+                "note": "",
+            }
+            if not relation["label"]:
+                Relation(**relation)  # refused, with the model's message
+            result.append(relation)
+    labels: ImportedLabels
+    if len({span["id"] for span in spans}) != len(spans):
+        # Two regions under one id: the import refuses the labels (the model says why).
+        labels = ImportedLabels(build_all(Span, spans), build_all(Relation, result), "done")
+    else:
+        # Checked as the models would be (offsets, texts, labels, ids; relation ends are
+        # kept regions): written as records, no model per span.
+        labels = CheckedLabels((spans, result), status="done")
+    labels.cats = cats
+    return labels
+
+
+def _regions(
+    results: list[Any],
+    pointer: str,
+    source: SourceText,
+    loc: Location,
+    tally: Tally,
+    cats: dict[str, list[str]],
+) -> tuple[
+    list[dict[str, Any]],
+    dict[str, str],
+    Mapping[str, Sequence[str]],
+    list[tuple[int, dict[str, Any]]],
+]:
+    """An annotation's span records (each region's labels placed, duplicates dropped), the
+    id each region's span goes by, the span ids of each region, and its relation results
+    (with their places); its choices go into ``cats``, and the tally hears the rest."""
     raws: list[RawSpan] = []
     relations: list[tuple[int, dict[str, Any]]] = []
     region_ids: dict[str, list[str]] = {}
-    cats: dict[str, list[str]] = {}
     for index, item in enumerate(results):
         where = f"{pointer}.result[{index}]"
         if not isinstance(item, dict):
@@ -214,43 +282,95 @@ def _annotation(
         )
     spans, alias, dropped = drop_duplicate_records(spans)
     tally.add("region listed twice (same start, end and label): kept once", str(loc), dropped)
-    result: list[dict[str, Any]] = []
-    for index, item in relations:
-        where = f"{pointer}.result[{index}]"
-        ends = []
-        for key in ("from_id", "to_id"):
-            targets = region_ids.get(str(item.get(key)))
-            if not targets:
-                raise loc.error(f"{where}.{key} {item.get(key)!r} names no region")
-            ends.append(alias[targets[0]])
-        if item.get("direction") == "left":
-            ends.reverse()
-        elif item.get("direction") == "bi":
-            tally.add("two-way relation: kept as head → tail", f"{loc} {where}")
-        names = _relation_labels(item, where, loc)
-        if not item.get("labels"):
-            tally.add(f"relation without a label: labelled {UNLABELLED_RELATION}", f"{loc} {where}")
-        for name in names:
-            relation = {
-                "id": f"R{len(result) + 1}",
-                "label": str(name),
-                "head": ends[0],
-                "tail": ends[1],
-                "note": "",
-            }
-            if not relation["label"]:
-                Relation(**relation)  # refused, with the model's message
-            result.append(relation)
-    labels: ImportedLabels
-    if len({span["id"] for span in spans}) != len(spans):
-        # Two regions under one id: the import refuses the labels (the model says why).
-        labels = ImportedLabels(build_all(Span, spans), build_all(Relation, result), "done")
-    else:
-        # Checked as the models would be (offsets, texts, labels, ids; relation ends are
-        # kept regions): written as records, no model per span.
-        labels = CheckedLabels((spans, result), status="done")
-    labels.cats = cats
-    return labels
+    return spans, alias, region_ids, relations
+
+
+_GET_TYPE = methodcaller("get", "type")
+_VALUE = methodcaller("get", "value")
+_START = methodcaller("get", "start")
+_END = methodcaller("get", "end")
+_TEXT = methodcaller("get", "text")
+_LABELS = methodcaller("get", "labels")
+_ID = methodcaller("get", "id")
+_META = methodcaller("get", "meta")
+
+
+PlainRegions = tuple[list[dict[str, Any]], dict[str, tuple[str]], list[tuple[int, dict[str, Any]]]]
+
+
+def _plain_regions(results: list[Any], source: SourceText) -> PlainRegions | None:
+    """What :func:`_regions` makes of an annotation whose every result is a relation or a
+    region with one label, its offsets in code points of a text stored as it came, and the
+    text it covers (as current Label Studio and our export write them), read with
+    whole-list operations and no duplicate; None for anything else, which it reads.
+    Compiled (_offsets.c) where it is built."""
+    if source.bom or source.newline_map.removed:
+        return None
+    compiled = compiled_offsets()
+    if compiled is not None:
+        return compiled.label_studio_regions(source.text, results)
+    return _plain_regions_python(results, source.text)
+
+
+def _plain_regions_python(results: list[Any], text: str) -> PlainRegions | None:
+    if set(map(type, results)) - {dict}:
+        return None
+    kinds = list(map(_GET_TYPE, results))
+    regions = [item for item, kind in zip(results, kinds, strict=True) if kind == "labels"]
+    relations = [
+        (index, item)
+        for index, (item, kind) in enumerate(zip(results, kinds, strict=True))
+        if kind == "relation"
+    ]
+    if len(regions) + len(relations) != len(results):
+        return None
+    values = list(map(_VALUE, regions))
+    if set(map(type, values)) - {dict}:
+        return None
+    starts, ends = list(map(_START, values)), list(map(_END, values))
+    names = list(map(_LABELS, values))
+    if (
+        set(map(type, starts)) - {int}
+        or set(map(type, ends)) - {int}
+        or set(map(type, names)) - {list}
+        or set(map(len, names)) - {1}
+        or any(map(_META, regions))
+    ):
+        return None
+    labels = list(map(itemgetter(0), names))
+    ids = list(map(_ID, regions))
+    if set(map(type, labels)) - {str} or not all(map(str.strip, labels)):
+        return None
+    if set(map(type, ids)) - {str, int} or not all(ids):
+        return None  # numbered by their place: the careful path
+    region_ids = list(map(str, ids))
+    length = len(text)
+    if starts and (min(starts) < 0 or max(ends) > length or not all(map(lt, starts, ends))):
+        return None
+    covered = list(map(text.__getitem__, map(slice, starts, ends)))
+    labels = list(map(str.strip, labels))
+    if (
+        covered != list(map(_TEXT, values))
+        or len(set(region_ids)) != len(region_ids)
+        or len(set(zip(starts, ends, labels, strict=True))) != len(labels)
+    ):
+        return None
+    spans = [
+        {
+            "id": span_id,
+            "start": start,
+            "end": end,
+            "label": label,
+            "text": span_text,
+            "attrs": {},
+            "note": "",
+        }
+        for span_id, start, end, label, span_text in zip(
+            region_ids, starts, ends, labels, covered, strict=True
+        )
+    ]
+    # Each region's one span id, as _regions lists them (a 1-tuple for a 1-list).
+    return spans, dict(zip(region_ids, zip(region_ids), strict=True)), relations
 
 
 def _add_choices(
@@ -272,14 +392,16 @@ def _add_choices(
     into.extend(choice for choice in chosen if choice not in into)
 
 
-def _relation_labels(item: dict[str, Any], where: str, loc: Location) -> list[str]:
+def _relation_labels(item: dict[str, Any], pointer: str, index: int, loc: Location) -> list[str]:
     """A relation's label names: a list of strings (a bare string is refused, not read
     letter by letter); none at all means the unlabelled relation."""
     names = item.get("labels")
     if names is None or names == []:
         return [UNLABELLED_RELATION]
-    if type(names) is not list or any(type(name) is not str or not name for name in names):
-        raise loc.error(f"{where}.labels must be a list of label names, not {names!r}")
+    if type(names) is not list or set(map(type, names)) != {str} or not all(names):
+        raise loc.error(
+            f"{pointer}.result[{index}].labels must be a list of label names, not {names!r}"
+        )
     return names
 
 

@@ -20,7 +20,7 @@ from annotator.core import Document, DocumentAnnotation, Relation, Span
 from annotator.core.errors import InputError
 from annotator.formats import doccano, jsonio
 from annotator.formats.base import CheckedBatch, ExportRecord, read_chunks
-from annotator.formats.doccano import doccano_record
+from annotator.formats.doccano_export import doccano_record
 from annotator.formats.label_studio import label_studio_task
 from annotator.services import export_project, import_sources
 from annotator.store import Project

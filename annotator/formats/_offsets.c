@@ -1,0 +1,763 @@
+/* doccano's offsets, compiled: where a chunk of documents' spans go in their texts (the
+ * unit each document counts decided from its spans), and the entities of an export
+ * counted in UTF-16 units.
+ *
+ * Both ran per span in Python (a few microseconds each, most of doccano's import and
+ * export). doccano_batches.py and doccano.py use this module when it is built and their
+ * own Python code when it is not; the tests check both give the same on any text.
+ *
+ * A character beyond U+FFFF (only in a str of PyUnicode_4BYTE_KIND: CPython stores
+ * every str in the narrowest kind that holds it) counts one code point and two UTF-16
+ * units. \w and \s are Py_UNICODE_ISALNUM and Py_UNICODE_ISSPACE, as str.isalnum and
+ * str.isspace test them.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include "_text_json.h"
+
+enum { DECIDE = 0, CODEPOINT = 1, UTF16 = 2 };
+
+/* Where each astral character starts in UTF-16 units, ascending; the count, or -1 with
+ * an exception set. The caller frees *positions. */
+static Py_ssize_t astral_units(const Text *text, Py_ssize_t length, Py_ssize_t **positions) {
+    *positions = NULL;
+    if (text->kind != PyUnicode_4BYTE_KIND) return 0;
+    const Py_UCS4 *chars = text->data;
+    Py_ssize_t count = 0;
+    for (Py_ssize_t i = 0; i < length; i++) count += chars[i] > 0xffff;
+    *positions = PyMem_Malloc((count + 1) * sizeof(Py_ssize_t));
+    if (*positions == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    Py_ssize_t found = 0;
+    for (Py_ssize_t i = 0; i < length; i++) {
+        if (chars[i] > 0xffff) {
+            (*positions)[found] = i + found;
+            found++;
+        }
+    }
+    return count;
+}
+
+/* How many of the ascending values are below value (bisect.bisect_left). */
+static inline Py_ssize_t below(const Py_ssize_t *values, Py_ssize_t count, Py_ssize_t value) {
+    Py_ssize_t low = 0, high = count;
+    while (low < high) {
+        Py_ssize_t middle = (low + high) / 2;
+        if (values[middle] < value) {
+            low = middle + 1;
+        } else {
+            high = middle;
+        }
+    }
+    return low;
+}
+
+/* Whether every span is inside [0, length] and not empty (doccano_batches._fits). */
+static int fits(const Py_ssize_t *starts, const Py_ssize_t *ends, Py_ssize_t count,
+                Py_ssize_t length) {
+    for (Py_ssize_t k = 0; k < count; k++) {
+        if (starts[k] < 0 || ends[k] < 0 || starts[k] > length || ends[k] > length) return 0;
+    }
+    for (Py_ssize_t k = 0; k < count; k++) {
+        if (starts[k] >= ends[k]) return 0;
+    }
+    return 1;
+}
+
+/* The offsets read as UTF-16 units, in code points, into out_starts and out_ends, when
+ * none falls inside a surrogate pair and the spans then fit (doccano_batches._by_units). */
+static int by_units(const Py_ssize_t *positions, Py_ssize_t astral, const Py_ssize_t *starts,
+                    const Py_ssize_t *ends, Py_ssize_t count, Py_ssize_t length,
+                    Py_ssize_t *out_starts, Py_ssize_t *out_ends) {
+    for (Py_ssize_t k = 0; k < 2 * count; k++) {
+        Py_ssize_t value = k < count ? starts[k] : ends[k - count];
+        Py_ssize_t before = below(positions, astral, value);
+        if (before && positions[before - 1] + 1 == value) return 0;
+        if (k < count) {
+            out_starts[k] = value - before;
+        } else {
+            out_ends[k - count] = value - before;
+        }
+    }
+    return fits(out_starts, out_ends, count, length);
+}
+
+static inline int is_alnum(Py_UCS4 c) { return Py_UNICODE_ISALNUM(c); }
+
+/* offsets._on_boundaries: not starting or ending on a space, not cutting a word, and
+ * holding a letter or digit. The span is inside the text and not empty. */
+static int on_boundaries(const Text *text, Py_ssize_t length, Py_ssize_t start,
+                         Py_ssize_t end) {
+    Py_UCS4 first = at(text, start), last = at(text, end - 1);
+    if (Py_UNICODE_ISSPACE(first) || Py_UNICODE_ISSPACE(last)) return 0;
+    if (start && is_alnum(at(text, start - 1)) && is_alnum(first)) return 0;
+    if (end < length && is_alnum(last) && is_alnum(at(text, end))) return 0;
+    for (Py_ssize_t i = start; i < end; i++) {
+        if (is_alnum(at(text, i))) return 1;
+    }
+    return 0;
+}
+
+/* The unit a document's spans tell when both readings are possible and differ
+ * (doccano_batches._decided): every span placed differently votes for the reading that
+ * puts it on word boundaries when the other does not; one vote, or DECIDE for none. */
+static int vote(const Text *text, Py_ssize_t length, const Py_ssize_t *cp_starts,
+                const Py_ssize_t *cp_ends, const Py_ssize_t *unit_starts,
+                const Py_ssize_t *unit_ends, Py_ssize_t count) {
+    int for_codepoints = 0, for_units = 0;
+    for (Py_ssize_t k = 0; k < count; k++) {
+        if (cp_starts[k] == unit_starts[k] && cp_ends[k] == unit_ends[k]) continue;
+        int difference = on_boundaries(text, length, cp_starts[k], cp_ends[k]) -
+                         on_boundaries(text, length, unit_starts[k], unit_ends[k]);
+        for_codepoints |= difference > 0;
+        for_units |= difference < 0;
+    }
+    if (for_codepoints == for_units) return DECIDE;
+    return for_codepoints ? CODEPOINT : UTF16;
+}
+
+/* Whether some span ending after the first astral character is on word boundaries. */
+static int some_span_after_on_boundaries(const Text *text, Py_ssize_t length,
+                                         Py_ssize_t first_astral, const Py_ssize_t *starts,
+                                         const Py_ssize_t *ends, Py_ssize_t count) {
+    for (Py_ssize_t k = 0; k < count; k++) {
+        if (ends[k] > first_astral && on_boundaries(text, length, starts[k], ends[k])) return 1;
+    }
+    return 0;
+}
+
+/* One document's spans placed into starts and ends (its offsets on the way in, stored
+ * ones on the way out; scratch holds 2 * count more): the unit its spans told (DECIDE:
+ * none told), or -1 when they are not placed without a doubt, or -2 with an exception. */
+static int place_document(PyObject *source, Py_ssize_t *starts, Py_ssize_t *ends,
+                          Py_ssize_t count, int unit, Py_ssize_t *scratch) {
+    Text text = {PyUnicode_KIND(source), PyUnicode_DATA(source)};
+    Py_ssize_t length = PyUnicode_GET_LENGTH(source);
+    int by_codepoints = fits(starts, ends, count, length);
+    if (unit == CODEPOINT || text.kind != PyUnicode_4BYTE_KIND) {
+        return by_codepoints ? DECIDE : -1;
+    }
+    Py_ssize_t *positions;
+    Py_ssize_t astral = astral_units(&text, length, &positions);
+    if (astral < 0) return -2;
+    Py_ssize_t *unit_starts = scratch, *unit_ends = scratch + count;
+    int units = by_units(positions, astral, starts, ends, count, length, unit_starts, unit_ends);
+    /* The first astral character, in code points (the first position counts no pair). */
+    Py_ssize_t first_astral = astral ? positions[0] : length;
+    PyMem_Free(positions);
+    int told;
+    if (unit == UTF16) {
+        if (!units) return -1;
+        told = DECIDE;
+    } else if (!by_codepoints && !units) {
+        return -1;
+    } else if (!by_codepoints || !units) {
+        /* The one possible reading, if some span after the astral character looks
+         * marked by a person under it. */
+        told = units ? UTF16 : CODEPOINT;
+        const Py_ssize_t *placed_starts = units ? unit_starts : starts;
+        const Py_ssize_t *placed_ends = units ? unit_ends : ends;
+        if (!some_span_after_on_boundaries(&text, length, first_astral, placed_starts,
+                                           placed_ends, count)) {
+            return -1;
+        }
+    } else {
+        int same = 1;
+        for (Py_ssize_t k = 0; k < count && same; k++) {
+            same = starts[k] == unit_starts[k] && ends[k] == unit_ends[k];
+        }
+        if (same) return DECIDE;
+        told = vote(&text, length, starts, ends, unit_starts, unit_ends, count);
+        if (told == DECIDE) return -1;
+    }
+    if (told == UTF16 || unit == UTF16) {
+        memcpy(starts, unit_starts, count * sizeof(Py_ssize_t));
+        memcpy(ends, unit_ends, count * sizeof(Py_ssize_t));
+    }
+    return told;
+}
+
+/* The code-point index of every astral character, ascending; the count, or -1 with an
+ * exception set. The caller frees *indices. */
+static Py_ssize_t astral_indices(const Text *text, Py_ssize_t length, Py_ssize_t **indices) {
+    Py_ssize_t count = astral_units(text, length, indices);
+    for (Py_ssize_t k = 0; k < count; k++) (*indices)[k] -= k;
+    return count;
+}
+
+/* dict[key] as Py_ssize_t when it is an int that fits; 0 otherwise (no exception then),
+ * -1 with an exception set. */
+static int int_item(PyObject *dict, PyObject *key, Py_ssize_t *value) {
+    PyObject *item = PyDict_GetItemWithError(dict, key);
+    if (item == NULL) return PyErr_Occurred() ? -1 : 0;
+    if (!PyLong_CheckExact(item)) return 0;
+    *value = PyLong_AsSsize_t(item);
+    if (*value == -1 && PyErr_Occurred()) {
+        if (!PyErr_ExceptionMatches(PyExc_OverflowError)) return -1;
+        PyErr_Clear();
+        return 0;
+    }
+    return 1;
+}
+
+static PyObject *START_KEY, *END_KEY, *LABEL_KEY;
+
+/* One span record's entity onto the buffer (number its place); 0 when the record is not
+ * one this function writes (no exception then), -1 with an exception set. */
+static int put_entity(Buffer *buffer, PyObject *span, Py_ssize_t number, const Text *text,
+                      const Py_ssize_t *astral, Py_ssize_t astral_count) {
+    if (!PyDict_CheckExact(span)) return 0;
+    Py_ssize_t start, end;
+    int found = int_item(span, START_KEY, &start);
+    if (found > 0) found = int_item(span, END_KEY, &end);
+    if (found <= 0) return found;
+    PyObject *label = PyDict_GetItemWithError(span, LABEL_KEY);
+    if (label == NULL) return PyErr_Occurred() ? -1 : 0;
+    if (!PyUnicode_CheckExact(label)) return 0;
+#if PY_VERSION_HEX < 0x030C0000
+    if (PyUnicode_READY(label) < 0) return -1;
+#endif
+    Text label_text = {PyUnicode_KIND(label), PyUnicode_DATA(label)};
+    Py_ssize_t label_length = PyUnicode_GET_LENGTH(label);
+    /* Keys and punctuation (51 bytes), three numbers (20 digits each at most). */
+    if (reserve(buffer, 6 * label_length + 120) < 0) return -1;
+    put(buffer, number ? ",{\"id\":" : "{\"id\":", number ? 7 : 6);
+    put_number(buffer, number);
+    put(buffer, ",\"start_offset\":", 16);
+    put_number(buffer, start + below(astral, astral_count, start));
+    put(buffer, ",\"end_offset\":", 14);
+    put_number(buffer, end + below(astral, astral_count, end));
+    put(buffer, ",\"label\":\"", 10);
+    if (put_json_chars(buffer, &label_text, 0, label_length)) return 0;
+    put(buffer, "\"}", 2);
+    return 1;
+}
+
+PyDoc_STRVAR(doccano_entities_doc,
+             "doccano_entities(text, spans) -> bytes | None\n\n"
+             "The entities doccano.doccano_record writes of these span records (dicts with\n"
+             "int start and end, str label), numbered in order, their offsets counted in\n"
+             "UTF-16 units of text: the JSON array orjson writes of them. None for a record\n"
+             "it does not write (another type, an offset too large, a lone surrogate).");
+
+static PyObject *doccano_entities(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2 || !PyUnicode_Check(args[0]) || !PyList_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "doccano_entities(text: str, spans: list)");
+        return NULL;
+    }
+    PyObject *source = args[0], *spans = args[1];
+#if PY_VERSION_HEX < 0x030C0000
+    if (PyUnicode_READY(source) < 0) return NULL;
+#endif
+    Text text = {PyUnicode_KIND(source), PyUnicode_DATA(source)};
+    Py_ssize_t *astral;
+    Py_ssize_t astral_count = astral_indices(&text, PyUnicode_GET_LENGTH(source), &astral);
+    if (astral_count < 0) return NULL;
+    PyObject *result = NULL;
+    Buffer buffer = {NULL, 0, 0};
+    Py_ssize_t count = PyList_GET_SIZE(spans);
+    if (reserve(&buffer, 80 * count + 2) < 0) goto done;
+    put(&buffer, "[", 1);
+    for (Py_ssize_t k = 0; k < count; k++) {
+        int written = put_entity(&buffer, PyList_GET_ITEM(spans, k), k, &text, astral,
+                                 astral_count);
+        if (written < 0) goto done;
+        if (written == 0) {
+            Py_INCREF(Py_None);
+            result = Py_None;
+            goto done;
+        }
+    }
+    if (reserve(&buffer, 1) < 0) goto done;
+    put(&buffer, "]", 1);
+    result = PyBytes_FromStringAndSize(buffer.bytes, buffer.size);
+done:
+    PyMem_Free(astral);
+    PyMem_Free(buffer.bytes);
+    return result;
+}
+
+/* --- doccano import: a chunk's span lists read, checked, placed and made records ----- */
+
+static PyObject *START_OFFSET_KEY, *END_OFFSET_KEY, *ID_KEY, *TEXT_KEY, *ATTRS_KEY, *NOTE_KEY,
+    *EMPTY;
+
+/* One span as a record lists it: offsets, label (a new reference once read) and number. */
+typedef struct {
+    Py_ssize_t start, end, number;
+    PyObject *label;
+} RawSpan;
+
+/* The spans of one record (a list of entity objects with int ids, or of [start, end,
+ * label] lists) into raw; 1 when they are all alike and of the right types, 0 when not
+ * (no exception then), -1 with an exception set. */
+static int read_spans(PyObject *spans, RawSpan *raw) {
+    Py_ssize_t count = PyList_GET_SIZE(spans);
+    int lists = count && PyList_CheckExact(PyList_GET_ITEM(spans, 0));
+    for (Py_ssize_t k = 0; k < count; k++) {
+        PyObject *span = PyList_GET_ITEM(spans, k);
+        PyObject *start, *end, *label;
+        if (lists) {
+            if (!PyList_CheckExact(span) || PyList_GET_SIZE(span) != 3) return 0;
+            start = PyList_GET_ITEM(span, 0);
+            end = PyList_GET_ITEM(span, 1);
+            label = PyList_GET_ITEM(span, 2);
+            raw[k].number = k + 1;
+        } else {
+            if (!PyDict_CheckExact(span)) return 0;
+            int found = int_item(span, ID_KEY, &raw[k].number);
+            if (found <= 0) return found;
+            start = PyDict_GetItemWithError(span, START_OFFSET_KEY);
+            end = start ? PyDict_GetItemWithError(span, END_OFFSET_KEY) : NULL;
+            label = end ? PyDict_GetItemWithError(span, LABEL_KEY) : NULL;
+            if (label == NULL) return PyErr_Occurred() ? -1 : 0;
+        }
+        if (!PyLong_CheckExact(start) || !PyLong_CheckExact(end) || !PyUnicode_CheckExact(label))
+            return 0;
+        raw[k].start = PyLong_AsSsize_t(start);
+        if (raw[k].start == -1 && PyErr_Occurred()) goto overflow;
+        raw[k].end = PyLong_AsSsize_t(end);
+        if (raw[k].end == -1 && PyErr_Occurred()) goto overflow;
+        raw[k].label = label;
+    }
+    return 1;
+overflow:
+    if (!PyErr_ExceptionMatches(PyExc_OverflowError)) return -1;
+    PyErr_Clear();
+    return 0;
+}
+
+/* The label without the whitespace around it (str.strip); a new reference, or NULL with
+ * an exception set. */
+static PyObject *stripped(PyObject *label) {
+#if PY_VERSION_HEX < 0x030C0000
+    if (PyUnicode_READY(label) < 0) return NULL;
+#endif
+    Text text = {PyUnicode_KIND(label), PyUnicode_DATA(label)};
+    Py_ssize_t low = 0, high = PyUnicode_GET_LENGTH(label);
+    while (low < high && Py_UNICODE_ISSPACE(at(&text, low))) low++;
+    while (high > low && Py_UNICODE_ISSPACE(at(&text, high - 1))) high--;
+    if (low == 0 && high == PyUnicode_GET_LENGTH(label)) {
+        Py_INCREF(label);
+        return label;
+    }
+    return PyUnicode_Substring(label, low, high);
+}
+
+typedef struct {
+    Py_ssize_t start, end, index;
+} Place;
+
+static int by_place(const void *left, const void *right) {
+    const Place *a = left, *b = right;
+    if (a->start != b->start) return a->start < b->start ? -1 : 1;
+    if (a->end != b->end) return a->end < b->end ? -1 : 1;
+    return 0;
+}
+
+static int by_number(const void *left, const void *right) {
+    Py_ssize_t a = *(const Py_ssize_t *)left, b = *(const Py_ssize_t *)right;
+    return a < b ? -1 : a > b;
+}
+
+/* Whether no two spans share start, end and label; places is scratch for count. */
+static int listed_once(const Py_ssize_t *starts, const Py_ssize_t *ends, PyObject **labels,
+                       Py_ssize_t count, Place *places) {
+    for (Py_ssize_t k = 0; k < count; k++) places[k] = (Place){starts[k], ends[k], k};
+    qsort(places, count, sizeof(Place), by_place);
+    for (Py_ssize_t k = 0; k < count; k++) {
+        for (Py_ssize_t j = k + 1; j < count && by_place(&places[k], &places[j]) == 0; j++) {
+            if (PyUnicode_Compare(labels[places[k].index], labels[places[j].index]) == 0)
+                return 0;
+        }
+    }
+    return 1;
+}
+
+/* Whether one document's spans are each listed once (start, end and label) under ids
+ * of their own; places and numbers are scratch for count spans. */
+static int each_once(const Py_ssize_t *starts, const Py_ssize_t *ends, PyObject **labels,
+                     const RawSpan *raw, Py_ssize_t count, Place *places,
+                     Py_ssize_t *numbers) {
+    if (!listed_once(starts, ends, labels, count, places)) return 0;
+    for (Py_ssize_t k = 0; k < count; k++) numbers[k] = raw[k].number;
+    qsort(numbers, count, sizeof(Py_ssize_t), by_number);
+    for (Py_ssize_t k = 1; k < count; k++) {
+        if (numbers[k] == numbers[k - 1]) return 0;
+    }
+    return 1;
+}
+
+/* One span record, every Span field in field order (covered: the text it covers, a
+ * reference it takes over); NULL with an exception set. */
+static PyObject *span_record(PyObject *id, Py_ssize_t start, Py_ssize_t end, PyObject *label,
+                             PyObject *covered) {
+    PyObject *record = _PyDict_NewPresized(7);
+    if (record == NULL) {
+        Py_XDECREF(covered);
+        return NULL;
+    }
+    PyObject *values[5] = {PyLong_FromSsize_t(start), PyLong_FromSsize_t(end), covered,
+                           PyDict_New(), NULL};
+    int failed = values[0] == NULL || values[1] == NULL || values[2] == NULL ||
+                 values[3] == NULL || PyDict_SetItem(record, ID_KEY, id) < 0 ||
+                 PyDict_SetItem(record, START_KEY, values[0]) < 0 ||
+                 PyDict_SetItem(record, END_KEY, values[1]) < 0 ||
+                 PyDict_SetItem(record, LABEL_KEY, label) < 0 ||
+                 PyDict_SetItem(record, TEXT_KEY, values[2]) < 0 ||
+                 PyDict_SetItem(record, ATTRS_KEY, values[3]) < 0 ||
+                 PyDict_SetItem(record, NOTE_KEY, EMPTY) < 0;
+    for (int k = 0; k < 4; k++) Py_XDECREF(values[k]);
+    if (failed) {
+        Py_DECREF(record);
+        return NULL;
+    }
+    return record;
+}
+
+/* One document's span records as the JSON array orjson writes of them (every Span field
+ * in order; attrs and note empty), its spans' ids and labels appended to ids and labels;
+ * NULL with an exception set, or None (a new reference) for a lone surrogate. */
+static PyObject *document_json(PyObject *text, const Py_ssize_t *starts, const Py_ssize_t *ends,
+                               PyObject **labels, const RawSpan *raw, Py_ssize_t count,
+                               PyObject *ids, PyObject *label_list) {
+    Text chars = {PyUnicode_KIND(text), PyUnicode_DATA(text)};
+    Buffer buffer = {NULL, 0, 0};
+    PyObject *result = NULL;
+    if (reserve(&buffer, 2) < 0) return NULL;
+    put(&buffer, "[", 1);
+    for (Py_ssize_t k = 0; k < count; k++) {
+        PyObject *id = PyUnicode_FromFormat("T%zd", raw[k].number);
+        int failed = id == NULL || PyList_Append(ids, id) < 0 ||
+                     PyList_Append(label_list, labels[k]) < 0;
+        Py_XDECREF(id);
+        if (failed) goto done;
+#if PY_VERSION_HEX < 0x030C0000
+        if (PyUnicode_READY(labels[k]) < 0) goto done;
+#endif
+        Text label = {PyUnicode_KIND(labels[k]), PyUnicode_DATA(labels[k])};
+        Py_ssize_t label_length = PyUnicode_GET_LENGTH(labels[k]);
+        /* Keys and punctuation (62 bytes), four numbers (20 digits each at most). */
+        if (reserve(&buffer, 6 * (label_length + ends[k] - starts[k]) + 160) < 0) goto done;
+        put(&buffer, k ? ",{\"id\":\"T" : "{\"id\":\"T", k ? 9 : 8);
+        put_number(&buffer, raw[k].number);
+        put(&buffer, "\",\"start\":", 10);
+        put_number(&buffer, starts[k]);
+        put(&buffer, ",\"end\":", 7);
+        put_number(&buffer, ends[k]);
+        put(&buffer, ",\"label\":\"", 10);
+        if (put_json_chars(&buffer, &label, 0, label_length)) goto surrogate;
+        put(&buffer, "\",\"text\":\"", 10);
+        if (put_json_chars(&buffer, &chars, starts[k], ends[k])) goto surrogate;
+        put(&buffer, "\",\"attrs\":{},\"note\":\"\"}", 23);
+    }
+    if (reserve(&buffer, 1) < 0) goto done;
+    put(&buffer, "]", 1);
+    result = PyBytes_FromStringAndSize(buffer.bytes, buffer.size);
+    goto done;
+surrogate:
+    Py_INCREF(Py_None);
+    result = Py_None;
+done:
+    PyMem_Free(buffer.bytes);
+    return result;
+}
+
+PyDoc_STRVAR(doccano_spans_doc,
+             "doccano_spans(texts, span_lists, unit) -> (spans, labels, ids, told) | None\n\n"
+             "doccano_batches' span work for a chunk, compiled: each text's spans (entity\n"
+             "objects with int ids, or [start, end, label] lists, alike in each list) read,\n"
+             "placed as doccano_batches._placed places them, checked (int offsets, labels not blank,\n"
+             "no span listed twice, no id twice) and written as span records (every Span\n"
+             "field, in order). Returns each document's records as the JSON array orjson\n"
+             "writes, all spans' labels (stripped) and ids, and each document's told unit;\n"
+             "None where the Python code must look (or would refuse the chunk).");
+
+static PyObject *doccano_spans(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 3 || !PyList_Check(args[0]) || !PyList_Check(args[1]) ||
+        PyList_GET_SIZE(args[0]) != PyList_GET_SIZE(args[1]) || !PyLong_Check(args[2])) {
+        PyErr_SetString(PyExc_TypeError, "doccano_spans(texts: list, span_lists: list, unit)");
+        return NULL;
+    }
+    PyObject *texts = args[0], *span_lists = args[1];
+    long unit = PyLong_AsLong(args[2]);
+    if (unit < DECIDE || unit > UTF16) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "unit: 0, 1 or 2");
+        return NULL;
+    }
+    Py_ssize_t documents = PyList_GET_SIZE(texts), total = 0;
+    for (Py_ssize_t number = 0; number < documents; number++) {
+        PyObject *spans = PyList_GET_ITEM(span_lists, number);
+        if (!PyList_CheckExact(spans) || !PyUnicode_Check(PyList_GET_ITEM(texts, number)))
+            Py_RETURN_NONE;
+        total += PyList_GET_SIZE(spans);
+    }
+    PyObject *result = NULL, *all_json = NULL, *ids = NULL, *label_list = NULL,
+             *told_list = NULL;
+    RawSpan *raw = PyMem_Calloc(total + 1, sizeof(RawSpan));
+    PyObject **labels = PyMem_Calloc(total + 1, sizeof(PyObject *));
+    Py_ssize_t *offsets = PyMem_Malloc((5 * total + 1) * sizeof(Py_ssize_t));
+    Place *places = PyMem_Malloc((total + 1) * sizeof(Place));
+    if (raw == NULL || labels == NULL || offsets == NULL || places == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_ssize_t *starts = offsets, *ends = offsets + total, *scratch = offsets + 2 * total;
+    all_json = PyList_New(documents);
+    ids = PyList_New(0);
+    label_list = PyList_New(0);
+    told_list = PyList_New(documents);
+    if (all_json == NULL || ids == NULL || label_list == NULL || told_list == NULL) goto done;
+    Py_ssize_t low = 0;
+    for (Py_ssize_t number = 0; number < documents; number++) {
+        PyObject *text = PyList_GET_ITEM(texts, number);
+        PyObject *spans = PyList_GET_ITEM(span_lists, number);
+        Py_ssize_t count = PyList_GET_SIZE(spans);
+        int read = read_spans(spans, raw + low);
+        if (read < 0) goto done;
+        if (read == 0) goto none;
+        for (Py_ssize_t k = low; k < low + count; k++) {
+            starts[k] = raw[k].start;
+            ends[k] = raw[k].end;
+            labels[k] = stripped(raw[k].label);
+            if (labels[k] == NULL) goto done;
+            if (PyUnicode_GET_LENGTH(labels[k]) == 0) goto none;
+        }
+#if PY_VERSION_HEX < 0x030C0000
+        if (PyUnicode_READY(text) < 0) goto done;
+#endif
+        int told = DECIDE;
+        if (count) {
+            told = place_document(text, starts + low, ends + low, count, (int)unit, scratch);
+            if (told == -2) goto done;
+            if (told == -1) goto none;
+            if (!each_once(starts + low, ends + low, labels + low, raw + low, count, places,
+                           scratch))
+                goto none;
+        }
+        PyObject *json = document_json(text, starts + low, ends + low, labels + low, raw + low,
+                                       count, ids, label_list);
+        if (json == NULL) goto done;
+        if (json == Py_None) {
+            result = json;
+            goto done;
+        }
+        PyList_SET_ITEM(all_json, number, json);
+        PyObject *told_number = PyLong_FromLong(told);
+        if (told_number == NULL) goto done;
+        PyList_SET_ITEM(told_list, number, told_number);
+        low += count;
+    }
+    result = PyTuple_Pack(4, all_json, label_list, ids, told_list);
+    goto done;
+none:
+    Py_INCREF(Py_None);
+    result = Py_None;
+done:
+    if (labels != NULL) {
+        for (Py_ssize_t k = 0; k < total; k++) Py_XDECREF(labels[k]);
+    }
+    PyMem_Free(labels);
+    PyMem_Free(raw);
+    PyMem_Free(offsets);
+    PyMem_Free(places);
+    Py_XDECREF(all_json);
+    Py_XDECREF(label_list);
+    Py_XDECREF(ids);
+    Py_XDECREF(told_list);
+    return result;
+}
+
+/* --- Label Studio import: an annotation's plain regions --------------------------------- */
+
+static PyObject *TYPE_KEY, *VALUE_KEY, *LABELS_KEY, *META_KEY, *LABELS_KIND, *RELATION_KIND;
+
+/* Whether the str equals text[start:end]. */
+static int covers(PyObject *stated, const Text *text, Py_ssize_t start, Py_ssize_t end) {
+    if (PyUnicode_GET_LENGTH(stated) != end - start) return 0;
+    Text own = {PyUnicode_KIND(stated), PyUnicode_DATA(stated)};
+    for (Py_ssize_t i = start; i < end; i++) {
+        if (at(&own, i - start) != at(text, i)) return 0;
+    }
+    return 1;
+}
+
+/* One region's id (str of a str or int that is not empty or 0), offsets, stripped label
+ * and covered text (new references); 1, 0 when it is not plain, -1 with an exception. */
+static int read_region(PyObject *region, PyObject *source, const Text *text,
+                       Py_ssize_t length, PyObject **id, Py_ssize_t *start, Py_ssize_t *end,
+                       PyObject **label, PyObject **covered) {
+    PyObject *value = PyDict_GetItemWithError(region, VALUE_KEY);
+    if (value == NULL) return PyErr_Occurred() ? -1 : 0;
+    if (!PyDict_CheckExact(value)) return 0;
+    PyObject *meta = PyDict_GetItemWithError(region, META_KEY);
+    if (meta == NULL && PyErr_Occurred()) return -1;
+    int noted = meta == NULL ? 0 : PyObject_IsTrue(meta);
+    if (noted) return noted < 0 ? -1 : 0;
+    int found = int_item(value, START_KEY, start);
+    if (found > 0) found = int_item(value, END_KEY, end);
+    if (found <= 0) return found;
+    if (*start < 0 || *end > length || *start >= *end) return 0;
+    PyObject *names = PyDict_GetItemWithError(value, LABELS_KEY);
+    PyObject *stated = PyDict_GetItemWithError(value, TEXT_KEY);
+    PyObject *raw_id = PyDict_GetItemWithError(region, ID_KEY);
+    if (PyErr_Occurred()) return -1;
+    if (names == NULL || !PyList_CheckExact(names) || PyList_GET_SIZE(names) != 1) return 0;
+    PyObject *name = PyList_GET_ITEM(names, 0);
+    if (!PyUnicode_CheckExact(name) || stated == NULL || !PyUnicode_Check(stated)) return 0;
+    if (raw_id == NULL || !(PyUnicode_CheckExact(raw_id) || PyLong_CheckExact(raw_id))) return 0;
+    int truthy = PyObject_IsTrue(raw_id);
+    if (truthy <= 0) return truthy;
+#if PY_VERSION_HEX < 0x030C0000
+    if (PyUnicode_READY(stated) < 0) return -1;
+#endif
+    if (!covers(stated, text, *start, *end)) return 0;
+    *label = stripped(name);
+    if (*label == NULL) return -1;
+    if (PyUnicode_GET_LENGTH(*label) == 0) {
+        Py_CLEAR(*label);
+        return 0;
+    }
+    *id = PyObject_Str(raw_id);
+    *covered = PyUnicode_CheckExact(stated) ? Py_NewRef(stated)
+                                            : PyUnicode_Substring(source, *start, *end);
+    if (*id == NULL || *covered == NULL) {
+        Py_CLEAR(*label);
+        Py_CLEAR(*id);
+        Py_CLEAR(*covered);
+        return -1;
+    }
+    return 1;
+}
+
+PyDoc_STRVAR(label_studio_regions_doc,
+             "label_studio_regions(text, results) -> (spans, region_ids, relations) | None\n\n"
+             "label_studio._plain_regions, compiled: an annotation's results, when each is a\n"
+             "relation or a plain region (one label, int offsets in code points of text, the\n"
+             "text it covers, an id of its own, no note) and no span is listed twice: the\n"
+             "span records, each region's id -> (its span id,), and (place, result) of each\n"
+             "relation. None for anything else.");
+
+static PyObject *label_studio_regions(PyObject *module, PyObject *const *args,
+                                      Py_ssize_t nargs) {
+    if (nargs != 2 || !PyUnicode_Check(args[0]) || !PyList_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "label_studio_regions(text: str, results: list)");
+        return NULL;
+    }
+    PyObject *source = args[0], *results = args[1];
+#if PY_VERSION_HEX < 0x030C0000
+    if (PyUnicode_READY(source) < 0) return NULL;
+#endif
+    Text text = {PyUnicode_KIND(source), PyUnicode_DATA(source)};
+    Py_ssize_t length = PyUnicode_GET_LENGTH(source), count = PyList_GET_SIZE(results);
+    PyObject *result = NULL, *spans = PyList_New(0), *region_ids = PyDict_New(),
+             *relations = PyList_New(0);
+    Py_ssize_t *offsets = PyMem_Malloc((2 * count + 1) * sizeof(Py_ssize_t));
+    PyObject **labels = PyMem_Calloc(count + 1, sizeof(PyObject *));
+    Place *places = PyMem_Malloc((count + 1) * sizeof(Place));
+    Py_ssize_t regions = 0;
+    if (spans == NULL || region_ids == NULL || relations == NULL) goto done;
+    if (offsets == NULL || labels == NULL || places == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t k = 0; k < count; k++) {
+        PyObject *item = PyList_GET_ITEM(results, k);
+        if (!PyDict_CheckExact(item)) goto none;
+        PyObject *kind = PyDict_GetItemWithError(item, TYPE_KEY);
+        if (kind == NULL && PyErr_Occurred()) goto done;
+        if (kind == NULL || !PyUnicode_Check(kind)) goto none;
+        if (PyUnicode_Compare(kind, RELATION_KIND) == 0) {
+            PyObject *pair = Py_BuildValue("(nO)", k, item);
+            if (pair == NULL || PyList_Append(relations, pair) < 0) {
+                Py_XDECREF(pair);
+                goto done;
+            }
+            Py_DECREF(pair);
+            continue;
+        }
+        if (PyUnicode_Compare(kind, LABELS_KIND) != 0) goto none;
+        PyObject *id = NULL, *covered = NULL;
+        Py_ssize_t *start = offsets + regions, *end = offsets + count + regions;
+        int read = read_region(item, source, &text, length, &id, start, end, &labels[regions],
+                               &covered);
+        if (read < 0) goto done;
+        if (read == 0) goto none;
+        int taken = PyDict_Contains(region_ids, id);
+        PyObject *ids = taken == 0 ? PyTuple_Pack(1, id) : NULL;
+        int stored = ids != NULL && PyDict_SetItem(region_ids, id, ids) == 0;
+        Py_XDECREF(ids);
+        PyObject *record = stored ? span_record(id, *start, *end, labels[regions], covered)
+                                  : (Py_XDECREF(covered), NULL);
+        Py_DECREF(id);
+        regions++;
+        if (record == NULL || PyList_Append(spans, record) < 0) {
+            Py_XDECREF(record);
+            if (taken == 1) goto none;
+            goto done;
+        }
+        Py_DECREF(record);
+    }
+    if (!listed_once(offsets, offsets + count, labels, regions, places)) goto none;
+    result = PyTuple_Pack(3, spans, region_ids, relations);
+    goto done;
+none:
+    Py_INCREF(Py_None);
+    result = Py_None;
+done:
+    if (labels != NULL) {
+        for (Py_ssize_t k = 0; k < count; k++) Py_XDECREF(labels[k]);
+    }
+    PyMem_Free(labels);
+    PyMem_Free(offsets);
+    PyMem_Free(places);
+    Py_XDECREF(spans);
+    Py_XDECREF(region_ids);
+    Py_XDECREF(relations);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"doccano_entities", (PyCFunction)(void (*)(void))doccano_entities, METH_FASTCALL,
+     doccano_entities_doc},
+    {"doccano_spans", (PyCFunction)(void (*)(void))doccano_spans, METH_FASTCALL,
+     doccano_spans_doc},
+    {"label_studio_regions", (PyCFunction)(void (*)(void))label_studio_regions, METH_FASTCALL,
+     label_studio_regions_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_offsets",
+    "doccano's offsets, compiled (see doccano_batches.py and doccano.py).", -1, methods,
+};
+
+PyMODINIT_FUNC PyInit__offsets(void) {
+    START_KEY = PyUnicode_InternFromString("start");
+    END_KEY = PyUnicode_InternFromString("end");
+    LABEL_KEY = PyUnicode_InternFromString("label");
+    START_OFFSET_KEY = PyUnicode_InternFromString("start_offset");
+    END_OFFSET_KEY = PyUnicode_InternFromString("end_offset");
+    ID_KEY = PyUnicode_InternFromString("id");
+    TEXT_KEY = PyUnicode_InternFromString("text");
+    ATTRS_KEY = PyUnicode_InternFromString("attrs");
+    NOTE_KEY = PyUnicode_InternFromString("note");
+    EMPTY = PyUnicode_FromStringAndSize(NULL, 0);
+    TYPE_KEY = PyUnicode_InternFromString("type");
+    VALUE_KEY = PyUnicode_InternFromString("value");
+    LABELS_KEY = PyUnicode_InternFromString("labels");
+    META_KEY = PyUnicode_InternFromString("meta");
+    LABELS_KIND = PyUnicode_InternFromString("labels");
+    RELATION_KIND = PyUnicode_InternFromString("relation");
+    if (TYPE_KEY == NULL || VALUE_KEY == NULL || LABELS_KEY == NULL || META_KEY == NULL ||
+        LABELS_KIND == NULL || RELATION_KIND == NULL)
+        return NULL;
+    if (START_KEY == NULL || END_KEY == NULL || LABEL_KEY == NULL || START_OFFSET_KEY == NULL ||
+        END_OFFSET_KEY == NULL || ID_KEY == NULL || TEXT_KEY == NULL || ATTRS_KEY == NULL ||
+        NOTE_KEY == NULL || EMPTY == NULL)
+        return NULL;
+    return PyModule_Create(&module);
+}

@@ -218,11 +218,14 @@ def cmd_review(args: argparse.Namespace) -> int:
     from annotator.review.source import ReviewSource
     from annotator.store.open import open_project, project_location
 
+    annotators = _csv(args.annotators)
     with open_project(project_location(args.project)) as project:
-        ReviewSource(project, _csv(args.annotators))  # a clear error here beats one in the GUI
+        # A clear error here beats one in the GUI; on a team server, without names, the
+        # window waits for the analysts.
+        ReviewSource(project, annotators, at_least=0 if project.remote and not annotators else 2)
     from annotator.ui.review_mode import run_review
 
-    return run_review(project_location(args.project), args.reviewer, _csv(args.annotators))
+    return run_review(project_location(args.project), args.reviewer, annotators)
 
 
 def cmd_check(args: argparse.Namespace) -> int:

@@ -55,17 +55,23 @@ class Adjudicator:
         reviewer: str,
         annotators: Sequence[str] | None = None,
         statuses: Iterable[str] | None = None,
+        at_least: int = 2,
     ) -> None:
         if reviewer == GOLD_ANNOTATOR:
             raise AnnotatorError(f"{reviewer!r} is the gold layer's name; review under your own")
         self.project = project
         self.reviewer = check_annotator_name(reviewer)
-        self.source = ReviewSource(project, annotators, statuses)
-        self.annotators = self.source.annotators
-        self.finder = DisagreementFinder(self.source)
+        self.statuses = None if statuses is None else tuple(statuses)
+        self.compare(annotators, at_least)
         self.store = project.annotations(GOLD_ANNOTATOR)
         self._gold: dict[str, DocumentAnnotation] = {}
         self._texts: dict[str, str] = {}
+
+    def compare(self, annotators: Sequence[str] | None, at_least: int = 2) -> None:
+        """Compare these annotators from now on (a team's analyst who started later)."""
+        self.source = ReviewSource(self.project, annotators, self.statuses, at_least)
+        self.annotators = self.source.annotators
+        self.finder = DisagreementFinder(self.source)
 
     def close(self) -> None:
         self.project.release_annotations(GOLD_ANNOTATOR)

@@ -473,9 +473,11 @@ def compute_agreement(
     statuses: Iterable[str] | None = None,
     kappa: bool = True,
     progress: Progress | None = None,
+    at_least: int = 2,
 ) -> AgreementReport:
-    """Agreement between every pair of the chosen annotators (default: every analyst)."""
-    source = ReviewSource(project, annotators, statuses)
+    """Agreement between every pair of the chosen annotators (default: every analyst);
+    with ``at_least`` below 2, fewer than two give a report without pairs."""
+    source = ReviewSource(project, annotators, statuses, at_least)
     names = source.annotators
     labels = list(project.schema.label_names())
     pairs = {pair: PairAgreement(*pair) for pair in pairs_of(names)}

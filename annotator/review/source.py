@@ -60,8 +60,11 @@ def _unchanged_example_copy(project: ProjectStore, name: str) -> bool:
     return True
 
 
-def choose_annotators(project: ProjectStore, chosen: Sequence[str] | None) -> list[str]:
-    """The annotators to compare: the ones asked for (checked), else every analyst."""
+def choose_annotators(
+    project: ProjectStore, chosen: Sequence[str] | None, at_least: int = 2
+) -> list[str]:
+    """The annotators to compare: the ones asked for (checked), else every analyst; at
+    least ``at_least`` of them (a reviewer on a team server may wait for them: 0)."""
     available = analysts(project)
     if chosen:
         # The gold layer takes part only when named: "how close is alice to gold?"
@@ -75,7 +78,7 @@ def choose_annotators(project: ProjectStore, chosen: Sequence[str] | None) -> li
             )
     else:
         names = available
-    if len(names) < 2:
+    if len(names) < at_least:
         raise AnnotatorError(
             f"{project.location}: agreement needs at least two annotators' labels "
             f"(found {', '.join(names) or 'none'})"
@@ -102,9 +105,10 @@ class ReviewSource:
         project: ProjectStore,
         annotators: Sequence[str] | None = None,
         statuses: Iterable[str] | None = None,
+        at_least: int = 2,
     ) -> None:
         self.project = project
-        self.annotators = choose_annotators(project, annotators)
+        self.annotators = choose_annotators(project, annotators, at_least)
         self.statuses = check_statuses(statuses)
         self.stores: dict[str, AnnotationLayer] = {
             name: project.annotations(name, writable=False) for name in self.annotators

@@ -248,12 +248,17 @@ class AgreementPanel(QWidget):
 
     def set_report(self, report: AgreementReport) -> None:
         summary = report.summary()
-        self.headline.setText(
-            f"<b>{', '.join(report.annotators)}</b> on {report.documents} documents labelled by "
-            f"at least two: span F1 <b>{_fmt(summary['span_f1_exact'])}</b> exact, "
-            f"{_fmt(summary['span_f1_overlap'])} overlap; token kappa "
-            f"<b>{_fmt(summary['token_kappa'])}</b>; relation F1 {_fmt(summary['relation_f1_exact'])}."
-        )
+        if len(report.annotators) < 2:
+            so_far = ", ".join(report.annotators) or "none yet"
+            self.headline.setText(f"Agreement needs two analysts' labels (so far: {so_far}).")
+        else:
+            self.headline.setText(
+                f"<b>{', '.join(report.annotators)}</b> on {report.documents} documents "
+                f"labelled by at least two: span F1 <b>{_fmt(summary['span_f1_exact'])}</b> "
+                f"exact, {_fmt(summary['span_f1_overlap'])} overlap; token kappa "
+                f"<b>{_fmt(summary['token_kappa'])}</b>; relation F1 "
+                f"{_fmt(summary['relation_f1_exact'])}."
+            )
         self.table.setRowCount(len(report.pairs))
         for row, pair in enumerate(report.pairs):
             exact = pair.exact

@@ -127,6 +127,7 @@ class ReviewHost(Protocol):
     project: ProjectStore
     reviewer: str
     annotators: list[str]
+    follows_every_analyst: bool
     adjudicator: Adjudicator
     walker: DisagreementCursor
     doc_ids: list[str]
@@ -196,11 +197,12 @@ def follower_of(window: ReviewHost) -> ReviewFollower | None:
 def refresh_review(window: ReviewHost, changes: Changes, show_team: Callable[[], None]) -> None:
     from annotator.review.agreement import compute_agreement
 
-    compared = set(window.annotators)
     show_team()
-    touched = [
-        (name, doc_id) for name, doc_id in others(changes, window.reviewer) if name in compared
-    ]
+    saved = others(changes, window.reviewer)
+    if window.follows_every_analyst and {name for name, _ in saved} - set(window.annotators):
+        take_in_new_analysts(window)
+    compared = set(window.annotators)
+    touched = [(name, doc_id) for name, doc_id in saved if name in compared]
     if not touched:
         return
     source = window.adjudicator.source
@@ -215,7 +217,7 @@ def refresh_review(window: ReviewHost, changes: Changes, show_team: Callable[[],
         for doc_id in doc_ids:
             finder.forget(doc_id)
             window._states.pop(doc_id, None)
-    window.report = compute_agreement(window.project, window.annotators)
+    window.report = compute_agreement(window.project, window.annotators, at_least=0)
     window.agreement.set_report(window.report)
     documents = window.adjudicator.documents()
     if documents != window.doc_ids:
@@ -237,6 +239,20 @@ def refresh_review(window: ReviewHost, changes: Changes, show_team: Callable[[],
         if 0 <= row < len(window.items):
             window.disagreements.setCurrentRow(row)
     window._update_status()
+
+
+def take_in_new_analysts(window: ReviewHost) -> None:
+    """Compare every analyst the project has now (one who started after the window
+    opened), with the layers and disagreements read afresh."""
+    from annotator.review.source import analysts
+
+    names = analysts(window.project)
+    if names == window.annotators:
+        return  # the gold layer, or a copy of the example labels
+    window.adjudicator.compare(names, at_least=0)
+    window.annotators = window.adjudicator.annotators
+    window.walker.finder = window.adjudicator.finder
+    window._states.clear()
 
 
 # --- the labelling window ------------------------------------------------------------------

@@ -64,8 +64,13 @@ class ReviewWindow(QMainWindow):
         super().__init__()
         self.setObjectName("reviewWindow")
         self.project = open_project(project_path)
+        # On a team server the reviewer may come before the analysts: the window then
+        # waits for two of them, and takes in every analyst who starts later.
+        self.follows_every_analyst = annotators is None and self.project.remote
         try:
-            self.adjudicator = Adjudicator(self.project, reviewer, annotators)
+            self.adjudicator = Adjudicator(
+                self.project, reviewer, annotators, at_least=0 if self.follows_every_analyst else 2
+            )
         except BaseException:
             self.project.close()
             raise
@@ -82,7 +87,7 @@ class ReviewWindow(QMainWindow):
         self.layer_shown = SHOW_ANNOTATORS
         self._build()
         self._build_actions()
-        self.report = compute_agreement(self.project, self.annotators)
+        self.report = compute_agreement(self.project, self.annotators, at_least=0)
         self.agreement.set_report(self.report)
         self.changes: list[LayerChange] = changes_since_seen(
             self.project, reviewer, self.annotators
@@ -94,6 +99,8 @@ class ReviewWindow(QMainWindow):
         if self.doc_ids:
             first = self.walker.next()
             self.open_document(first.doc_id if first else self.doc_ids[0], first)
+        else:
+            self._update_status()
 
     # --- building --------------------------------------------------------------------
 
@@ -569,6 +576,12 @@ class ReviewWindow(QMainWindow):
             open_count += doc_open
             total += doc_total
             done += doc_done
+        if len(self.annotators) < 2:
+            so_far = ", ".join(self.annotators) or "none yet"
+            self.status.setText(
+                f"Reviewer {self.reviewer} · waiting for two analysts' labels (so far: {so_far})"
+            )
+            return
         self.status.setText(
             f"Reviewer {self.reviewer} · comparing {', '.join(self.annotators)} · "
             f"{open_count} of {total} disagreements open · gold done in {done} of "

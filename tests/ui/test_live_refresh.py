@@ -159,6 +159,54 @@ def test_review_mode_compares_the_analysts_saves_as_they_come(team_url: str, qtb
         window.close()
 
 
+def test_a_reviewer_who_comes_first_waits_for_the_analysts_and_takes_in_each_one(
+    team_url: str, qtbot: QtBot
+) -> None:
+    """On a team server the reviewer may open the window before anyone labelled; the
+    analysts who start afterwards are compared as they save, a third one too."""
+    window: ReviewWindow = open_review(team_url, "carol")
+    qtbot.addWidget(window)
+    try:
+        assert window.annotators == [] and window.doc_ids == []
+        assert window.status.text() == (
+            "Reviewer carol · waiting for two analysts' labels (so far: none yet)"
+        )
+        assert window.agreement.headline.text() == (
+            "Agreement needs two analysts' labels (so far: none yet)."
+        )
+        with open_postgres(team_url) as team:
+            team.annotations("alice").save(labelled("d1", "GPE"))
+            qtbot.waitUntil(lambda: window.annotators == ["alice"], timeout=3000)
+            assert "(so far: alice)" in window.status.text() and window.doc_ids == []
+            team.annotations("bob").save(labelled("d1", "LOC"))
+            qtbot.waitUntil(lambda: window.doc_ids == ["d1"], timeout=3000)
+            assert window.annotators == ["alice", "bob"] and len(window.items) == 1
+            assert window.report.pairs[0].documents == 1
+            team.annotations("dora").save(labelled("d1", "GPE"))
+            qtbot.waitUntil(lambda: window.annotators == ["alice", "bob", "dora"], timeout=3000)
+            qtbot.waitUntil(lambda: len(window.report.pairs) == 3, timeout=3000)
+        assert "comparing alice, bob, dora" in window.status.text()
+        assert window.agreement.headline.text().startswith("<b>alice, bob, dora</b> on 1 documents")
+    finally:
+        window.close()
+
+
+def test_a_reviewer_who_named_the_analysts_keeps_to_them(team_url: str, qtbot: QtBot) -> None:
+    with open_postgres(team_url) as seed:
+        seed.annotations("alice").save(labelled("d1", "GPE"))
+        seed.annotations("bob").save(labelled("d1", "GPE"))
+    window: ReviewWindow = open_review(team_url, "carol", ["alice", "bob"])
+    qtbot.addWidget(window)
+    try:
+        with open_postgres(team_url) as team:
+            team.annotations("dora").save(labelled("d1", "LOC"))
+            team.annotations("bob").save(labelled("d2", "GPE"))
+            qtbot.waitUntil(lambda: "bob 2 done" in team_of(window), timeout=3000)
+        assert window.annotators == ["alice", "bob"] and window.items == []
+    finally:
+        window.close()
+
+
 def test_a_folder_project_is_not_polled_and_ctrl_j_scans_the_list(
     make_project: object, window_of: object, qtbot: QtBot
 ) -> None:

@@ -2,50 +2,43 @@
 
 pydantic validates a journal line at about 30 MB/s and builds a model per span; a
 project's journals are hundreds of MB, and a long article has 10,000 spans. The checks
-here are the model's own constraints (DocumentAnnotation, Span, Relation in models.py),
-written out by hand in one O(n) pass over the record, and the models are then built
-without validating again. Whatever the hand check does not accept at once (a record in
-an unusual shape, a wrong type, a broken constraint) goes through pydantic, so the
-inputs accepted and the messages given are exactly pydantic's.
-
-Keep the constants below in step with the fields in models.py; tests/core/test_records.py
-compares both paths on valid and invalid records.
+here are the models' own rules (DocumentAnnotation, Span, Relation in models.py), read
+from the models by core/rules.py and applied in one O(n) pass over the record; the
+models are then built without validating again. Whatever the quick check does not
+accept at once (a record in an unusual shape, a wrong type, a broken constraint) goes
+through pydantic, so the inputs accepted and the messages given are exactly pydantic's.
 """
 
 from __future__ import annotations
 
 import zlib
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from itertools import repeat
-from operator import attrgetter, itemgetter, lt, sub
+from operator import attrgetter, itemgetter
 from typing import Any
 
 import orjson
 from pydantic import BaseModel
 
-from annotator.core.models import STATUSES, DocumentAnnotation, Relation, Span, cats_problem
+from annotator.core.models import DocumentAnnotation, Relation, Span, cats_problem, ids_ok
+from annotator.core.rules import ANNOTATION, RELATION, SPAN
 
-SPAN_FIELDS = ("id", "start", "end", "label", "text", "attrs", "note")
-RELATION_FIELDS = ("id", "label", "head", "tail", "note")
-ANNOTATION_FIELDS = (
-    "doc_id",
-    "text_hash",
-    "status",
-    "note",
-    "updated",
-    "spans",
-    "relations",
-    "provenance",
-    "cats",
-)
+SPAN_FIELDS = SPAN.fields
+RELATION_FIELDS = RELATION.fields
+ANNOTATION_FIELDS = ANNOTATION.fields
 # Document categories are written only when there are some, in the line's head (after
 # "updated"): a line without them is the line of a version that had none.
 CATS_KEY = "cats"
 # The fields of a record without categories, and those of a journal line's record with
 # them, in the order the line holds them.
-_FIELDS_WITHOUT_CATS = ANNOTATION_FIELDS[:-1]
-_LINE_FIELDS_WITH_CATS = (*ANNOTATION_FIELDS[:5], CATS_KEY, *ANNOTATION_FIELDS[5:-1])
+_FIELDS_WITHOUT_CATS = tuple(name for name in ANNOTATION_FIELDS if name != CATS_KEY)
+_HEAD_END = _FIELDS_WITHOUT_CATS.index("updated") + 1
+_LINE_FIELDS_WITH_CATS = (
+    *_FIELDS_WITHOUT_CATS[:_HEAD_END],
+    CATS_KEY,
+    *_FIELDS_WITHOUT_CATS[_HEAD_END:],
+)
 _RECORD_SHAPES = frozenset({ANNOTATION_FIELDS, _FIELDS_WITHOUT_CATS, _LINE_FIELDS_WITH_CATS})
 # Journal lines carry [spans, relations] after the summary fields, so an index can read a
 # document's status and counts from the start of its line without parsing its spans.
@@ -56,8 +49,8 @@ COUNTS_KEY = "counts"
 CHECKSUM_KEY = "checksum"
 _CHECKSUM_MARK = b',"checksum":'
 _LINE_KEYS = (COUNTS_KEY, CHECKSUM_KEY)
+_STATUSES = ANNOTATION.by_name["status"].choices or frozenset()
 
-_STATUSES = frozenset(STATUSES)
 _SPAN_FIELDS_SET = set(SPAN_FIELDS)
 _RELATION_FIELDS_SET = set(RELATION_FIELDS)
 _ANNOTATION_FIELDS_SET = set(ANNOTATION_FIELDS)
@@ -68,37 +61,18 @@ _FIELDS_SETS: dict[type[BaseModel], set[str]] = {
     Relation: _RELATION_FIELDS_SET,
 }
 
-assert tuple(Span.model_fields) == SPAN_FIELDS
-assert tuple(Relation.model_fields) == RELATION_FIELDS
-assert tuple(DocumentAnnotation.model_fields) == ANNOTATION_FIELDS
-
-
-def _span_ok(span: Any) -> bool:
-    """The Span model's constraints, for a dict holding exactly the Span fields."""
-    return spans_ok([span])
-
 
 def spans_ok(spans: list[Any], text: str | None = None) -> bool:
-    """The Span model's constraints for every dict of ``spans`` (each holding exactly the
-    Span fields), unique ids, and, given the document text, ``text[start:end] == text``.
+    """The Span model's rules for every dict of ``spans`` (each holding exactly the Span
+    fields), unique ids, and, given the document text, ``text[start:end] == text``.
 
     Written as whole-list operations (map, zip, set) that run in C: a Python loop with
     the same checks cost as much as parsing the JSON the spans came from.
     """
     if not spans:
         return True
-    try:
-        if set(map(type, spans)) != {dict} or set(map(len, spans)) != {7}:
-            return False
-        # Seven keys, all of them fields: exactly the fields.
-        ids, starts, ends, labels, texts, attrs, notes = zip(*map(_span_values, spans), strict=True)
-    except KeyError:
-        return False
-    return (
-        set(map(type, notes)) == _STR
-        and set(map(type, attrs)) == _DICT
-        and span_columns_ok(ids, starts, ends, labels, texts, text)
-    )
+    columns = SPAN.checked_columns(spans)
+    return columns is not None and _spans_fit(columns, text)
 
 
 def span_columns_ok(
@@ -111,21 +85,19 @@ def span_columns_ok(
 ) -> bool:
     """:func:`spans_ok` for spans given column by column (one or more), without attrs
     or notes (a reader whose spans have none checks them before building the records)."""
-    if not (
-        {*map(type, starts), *map(type, ends)} == _INT
-        and {*map(type, ids), *map(type, labels), *map(type, texts)} == _STR
-        and min(starts) >= 0
-        and all(map(lt, starts, ends))
-        and "" not in ids
-        and "" not in labels
-        and list(map(len, texts)) == list(map(sub, ends, starts))
-        and len(set(ids)) == len(ids)
-    ):
+    columns = {"id": ids, "start": starts, "end": ends, "label": labels, "text": texts}
+    return SPAN.columns_ok(columns) and _spans_fit(columns, text)
+
+
+def _spans_fit(columns: Mapping[str, Sequence[Any]], text: str | None) -> bool:
+    """Span ids unique and, given the text, each span's text at its place in it."""
+    if not ids_ok(columns["id"], (), (), ()):
         return False
     if text is None:
         return True
+    starts, ends = columns["start"], columns["end"]
     return max(ends) <= len(text) and list(map(text.__getitem__, map(slice, starts, ends))) == list(
-        texts
+        columns["text"]
     )
 
 
@@ -141,52 +113,20 @@ def spans_fit(spans: list[dict[str, Any]], text: str) -> bool:
 
 
 def relations_ok(relations: list[Any], span_ids: set[str] | frozenset[str]) -> bool:
-    """The Relation model's constraints for dicts of exactly its fields, unique ids, ends
-    among ``span_ids``."""
+    """The Relation model's rules for dicts of exactly its fields, unique ids, ends among
+    ``span_ids``."""
     if not relations:
         return True
-    try:
-        if set(map(type, relations)) != {dict} or set(map(len, relations)) != {5}:
-            return False
-        ids, labels, heads, tails, notes = zip(*map(_relation_values, relations), strict=True)
-    except KeyError:
-        return False
-    return (
-        set(map(type, ids)) == _STR
-        and set(map(type, labels)) == _STR
-        and set(map(type, notes)) == _STR
-        and "" not in ids
-        and "" not in labels
-        and {*map(type, heads), *map(type, tails)} == _STR  # before hashing them
-        and span_ids.issuperset(heads)
-        and span_ids.issuperset(tails)
-        and len(set(ids)) == len(ids)
+    columns = RELATION.checked_columns(relations)
+    return columns is not None and (
+        ids_ok(span_ids, columns["id"], columns["head"], columns["tail"])  # type: ignore[arg-type]
     )
 
 
-_span_values = itemgetter(*SPAN_FIELDS)
-_relation_values = itemgetter(*RELATION_FIELDS)
 _span_id = itemgetter("id")
 _start_of = itemgetter("start")
 _end_of = itemgetter("end")
 _text_of = itemgetter("text")
-_INT = {int}
-_STR = {str}
-_DICT = {dict}
-
-
-def _relation_ok(relation: Any) -> bool:
-    if type(relation) is not dict or tuple(relation) != RELATION_FIELDS:
-        return False
-    rel_id, label, head, tail, note = relation.values()
-    return (
-        type(rel_id) is str
-        and type(label) is str
-        and type(head) is str
-        and type(tail) is str
-        and type(note) is str
-        and "" not in (rel_id, label, head, tail)
-    )
 
 
 def record_ok(record: Any, text: str | None = None) -> bool:
@@ -201,33 +141,10 @@ def record_ok(record: Any, text: str | None = None) -> bool:
         return False
     spans = record["spans"]
     return (
-        _annotation_fields_ok(record)
+        ANNOTATION.record_ok(record)
         and spans_ok(spans, text)
         and relations_ok(record["relations"], set(map(_span_id, spans)))
     )
-
-
-def _annotation_fields_ok(fields: dict[str, Any]) -> bool:
-    """The types of a DocumentAnnotation's fields (``cats`` may be missing)."""
-    doc_id, digest, status, note, updated, spans, relations, provenance = _fields_values(fields)
-    cats = fields.get(CATS_KEY)
-    if cats is not None and not cats_ok(cats):
-        return False
-    return (
-        type(doc_id) is str
-        and doc_id != ""
-        and type(digest) is str
-        and type(status) is str
-        and status in _STATUSES
-        and type(note) is str
-        and type(updated) is str
-        and type(spans) is list
-        and type(relations) is list
-        and type(provenance) is dict
-    )
-
-
-_fields_values = itemgetter(*_FIELDS_WITHOUT_CATS)
 
 
 def cats_ok(cats: Any) -> bool:
@@ -238,13 +155,12 @@ def cats_ok(cats: Any) -> bool:
 def check_ids(annotation: DocumentAnnotation) -> None:
     """DocumentAnnotation's own check (unique ids, relations between its spans), for a
     model built without validation; raises ValueError with the model's message."""
-    span_ids = set(map(_id_of, annotation.spans))
-    relation_ids = set(map(_id_of, annotation.relations))
-    if (
-        len(span_ids) != len(annotation.spans)
-        or len(relation_ids) != len(annotation.relations)
-        or not span_ids.issuperset(map(_head_of, annotation.relations))
-        or not span_ids.issuperset(map(_tail_of, annotation.relations))
+    relations = annotation.relations
+    if not ids_ok(
+        list(map(_id_of, annotation.spans)),
+        list(map(_id_of, relations)),
+        list(map(_head_of, relations)),
+        list(map(_tail_of, relations)),
     ):
         DocumentAnnotation.model_validate(annotation.model_dump())
 
@@ -277,44 +193,22 @@ def _build(model: type[BaseModel], fields: dict[str, Any], fields_set: set[str])
     return instance
 
 
-def make_span(
-    span_id: str, start: int, end: int, label: str, text: str, attrs: Any, note: str
-) -> Span:
-    """``Span(...)`` for readers of foreign files: the same checks, by hand when they pass
-    (pydantic raises the usual ValidationError when they do not)."""
-    if (
-        type(start) is int
-        and type(end) is int
-        and 0 <= start < end
-        and type(text) is str
-        and len(text) == end - start
-        and type(span_id) is str
-        and span_id != ""
-        and type(label) is str
-        and label != ""
-        and type(attrs) is dict
-        and type(note) is str
-    ):
-        fields = {
-            "id": span_id,
-            "start": start,
-            "end": end,
-            "label": label,
-            "text": text,
-            "attrs": attrs,
-            "note": note,
-        }
+def make_span(fields: dict[str, Any]) -> Span:
+    """``Span(**fields)`` for readers of foreign files (``fields`` holding every Span
+    field): the same rules, by hand when they hold (pydantic raises the usual
+    ValidationError when they do not)."""
+    if tuple(fields) == SPAN_FIELDS and SPAN.record_ok(fields):
         return _build(Span, fields, _SPAN_FIELDS_SET)
-    return Span(id=span_id, start=start, end=end, label=label, text=text, attrs=attrs, note=note)
+    return Span(**fields)
 
 
 def make_relation(raw: Any) -> Relation:
     """``Relation.model_validate(raw)``, by hand when the record is in the usual shape."""
     if type(raw) is dict and "note" not in raw and tuple(raw) == RELATION_FIELDS[:4]:
         fields = {**raw, "note": ""}
-        if _relation_ok(fields):
+        if RELATION.record_ok(fields):
             return _build(Relation, fields, _RELATION_FIELDS_SET)
-    elif _relation_ok(raw):
+    elif type(raw) is dict and tuple(raw) == RELATION_FIELDS and RELATION.record_ok(raw):
         return _build(Relation, dict(raw), _RELATION_FIELDS_SET)
     return Relation.model_validate(raw)
 
@@ -339,7 +233,7 @@ def _top_ok(annotation: DocumentAnnotation) -> bool:
     fields = annotation.__dict__
     if type(annotation) is not DocumentAnnotation or tuple(fields) != ANNOTATION_FIELDS:
         return False
-    return _annotation_fields_ok(fields)
+    return ANNOTATION.record_ok(fields)
 
 
 def _fields_of(value: Any) -> dict[str, Any]:
@@ -442,12 +336,12 @@ _tail_of = attrgetter("tail")
 def encode_record(record: dict[str, Any]) -> bytes:
     """The journal line for a validated record (DocumentAnnotation's fields; ``cats``
     may be missing)."""
-    ordered = {key: record[key] for key in ANNOTATION_FIELDS[:5]}
+    ordered = {key: record[key] for key in _FIELDS_WITHOUT_CATS[:_HEAD_END]}
     cats = record.get(CATS_KEY)
     if cats:
         ordered[CATS_KEY] = cats
     ordered[COUNTS_KEY] = [len(record["spans"]), len(record["relations"])]
-    for key in ANNOTATION_FIELDS[5:-1]:
+    for key in _FIELDS_WITHOUT_CATS[_HEAD_END:]:
         ordered[key] = record[key]
     return orjson.dumps(ordered)
 
@@ -480,7 +374,7 @@ def encode_lines(
     them; statuses must be in STATUSES. An import writes thousands of lines: this builds
     them with a few C-level passes instead of a dict, an encode and a seal per line.
     """
-    if not set(statuses) <= _STATUSES:
+    if not _STATUSES.issuperset(statuses):
         raise ValueError(f"unknown status among {sorted(set(statuses) - _STATUSES)}")
     columns = zip(
         map(orjson.dumps, doc_ids),

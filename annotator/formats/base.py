@@ -17,11 +17,9 @@ from operator import itemgetter
 from pathlib import Path
 from typing import Any, Protocol
 
-import orjson
-
 from annotator.core.errors import AnnotatorError
-from annotator.core.models import Document, DocumentAnnotation, LabelSchema, Relation, Span, Status
-from annotator.core.records import annotation_from_record, build_all
+from annotator.core.models import Document, LabelSchema, Relation, Span, Status
+from annotator.core.records import build_all
 from annotator.store.interface import SealedRecord
 
 # Format name -> module. Modules are imported on first use, so a missing optional
@@ -177,105 +175,72 @@ _EDGE = itemgetter("start", "end", "label")
 class ExportRecord:
     """A document with one annotator's labels, on its way to a writer.
 
-    The labels come as a model (``annotation``), as the checked journal record
-    (``labels``: plain dicts, what the store reads), or as the journal line the store
-    sealed for this text (``line``), parsed into ``labels`` only when a writer asks: the
-    native writer copies the line's span bytes as they are. Likewise the document comes
-    as a model or as its fields (``doc_id``, ``text``, ``meta``), and the model is built
-    only for writers that ask for ``document``.
+    The labels are the store's checked record of them (``labels``: plain dicts, the
+    DocumentAnnotation's fields, checked against this very text), or the journal line
+    the store sealed for this text (``line``): the same record encoded, parsed into
+    ``labels`` only when a writer asks (the native writer copies the line's span bytes
+    as they are, BIO reads only the spans' edges). The document comes as its fields
+    (``doc_id``, ``text``, ``meta``). Writers read nothing else: no model is built on
+    the way out.
     """
 
-    __slots__ = (
-        "_annotation",
-        "_document",
-        "_labels",
-        "annotator",
-        "doc_id",
-        "line",
-        "meta",
-        "text",
-    )
+    __slots__ = ("_labels", "annotator", "doc_id", "line", "meta", "text")
 
     def __init__(
         self,
-        document: Document | None = None,
-        annotation: DocumentAnnotation | None = None,
+        fields: tuple[str, str, dict[str, Any]],
         annotator: str = "",
         labels: dict[str, Any] | None = None,
-        *,
-        fields: tuple[str, str, dict[str, Any]] | None = None,
         line: SealedRecord | None = None,
     ) -> None:
-        if annotation is None and labels is None and line is None:
-            raise ValueError("an ExportRecord needs an annotation, a labels record or a line")
-        if document is not None:
-            self.doc_id, self.text, self.meta = document.id, document.text, document.meta
-        elif fields is not None:
-            self.doc_id, self.text, self.meta = fields
-        else:
-            raise ValueError("an ExportRecord needs a document or its fields")
-        self._document = document
+        if labels is None and line is None:
+            raise ValueError("an ExportRecord needs a labels record or a line")
+        self.doc_id, self.text, self.meta = fields
         self.annotator = annotator
         self._labels = labels
         self.line = line
-        self._annotation = annotation
 
     @property
-    def document(self) -> Document:
-        if self._document is None:
-            self._document = Document.model_construct(
-                id=self.doc_id, text=self.text, meta=self.meta
-            )
-        return self._document
-
-    @property
-    def labels(self) -> dict[str, Any] | None:
-        if self._labels is None and self.line is not None:
+    def labels(self) -> dict[str, Any]:
+        if self._labels is None:
+            assert self.line is not None
             self._labels = self.line.record()
         return self._labels
 
     def span_edges(self) -> list[Any] | None:
-        """``start, end, label`` of every span, one after the other in one flat list, or
-        None for a model's labels. Of a sealed line only those fields are parsed."""
+        """``start, end, label`` of every span, one after the other in one flat list. Of
+        a sealed line only those fields are parsed (None when they cannot be told apart:
+        then read ``labels``)."""
         if self._labels is None and self.line is not None:
             edges = self.line.span_edges()
             if edges is not None:
                 return edges
-        labels = self.labels
-        return None if labels is None else list(chain.from_iterable(map(_EDGE, labels["spans"])))
+        return list(chain.from_iterable(map(_EDGE, self.labels["spans"])))
 
     @property
     def span_count(self) -> int:
         if self._labels is None and self.line is not None:
             return int(self.line.head["counts"][0])
-        labels = self.labels
-        return len(labels["spans"] if labels is not None else self.annotation.spans)
+        return len(self.labels["spans"])
 
     @property
     def relation_count(self) -> int:
         if self._labels is None and self.line is not None:
             return int(self.line.head["counts"][1])
-        labels = self.labels
-        return len(labels["relations"] if labels is not None else self.annotation.relations)
+        return len(self.labels["relations"])
 
     def status_and_note(self) -> tuple[str, str]:
         """The document's status and note, without parsing a sealed line's labels."""
         if self._labels is None and self.line is not None:
             return self.line.head["status"], self.line.head["note"]
-        labels = self.labels
-        if labels is not None:
-            return labels["status"], labels["note"]
-        return self.annotation.status, self.annotation.note
+        return self.labels["status"], self.labels["note"]
 
     def cats(self) -> dict[str, list[str]]:
         """The document's categories (category -> choices), without parsing a sealed
         line's labels (they are in its head)."""
         if self._labels is None and self.line is not None:
             return self.line.head.get("cats") or {}
-        labels = self.labels
-        if labels is not None:
-            return labels.get("cats") or {}
-        return self.annotation.cats
+        return self.labels.get("cats") or {}
 
     def detail_counts(self) -> tuple[int, int, int]:
         """Spans with a note, spans with attributes, relations with a note."""
@@ -288,30 +253,12 @@ class ExportRecord:
                 or _any_filled(raw, b'"attrs":{', b"}", start)
             ):
                 return 0, 0, 0
-        labels = self.labels
-        if labels is not None:
-            spans, relations = labels["spans"], labels["relations"]
-            return (
-                sum(1 for span in spans if span.get("note")),
-                sum(1 for span in spans if span.get("attrs")),
-                sum(1 for rel in relations if rel.get("note")),
-            )
-        annotation = self.annotation
+        spans, relations = self.labels["spans"], self.labels["relations"]
         return (
-            sum(1 for span in annotation.spans if span.note),
-            sum(1 for span in annotation.spans if span.attrs),
-            sum(1 for rel in annotation.relations if rel.note),
+            sum(1 for span in spans if span.get("note")),
+            sum(1 for span in spans if span.get("attrs")),
+            sum(1 for rel in relations if rel.get("note")),
         )
-
-    @property
-    def annotation(self) -> DocumentAnnotation:
-        if self._annotation is None:
-            labels = self.labels
-            assert labels is not None
-            # A copy (orjson's round trip is the quick deep copy): the models take over
-            # the dicts they are built from.
-            self._annotation = annotation_from_record(orjson.loads(orjson.dumps(labels)))
-        return self._annotation
 
 
 def _any_filled(raw: bytes, key: bytes, empty: bytes, start: int) -> bool:

@@ -38,17 +38,16 @@ def bio_record(
 ) -> tuple[dict[str, Any], list[str]]:
     """One document's tokens and tags, and what could not be tagged (``trimmer`` counts
     the spans it trims or leaves out)."""
-    document = record.document
-    text = document.text
+    doc_id, text = record.doc_id, record.text
     wanted = [
         s
         for s in (span_rows(record) if rows is None else rows)
         if (s.label in labels if labels is not None else s.label in entity_labels)
     ]
-    wanted, _ = (trimmer or EdgeTrimmer()).trim(document.id, text, wanted)
+    wanted, _ = (trimmer or EdgeTrimmer()).trim(doc_id, text, wanted)
     kept, left_out = non_overlapping(wanted)
     problems = [
-        f"document {document.id}: span {s.id} {s.text!r} ({s.label}) overlaps a longer span; not tagged"
+        f"document {doc_id}: span {s.id} {s.text!r} ({s.label}) overlaps a longer span; not tagged"
         for s in left_out
     ]
     tokens: list[str] = []
@@ -62,7 +61,7 @@ def bio_record(
         inside = token_texts(text, span.start, span.end)
         if not inside:
             problems.append(
-                f"document {document.id}: span {span.id} {span.text!r} holds no token; not tagged"
+                f"document {doc_id}: span {span.id} {span.text!r} holds no token; not tagged"
             )
         tokens += inside
         tags += [f"B-{span.label}"] + [f"I-{span.label}"] * (len(inside) - 1) if inside else []
@@ -70,7 +69,7 @@ def bio_record(
     rest = token_texts(text, position)
     tokens += rest
     tags += ["O"] * len(rest)
-    return {"id": document.id, "tokens": tokens, "ner_tags": tags}, problems
+    return {"id": doc_id, "tokens": tokens, "ner_tags": tags}, problems
 
 
 _OUTSIDE = b'"O",'

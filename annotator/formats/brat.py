@@ -38,10 +38,14 @@ from annotator.formats.base import (
 )
 from annotator.formats.common import (
     _RESERVED,
+    RelationRow,
+    SpanRow,
     Tally,
     batched_records,
     document_meta,
+    relation_rows,
     safe_file_stem,
+    span_rows,
     with_tally,
 )
 from annotator.formats.offsets import UNIT_NAMES, RawSpan, SourceText, place_span_records
@@ -314,13 +318,15 @@ def _labels(
 # --- export ------------------------------------------------------------------------------
 
 
-def ann_lines(annotation: Any, warnings: list[str], doc_id: str) -> list[str]:
+def ann_lines(
+    spans: list[SpanRow], relations: list[RelationRow], warnings: list[str], doc_id: str
+) -> list[str]:
     """The .ann lines of one document's labels."""
     lines: list[str] = []
     tids: dict[str, str] = {}
-    groups: dict[str, list[Span]] = {}
+    groups: dict[str, list[SpanRow]] = {}
     order: list[str] = []
-    for span in annotation.spans:
+    for span in spans:
         key = span.attrs.get("discontinuous")
         group_key = f"{key}\0{span.label}" if isinstance(key, str) else f"\0{span.id}"
         if group_key not in groups:
@@ -370,8 +376,8 @@ def ann_lines(annotation: Any, warnings: list[str], doc_id: str) -> list[str]:
                 warnings.append(
                     f"document {doc_id}: attribute {name} of span {first.id} is not a word or number; left out"
                 )
-    relation_ids = _brat_ids("R", _RELATION_ID, [rel.id for rel in annotation.relations])
-    for rel, rid in zip(annotation.relations, relation_ids, strict=True):
+    relation_ids = _brat_ids("R", _RELATION_ID, [rel.id for rel in relations])
+    for rel, rid in zip(relations, relation_ids, strict=True):
         lines.append(f"{rid}\t{rel.label} Arg1:{tids[rel.head]} Arg2:{tids[rel.tail]}")
         if rel.note:
             notes.append((rid, rel.note))
@@ -426,16 +432,17 @@ class BratSink(AtomicFolderSink):
         self.relations: set[str] = set()
 
     def write(self, record: ExportRecord) -> None:
-        stem = _brat_stem(record.document.id, self.used)
+        stem = _brat_stem(record.doc_id, self.used)
         (self.folder / stem).parent.mkdir(parents=True, exist_ok=True)
         # Byte-exact: no newline translation, no BOM, so offsets count the same characters.
         with open(self.folder / f"{stem}.txt", "w", encoding="utf-8", newline="") as handle:
-            handle.write(record.document.text)
-        lines = ann_lines(record.annotation, self.warnings, record.document.id)
+            handle.write(record.text)
+        spans, relations = span_rows(record), relation_rows(record)
+        lines = ann_lines(spans, relations, self.warnings, record.doc_id)
         with open(self.folder / f"{stem}.ann", "w", encoding="utf-8", newline="") as handle:
             handle.write("".join(line + "\n" for line in lines))
-        self.labels.update(span.label for span in record.annotation.spans)
-        self.relations.update(rel.label for rel in record.annotation.relations)
+        self.labels.update(span.label for span in spans)
+        self.relations.update(rel.label for rel in relations)
 
     def finish(self) -> None:
         labels = sorted(self.labels | set(self.schema.label_names()))

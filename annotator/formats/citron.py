@@ -33,7 +33,7 @@ from annotator.core.quotes import QuoteGraph
 from annotator.core.schema import ATTRIBUTED_TO, CONTINUES, COREF, CUE
 from annotator.formats.base import ExportRecord, ImportedLabels, ImportRecord
 from annotator.formats.brat import _brat_stem as document_file_stem
-from annotator.formats.common import document_meta
+from annotator.formats.common import SpanRow, document_meta, relation_rows, span_rows
 from annotator.formats.offsets import OffsetError, SourceText
 from annotator.formats.sinks import AtomicFolderSink
 from annotator.formats.text import decode_utf8
@@ -258,18 +258,17 @@ class _Original:
 
         return stored + bisect_left(self._breaks, stored)
 
-    def span(self, span: Span) -> dict[str, Any]:
+    def span(self, span: SpanRow) -> dict[str, Any]:
         start, end = self.offset(span.start), self.offset(span.end)
         return {"start": start, "end": end, "text": self.text[start:end]}
 
 
 def citron_document(record: ExportRecord, warnings: list[str]) -> dict[str, Any]:
     """One document as a Citron JSON object."""
-    annotation = record.annotation
     doc_id = record.doc_id
     original = _Original(record.text, record.meta)
-    spans = {span.id: span for span in annotation.spans}
-    graph = QuoteGraph(annotation.relations)
+    spans = {span.id: span for span in span_rows(record)}
+    graph = QuoteGraph(relation_rows(record))
     quotes: list[dict[str, Any]] = []
     in_quotes: set[str] = set()
     for quote in graph.quotes():

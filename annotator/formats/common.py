@@ -7,6 +7,7 @@ import itertools
 import re
 from collections import Counter
 from collections.abc import Iterator
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
@@ -241,11 +242,15 @@ class SpanLike(Protocol):
 
 
 class SpanRow(NamedTuple):
+    """A span of the store's checked record, as writers read it (what they map of it)."""
+
     id: str
     start: int
     end: int
     label: str
     text: str
+    attrs: dict[str, Any]
+    note: str
 
 
 class RelationRow(NamedTuple):
@@ -253,24 +258,20 @@ class RelationRow(NamedTuple):
     label: str
     head: str
     tail: str
+    note: str
+
+
+_span_row_values = itemgetter(*SpanRow._fields)
+_relation_row_values = itemgetter(*RelationRow._fields)
 
 
 def span_rows(record: ExportRecord) -> list[SpanRow]:
-    """A record's spans as tuples: the store's checked record, without a model per span."""
-    if record.labels is None:
-        return [SpanRow(s.id, s.start, s.end, s.label, s.text) for s in record.annotation.spans]
-    return [
-        SpanRow(s["id"], s["start"], s["end"], s["label"], s["text"])
-        for s in record.labels["spans"]
-    ]
+    """A record's spans as tuples, read from the store's checked record."""
+    return list(map(SpanRow._make, map(_span_row_values, record.labels["spans"])))
 
 
 def relation_rows(record: ExportRecord) -> list[RelationRow]:
-    if record.labels is None:
-        return [RelationRow(r.id, r.label, r.head, r.tail) for r in record.annotation.relations]
-    return [
-        RelationRow(r["id"], r["label"], r["head"], r["tail"]) for r in record.labels["relations"]
-    ]
+    return list(map(RelationRow._make, map(_relation_row_values, record.labels["relations"])))
 
 
 class EdgeTrimmer:

@@ -25,17 +25,10 @@ _THIRD = itemgetter(2)
 
 
 def doccano_record(record: ExportRecord) -> dict[str, Any]:
-    """The relation form; :func:`to_label_form` turns it into the ``label`` form.
-
-    Read from the store's checked records where the export has them (no model built)."""
+    """The relation form; :func:`to_label_form` turns it into the ``label`` form."""
     labels = record.labels
-    if labels is not None:
-        spans: list[Any] = [(s["id"], s["start"], s["end"], s["label"]) for s in labels["spans"]]
-        relations: list[Any] = [(r["head"], r["tail"], r["label"]) for r in labels["relations"]]
-    else:
-        annotation = record.annotation
-        spans = [(s.id, s.start, s.end, s.label) for s in annotation.spans]
-        relations = [(r.head, r.tail, r.label) for r in annotation.relations]
+    spans: list[Any] = [(s["id"], s["start"], s["end"], s["label"]) for s in labels["spans"]]
+    relations: list[Any] = [(r["head"], r["tail"], r["label"]) for r in labels["relations"]]
     units = Utf16Map(record.text)
     numbers = {span[0]: number for number, span in enumerate(spans)}
     starts = list(map(_SECOND, spans))

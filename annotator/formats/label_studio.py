@@ -449,19 +449,12 @@ def label_studio_task(record: ExportRecord, number: int = 1) -> dict[str, Any]:
     """The task for one document; ``number`` (its place in the file) is its id and its
     annotation's, which Label Studio's converter (label-studio-sdk) looks up."""
     labels = record.labels
-    if labels is not None:
-        # The store's checked records: no model built for the export.
-        spans: list[Any] = [
-            (s["id"], s["start"], s["end"], s["text"], s["label"], s.get("note", ""))
-            for s in labels["spans"]
-        ]
-        relations: list[Any] = [(r["head"], r["tail"], r["label"]) for r in labels["relations"]]
-        status = labels["status"]
-    else:
-        annotation = record.annotation
-        spans = [(s.id, s.start, s.end, s.text, s.label, s.note) for s in annotation.spans]
-        relations = [(r.head, r.tail, r.label) for r in annotation.relations]
-        status = annotation.status
+    spans: list[Any] = [
+        (s["id"], s["start"], s["end"], s["text"], s["label"], s.get("note", ""))
+        for s in labels["spans"]
+    ]
+    relations: list[Any] = [(r["head"], r["tail"], r["label"]) for r in labels["relations"]]
+    status = labels["status"]
     result: list[dict[str, Any]] = []
     for span_id, start, end, text, label, note in spans:
         region: dict[str, Any] = {

@@ -27,7 +27,7 @@ from typing import Any
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
-from annotator.core.models import LabelSchema, Relation, Status
+from annotator.core.models import LabelSchema, Status
 from annotator.formats.base import ExportRecord, ImportChunk, ImportRecord, PathWriter
 from annotator.formats.native_batches import checked_batch
 from annotator.formats.native_records import (
@@ -75,38 +75,8 @@ def _numbered(
 
 
 def native_record(record: ExportRecord) -> dict[str, Any]:
-    if record.labels is not None:
-        return _native_from_labels(record)
-    annotation = record.annotation
-    spans = []
-    for span in annotation.spans:
-        item: dict[str, Any] = {
-            "id": span.id,
-            "start": span.start,
-            "end": span.end,
-            "label": span.label,
-            "text": span.text,
-        }
-        if span.attrs:
-            item["attrs"] = span.attrs
-        if span.note:
-            item["note"] = span.note
-        spans.append(item)
-    result: dict[str, Any] = {
-        "id": record.doc_id,
-        "text": record.text,
-        "meta": record.meta,
-        "annotator": record.annotator,
-        "status": annotation.status,
-        "note": annotation.note,
-        "spans": spans,
-        "relations": [_native_relation(rel) for rel in annotation.relations],
-    }
-    if annotation.provenance:
-        result["provenance"] = annotation.provenance
-    if annotation.cats:
-        result["cats"] = annotation.cats
-    return result
+    """The native export record of one document, from the store's checked record."""
+    return _native_from_labels(record)
 
 
 _SPAN_CORE = ("id", "start", "end", "label", "text")
@@ -116,9 +86,7 @@ _relation_core = itemgetter(*_RELATION_CORE)
 
 
 def _native_from_labels(record: ExportRecord) -> dict[str, Any]:
-    """The same record, from the store's checked journal record (no models built)."""
     labels = record.labels
-    assert labels is not None
     spans = _without_empty(labels["spans"], _SPAN_CORE, _span_core, ("attrs", "note"))
     relations = _without_empty(labels["relations"], _RELATION_CORE, _relation_core, ("note",))
     result: dict[str, Any] = {
@@ -155,13 +123,6 @@ def _without_empty(
     return result
 
 
-def _native_relation(rel: Relation) -> dict[str, Any]:
-    item: dict[str, Any] = {"id": rel.id, "label": rel.label, "head": rel.head, "tail": rel.tail}
-    if rel.note:
-        item["note"] = rel.note
-    return item
-
-
 def native_line(record: ExportRecord) -> bytes:
     """``orjson.dumps(native_record(record))``, made from the store's record without
     rebuilding every span to leave out its empty ``attrs`` and ``note``.
@@ -175,7 +136,7 @@ def native_line(record: ExportRecord) -> bytes:
         if line is not None:
             return line
     labels = record.labels
-    if labels is None or any(map(_attrs_of, labels["spans"])):
+    if any(map(_attrs_of, labels["spans"])):
         return orjson.dumps(native_record(record))
     return _native_join(
         record,

@@ -12,13 +12,14 @@ import itertools
 from collections import deque
 from collections.abc import Iterator
 from itertools import repeat
-from operator import contains, getitem, itemgetter, lt, or_
+from operator import contains, getitem, itemgetter, or_
 from typing import Any
 
 import orjson
 
 from annotator.core.models import STATUSES
 from annotator.core.records import RELATION_FIELDS, SPAN_FIELDS
+from annotator.core.rules import RELATION, SPAN
 from annotator.core.text import TITLE_LIMIT, first_line_title
 from annotator.formats.base import CheckedBatch, ImportRecord
 from annotator.formats.native_records import LABEL_FIELDS, LineChunk, record_to_import
@@ -29,7 +30,6 @@ _RELATION_FIELD_KEYS = list(RELATION_FIELDS)
 _STATUS_OR_NONE = frozenset({*STATUSES, None})
 _DICT = {dict}
 _STR = {str}
-_INT = {int}
 _LIST = {list}
 _NONE = type(None)
 _first_part = itemgetter(0)
@@ -207,32 +207,23 @@ def _checked_spans(
     if width is None:
         return None
     values = list(itertools.chain.from_iterable(map(dict.values, spans)))
-    ids, starts, ends, labels, span_texts = (values[column::width] for column in range(5))
-    if width == 7 and (
-        set(map(type, values[5::7])) != _DICT or set(map(type, values[6::7])) != _STR
-    ):
+    # The Span model's rules (core/rules.py), over every span of the batch at once.
+    columns = dict(
+        zip(SPAN_FIELDS[:width], (values[at::width] for at in range(width)), strict=True)
+    )
+    if not SPAN.columns_ok(columns):
         return None
-    # The span texts' type is checked by startswith below.
-    if {*map(type, starts), *map(type, ends)} != _INT or {
-        *map(type, ids),
-        *map(type, labels),
-    } != _STR:
-        return None
-    if min(starts) < 0 or not all(map(lt, starts, ends)):
-        return None
-    # Each span's text starts its document's text[start:end]; as their lengths add up to
-    # the spans' extents, each is all of it (none runs past its document's end).
+    ids, starts, ends, labels, span_texts = (columns[name] for name in SPAN_FIELDS[:5])
+    # Each span's text starts its document's text[start:end]; as each is as long as its
+    # range (the rules above), each is all of it (none runs past its document's end).
     owners = itertools.chain.from_iterable(map(repeat, texts, counts))
-    if sum(map(len, span_texts)) != sum(ends) - sum(starts) or not all(
-        map(str.startswith, owners, span_texts, starts, ends)
-    ):
+    if not all(map(str.startswith, owners, span_texts, starts, ends)):
         return None
     bounds = list(itertools.accumulate(counts, initial=0))
     id_sets = list(map(set, map(getitem, repeat(ids), map(slice, bounds, bounds[1:]))))
-    names = list(dict.fromkeys(labels))
-    if list(map(len, id_sets)) != counts or "" in names or any(map(contains, id_sets, repeat(""))):
+    if list(map(len, id_sets)) != counts:
         return None
-    return names, id_sets, width == 7
+    return list(dict.fromkeys(labels)), id_sets, width == 7
 
 
 def _key_width(records: list[Any], fields: list[str], widths: tuple[int, int]) -> int | None:
@@ -264,11 +255,12 @@ def _checked_relations(
     if width is None:
         return None
     values = list(itertools.chain.from_iterable(map(dict.values, relations)))
-    if set(map(type, values)) != _STR:
+    columns = dict(
+        zip(RELATION_FIELDS[:width], (values[at::width] for at in range(width)), strict=True)
+    )
+    if not RELATION.columns_ok(columns):
         return None
-    ids, labels, heads, tails = (values[column::width] for column in range(4))
-    if "" in ids or "" in labels:
-        return None
+    ids, labels, heads, tails = (columns[name] for name in RELATION_FIELDS[:4])
     bounds = list(itertools.accumulate(counts, initial=0))
     parts = list(map(slice, bounds, bounds[1:]))
     if (

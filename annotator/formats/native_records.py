@@ -364,13 +364,15 @@ def _span(raw: Any, index: int, text: str, newline_map: Any, where: str, shift: 
             )
     try:
         return make_span(
-            raw.get("id") or f"T{index + 1}",
-            start,
-            end,
-            label,
-            covered,
-            _given(raw, "attrs", {}),
-            raw.get("note") or "",
+            {
+                "id": raw.get("id") or f"T{index + 1}",
+                "start": start,
+                "end": end,
+                "label": label,
+                "text": covered,
+                "attrs": _given(raw, "attrs", {}),
+                "note": raw.get("note") or "",
+            }
         )
     except ValidationError as exc:
         raise _fail(where, f"spans[{index}]: {exc.errors()[0]['msg']}") from None

@@ -307,9 +307,8 @@ def prodigy_task(
     """One document's task. Spans lose the whitespace at their edges (see
     :class:`EdgeTrimmer`), so that ``token_start``..``token_end`` covers exactly
     ``start``..``end``; relations joining a span left out are left out too."""
-    document = record.document
-    text = document.text
-    spans, left_out = (trimmer or EdgeTrimmer()).trim(document.id, text, span_rows(record))
+    doc_id, text = record.doc_id, record.text
+    spans, left_out = (trimmer or EdgeTrimmer()).trim(doc_id, text, span_rows(record))
     boundaries = [p for s in spans for p in (s.start, s.end)]
     compiled = token_objects_json(text, boundaries)
     if compiled is None:
@@ -329,7 +328,7 @@ def prodigy_task(
         }
         covered = tokens.covering(span.start, span.end)
         if covered is None:
-            warnings.append(f"document {document.id}: span {span.id} {span.text!r} holds no token")
+            warnings.append(f"document {doc_id}: span {span.id} {span.text!r} holds no token")
         else:
             item["token_start"], item["token_end"] = covered
         spans_out[span.id] = item
@@ -337,14 +336,13 @@ def prodigy_task(
     for rel in relation_rows(record):
         if rel.head in left_out or rel.tail in left_out:
             warnings.append(
-                f"document {document.id}: relation {rel.id} joins a span of only whitespace; "
-                "left out"
+                f"document {doc_id}: relation {rel.id} joins a span of only whitespace; left out"
             )
             continue
         head, child = spans_out[rel.head], spans_out[rel.tail]
         if "token_end" not in head or "token_end" not in child:
             warnings.append(
-                f"document {document.id}: relation {rel.id} joins a span without tokens; left out"
+                f"document {doc_id}: relation {rel.id} joins a span without tokens; left out"
             )
             continue
         relations.append(
@@ -356,8 +354,8 @@ def prodigy_task(
                 "label": rel.label,
             }
         )
-    meta = {k: v for k, v in document.meta.items() if k != "_input_hash"}
-    stored_hash = document.meta.get("_input_hash")
+    meta = {k: v for k, v in record.meta.items() if k != "_input_hash"}
+    stored_hash = record.meta.get("_input_hash")
     input_hash = (
         stored_hash
         if isinstance(stored_hash, int)
@@ -370,7 +368,7 @@ def prodigy_task(
         answers["accept"] = chosen  # in the task's hash only when there are some
     labels_key = orjson.dumps(answers, option=orjson.OPT_SORT_KEYS)
     task: dict[str, Any] = {
-        "id": document.id,
+        "id": doc_id,
         "text": text,
         "meta": meta,
         "_input_hash": input_hash,

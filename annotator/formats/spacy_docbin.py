@@ -98,17 +98,16 @@ class SpacySink(AtomicFileSink):
         self.relations_left_out = 0
 
     def write(self, record: ExportRecord) -> None:
-        document = record.document
-        doc = self.nlp.make_doc(document.text)
-        spans, only_whitespace = self.trimmer.trim(document.id, document.text, span_rows(record))
+        doc = self.nlp.make_doc(record.text)
+        spans, only_whitespace = self.trimmer.trim(record.doc_id, record.text, span_rows(record))
         made = {span.id: doc.char_span(span.start, span.end, label=span.label) for span in spans}
         bad = [span for span in spans if made[span.id] is None]
         if bad:
             self.misfits += len(bad)
             self.misfit_example = self.misfit_example or (
-                f"document {document.id} span {bad[0].id} {bad[0].text!r}"
+                f"document {record.doc_id} span {bad[0].id} {bad[0].text!r}"
             )
-            doc = self._retokenized(doc, document.text, spans)
+            doc = self._retokenized(doc, record.text, spans)
             made = {
                 span.id: doc.char_span(span.start, span.end, label=span.label) for span in spans
             }
@@ -121,7 +120,7 @@ class SpacySink(AtomicFileSink):
         self.overlaps += len(left_out)
         doc.ents = [made[span.id] for span in kept]
         doc.cats = self._doc_cats(record.cats())
-        doc.user_data["id"] = document.id
+        doc.user_data["id"] = record.doc_id
         doc.user_data["annotator"] = record.annotator
         relations = relation_rows(record)
         kept_relations = [

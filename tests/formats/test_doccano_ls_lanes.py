@@ -18,12 +18,14 @@ import pytest
 
 from annotator.core import Document, DocumentAnnotation, Relation, Span
 from annotator.core.errors import InputError
+from annotator.core.records import COUNTS_KEY, encode_record
 from annotator.formats import doccano, jsonio
 from annotator.formats.base import CheckedBatch, ExportRecord, read_chunks
 from annotator.formats.doccano_export import doccano_record
 from annotator.formats.label_studio import label_studio_task
 from annotator.services import export_project, import_sources
 from annotator.store import Project
+from tests.formats.export_reference import export_record
 
 EMOJI_TEXT = "Xi 👍🏽 met Kim in 北京 🇫🇷 and left."
 
@@ -159,13 +161,15 @@ def test_exports_from_records_equal_exports_from_models(status: str, with_labels
     if not with_labels:
         annotation = annotation.model_copy(update={"spans": [], "relations": []})
     annotation = annotation.model_copy(update={"status": status})
-    record = orjson.loads(orjson.dumps(annotation.model_dump()))
-    from_models = ExportRecord(document, annotation, annotator="gold")
+    # The record as a journal line holds it (categories in the head, counts) and as the
+    # model dumps it: the same export.
+    line = orjson.loads(encode_record(annotation.model_dump(mode="json")))
+    del line[COUNTS_KEY]
     fields = (document.id, document.text, document.meta)
-    from_records = ExportRecord(fields=fields, annotator="gold", labels=record)
-    assert doccano_record(from_records) == doccano_record(from_models)
-    assert label_studio_task(from_records, 4) == label_studio_task(from_models, 4)
-    assert from_records._annotation is None  # no model was built
+    from_line = ExportRecord(fields=fields, annotator="gold", labels=line)
+    from_dump = export_record(document, annotation, "gold")
+    assert doccano_record(from_line) == doccano_record(from_dump)
+    assert label_studio_task(from_line, 4) == label_studio_task(from_dump, 4)
 
 
 def test_doccano_and_label_studio_exports_build_no_models(
@@ -191,13 +195,18 @@ def test_doccano_and_label_studio_exports_build_no_models(
             export_project(project, fmt, tmp_path / name, annotator="alice")
             expected[fmt] = (tmp_path / name).read_bytes()
 
-        def no_models(self: ExportRecord) -> DocumentAnnotation:
+        def no_models(*args: object, **kwargs: object) -> None:
             raise AssertionError("a model was built for the export")
 
-        monkeypatch.setattr(ExportRecord, "annotation", property(no_models))
+        # Writers take the store's checked records: nothing builds a model on the way out.
+        monkeypatch.setattr("annotator.core.records.build_all", no_models)
+        monkeypatch.setattr("annotator.formats.base.build_all", no_models)
+        monkeypatch.setattr(DocumentAnnotation, "model_validate", no_models)
         for fmt, name in (("doccano", "again.jsonl"), ("label-studio", "again.json")):
             export_project(project, fmt, tmp_path / name, annotator="alice")
             assert (tmp_path / name).read_bytes() == expected[fmt]
+        for fmt in ("native", "prodigy", "brat", "bio", "citron"):
+            export_project(project, fmt, tmp_path / f"other-{fmt}", annotator="alice")
     exported = orjson.loads(expected["doccano"])
     text = exported["text"]
     units = text.encode("utf-16-le")

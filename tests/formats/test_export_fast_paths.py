@@ -28,7 +28,7 @@ from annotator.formats import tokens_python
 from annotator.formats.base import ExportRecord
 from annotator.formats.bio import BioSink, bio_record
 from annotator.formats.common import span_rows
-from annotator.formats.native import native_line, native_record
+from annotator.formats.native import native_line
 from annotator.formats.prodigy import _token_dicts
 from annotator.formats.token_pattern import token_offsets
 from annotator.formats.tokens import (
@@ -42,6 +42,7 @@ from annotator.formats.tokens import (
 from annotator.formats.tokens_python import character_kinds
 from annotator.services import export_project, import_sources
 from annotator.store import Project
+from tests.formats.export_reference import native_reference
 
 # Pieces random texts are made of: each is a trap for one tokenizer rule or JSON escape.
 PIECES = [
@@ -229,7 +230,11 @@ def test_bio_export_of_a_project_equals_the_plain_writer(tmp_path: Path) -> None
         expected_problems: list[str] = []
         store = project.annotations("alice", writable=False)
         for line, document in zip(lines, project.iter_documents(), strict=True):
-            record = ExportRecord(document, annotator="alice", labels=store.get_record(document.id))
+            record = ExportRecord(
+                (document.id, document.text, document.meta),
+                annotator="alice",
+                labels=store.get_record(document.id),
+            )
             expected, problems = _reference_bio(record)
             assert line == expected
             expected_problems += problems
@@ -462,11 +467,11 @@ def test_native_lines_from_sealed_lines_equal_lines_from_models(
         assert line is not None
         assert (line.parts() is None) == (variant == "attrs")
         record = ExportRecord(fields=("d", TEXT, {"title": "t"}), annotator="alice", line=line)
-        expected = orjson.dumps(native_record(ExportRecord(document, annotation, "alice")))
+        expected = orjson.dumps(native_reference(document, annotation, "alice"))
         assert native_line(record) == expected
         assert record.span_count == len(annotation.spans)
         assert record.relation_count == len(annotation.relations)
-        assert record.document == document
+        assert (record.doc_id, record.text, record.meta) == (document.id, TEXT, document.meta)
         spans = store.get_record("d")["spans"]  # type: ignore[index]
         assert record.span_edges() == [v for s in spans for v in (s["start"], s["end"], s["label"])]
         export_project(project, "native", tmp_path / "out.jsonl", annotator="alice")

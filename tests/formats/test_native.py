@@ -20,11 +20,11 @@ from annotator.core import (
 )
 from annotator.core.models import Document
 from annotator.core.text import normalize_newlines, strip_bom
-from annotator.formats.base import ExportRecord
 from annotator.formats.native import NativeRecord, json_schema, native_record, record_to_import
 from annotator.formats.native import reader as native_reader
 from annotator.services import export_project, import_sources
 from annotator.store import Project
+from tests.formats.export_reference import export_record
 from tests.store.helpers import snapshot
 
 # In the source, CRLF line endings: span offsets count the '\r's, as the source's tool did.
@@ -344,7 +344,7 @@ def test_native_record_then_import_gives_back_the_same_labels(
             Relation(id="R1", label="ATTRIBUTED_TO", head="T1", tail="T2", note="n")
         )
     document = Document(id="d", text=text, meta={"title": "t"})
-    exported = orjson.loads(orjson.dumps(native_record(ExportRecord(document, annotation, "a"))))
+    exported = orjson.loads(orjson.dumps(native_record(export_record(document, annotation, "a"))))
     record = record_to_import(exported, "f.jsonl:1", "d")
     assert record.document == document
     labels = record.labels["a"]

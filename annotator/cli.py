@@ -223,7 +223,7 @@ def cmd_review(args: argparse.Namespace) -> int:
         # A clear error here beats one in the GUI; on a team server, without names, the
         # window waits for the analysts.
         ReviewSource(project, annotators, at_least=0 if project.remote and not annotators else 2)
-    from annotator.ui.review_mode import run_review
+    from annotator.ui.review_app import run_review
 
     return run_review(project_location(args.project), args.reviewer, annotators)
 

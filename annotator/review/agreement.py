@@ -475,8 +475,7 @@ def compute_agreement(
     progress: Progress | None = None,
     at_least: int = 2,
 ) -> AgreementReport:
-    """Agreement between every pair of the chosen annotators (default: every analyst);
-    with ``at_least`` below 2, fewer than two give a report without pairs."""
+    """Agreement between every pair of the chosen annotators (default: every analyst)."""
     source = ReviewSource(project, annotators, statuses, at_least)
     names = source.annotators
     labels = list(project.schema.label_names())

@@ -291,7 +291,7 @@ class ProjectLoader(QObject):
         if self.project is None or self.session is None:
             return
         self.session.save_all()
-        from annotator.ui.review_mode import open_review
+        from annotator.ui.review_app import open_review
 
         try:
             window = open_review(self._project_path(), self.host.annotator)

@@ -9,7 +9,6 @@ span index and offset conversion); :class:`ReviewView` only paints extra marks o
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -21,7 +20,6 @@ from PySide6.QtGui import (
     QUndoStack,
 )
 from PySide6.QtWidgets import (
-    QApplication,
     QCheckBox,
     QComboBox,
     QDockWidget,
@@ -48,7 +46,6 @@ from annotator.store.open import open_project
 from annotator.ui.agreement_chart import AgreementPanel, fit_review_window
 from annotator.ui.colors import LabelColors
 from annotator.ui.document_view import Arrow
-from annotator.ui.live_refresh import follow_review
 from annotator.ui.review_commands import ReviewCommand, accepted_message
 from annotator.ui.review_view import ReviewView
 from annotator.ui.screen_fit import scrolling
@@ -592,22 +589,3 @@ class ReviewWindow(QMainWindow):
         self.adjudicator.close()
         self.project.close()
         super().closeEvent(event)
-
-
-def open_review(
-    project_path: str | Path, reviewer: str, annotators: list[str] | None = None
-) -> ReviewWindow:
-    """Build the review window for a project, without starting the event loop."""
-    QApplication.instance() or QApplication(sys.argv[:1])
-    return follow_review(ReviewWindow(project_path, reviewer, annotators))
-
-
-def run_review(project_path: str | Path, reviewer: str, annotators: list[str] | None = None) -> int:
-    from annotator.ui.theme import apply_theme
-
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    assert isinstance(app, QApplication)
-    apply_theme(app, dark=False)
-    window = open_review(project_path, reviewer, annotators)
-    window.show()
-    return int(app.exec())

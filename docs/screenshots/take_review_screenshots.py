@@ -15,7 +15,7 @@ sys.path.insert(0, str(REPO))
 
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
-from annotator.ui.review_mode import open_review  # noqa: E402
+from annotator.ui.review_app import open_review  # noqa: E402
 from annotator.ui.theme import apply_theme  # noqa: E402
 
 OUT = REPO / "docs" / "screenshots"

@@ -17,7 +17,8 @@ from annotator.core.models import Document, DocumentAnnotation, Span, text_hash
 from annotator.store.postgres import open_postgres
 from annotator.ui.live_refresh import follower_of
 from annotator.ui.main_window import MainWindow
-from annotator.ui.review_mode import ReviewWindow, open_review
+from annotator.ui.review_app import open_review
+from annotator.ui.review_mode import ReviewWindow
 from annotator.ui.settings import Settings
 
 pytestmark = pytest.mark.postgres

@@ -432,7 +432,7 @@ def test_review_window_with_two_annotators_fits_a_laptop_screen(
     import shutil
 
     from annotator.services import sample
-    from annotator.ui.review_mode import open_review
+    from annotator.ui.review_app import open_review
     from tests.ui.test_review_mode import two_annotators
 
     if project == "sample":  # alice and bob, long headlines, long version names
@@ -462,7 +462,7 @@ def test_review_window_with_two_annotators_fits_a_laptop_screen(
 
 
 def test_accept_agreed_says_what_it_did(tmp_path: Path, qtbot: QtBot) -> None:
-    from annotator.ui.review_mode import open_review
+    from annotator.ui.review_app import open_review
     from tests.ui.test_review_mode import two_annotators
 
     window = open_review(two_annotators.__wrapped__(tmp_path), "carol")  # type: ignore[attr-defined]

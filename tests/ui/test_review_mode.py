@@ -15,7 +15,8 @@ from annotator.cli import main
 from annotator.review.changes import changes_since_seen
 from annotator.store import GOLD_ANNOTATOR, Project
 from annotator.ui.agreement_chart import AGREEMENT_DOCK_HEIGHT
-from annotator.ui.review_mode import ReviewWindow, open_review
+from annotator.ui.review_app import open_review
+from annotator.ui.review_mode import ReviewWindow
 from tests.review.helpers import annotation, make_project
 
 SAMPLE = Path(__file__).resolve().parents[2] / "resources" / "sample"

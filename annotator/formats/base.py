@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from annotator.core.errors import AnnotatorError
 from annotator.core.models import Document, LabelSchema, Relation, Span, Status
-from annotator.core.records import build_all
+from annotator.core.records import build_all, relations_ok, spans_ok
 from annotator.store.interface import SealedRecord
 
 # Format name -> module. Modules are imported on first use, so a missing optional
@@ -100,17 +100,21 @@ class CheckedLabels:
         status: Status | None = None,
         note: str = "",
         cats: dict[str, list[str]] | None = None,
+        *,
+        text: str | None = None,
     ) -> CheckedLabels:
-        """Labels a reader built as models (pydantic checked each field): their records,
-        to be checked against the document's text by the import."""
-        labels = cls(
-            list(map(_fields_of, spans)),
-            list(map(_fields_of, relations)),
-            status,
-            note,
-            cats,
-            fits_text=False,
+        """Labels a reader built as models (pydantic checked each field), as their
+        records. Given the document's stored ``text``, they are checked against it here,
+        by the models' rules (core/records.py); labels that do not fit it, or given no
+        text, are checked by the import, whose messages say what is wrong."""
+        span_records = list(map(_fields_of, spans))
+        relation_records = list(map(_fields_of, relations))
+        fits_text = (
+            text is not None
+            and spans_ok(span_records, text)
+            and relations_ok(relation_records, set(map(_ID, span_records)))
         )
+        labels = cls(span_records, relation_records, status, note, cats, fits_text=fits_text)
         labels._models = (spans, relations)
         return labels
 
@@ -179,6 +183,7 @@ ImportChunk = CheckedBatch | Iterator[ImportRecord]
 
 
 _EDGE = itemgetter("start", "end", "label")
+_ID = itemgetter("id")
 
 
 class ExportRecord:

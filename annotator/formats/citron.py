@@ -155,7 +155,7 @@ class _Builder:
             )
             for r in self.spans.values()
         ]
-        return CheckedLabels.of_models(spans, self.relations)
+        return CheckedLabels.of_models(spans, self.relations, text=text)
 
 
 def _read_file(file: Path, doc_id: str) -> ImportRecord:

@@ -207,7 +207,7 @@ def record_to_import(item: dict[str, Any], where: str, fallback_id: str) -> Impo
         if type(note) is not str:
             raise _fail(where, f'"note" must be a string, not {note!r}')
         if checked is None:
-            labels = CheckedLabels.of_models(spans, relations, status, note, cats)
+            labels = CheckedLabels.of_models(spans, relations, status, note, cats, text=text)
         else:
             labels = CheckedLabels(checked[0], checked[1], status, note, cats, fits_text=checked[2])
         annotator = item.get("annotator")

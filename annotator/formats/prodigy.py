@@ -30,7 +30,7 @@ from typing import Any
 
 import orjson
 
-from annotator.core.models import Document, Relation
+from annotator.core.models import Document, Relation, Status
 from annotator.formats.base import (
     CheckedLabels,
     ExportRecord,
@@ -150,7 +150,8 @@ def _task_to_record(
     spans, alias, dropped = drop_duplicate_spans(spans)
     tally.add("span listed twice (same start, end and label): kept once", str(loc), dropped)
     relations = _relations(task, loc, raws, token_ends, alias)
-    labels = CheckedLabels.of_models(spans, relations, "done" if answer else None, cats=cats)
+    status: Status | None = "done" if answer else None
+    labels = CheckedLabels.of_models(spans, relations, status, cats=cats, text=source.text)
     who = layer_name(_annotator_of(task, loc))
     record.labels[who] = labels
     return record

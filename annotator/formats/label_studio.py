@@ -140,7 +140,7 @@ def _task(task: dict[str, Any], loc: Location, fallback: str, tally: Tally) -> I
         who = _annotator(annotation)
         if who in record.labels:
             # Two annotations by one person on one task: both sets of labels are kept.
-            record.labels[who] = _combine(record.labels[who], labels)
+            record.labels[who] = _combine(record.labels[who], labels, source.text)
         else:
             record.labels[who] = labels
     return record
@@ -409,7 +409,7 @@ def _region_note(item: dict[str, Any]) -> str:
     return ""
 
 
-def _combine(first: CheckedLabels, second: CheckedLabels) -> CheckedLabels:
+def _combine(first: CheckedLabels, second: CheckedLabels, text: str) -> CheckedLabels:
     first_spans, first_relations = first.models()
     second_spans, second_relations = second.models()
     used = {span.id for span in first_spans}
@@ -434,7 +434,7 @@ def _combine(first: CheckedLabels, second: CheckedLabels) -> CheckedLabels:
     for name, chosen in second.cats.items():
         into = cats.setdefault(name, [])
         into.extend(choice for choice in chosen if choice not in into)
-    return CheckedLabels.of_models(spans, relations, second.status, cats=cats)
+    return CheckedLabels.of_models(spans, relations, second.status, cats=cats, text=text)
 
 
 # --- export ------------------------------------------------------------------------------

@@ -117,9 +117,9 @@ def read_predictions(
         if doc_id not in unfinished:
             predictions.done.append(doc_id)
         else:
-            labels = record.labels[None]
-            scores = _scores(labels.spans, labels.relations)
-            predictions.found[doc_id] = _matches(labels.spans, scores)
+            spans, relations = record.labels[None].models()
+            scores = _scores(spans, relations)
+            predictions.found[doc_id] = _matches(spans, scores)
         if progress is not None:
             progress(predictions.files, None)
     return predictions

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from annotator.core.errors import AnnotatorError
 from annotator.core.models import Document, LabelSchema, Relation, Span, Status
-from annotator.core.records import build_all
+from annotator.core.records import build_all, relations_ok, spans_ok
 from annotator.store.interface import SealedRecord
 
 # Format name -> module. Modules are imported on first use, so a missing optional
@@ -59,70 +59,83 @@ NOT_CARRIED: dict[str, tuple[str, ...]] = {
 }
 
 
-@dataclass
-class ImportedLabels:
-    """One annotator's labels on one imported document."""
+class CheckedLabels:
+    """One annotator's labels on one imported document, the one form every reader gives.
 
-    spans: list[Span] = field(default_factory=list)
-    relations: list[Relation] = field(default_factory=list)
-    status: Status | None = None
-    note: str = ""
-    # The same spans and relations as records of exactly the models' fields, in field
-    # order, already checked (model constraints, ids, relation ends, and every span
-    # against the document's stored text): a reader that has them lets the import write
-    # a new document's journal line straight from them, without checking them again.
-    # The models above share these dicts; leave it None whenever they differ.
-    records: tuple[list[dict[str, Any]], list[dict[str, Any]]] | None = None
-    # Document categories: category -> choices (formats/common.py reads them).
-    cats: dict[str, list[str]] = field(default_factory=dict)
+    ``records`` holds the spans and the relations as records of exactly the models'
+    fields, in field order, each keeping its model's field rules (core/rules.py). When
+    ``fits_text`` is true the reader has also checked what ties them to the document
+    (unique ids, relation ends among the spans, each span's text at its place in the
+    stored text): the import then writes a new document's journal line straight from
+    them. When it is false (a reader that read them as models, or found two under one
+    id), the import checks them against the text as it checks an edit, and the models'
+    messages say what is wrong. The models are built only if something asks for them.
+    """
 
-
-class CheckedLabels(ImportedLabels):
-    """Labels a reader has checked as records (see ``records``): the models are built
-    only if something asks for them, which a new document's import never does."""
+    __slots__ = ("_models", "cats", "fits_text", "note", "records", "status")
 
     def __init__(
         self,
-        records: tuple[list[dict[str, Any]], list[dict[str, Any]]],
+        spans: list[dict[str, Any]],
+        relations: list[dict[str, Any]],
         status: Status | None = None,
         note: str = "",
+        cats: dict[str, list[str]] | None = None,
+        *,
+        fits_text: bool = True,
     ) -> None:
-        self.records = records
-        self._checked = records
+        self.records = (spans, relations)
         self.status = status
         self.note = note
-        self.cats = {}
-        self._spans: list[Span] | None = None
-        self._relations: list[Relation] | None = None
+        # Document categories: category -> choices (formats/common.py reads them).
+        self.cats = cats if cats is not None else {}
+        self.fits_text = fits_text
+        self._models: tuple[list[Span], list[Relation]] | None = None
 
-    @property
-    def spans(self) -> list[Span]:
-        if self._spans is None:
-            self._spans = build_all(Span, self._checked[0])
-        return self._spans
+    @classmethod
+    def of_models(
+        cls,
+        spans: list[Span],
+        relations: list[Relation],
+        status: Status | None = None,
+        note: str = "",
+        cats: dict[str, list[str]] | None = None,
+        *,
+        text: str | None = None,
+    ) -> CheckedLabels:
+        """Labels a reader built as models (pydantic checked each field), as their
+        records. Given the document's stored ``text``, they are checked against it here,
+        by the models' rules (core/records.py); labels that do not fit it, or given no
+        text, are checked by the import, whose messages say what is wrong."""
+        span_records = list(map(_fields_of, spans))
+        relation_records = list(map(_fields_of, relations))
+        fits_text = (
+            text is not None
+            and spans_ok(span_records, text)
+            and relations_ok(relation_records, set(map(_ID, span_records)))
+        )
+        labels = cls(span_records, relation_records, status, note, cats, fits_text=fits_text)
+        labels._models = (spans, relations)
+        return labels
 
-    @spans.setter
-    def spans(self, value: list[Span]) -> None:
-        self._spans = value
-        self.records = None  # no longer the same labels
+    def models(self) -> tuple[list[Span], list[Relation]]:
+        """The spans and relations as models (built without a second validation)."""
+        if self._models is None:
+            spans, relations = self.records
+            self._models = (build_all(Span, spans), build_all(Relation, relations))
+        return self._models
 
-    @property
-    def relations(self) -> list[Relation]:
-        if self._relations is None:
-            self._relations = build_all(Relation, self._checked[1])
-        return self._relations
 
-    @relations.setter
-    def relations(self, value: list[Relation]) -> None:
-        self._relations = value
-        self.records = None
+def _fields_of(model: Span | Relation) -> dict[str, Any]:
+    """A model's record: its fields in field order (a model keeps them so)."""
+    return dict(model.__dict__)
 
 
 @dataclass
 class ImportRecord:
     document: Document
     # Annotator name -> labels; the key None means "whoever --annotator names".
-    labels: dict[str | None, ImportedLabels] = field(default_factory=dict)
+    labels: dict[str | None, CheckedLabels] = field(default_factory=dict)
     # "file:line" (or "file: JSON path"), for messages about this record.
     where: str = ""
     # What the reader left out or changed on the way in (told to the user, never silent).
@@ -139,8 +152,8 @@ class CheckedBatch:
 
     A reader hands these over instead of ImportRecords when every record of a stretch
     is plain: documents whose stored text is the source's own (no BOM, no carriage
-    return, so no offset to convert), and labels as records the reader has checked like
-    ``ImportedLabels.records`` against those texts. The import writes such a batch with
+    return, so no offset to convert), and labels as records the reader has checked
+    against those texts (CheckedLabels fitting the text). The import writes such a batch with
     a few whole-list operations; whenever it cannot (an id or text already there, a
     label name to change), it imports ``records()`` one by one instead, which are the
     same records as the reader would have given. ``encode()`` gives each document's JSON
@@ -170,6 +183,7 @@ ImportChunk = CheckedBatch | Iterator[ImportRecord]
 
 
 _EDGE = itemgetter("start", "end", "label")
+_ID = itemgetter("id")
 
 
 class ExportRecord:

@@ -27,13 +27,11 @@ from pathlib import Path
 from typing import Any
 
 from annotator.core.errors import InputError
-from annotator.core.models import Document, LabelSchema, Relation, Span
-from annotator.core.records import build_all
+from annotator.core.models import Document, LabelSchema
 from annotator.formats.base import (
     CheckedLabels,
     ExportRecord,
     ImportChunk,
-    ImportedLabels,
     ImportRecord,
 )
 from annotator.formats.common import (
@@ -245,9 +243,7 @@ def _resolve(target: str, line_no: int, ann: Path, parsed: _Parsed, tally: Tally
     return parsed.fragments[target][0]
 
 
-def _labels(
-    ann: Path, spans: list[dict[str, Any]], parsed: _Parsed, tally: Tally
-) -> ImportedLabels:
+def _labels(ann: Path, spans: list[dict[str, Any]], parsed: _Parsed, tally: Tally) -> CheckedLabels:
     """The document's labels from its placed span records (see place_span_records),
     kept as checked records: no model per span or relation unless the import asks."""
     by_id = {span["id"]: span for span in spans}
@@ -311,8 +307,8 @@ def _labels(
     spans = [by_id[span["id"]] for span in spans]
     if len(by_id) != len(spans) or len(relation_index) != len(relations):
         # Two spans or relations under one id: the import refuses them, as the models say.
-        return ImportedLabels(build_all(Span, spans), build_all(Relation, relations))
-    return CheckedLabels((spans, relations))
+        return CheckedLabels(spans, relations, fits_text=False)
+    return CheckedLabels(spans, relations)
 
 
 # --- export ------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from annotator.core.errors import InputError
 from annotator.core.models import Document, LabelSchema, Relation, Span
 from annotator.core.quotes import QuoteGraph
 from annotator.core.schema import ATTRIBUTED_TO, CONTINUES, COREF, CUE
-from annotator.formats.base import ExportRecord, ImportedLabels, ImportRecord
+from annotator.formats.base import CheckedLabels, ExportRecord, ImportRecord
 from annotator.formats.brat import _brat_stem as document_file_stem
 from annotator.formats.common import SpanRow, document_meta, relation_rows, span_rows
 from annotator.formats.offsets import OffsetError, SourceText
@@ -142,7 +142,7 @@ class _Builder:
         rel_id = f"R{len(self.relations) + 1}"
         self.relations.append(Relation(id=rel_id, label=label, head=head, tail=tail))
 
-    def labels(self) -> ImportedLabels:
+    def labels(self) -> CheckedLabels:
         text = self.source.text
         spans = [
             Span(
@@ -155,7 +155,7 @@ class _Builder:
             )
             for r in self.spans.values()
         ]
-        return ImportedLabels(spans=spans, relations=self.relations)
+        return CheckedLabels.of_models(spans, self.relations, text=text)
 
 
 def _read_file(file: Path, doc_id: str) -> ImportRecord:

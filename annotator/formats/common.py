@@ -16,7 +16,6 @@ import orjson
 from annotator.core.text import first_line_title
 from annotator.formats.base import (
     CheckedBatch,
-    CheckedLabels,
     ExportRecord,
     ImportChunk,
     ImportRecord,
@@ -152,7 +151,7 @@ def _batch_key(record: ImportRecord) -> tuple[bool, str | None] | None:
     if len(record.labels) != 1:
         return None
     ((who, labels),) = record.labels.items()
-    if type(labels) is not CheckedLabels or labels.records is None:
+    if not labels.fits_text:
         return None
     return True, who
 
@@ -178,10 +177,7 @@ def _batch(records: list[ImportRecord], labelled: bool, who: str | None) -> Chec
     if not labelled:
         return CheckedBatch(ids, texts, metas, again)
     labels = [record.labels[who] for record in records]
-    checked: list[tuple[list[dict[str, Any]], list[dict[str, Any]]]] = [
-        found.records  # type: ignore[misc]
-        for found in labels
-    ]
+    checked = [found.records for found in labels]
     span_lists = [pair[0] for pair in checked]
     relation_lists = [pair[1] for pair in checked]
     return CheckedBatch(

@@ -27,13 +27,11 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from annotator.core.models import Document, Relation, Span
-from annotator.core.records import build_all
+from annotator.core.models import Document
 from annotator.formats.base import (
     CheckedBatch,
     CheckedLabels,
     ImportChunk,
-    ImportedLabels,
     ImportRecord,
     PathWriter,
 )
@@ -210,7 +208,7 @@ class _Parts(NamedTuple):
     text: str
     meta: dict[str, Any]
     where: str
-    labels: ImportedLabels | EncodedLabels | None
+    labels: CheckedLabels | EncodedLabels | None
 
     def record(self) -> ImportRecord:
         document = Document(id=self.doc_id, text=self.text, meta=self.meta)
@@ -228,7 +226,7 @@ def _parts(
     fallback: str,
     tally: Tally,
     offset_unit: Unit | None = None,
-) -> tuple[str, str, dict[str, Any], str, ImportedLabels | None]:
+) -> tuple[str, str, dict[str, Any], str, CheckedLabels | None]:
     text_key, label_key = columns
     source = SourceText(item[text_key])
     meta = record_meta(item, text_key, label_key)
@@ -245,7 +243,13 @@ def _parts(
             _triple_spans(triples or [], label_key or "label", loc)
         )
     if not spans_in.ids and not item.get("relations"):
-        return doc_id, source.text, doc_meta, where, ImportedLabels(cats=cats) if cats else None
+        return (
+            doc_id,
+            source.text,
+            doc_meta,
+            where,
+            CheckedLabels([], [], cats=cats) if cats else None,
+        )
     try:
         spans, decided = place_unstated_spans(source, spans_in, offset_unit, loc.error)
     except UnitUnknown as exc:
@@ -260,13 +264,9 @@ def _parts(
     spans, alias, dropped = drop_duplicate_records(spans)
     tally.add("span listed twice (same start, end and label): kept once", str(loc), dropped)
     relations = _relations(item.get("relations") or [], loc, alias)
-    labels: ImportedLabels
-    if len({span["id"] for span in spans}) != len(spans):
-        # Two entities under one id: the models refuse them, with their message.
-        labels = ImportedLabels(build_all(Span, spans), build_all(Relation, relations))
-    else:
-        labels = CheckedLabels((spans, relations))
-    labels.cats = cats
+    # Two entities under one id: the import refuses them, with the models' message.
+    fits_text = len({span["id"] for span in spans}) == len(spans)
+    labels = CheckedLabels(spans, relations, cats=cats, fits_text=fits_text)
     return doc_id, source.text, doc_meta, where, labels
 
 
@@ -307,8 +307,10 @@ def _chunks(rows: list[_Parts]) -> Iterator[ImportChunk]:
 
 
 def _kind(row: _Parts) -> type:
-    # A record with document categories goes one by one: batches carry no categories.
-    if isinstance(row.labels, CheckedLabels) and row.labels.cats:
+    # A record with document categories goes one by one (batches carry no categories),
+    # and so do labels the import must check against the text itself.
+    labels = row.labels
+    if isinstance(labels, CheckedLabels) and (labels.cats or not labels.fits_text):
         return ImportRecord
     return type(row.labels)
 

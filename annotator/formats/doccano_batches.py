@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 import orjson
 
 from annotator.core.text import TITLE_LIMIT, first_line_title
-from annotator.formats.base import CheckedLabels, ImportedLabels
+from annotator.formats.base import CheckedLabels
 from annotator.formats.common import Tally, document_id
 from annotator.formats.compiled import compiled_offsets
 from annotator.formats.offsets import _ASTRAL, UNIT_NAMES, Unit, _on_boundaries, has_astral
@@ -44,10 +44,10 @@ class EncodedLabels(NamedTuple):
     relations: list[dict[str, Any]]
 
     def checked(self) -> CheckedLabels:
-        return CheckedLabels((orjson.loads(self.spans_json), self.relations))
+        return CheckedLabels(orjson.loads(self.spans_json), self.relations)
 
 
-Row = tuple[str, str, dict[str, Any], str, ImportedLabels | EncodedLabels | None]
+Row = tuple[str, str, dict[str, Any], str, CheckedLabels | EncodedLabels | None]
 
 _BOM = b"\xef\xbb\xbf"
 _DICT = {dict}

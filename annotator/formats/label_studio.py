@@ -28,13 +28,11 @@ from xml.sax.saxutils import quoteattr
 
 import orjson
 
-from annotator.core.models import Document, LabelSchema, Relation, Span
-from annotator.core.records import build_all
+from annotator.core.models import Document, LabelSchema, Relation
 from annotator.formats.base import (
     CheckedLabels,
     ExportRecord,
     ImportChunk,
-    ImportedLabels,
     ImportRecord,
 )
 from annotator.formats.common import (
@@ -142,7 +140,7 @@ def _task(task: dict[str, Any], loc: Location, fallback: str, tally: Tally) -> I
         who = _annotator(annotation)
         if who in record.labels:
             # Two annotations by one person on one task: both sets of labels are kept.
-            record.labels[who] = _combine(record.labels[who], labels)
+            record.labels[who] = _combine(record.labels[who], labels, source.text)
         else:
             record.labels[who] = labels
     return record
@@ -162,7 +160,7 @@ def _annotator(annotation: dict[str, Any]) -> str | None:
 
 def _annotation(
     annotation: dict[str, Any], pointer: str, source: SourceText, loc: Location, tally: Tally
-) -> ImportedLabels:
+) -> CheckedLabels:
     results = given(annotation, "result", [])
     if not isinstance(results, list):
         raise loc.error(f"{pointer}.result must be a list")
@@ -205,16 +203,11 @@ def _annotation(
             if not relation["label"]:
                 Relation(**relation)  # refused, with the model's message
             result.append(relation)
-    labels: ImportedLabels
-    if len({span["id"] for span in spans}) != len(spans):
-        # Two regions under one id: the import refuses the labels (the model says why).
-        labels = ImportedLabels(build_all(Span, spans), build_all(Relation, result), "done")
-    else:
-        # Checked as the models would be (offsets, texts, labels, ids; relation ends are
-        # kept regions): written as records, no model per span.
-        labels = CheckedLabels((spans, result), status="done")
-    labels.cats = cats
-    return labels
+    # Checked as the models would be (offsets, texts, labels, ids; relation ends are
+    # kept regions): written as records, no model per span. Two regions under one id:
+    # the import refuses the labels (the model says why).
+    fits_text = len({span["id"] for span in spans}) == len(spans)
+    return CheckedLabels(spans, result, "done", cats=cats, fits_text=fits_text)
 
 
 def _regions(
@@ -416,17 +409,19 @@ def _region_note(item: dict[str, Any]) -> str:
     return ""
 
 
-def _combine(first: ImportedLabels, second: ImportedLabels) -> ImportedLabels:
-    used = {span.id for span in first.spans}
+def _combine(first: CheckedLabels, second: CheckedLabels, text: str) -> CheckedLabels:
+    first_spans, first_relations = first.models()
+    second_spans, second_relations = second.models()
+    used = {span.id for span in first_spans}
     rename: dict[str, str] = {}
-    spans = list(first.spans)
-    for span in second.spans:
+    spans = list(first_spans)
+    for span in second_spans:
         new_id = span.id if span.id not in used else f"{span.id}.b{len(spans)}"
         used.add(new_id)
         rename[span.id] = new_id
         spans.append(span.model_copy(update={"id": new_id}))
-    relations = list(first.relations)
-    for rel in second.relations:
+    relations = list(first_relations)
+    for rel in second_relations:
         relations.append(
             Relation(
                 id=f"R{len(relations) + 1}",
@@ -439,7 +434,7 @@ def _combine(first: ImportedLabels, second: ImportedLabels) -> ImportedLabels:
     for name, chosen in second.cats.items():
         into = cats.setdefault(name, [])
         into.extend(choice for choice in chosen if choice not in into)
-    return ImportedLabels(spans=spans, relations=relations, status=second.status, cats=cats)
+    return CheckedLabels.of_models(spans, relations, second.status, cats=cats, text=text)
 
 
 # --- export ------------------------------------------------------------------------------

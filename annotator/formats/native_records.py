@@ -22,7 +22,6 @@ from annotator.core.models import STATUSES, Document, Relation, Span
 from annotator.core.records import (
     RELATION_FIELDS,
     SPAN_FIELDS,
-    build_all,
     make_relation,
     make_span,
     relations_ok,
@@ -30,7 +29,7 @@ from annotator.core.records import (
     spans_ok,
 )
 from annotator.core.text import first_line_title, normalize_newlines, strip_bom
-from annotator.formats.base import CheckedLabels, ImportedLabels, ImportRecord
+from annotator.formats.base import CheckedLabels, ImportRecord
 from annotator.formats.cats import cats_of
 from annotator.formats.text import decode_utf8
 
@@ -207,19 +206,13 @@ def record_to_import(item: dict[str, Any], where: str, fallback_id: str) -> Impo
         note = _given(item, "note", "")
         if type(note) is not str:
             raise _fail(where, f'"note" must be a string, not {note!r}')
-        labels: ImportedLabels
         if checked is None:
-            labels = ImportedLabels(spans, relations, status, note)
-        elif checked[2]:
-            labels = CheckedLabels((checked[0], checked[1]), status, note)
+            labels = CheckedLabels.of_models(spans, relations, status, note, cats, text=text)
         else:
-            labels = ImportedLabels(
-                build_all(Span, checked[0]), build_all(Relation, checked[1]), status, note
-            )
+            labels = CheckedLabels(checked[0], checked[1], status, note, cats, fits_text=checked[2])
         annotator = item.get("annotator")
         if annotator is not None and type(annotator) is not str:
             raise _fail(where, f'"annotator" must be a string, not {annotator!r}')
-        labels.cats = cats
         record.labels[annotator or None] = labels
     return record
 

@@ -30,10 +30,10 @@ from typing import Any
 
 import orjson
 
-from annotator.core.models import Document, Relation
+from annotator.core.models import Document, Relation, Status
 from annotator.formats.base import (
+    CheckedLabels,
     ExportRecord,
-    ImportedLabels,
     ImportRecord,
     PathWriter,
 )
@@ -137,7 +137,7 @@ def _task_to_record(
         # A binary textcat answer "no, not this label" is a label too: the category the
         # label names is answered "no".
         who = layer_name(_annotator_of(task, loc))
-        record.labels[who] = ImportedLabels(status="done", cats={rejected: [REJECTED_CHOICE]})
+        record.labels[who] = CheckedLabels([], [], "done", cats={rejected: [REJECTED_CHOICE]})
         return record
     if answer in ("reject", "ignore"):
         tally.add(
@@ -150,9 +150,8 @@ def _task_to_record(
     spans, alias, dropped = drop_duplicate_spans(spans)
     tally.add("span listed twice (same start, end and label): kept once", str(loc), dropped)
     relations = _relations(task, loc, raws, token_ends, alias)
-    labels = ImportedLabels(
-        spans=spans, relations=relations, status="done" if answer else None, cats=cats
-    )
+    status: Status | None = "done" if answer else None
+    labels = CheckedLabels.of_models(spans, relations, status, cats=cats, text=source.text)
     who = layer_name(_annotator_of(task, loc))
     record.labels[who] = labels
     return record

@@ -14,8 +14,8 @@ from annotator.core.errors import AnnotatorError
 from annotator.core.models import Category, Document, Status, text_hash
 from annotator.formats.base import (
     CheckedBatch,
+    CheckedLabels,
     ImportChunk,
-    ImportedLabels,
     ImportRecord,
     read_chunks,
 )
@@ -240,7 +240,7 @@ class _ImportRun:
             self.add_record_labels(batch, record, who, labels)
 
     def add_record_labels(
-        self, batch: ImportBatch, record: ImportRecord, who: str | None, labels: ImportedLabels
+        self, batch: ImportBatch, record: ImportRecord, who: str | None, labels: CheckedLabels
     ) -> None:
         """One source annotator's labels for the document just added to ``batch``."""
         stored_id = batch.last_id
@@ -253,12 +253,7 @@ class _ImportRun:
             self.add_cats(labels.cats, record.where)
         store, lines = self.layer(batch, name)
         earlier = lines.get(stored_id)
-        if (
-            labels.records is not None
-            and not labels.cats
-            and earlier is None
-            and stored_id not in store
-        ):
+        if labels.fits_text and not labels.cats and earlier is None and stored_id not in store:
             # Nothing to merge with, and the reader checked these records against
             # this very text: written as they are, checked once, no models.
             status = labels.status or ("in_progress" if labels.records[0] else "todo")

@@ -21,7 +21,7 @@ from annotator.core.models import (
     now_iso,
 )
 from annotator.core.records import check_ids
-from annotator.formats.base import ImportedLabels
+from annotator.formats.base import CheckedLabels
 from annotator.store.names import check_annotator_name
 
 DEFAULT_IMPORT_ANNOTATOR = "imported"
@@ -44,37 +44,35 @@ def check_layer_name(name: str, annotator: str | None, where: str) -> None:
         ) from None
 
 
-def span_labels(labels: ImportedLabels) -> Iterator[str]:
-    """The spans' labels, from the checked records when the reader kept them."""
-    if labels.records is not None:
-        return map(_label_key, labels.records[0])
-    return map(_label_of, labels.spans)
+def span_labels(labels: CheckedLabels) -> Iterator[str]:
+    """The spans' labels."""
+    return map(_label_key, labels.records[0])
 
 
-def relation_labels(labels: ImportedLabels) -> Iterator[str]:
-    if labels.records is not None:
-        return map(_label_key, labels.records[1])
-    return map(_label_of, labels.relations)
+def relation_labels(labels: CheckedLabels) -> Iterator[str]:
+    return map(_label_key, labels.records[1])
 
 
-def usable_label_names(labels: ImportedLabels, renamed: dict[str, str]) -> ImportedLabels:
+def usable_label_names(labels: CheckedLabels, renamed: dict[str, str]) -> CheckedLabels:
     """Labels whose names the schema cannot hold (spaces, commas) renamed, and remembered."""
     if all(map(LABEL_NAME_OK.match, set(span_labels(labels)))):
         return labels
     spans = []
-    for span in labels.spans:
+    span_models, relations = labels.models()
+    for span in span_models:
         if not LABEL_NAME_OK.match(span.label):
             new_name = re.sub(r"[\s,]+", "_", span.label.strip())
             renamed[span.label] = new_name
             span = span.model_copy(update={"label": new_name})
         spans.append(span)
-    return ImportedLabels(spans, labels.relations, labels.status, labels.note, cats=labels.cats)
+    return CheckedLabels.of_models(spans, relations, labels.status, labels.note, labels.cats)
 
 
 def merge_labels(
-    existing: DocumentAnnotation | None, doc_id: str, digest: str, labels: ImportedLabels
+    existing: DocumentAnnotation | None, doc_id: str, digest: str, labels: CheckedLabels
 ) -> DocumentAnnotation:
     """Add imported labels to a document's labels; a span already there is not added twice."""
+    spans, relations = labels.models()
     if existing is None or (not existing.spans and not existing.relations):
         # The spans and relations are models already: only what ties them together is
         # checked here (the save checks them against the text again).
@@ -84,8 +82,8 @@ def merge_labels(
             status="todo",
             note=labels.note or (existing.note if existing else ""),
             updated=now_iso(),
-            spans=list(labels.spans),
-            relations=list(labels.relations),
+            spans=list(spans),
+            relations=list(relations),
             provenance={},
             cats=_union_cats(existing.cats if existing else {}, labels.cats),
         )
@@ -99,14 +97,14 @@ def merge_labels(
             annotation.status = labels.status
         elif existing is not None:
             annotation.status = existing.status
-        elif labels.spans:
+        elif spans:
             annotation.status = "in_progress"
         return annotation
     if existing.text_hash and existing.text_hash != digest:
         raise AnnotatorError(f"labels for {doc_id} were made on a different text")
     annotation = existing.model_copy(deep=True)
     id_map: dict[str, str] = {}
-    for span in labels.spans:
+    for span in spans:
         same = annotation.find_span(span.start, span.end, span.label)
         if same is not None:
             id_map[span.id] = same.id
@@ -114,7 +112,7 @@ def merge_labels(
         new_id = span.id if annotation.span(span.id) is None else annotation.next_span_id()
         annotation.add_span(span.model_copy(update={"id": new_id}))
         id_map[span.id] = new_id
-    for rel in labels.relations:
+    for rel in relations:
         head, tail = id_map[rel.head], id_map[rel.tail]
         if annotation.find_relation(rel.label, head, tail) is not None:
             continue

@@ -314,7 +314,7 @@ def test_brat_labels_are_checked_records_in_field_order(tmp_path: Path) -> None:
     (folder / "doc.ann").write_bytes(BRAT_ANN.encode())
     (record,) = list(brat_reader.read(folder))
     labels = record.labels[None]
-    assert isinstance(labels, CheckedLabels) and labels.records is not None
+    assert isinstance(labels, CheckedLabels) and labels.fits_text
     spans, relations = labels.records
     text = record.document.text
     assert all(tuple(span) == SPAN_FIELDS for span in spans)
@@ -340,7 +340,7 @@ def test_brat_labels_are_checked_records_in_field_order(tmp_path: Path) -> None:
         ("E1.Agent2", "Agent", "T4", "T1", ""),
     ]
     # The models built from them, if asked for, are the same labels.
-    assert [span.model_dump() for span in labels.spans] == spans
+    assert [span.model_dump() for span in labels.models()[0]] == spans
     with Project.create(tmp_path / "project") as project:
         import_sources(project, [folder], "brat", "alice")
         stored = project.annotations("alice", writable=False).get("doc")

@@ -10,10 +10,8 @@ import orjson
 import pytest
 
 from annotator.core.errors import AnnotatorError
-from annotator.core.models import Relation, Span
-from annotator.core.records import build_all
 from annotator.formats import label_studio
-from annotator.formats.base import CheckedLabels, ImportedLabels
+from annotator.formats.base import CheckedLabels
 from annotator.services import import_sources
 from annotator.store import Project
 
@@ -97,12 +95,21 @@ def _files(root: Path) -> dict[str, bytes]:
     }
 
 
-def _as_models(
-    records: tuple[list[dict[str, Any]], list[dict[str, Any]]], status: Any = None, note: str = ""
-) -> ImportedLabels:
-    return ImportedLabels(
-        build_all(Span, records[0]), build_all(Relation, records[1]), status, note
-    )
+class _AsModels(CheckedLabels):
+    """The reader's labels as if it had not checked them against the text: the import
+    builds their models and checks them itself."""
+
+    def __init__(
+        self,
+        spans: list[dict[str, Any]],
+        relations: list[dict[str, Any]],
+        status: Any = None,
+        note: str = "",
+        cats: dict[str, list[str]] | None = None,
+        *,
+        fits_text: bool = True,
+    ) -> None:
+        super().__init__(spans, relations, status, note, cats, fits_text=False)
 
 
 def test_records_leave_the_project_models_left(
@@ -119,7 +126,7 @@ def test_records_leave_the_project_models_left(
     results = []
     for way in ("records", "models"):
         if way == "models":
-            monkeypatch.setattr(label_studio, "CheckedLabels", _as_models)
+            monkeypatch.setattr(label_studio, "CheckedLabels", _AsModels)
         root = tmp_path / way
         notices: list[str] = []
         with Project.create(root, name="p") as project:
@@ -145,8 +152,8 @@ def test_the_reader_hands_over_checked_records(tmp_path: Path) -> None:
     labels = [
         label for record in label_studio.reader.read(source) for label in record.labels.values()
     ]
-    assert [type(label) for label in labels] == [CheckedLabels, CheckedLabels]
-    spans, relations = labels[1].records or ([], [])
+    assert [(type(label), label.fits_text) for label in labels] == [(CheckedLabels, True)] * 2
+    spans, relations = labels[1].records
     assert [span["text"] for span in spans] == ["Wang", "left.\nWang"]
     assert relations == []
 

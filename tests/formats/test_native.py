@@ -254,7 +254,7 @@ def test_a_bom_in_a_text_field_does_not_shift_the_spans(tmp_path: Path) -> None:
     )
     [record] = list(native_reader.read(path))
     assert record.document.text == "Putin met Xi."
-    [span] = record.labels[None].spans
+    [span] = record.labels[None].models()[0]
     assert (span.start, span.end, span.text) == (0, 5, "Putin")
 
 
@@ -321,7 +321,7 @@ def test_spans_in_a_crlf_source_cover_the_same_text_after_import(
     record = record_to_import({"id": "d", "text": original, "spans": raw_spans}, "f.jsonl:1", "d")
     text = record.document.text
     assert text == normalize_newlines(original)[0]
-    imported = record.labels[None].spans
+    imported = record.labels[None].models()[0]
     assert len(imported) == len(raw_spans)
     for raw, span in zip(raw_spans, imported, strict=True):
         assert span.text == text[span.start : span.end]
@@ -348,5 +348,4 @@ def test_native_record_then_import_gives_back_the_same_labels(
     record = record_to_import(exported, "f.jsonl:1", "d")
     assert record.document == document
     labels = record.labels["a"]
-    assert labels.spans == annotation.spans
-    assert labels.relations == annotation.relations
+    assert labels.models() == (annotation.spans, annotation.relations)

@@ -74,9 +74,9 @@ def _write(path: Path, records: list[dict[str, Any]]) -> Path:
 
 def test_reader_keeps_checked_records_only_in_field_order(tmp_path: Path) -> None:
     source = _write(tmp_path / "in.jsonl", _records())
-    kinds = [type(label) for record in reader.read(source) for label in record.labels.values()]
-    assert kinds[:2] == [CheckedLabels, CheckedLabels]
-    assert kinds[2] is not CheckedLabels
+    labels = [label for record in reader.read(source) for label in record.labels.values()]
+    assert {type(label) for label in labels} == {CheckedLabels}
+    assert [label.fits_text for label in labels[:3]] == [True, True, False]
 
 
 def test_checked_lines_equal_the_stores_own(tmp_path: Path, project_path: Path) -> None:

@@ -18,6 +18,20 @@
 
 enum { DECIDE = 0, CODEPOINT = 1, UTF16 = 2 };
 
+/* The index of the first character beyond U+FFFF from i on, or length. Such characters
+ * are rare even in a text of that kind: eight at a time are told to hold none at once. */
+static Py_ssize_t next_astral(const Py_UCS4 *chars, Py_ssize_t i, Py_ssize_t length) {
+    for (; i + 8 <= length; i += 8) {
+        Py_UCS4 any = 0;
+        for (int k = 0; k < 8; k++) any |= chars[i + k];
+        if (any > 0xffff) break;
+    }
+    for (; i < length; i++) {
+        if (chars[i] > 0xffff) return i;
+    }
+    return length;
+}
+
 /* Where each astral character starts in UTF-16 units, ascending; the count, or -1 with
  * an exception set. The caller frees *positions. */
 static Py_ssize_t astral_units(const Text *text, Py_ssize_t length, Py_ssize_t **positions) {
@@ -25,18 +39,19 @@ static Py_ssize_t astral_units(const Text *text, Py_ssize_t length, Py_ssize_t *
     if (text->kind != PyUnicode_4BYTE_KIND) return 0;
     const Py_UCS4 *chars = text->data;
     Py_ssize_t count = 0;
-    for (Py_ssize_t i = 0; i < length; i++) count += chars[i] > 0xffff;
+    for (Py_ssize_t i = next_astral(chars, 0, length); i < length;
+         i = next_astral(chars, i + 1, length))
+        count++;
     *positions = PyMem_Malloc((count + 1) * sizeof(Py_ssize_t));
     if (*positions == NULL) {
         PyErr_NoMemory();
         return -1;
     }
     Py_ssize_t found = 0;
-    for (Py_ssize_t i = 0; i < length; i++) {
-        if (chars[i] > 0xffff) {
-            (*positions)[found] = i + found;
-            found++;
-        }
+    for (Py_ssize_t i = next_astral(chars, 0, length); i < length;
+         i = next_astral(chars, i + 1, length)) {
+        (*positions)[found] = i + found;
+        found++;
     }
     return count;
 }
@@ -720,9 +735,355 @@ done:
     return result;
 }
 
+/* --- doccano export from a sealed journal line, its labels left unparsed ------------- */
+
+/* The store's journal line is orjson's encoding of the checked record (store/sealed.py):
+ * no whitespace, every string as orjson writes it. Each scanner below reads one piece of
+ * it from p, returns where the piece ends, or NULL when the bytes are not laid out so (the
+ * caller then parses the line: never a guess). */
+
+/* After the string whose opening quote is at p: after the first quote behind an even
+ * run of backslashes (memchr: span texts are most of a line). */
+static const char *string_end(const char *p, const char *end) {
+    const char *inside = p + 1;
+    for (p = inside; p < end; p++) {
+        p = memchr(p, '"', end - p);
+        if (p == NULL) return NULL;
+        const char *run = p;
+        while (run > inside && run[-1] == '\\') run--;
+        if ((p - run) % 2 == 0) return p + 1;
+    }
+    return NULL;
+}
+
+/* After the JSON value at p (a string, a number, a literal, or an object or array
+ * skipped by its brackets, the strings inside them skipped whole). */
+static const char *value_end(const char *p, const char *end) {
+    if (p >= end) return NULL;
+    if (*p == '"') return string_end(p, end);
+    if (*p != '{' && *p != '[') {
+        while (p < end && *p != ',' && *p != '}' && *p != ']') p++;
+        return p;
+    }
+    Py_ssize_t depth = 0;
+    while (p < end) {
+        char c = *p;
+        if (c == '"') {
+            p = string_end(p, end);
+            if (p == NULL) return NULL;
+            continue;
+        }
+        if (c == '{' || c == '[') depth++;
+        if ((c == '}' || c == ']') && --depth == 0) return p + 1;
+        p++;
+    }
+    return NULL;
+}
+
+/* Whether the n bytes at p are one valid UTF-8 character (no surrogate, none over
+ * U+10FFFF, no overlong form), as orjson writes and reads them; its length, or 0. */
+static int utf8_length(const unsigned char *p, const unsigned char *end) {
+    unsigned char c = p[0];
+    int length = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
+    if (length == 0 || c > 0xf4 || end - p < length) return 0;
+    for (int k = 1; k < length; k++) {
+        if ((p[k] & 0xc0) != 0x80) return 0;
+    }
+    if (c == 0xe0 && p[1] < 0xa0) return 0;
+    if (c == 0xed && p[1] >= 0xa0) return 0;
+    if (c == 0xf0 && p[1] < 0x90) return 0;
+    if (c == 0xf4 && p[1] >= 0x90) return 0;
+    return length;
+}
+
+/* Whether the inside of a JSON string is exactly what orjson writes of the string it
+ * holds: then these bytes can be copied out, as orjson would write that string again. */
+static int as_orjson_writes(const char *start, const char *stop) {
+    const unsigned char *p = (const unsigned char *)start, *end = (const unsigned char *)stop;
+    while (p < end) {
+        unsigned char c = *p;
+        if (c >= 0x80) {
+            int length = utf8_length(p, end);
+            if (length == 0) return 0;
+            p += length;
+        } else if (c < 0x20 || c == '"') {
+            return 0;
+        } else if (c != '\\') {
+            p++;
+        } else if (end - p >= 2 && strchr("\"\\bfnrt", p[1]) != NULL && p[1] != 0) {
+            p += 2;
+        } else {
+            /* \u00XX for a control character without a short form, in lower case. */
+            if (end - p < 6 || memcmp(p + 1, "u00", 3) != 0 || (p[4] != '0' && p[4] != '1'))
+                return 0;
+            const char *digit = strchr(HEX, p[5]);
+            if (digit == NULL || p[5] == 0) return 0;
+            int value = (p[4] - '0') * 16 + (int)(digit - HEX);
+            if (value == '\b' || value == '\t' || value == '\n' || value == '\f' ||
+                value == '\r')
+                return 0;
+            p += 6;
+        }
+    }
+    return 1;
+}
+
+/* A span's or a relation's fields this export reads: JSON strings (quotes included) and
+ * offsets. */
+typedef struct {
+    const char *id, *label, *head, *tail;
+    Py_ssize_t id_size, label_size, head_size, tail_size;
+    Py_ssize_t start, end;
+} Fields;
+
+static int key_is(const char *key, Py_ssize_t size, const char *name) {
+    return size == (Py_ssize_t)strlen(name) && memcmp(key, name, size) == 0;
+}
+
+/* A non-negative int as orjson writes it (no sign, no leading zero, 18 digits at most). */
+static int read_offset(const char *p, const char *stop, Py_ssize_t *value) {
+    Py_ssize_t size = stop - p;
+    if (size < 1 || size > 18 || (*p == '0' && size > 1)) return 0;
+    *value = 0;
+    for (; p < stop; p++) {
+        if (*p < '0' || *p > '9') return 0;
+        *value = *value * 10 + (*p - '0');
+    }
+    return 1;
+}
+
+/* The object at p into fields (the keys read; a key given twice, the last one, as
+ * orjson.loads takes it); after it, or NULL. */
+static const char *object_fields(const char *p, const char *end, Fields *fields, int *seen) {
+    if (p >= end || *p != '{') return NULL;
+    p++;
+    *seen = 0;
+    if (p < end && *p == '}') return p + 1;
+    while (p < end) {
+        if (*p != '"') return NULL;
+        const char *key = p + 1, *after = string_end(p, end);
+        if (after == NULL || after >= end || *after != ':') return NULL;
+        Py_ssize_t key_size = after - 1 - key;
+        const char *value = after + 1, *stop = value_end(value, end);
+        if (stop == NULL || stop >= end) return NULL;
+        const char **text = NULL;
+        Py_ssize_t *size = NULL;
+        if (key_is(key, key_size, "start") || key_is(key, key_size, "end")) {
+            int is_start = key_size == 5;
+            if (!read_offset(value, stop, is_start ? &fields->start : &fields->end)) return NULL;
+            *seen |= is_start ? 1 : 2;
+        } else if (key_is(key, key_size, "id")) {
+            text = &fields->id, size = &fields->id_size, *seen |= 4;
+        } else if (key_is(key, key_size, "label")) {
+            text = &fields->label, size = &fields->label_size, *seen |= 8;
+        } else if (key_is(key, key_size, "head")) {
+            text = &fields->head, size = &fields->head_size, *seen |= 16;
+        } else if (key_is(key, key_size, "tail")) {
+            text = &fields->tail, size = &fields->tail_size, *seen |= 32;
+        }
+        if (text != NULL) {
+            if (*value != '"' || !as_orjson_writes(value + 1, stop - 1)) return NULL;
+            *text = value;
+            *size = stop - value;
+        }
+        p = stop;
+        if (*p == '}') return p + 1;
+        if (*p != ',') return NULL;
+        p++;
+    }
+    return NULL;
+}
+
+/* The span ids, for relations to find their ends by: an open-addressing table of span
+ * numbers + 1 (0: empty), a later span with the same id taking its place, as a dict does. */
+typedef struct {
+    Py_ssize_t *slots;
+    size_t mask;
+    const Fields *spans;
+} IdTable;
+
+static size_t id_hash(const char *bytes, Py_ssize_t size) {
+    size_t hash = 14695981039346656037ULL;
+    for (Py_ssize_t k = 0; k < size; k++) hash = (hash ^ (unsigned char)bytes[k]) * 1099511628211ULL;
+    return hash;
+}
+
+static Py_ssize_t *id_slot(const IdTable *table, const char *id, Py_ssize_t size) {
+    size_t k = id_hash(id, size) & table->mask;
+    while (table->slots[k]) {
+        const Fields *span = &table->spans[table->slots[k] - 1];
+        if (span->id_size == size && memcmp(span->id, id, size) == 0) break;
+        k = (k + 1) & table->mask;
+    }
+    return &table->slots[k];
+}
+
+/* The objects of the array at p (count of them expected) into fields, each with every
+ * key of wanted; after the array, or NULL. */
+static const char *array_fields(const char *p, const char *end, Fields *fields,
+                                Py_ssize_t count, int wanted) {
+    if (p >= end || *p != '[') return NULL;
+    p++;
+    for (Py_ssize_t k = 0; k < count; k++) {
+        int seen;
+        if (k && (p >= end || *p++ != ',')) return NULL;
+        p = object_fields(p, end, &fields[k], &seen);
+        if (p == NULL || (seen & wanted) != wanted) return NULL;
+    }
+    return p < end && *p == ']' ? p + 1 : NULL;
+}
+
+/* doccano's relations onto buffer: each end the number of the span with its id. */
+static int put_relations(Buffer *buffer, const Fields *spans, Py_ssize_t span_count,
+                         const Fields *relations, Py_ssize_t relation_count) {
+    size_t size = 2;
+    while (size < 2 * (size_t)span_count) size *= 2;
+    IdTable table = {PyMem_Calloc(size, sizeof(Py_ssize_t)), size - 1, spans};
+    if (table.slots == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    int result = 1;
+    for (Py_ssize_t k = 0; k < span_count; k++) {
+        *id_slot(&table, spans[k].id, spans[k].id_size) = k + 1;
+    }
+    if (reserve(buffer, 1) < 0) goto failed;
+    put(buffer, "[", 1);
+    for (Py_ssize_t k = 0; k < relation_count && result == 1; k++) {
+        const Fields *relation = &relations[k];
+        Py_ssize_t from = *id_slot(&table, relation->head, relation->head_size);
+        Py_ssize_t to = *id_slot(&table, relation->tail, relation->tail_size);
+        if (!from || !to) {
+            result = 0;
+            break;
+        }
+        if (reserve(buffer, relation->label_size + 100) < 0) goto failed;
+        put(buffer, k ? ",{\"id\":" : "{\"id\":", k ? 7 : 6);
+        put_number(buffer, k);
+        put(buffer, ",\"from_id\":", 11);
+        put_number(buffer, from - 1);
+        put(buffer, ",\"to_id\":", 9);
+        put_number(buffer, to - 1);
+        put(buffer, ",\"type\":", 8);
+        put(buffer, relation->label, relation->label_size);
+        put(buffer, "}", 1);
+    }
+    if (result == 1) {
+        if (reserve(buffer, 1) < 0) goto failed;
+        put(buffer, "]", 1);
+    }
+    PyMem_Free(table.slots);
+    return result;
+failed:
+    PyMem_Free(table.slots);
+    return -1;
+}
+
+/* doccano's entities onto buffer, offsets in UTF-16 units of text. */
+static int put_sealed_entities(Buffer *buffer, const Fields *spans, Py_ssize_t count,
+                               PyObject *source) {
+    Text text = {PyUnicode_KIND(source), PyUnicode_DATA(source)};
+    Py_ssize_t *astral;
+    Py_ssize_t astral_count = astral_indices(&text, PyUnicode_GET_LENGTH(source), &astral);
+    if (astral_count < 0) return -1;
+    if (reserve(buffer, 1) < 0) goto failed;
+    put(buffer, "[", 1);
+    for (Py_ssize_t k = 0; k < count; k++) {
+        const Fields *span = &spans[k];
+        if (reserve(buffer, span->label_size + 120) < 0) goto failed;
+        put(buffer, k ? ",{\"id\":" : "{\"id\":", k ? 7 : 6);
+        put_number(buffer, k);
+        put(buffer, ",\"start_offset\":", 16);
+        put_number(buffer, span->start + below(astral, astral_count, span->start));
+        put(buffer, ",\"end_offset\":", 14);
+        put_number(buffer, span->end + below(astral, astral_count, span->end));
+        put(buffer, ",\"label\":", 9);
+        put(buffer, span->label, span->label_size);
+        put(buffer, "}", 1);
+    }
+    if (reserve(buffer, 1) < 0) goto failed;
+    put(buffer, "]", 1);
+    PyMem_Free(astral);
+    return 1;
+failed:
+    PyMem_Free(astral);
+    return -1;
+}
+
+PyDoc_STRVAR(doccano_sealed_doc,
+             "doccano_sealed(text, line, spans_at, span_count, relation_count)\n"
+             "    -> tuple[bytes, bytes] | None\n\n"
+             "The entities and the relations doccano_export.doccano_record writes of a sealed\n"
+             "journal line's labels (line: its bytes, spans_at: where ',\"spans\":' starts,\n"
+             "the counts its head gives), read from the bytes without parsing them: the JSON\n"
+             "arrays orjson writes of them. None when the line is not laid out as orjson\n"
+             "writes the store's records, or a relation's end is no span (parse it then).");
+
+static PyObject *doccano_sealed(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 5 || !PyUnicode_Check(args[0]) || !PyBytes_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError,
+                        "doccano_sealed(text: str, line: bytes, spans_at: int, span_count: int, "
+                        "relation_count: int)");
+        return NULL;
+    }
+    Py_ssize_t spans_at = PyLong_AsSsize_t(args[2]);
+    Py_ssize_t span_count = spans_at == -1 && PyErr_Occurred() ? -1 : PyLong_AsSsize_t(args[3]);
+    Py_ssize_t relation_count =
+        span_count == -1 && PyErr_Occurred() ? -1 : PyLong_AsSsize_t(args[4]);
+    if (relation_count == -1 && PyErr_Occurred()) return NULL;
+    PyObject *source = args[0];
+#if PY_VERSION_HEX < 0x030C0000
+    if (PyUnicode_READY(source) < 0) return NULL;
+#endif
+    const char *line = PyBytes_AS_STRING(args[1]);
+    Py_ssize_t size = PyBytes_GET_SIZE(args[1]);
+    static const char SPANS[] = ",\"spans\":", RELATIONS[] = ",\"relations\":";
+    if (spans_at < 0 || span_count < 0 || relation_count < 0 || spans_at > size ||
+        span_count > size || relation_count > size ||
+        size - spans_at < (Py_ssize_t)sizeof SPANS - 1 ||
+        memcmp(line + spans_at, SPANS, sizeof SPANS - 1) != 0)
+        Py_RETURN_NONE;
+    const char *end = line + size;
+    Fields *spans = PyMem_Calloc(span_count + relation_count + 1, sizeof(Fields));
+    if (spans == NULL) return PyErr_NoMemory();
+    Fields *relations = spans + span_count;
+    PyObject *result = NULL;
+    Buffer entities = {NULL, 0, 0}, links = {NULL, 0, 0};
+    const char *p = array_fields(line + spans_at + sizeof SPANS - 1, end, spans, span_count,
+                                 1 | 2 | 4 | 8);
+    if (p != NULL && end - p > (Py_ssize_t)sizeof RELATIONS - 1 &&
+        memcmp(p, RELATIONS, sizeof RELATIONS - 1) == 0) {
+        p = array_fields(p + sizeof RELATIONS - 1, end, relations, relation_count,
+                         8 | 16 | 32);
+    } else {
+        p = NULL;
+    }
+    if (p == NULL) {
+        result = Py_None;
+        Py_INCREF(result);
+        goto done;
+    }
+    int made = put_sealed_entities(&entities, spans, span_count, source);
+    if (made == 1) made = put_relations(&links, spans, span_count, relations, relation_count);
+    if (made < 0) goto done;
+    if (made == 0) {
+        result = Py_None;
+        Py_INCREF(result);
+        goto done;
+    }
+    result = Py_BuildValue("(y#y#)", entities.bytes, entities.size, links.bytes, links.size);
+done:
+    PyMem_Free(spans);
+    PyMem_Free(entities.bytes);
+    PyMem_Free(links.bytes);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"doccano_entities", (PyCFunction)(void (*)(void))doccano_entities, METH_FASTCALL,
      doccano_entities_doc},
+    {"doccano_sealed", (PyCFunction)(void (*)(void))doccano_sealed, METH_FASTCALL,
+     doccano_sealed_doc},
     {"doccano_spans", (PyCFunction)(void (*)(void))doccano_spans, METH_FASTCALL,
      doccano_spans_doc},
     {"label_studio_regions", (PyCFunction)(void (*)(void))label_studio_regions, METH_FASTCALL,

@@ -5,6 +5,9 @@ def doccano_spans(
     texts: list[str], span_lists: list[list[Any]], unit: int, /
 ) -> tuple[list[list[dict[str, Any]]], list[str], list[int]] | None: ...
 def doccano_entities(text: str, spans: list[dict[str, Any]], /) -> bytes | None: ...
+def doccano_sealed(
+    text: str, line: bytes, spans_at: int, span_count: int, relation_count: int, /
+) -> tuple[bytes, bytes] | None: ...
 def label_studio_regions(
     text: str, results: list[Any], /
 ) -> (

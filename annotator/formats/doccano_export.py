@@ -60,38 +60,55 @@ def doccano_record(record: ExportRecord) -> dict[str, Any]:
 
 def doccano_line(record: ExportRecord) -> bytes:
     """:func:`doccano_record` as the line orjson writes of it (newline included): its
-    entities written by compiled code (_offsets.c) from the store's checked records,
-    where it is built and takes them."""
-    labels = record.labels
+    entities and relations written by compiled code (_offsets.c) where it is built, from
+    the store's sealed line without parsing its labels, or from its checked records."""
     compiled = compiled_offsets()
-    entities = None
-    if labels is not None and compiled is not None:
-        spans = labels["spans"]
-        entities = compiled.doccano_entities(record.text, spans)
-    if entities is None:
+    parts = _compiled_parts(compiled, record) if compiled is not None else None
+    if parts is None:
         return orjson.dumps(doccano_record(record), option=orjson.OPT_APPEND_NEWLINE)
-    assert labels is not None
-    relations = labels["relations"]
-    numbers = dict(zip(map(_SPAN_ID_OF, spans), count())) if relations else {}
+    entities, relations = parts
     result = {
         "id": record.doc_id,
         "text": record.text,
         "entities": orjson.Fragment(entities),
-        "relations": [
-            {
-                "id": number,
-                "from_id": numbers[r["head"]],
-                "to_id": numbers[r["tail"]],
-                "type": r["label"],
-            }
-            for number, r in enumerate(relations)
-        ],
+        "relations": relations,
         "meta": record.meta,
     }
     cats = record.cats()
     if cats:
         result["cats"] = flat_names(cats)
     return orjson.dumps(result, option=orjson.OPT_APPEND_NEWLINE)
+
+
+def _compiled_parts(compiled: Any, record: ExportRecord) -> tuple[bytes, Any] | None:
+    """The entities (JSON) and the relations (JSON, or doccano's records) of the record,
+    or None where the compiled code leaves them to :func:`doccano_record`."""
+    line = record.line
+    if line is not None:
+        # Labels parsed or not, they are the line's: the counts in its head are theirs.
+        span_count, relation_count = line.head["counts"]
+        parts = compiled.doccano_sealed(
+            record.text, line.raw, line.spans_at, span_count, relation_count
+        )
+        if parts is not None:
+            entities, relations = parts
+            return entities, orjson.Fragment(relations)
+    labels = record.labels
+    spans = labels["spans"]
+    entities = compiled.doccano_entities(record.text, spans)
+    if entities is None:
+        return None
+    relations = labels["relations"]
+    numbers = dict(zip(map(_SPAN_ID_OF, spans), count())) if relations else {}
+    return entities, [
+        {
+            "id": number,
+            "from_id": numbers[r["head"]],
+            "to_id": numbers[r["tail"]],
+            "type": r["label"],
+        }
+        for number, r in enumerate(relations)
+    ]
 
 
 _SPAN_ID_OF = itemgetter("id")

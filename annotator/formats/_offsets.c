@@ -829,11 +829,13 @@ static int as_orjson_writes(const char *start, const char *stop) {
 }
 
 /* A span's or a relation's fields this export reads: JSON strings (quotes included) and
- * offsets. */
+ * offsets; whether its note and its attrs hold anything (the export counts what doccano
+ * cannot carry). */
 typedef struct {
     const char *id, *label, *head, *tail;
     Py_ssize_t id_size, label_size, head_size, tail_size;
     Py_ssize_t start, end;
+    int note_filled, attrs_filled;
 } Fields;
 
 static int key_is(const char *key, Py_ssize_t size, const char *name) {
@@ -880,6 +882,12 @@ static const char *object_fields(const char *p, const char *end, Fields *fields,
             text = &fields->head, size = &fields->head_size, *seen |= 16;
         } else if (key_is(key, key_size, "tail")) {
             text = &fields->tail, size = &fields->tail_size, *seen |= 32;
+        } else if (key_is(key, key_size, "note")) {
+            if (*value != '"') return NULL;
+            fields->note_filled = stop - value > 2;
+        } else if (key_is(key, key_size, "attrs")) {
+            if (*value != '{') return NULL;
+            fields->attrs_filled = stop - value > 2;
         }
         if (text != NULL) {
             if (*value != '"' || !as_orjson_writes(value + 1, stop - 1)) return NULL;
@@ -1012,12 +1020,13 @@ failed:
 
 PyDoc_STRVAR(doccano_sealed_doc,
              "doccano_sealed(text, line, spans_at, span_count, relation_count)\n"
-             "    -> tuple[bytes, bytes] | None\n\n"
+             "    -> tuple[bytes, bytes, tuple[int, int, int]] | None\n\n"
              "The entities and the relations doccano_export.doccano_record writes of a sealed\n"
              "journal line's labels (line: its bytes, spans_at: where ',\"spans\":' starts,\n"
              "the counts its head gives), read from the bytes without parsing them: the JSON\n"
-             "arrays orjson writes of them. None when the line is not laid out as orjson\n"
-             "writes the store's records, or a relation's end is no span (parse it then).");
+             "arrays orjson writes of them; and ExportRecord.detail_counts of them. None when\n"
+             "the line is not laid out as orjson writes the store's records (a note not a\n"
+             "string, attrs not an object), or a relation's end is no span (parse it then).");
 
 static PyObject *doccano_sealed(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs != 5 || !PyUnicode_Check(args[0]) || !PyBytes_Check(args[1])) {
@@ -1071,7 +1080,14 @@ static PyObject *doccano_sealed(PyObject *module, PyObject *const *args, Py_ssiz
         Py_INCREF(result);
         goto done;
     }
-    result = Py_BuildValue("(y#y#)", entities.bytes, entities.size, links.bytes, links.size);
+    Py_ssize_t span_notes = 0, span_attrs = 0, relation_notes = 0;
+    for (Py_ssize_t k = 0; k < span_count; k++) {
+        span_notes += spans[k].note_filled;
+        span_attrs += spans[k].attrs_filled;
+    }
+    for (Py_ssize_t k = 0; k < relation_count; k++) relation_notes += relations[k].note_filled;
+    result = Py_BuildValue("(y#y#(nnn))", entities.bytes, entities.size, links.bytes, links.size,
+                           span_notes, span_attrs, relation_notes);
 done:
     PyMem_Free(spans);
     PyMem_Free(entities.bytes);

@@ -198,7 +198,7 @@ class ExportRecord:
     the way out.
     """
 
-    __slots__ = ("_labels", "annotator", "doc_id", "line", "meta", "text")
+    __slots__ = ("_details", "_labels", "annotator", "doc_id", "line", "meta", "text")
 
     def __init__(
         self,
@@ -213,6 +213,7 @@ class ExportRecord:
         self.annotator = annotator
         self._labels = labels
         self.line = line
+        self._details: tuple[int, int, int] | None = None
 
     @property
     def labels(self) -> dict[str, Any]:
@@ -258,6 +259,8 @@ class ExportRecord:
 
     def detail_counts(self) -> tuple[int, int, int]:
         """Spans with a note, spans with attributes, relations with a note."""
+        if self._details is not None:
+            return self._details
         if self.line is not None:
             raw, start = self.line.raw, self.line.spans_at
             # orjson writes these keys exactly so, and a quote inside a string is escaped:
@@ -274,6 +277,11 @@ class ExportRecord:
             sum(1 for span in spans if span.get("attrs")),
             sum(1 for rel in relations if rel.get("note")),
         )
+
+    def details_counted(self, counts: tuple[int, int, int]) -> None:
+        """What a writer reading the sealed line's bytes counted as it went (doccano's
+        compiled reader): :meth:`detail_counts` gives it instead of scanning them again."""
+        self._details = counts
 
 
 def _any_filled(raw: bytes, key: bytes, empty: bytes, start: int) -> bool:

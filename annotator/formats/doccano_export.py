@@ -91,7 +91,8 @@ def _compiled_parts(compiled: Any, record: ExportRecord) -> tuple[bytes, Any] | 
             record.text, line.raw, line.spans_at, span_count, relation_count
         )
         if parts is not None:
-            entities, relations = parts
+            entities, relations, details = parts
+            record.details_counted(details)
             return entities, orjson.Fragment(relations)
     labels = record.labels
     spans = labels["spans"]

@@ -220,6 +220,19 @@ static int int_item(PyObject *dict, PyObject *key, Py_ssize_t *value) {
 
 static PyObject *START_KEY, *END_KEY, *LABEL_KEY;
 
+/* An entity up to its label onto the buffer, offsets in UTF-16 units: keys and
+ * punctuation (50 bytes), three numbers (20 digits each at most) must have room. */
+static void put_entity_head(Buffer *buffer, Py_ssize_t number, Py_ssize_t start,
+                            Py_ssize_t end) {
+    put(buffer, number ? ",{\"id\":" : "{\"id\":", number ? 7 : 6);
+    put_number(buffer, number);
+    put(buffer, ",\"start_offset\":", 16);
+    put_number(buffer, start);
+    put(buffer, ",\"end_offset\":", 14);
+    put_number(buffer, end);
+    put(buffer, ",\"label\":", 9);
+}
+
 /* One span record's entity onto the buffer (number its place); 0 when the record is not
  * one this function writes (no exception then), -1 with an exception set. */
 static int put_entity(Buffer *buffer, PyObject *span, Py_ssize_t number, const Text *text,
@@ -237,15 +250,10 @@ static int put_entity(Buffer *buffer, PyObject *span, Py_ssize_t number, const T
 #endif
     Text label_text = {PyUnicode_KIND(label), PyUnicode_DATA(label)};
     Py_ssize_t label_length = PyUnicode_GET_LENGTH(label);
-    /* Keys and punctuation (51 bytes), three numbers (20 digits each at most). */
     if (reserve(buffer, 6 * label_length + 120) < 0) return -1;
-    put(buffer, number ? ",{\"id\":" : "{\"id\":", number ? 7 : 6);
-    put_number(buffer, number);
-    put(buffer, ",\"start_offset\":", 16);
-    put_number(buffer, start + below(astral, astral_count, start));
-    put(buffer, ",\"end_offset\":", 14);
-    put_number(buffer, end + below(astral, astral_count, end));
-    put(buffer, ",\"label\":\"", 10);
+    put_entity_head(buffer, number, start + below(astral, astral_count, start),
+                    end + below(astral, astral_count, end));
+    put(buffer, "\"", 1);
     if (put_json_chars(buffer, &label_text, 0, label_length)) return 0;
     put(buffer, "\"}", 2);
     return 1;
@@ -999,13 +1007,8 @@ static int put_sealed_entities(Buffer *buffer, const Fields *spans, Py_ssize_t c
     for (Py_ssize_t k = 0; k < count; k++) {
         const Fields *span = &spans[k];
         if (reserve(buffer, span->label_size + 120) < 0) goto failed;
-        put(buffer, k ? ",{\"id\":" : "{\"id\":", k ? 7 : 6);
-        put_number(buffer, k);
-        put(buffer, ",\"start_offset\":", 16);
-        put_number(buffer, span->start + below(astral, astral_count, span->start));
-        put(buffer, ",\"end_offset\":", 14);
-        put_number(buffer, span->end + below(astral, astral_count, span->end));
-        put(buffer, ",\"label\":", 9);
+        put_entity_head(buffer, k, span->start + below(astral, astral_count, span->start),
+                        span->end + below(astral, astral_count, span->end));
         put(buffer, span->label, span->label_size);
         put(buffer, "}", 1);
     }

@@ -4,8 +4,8 @@
 the entities, doccano's relations and the counts of notes and attrs must be byte for
 byte what ``doccano_record`` writes of the parsed labels, and what the Python path gives
 without the compiled code, on texts with emoji, flags, ZWJ sequences, astral letters,
-combining marks, CJK and CRLF, labels and ids with JSON escapes, notes, attrs, with
-relations and without. Lines it cannot read without a doubt are left to the parse.
+combining marks and CJK (test_quick_lanes's), labels, ids and notes with JSON escapes and
+CRLF, notes, attrs, with relations and without. Lines it cannot read without a doubt are left to the parse.
 """
 
 from __future__ import annotations
@@ -22,27 +22,12 @@ from annotator.formats import doccano_export
 from annotator.formats.base import ExportRecord
 from annotator.formats.compiled import compiled_offsets
 from annotator.store.sealed import SealedLine, sealed_line_of
+from tests.formats.test_quick_lanes import _text_and_spans
 
-PIECES = ["Kim", "Xi Jinping", "北京", "café", "cafe\u0301", "e\u0301", "x_y", "—", "“", "”"]
-FILL = ["said", "👍🏽", "🇫🇷", "👩\u200d👩\u200d👧", "𝐀x", "😀", " ", "\r\n", "\n", ",", "\u00a0"]
 LABELS = ["PERSON", 'Q "x"', "tab\there", "é\\", "\x01", "\x7f", "😀 label", "line\r\nbreak"]
 IDS = ["T{}", 'q"{}', "\\{}", "é{}", "{}\x02", "👍{}"]
 NOTES = ["", "", "", "check 👍🏽", 'say "no"', "line\r\nbreak"]
 ATTRS: list[dict[str, Any]] = [{}, {}, {}, {"discontinuous": "g1"}, {"negated": True, "n": [1]}]
-
-
-def _text_and_places(rng: random.Random) -> tuple[str, list[tuple[int, int]]]:
-    parts: list[str] = []
-    places: list[tuple[int, int]] = []
-    length = 0
-    for _ in range(rng.randint(0, 10)):
-        fill = "".join(rng.choice(FILL) for _ in range(rng.randint(0, 4))) + " "
-        piece = rng.choice(PIECES)
-        start = length + len(fill)
-        parts += [fill, piece]
-        length = start + len(piece)
-        places.append((start, length))
-    return "".join(parts) or "x", places
 
 
 def _labels(rng: random.Random, text: str, places: list[tuple[int, int]]) -> dict[str, Any]:
@@ -114,7 +99,7 @@ def test_sealed_lines_give_the_parsed_labels_lines() -> None:
     rng = random.Random(16)
     with_relations = 0
     for _ in range(1500):
-        text, places = _text_and_places(rng)
+        text, places = _text_and_spans(rng)
         labels = _labels(rng, text, places)
         sealed, parsed = _records(text, labels)
         expected = orjson.dumps(doccano_export.doccano_record(parsed)) + b"\n"
@@ -133,7 +118,7 @@ def test_without_the_compiled_code_the_lines_are_the_same(
     rng = random.Random(17)
     cases = []
     for _ in range(300):
-        text, places = _text_and_places(rng)
+        text, places = _text_and_spans(rng)
         labels = _labels(rng, text, places)
         cases.append((text, labels, [doccano_export.doccano_line(_records(text, labels)[0])]))
     monkeypatch.setattr(doccano_export, "compiled_offsets", lambda: None)

@@ -261,11 +261,10 @@ class ExportRecord:
         """Spans with a note, spans with attributes, relations with a note."""
         if self._details is not None:
             return self._details
-        if self.line is not None:
+        if self._labels is None and self.line is not None:
             raw, start = self.line.raw, self.line.spans_at
             # orjson writes these keys exactly so, and a quote inside a string is escaped:
-            # a line where every one is empty has nothing to count (its labels, parsed
-            # or not, are not walked).
+            # a line where every one is empty has nothing to count, and is not parsed.
             if not (
                 _any_filled(raw, b'"note":"', b'"', start)
                 or _any_filled(raw, b'"attrs":{', b"}", start)
@@ -286,8 +285,8 @@ class ExportRecord:
 
 def _any_filled(raw: bytes, key: bytes, empty: bytes, start: int) -> bool:
     """Whether some ``key`` from ``start`` on is followed by anything but ``empty``: two
-    counts, each one pass in C (in JSON as orjson writes it neither key can overlap
-    itself: a quote inside a string is escaped)."""
+    counts, each one pass in C (no two places of a key overlap in JSON as orjson writes
+    it: a quote inside a string is escaped)."""
     return raw.count(key, start) != raw.count(key + empty, start)
 
 

@@ -108,6 +108,9 @@ def test_sealed_lines_give_the_parsed_labels_lines() -> None:
         # The sealed line was read from its bytes: its labels were never parsed.
         assert sealed._labels is None
         assert sealed.detail_counts() == _expected_details(labels) == parsed.detail_counts()
+        # Without a writer's count, the line's bytes tell (and its labels are parsed
+        # only where some note or attrs is filled).
+        assert _records(text, labels)[0].detail_counts() == _expected_details(labels)
         with_relations += bool(labels["relations"])
     assert with_relations > 300
 

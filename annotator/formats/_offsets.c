@@ -720,6 +720,194 @@ done:
     return result;
 }
 
+/* --- Label Studio import: a stretch of tasks' plain regions, written as JSON ---------- */
+
+/* The str as a JSON string, quotes and all, as orjson writes it; 0, 1 for a lone
+ * surrogate, -1 with an exception set. */
+static int put_json_str(Buffer *buffer, PyObject *str) {
+#if PY_VERSION_HEX < 0x030C0000
+    if (PyUnicode_READY(str) < 0) return -1;
+#endif
+    Py_ssize_t length = PyUnicode_GET_LENGTH(str);
+    if (reserve(buffer, 6 * length + 2) < 0) return -1;
+    Text chars = {PyUnicode_KIND(str), PyUnicode_DATA(str)};
+    put(buffer, "\"", 1);
+    if (put_json_chars(buffer, &chars, 0, length)) return 1;
+    put(buffer, "\"", 1);
+    return 0;
+}
+
+/* One annotation's results read as label_studio_regions reads them, its span records
+ * written as the JSON array orjson writes of them (*json), their labels appended to
+ * label_list, its region ids (*ids, a set) and its relation results (*relations);
+ * 1, 0 when they are not plain (no exception then), -1 with an exception set. */
+static int annotation_json(PyObject *source, PyObject *results, PyObject *label_list,
+                           PyObject **json, PyObject **ids, PyObject **relations) {
+#if PY_VERSION_HEX < 0x030C0000
+    if (PyUnicode_READY(source) < 0) return -1;
+#endif
+    Text text = {PyUnicode_KIND(source), PyUnicode_DATA(source)};
+    Py_ssize_t length = PyUnicode_GET_LENGTH(source), count = PyList_GET_SIZE(results);
+    Py_ssize_t *offsets = PyMem_Malloc((2 * count + 1) * sizeof(Py_ssize_t));
+    PyObject **labels = PyMem_Calloc(2 * count + 1, sizeof(PyObject *));
+    Place *places = PyMem_Malloc((count + 1) * sizeof(Place));
+    Buffer buffer = {NULL, 0, 0};
+    Py_ssize_t regions = 0;
+    int outcome = -1;
+    *ids = PySet_New(NULL);
+    *relations = PyList_New(0);
+    if (*ids == NULL || *relations == NULL) goto done;
+    if (offsets == NULL || labels == NULL || places == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_ssize_t *starts = offsets, *ends = offsets + count;
+    PyObject **region_ids = labels + count;
+    for (Py_ssize_t k = 0; k < count; k++) {
+        PyObject *item = PyList_GET_ITEM(results, k);
+        if (!PyDict_CheckExact(item)) goto plain_not;
+        PyObject *kind = PyDict_GetItemWithError(item, TYPE_KEY);
+        if (kind == NULL && PyErr_Occurred()) goto done;
+        if (kind == NULL || !PyUnicode_Check(kind)) goto plain_not;
+        if (PyUnicode_Compare(kind, RELATION_KIND) == 0) {
+            if (PyList_Append(*relations, item) < 0) goto done;
+            continue;
+        }
+        if (PyUnicode_Compare(kind, LABELS_KIND) != 0) goto plain_not;
+        PyObject *covered = NULL;
+        int read = read_region(item, source, &text, length, &region_ids[regions],
+                               &starts[regions], &ends[regions], &labels[regions], &covered);
+        Py_XDECREF(covered);
+        if (read < 0) goto done;
+        if (read == 0) goto plain_not;
+        regions++;
+        int taken = PySet_Contains(*ids, region_ids[regions - 1]);
+        if (taken < 0) goto done;
+        if (taken) goto plain_not;
+        if (PySet_Add(*ids, region_ids[regions - 1]) < 0) goto done;
+    }
+    if (!listed_once(starts, ends, labels, regions, places)) goto plain_not;
+    if (reserve(&buffer, 2) < 0) goto done;
+    put(&buffer, "[", 1);
+    for (Py_ssize_t k = 0; k < regions; k++) {
+        if (PyList_Append(label_list, labels[k]) < 0) goto done;
+        /* Keys and punctuation (64 bytes), two numbers (20 digits each at most). */
+        if (reserve(&buffer, 6 * (ends[k] - starts[k]) + 120) < 0) goto done;
+        put(&buffer, k ? ",{\"id\":" : "{\"id\":", k ? 7 : 6);
+        int failed = put_json_str(&buffer, region_ids[k]);
+        if (failed) goto surrogate_or_error;
+        if (reserve(&buffer, 6 * (ends[k] - starts[k]) + 120) < 0) goto done;
+        put(&buffer, ",\"start\":", 9);
+        put_number(&buffer, starts[k]);
+        put(&buffer, ",\"end\":", 7);
+        put_number(&buffer, ends[k]);
+        put(&buffer, ",\"label\":", 9);
+        failed = put_json_str(&buffer, labels[k]);
+        if (failed) goto surrogate_or_error;
+        if (reserve(&buffer, 6 * (ends[k] - starts[k]) + 120) < 0) goto done;
+        put(&buffer, ",\"text\":\"", 9);
+        if (put_json_chars(&buffer, &text, starts[k], ends[k])) goto plain_not;
+        put(&buffer, "\",\"attrs\":{},\"note\":\"\"}", 23);
+        continue;
+    surrogate_or_error:
+        if (failed < 0) goto done;
+        goto plain_not;
+    }
+    if (reserve(&buffer, 1) < 0) goto done;
+    put(&buffer, "]", 1);
+    *json = PyBytes_FromStringAndSize(buffer.bytes, buffer.size);
+    outcome = *json == NULL ? -1 : 1;
+    goto done;
+plain_not:
+    outcome = 0;
+done:
+    if (labels != NULL) {
+        for (Py_ssize_t k = 0; k < regions; k++) {
+            Py_XDECREF(labels[k]);
+            Py_XDECREF(region_ids[k]);
+        }
+        /* A region read but refused for its id holds nothing more than these. */
+    }
+    PyMem_Free(labels);
+    PyMem_Free(offsets);
+    PyMem_Free(places);
+    PyMem_Free(buffer.bytes);
+    if (outcome != 1) {
+        Py_CLEAR(*ids);
+        Py_CLEAR(*relations);
+    }
+    return outcome;
+}
+
+PyDoc_STRVAR(label_studio_spans_doc,
+             "label_studio_spans(texts, result_lists) -> (spans, labels, counts, ids, relations)"
+             " | None\n\n"
+             "label_studio_batches' span work for a stretch of tasks, compiled: each\n"
+             "annotation's results read as label_studio_regions reads them (None unless all\n"
+             "are plain), and each one's span records written as the JSON array orjson\n"
+             "writes of them. Returns those arrays, all spans' labels, each annotation's span\n"
+             "count, its set of region ids and its relation results.");
+
+static PyObject *label_studio_spans(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2 || !PyList_Check(args[0]) || !PyList_Check(args[1]) ||
+        PyList_GET_SIZE(args[0]) != PyList_GET_SIZE(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "label_studio_spans(texts: list, result_lists: list)");
+        return NULL;
+    }
+    Py_ssize_t documents = PyList_GET_SIZE(args[0]);
+    PyObject *all_json = PyList_New(documents), *labels = PyList_New(0),
+             *counts = PyList_New(documents), *id_sets = PyList_New(documents),
+             *relation_lists = PyList_New(documents), *result = NULL;
+    if (all_json == NULL || labels == NULL || counts == NULL || id_sets == NULL ||
+        relation_lists == NULL)
+        goto done;
+    for (Py_ssize_t number = 0; number < documents; number++) {
+        PyObject *text = PyList_GET_ITEM(args[0], number);
+        PyObject *results = PyList_GET_ITEM(args[1], number);
+        if (!PyUnicode_Check(text) || !PyList_CheckExact(results)) {
+            result = Py_NewRef(Py_None);
+            goto done;
+        }
+        PyObject *json = NULL, *ids = NULL, *relations = NULL;
+        Py_ssize_t before = PyList_GET_SIZE(labels);
+        int read = annotation_json(text, results, labels, &json, &ids, &relations);
+        if (read < 0) goto done;
+        if (read == 0) {
+            result = Py_NewRef(Py_None);
+            goto done;
+        }
+        PyList_SET_ITEM(all_json, number, json);
+        PyList_SET_ITEM(id_sets, number, ids);
+        PyList_SET_ITEM(relation_lists, number, relations);
+        PyObject *count = PyLong_FromSsize_t(PyList_GET_SIZE(labels) - before);
+        if (count == NULL) goto done;
+        PyList_SET_ITEM(counts, number, count);
+    }
+    result = PyTuple_Pack(5, all_json, labels, counts, id_sets, relation_lists);
+done:
+    Py_XDECREF(all_json);
+    Py_XDECREF(labels);
+    Py_XDECREF(counts);
+    Py_XDECREF(id_sets);
+    Py_XDECREF(relation_lists);
+    return result;
+}
+
+PyDoc_STRVAR(bracket_count_doc,
+             "bracket_count(data) -> int\n\n"
+             "data.count(b'{') + data.count(b'['), in one pass (jsonio's nesting guard).");
+
+static PyObject *bracket_count(PyObject *module, PyObject *data) {
+    Py_buffer view;
+    if (PyObject_GetBuffer(data, &view, PyBUF_SIMPLE) < 0) return NULL;
+    const unsigned char *bytes = view.buf;
+    size_t found = 0;
+    /* '{' and '[' differ in one bit only: no other byte gives '{' with that bit set. */
+    for (Py_ssize_t k = 0; k < view.len; k++) found += (bytes[k] | 0x20) == '{';
+    PyBuffer_Release(&view);
+    return PyLong_FromSize_t(found);
+}
+
 static PyMethodDef methods[] = {
     {"doccano_entities", (PyCFunction)(void (*)(void))doccano_entities, METH_FASTCALL,
      doccano_entities_doc},
@@ -727,6 +915,9 @@ static PyMethodDef methods[] = {
      doccano_spans_doc},
     {"label_studio_regions", (PyCFunction)(void (*)(void))label_studio_regions, METH_FASTCALL,
      label_studio_regions_doc},
+    {"label_studio_spans", (PyCFunction)(void (*)(void))label_studio_spans, METH_FASTCALL,
+     label_studio_spans_doc},
+    {"bracket_count", (PyCFunction)bracket_count, METH_O, bracket_count_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -902,8 +902,15 @@ static PyObject *bracket_count(PyObject *module, PyObject *data) {
     if (PyObject_GetBuffer(data, &view, PyBUF_SIMPLE) < 0) return NULL;
     const unsigned char *bytes = view.buf;
     size_t found = 0;
-    /* '{' and '[' differ in one bit only: no other byte gives '{' with that bit set. */
-    for (Py_ssize_t k = 0; k < view.len; k++) found += (bytes[k] | 0x20) == '{';
+    Py_ssize_t k = 0;
+    /* '{' and '[' differ in one bit only: no other byte gives '{' with that bit set.
+     * Blocks of a fixed length, so that -O2 makes vector code of the inner loop. */
+    for (; k + 128 <= view.len; k += 128) {
+        unsigned char block = 0;
+        for (int j = 0; j < 128; j++) block += (bytes[k + j] | 0x20) == '{';
+        found += block;
+    }
+    for (; k < view.len; k++) found += (bytes[k] | 0x20) == '{';
     PyBuffer_Release(&view);
     return PyLong_FromSize_t(found);
 }

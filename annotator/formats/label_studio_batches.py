@@ -180,7 +180,8 @@ def _documents(
             meta.update(own)
         if "id" in task and "doc_id" not in data:
             meta.setdefault("label_studio_id", task["id"])
-        meta.setdefault("title", first_line_title(text))
+        if "title" not in meta:
+            meta["title"] = first_line_title(text)
         metas.append(meta)
     return ids, metas
 

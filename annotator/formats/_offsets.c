@@ -839,14 +839,123 @@ done:
     return outcome;
 }
 
+static PyObject *FROM_ID_KEY, *TO_ID_KEY, *DIRECTION_KEY, *BI_DIRECTION, *LEFT_DIRECTION;
+
+/* An end of a relation: str() of its from_id or to_id, when that names a region of ids
+ * (a new reference); NULL with no exception when it names none, or with one set. */
+static PyObject *relation_end(PyObject *item, PyObject *key, PyObject *ids) {
+    PyObject *raw = PyDict_GetItemWithError(item, key);
+    if (raw == NULL && PyErr_Occurred()) return NULL;
+    PyObject *end = PyObject_Str(raw == NULL ? Py_None : raw);
+    if (end == NULL) return NULL;
+    int named = PySet_Contains(ids, end);
+    if (named <= 0) Py_CLEAR(end);
+    return end;
+}
+
+/* Whether the direction is the str ``which``: 1, 0, -1 with an exception set. */
+static int direction_is(PyObject *direction, PyObject *which) {
+    if (direction == NULL || !PyUnicode_Check(direction)) return 0;
+    int compared = PyUnicode_Compare(direction, which);
+    if (compared == -1 && PyErr_Occurred()) return -1;
+    return compared == 0;
+}
+
+/* One relation's records onto the buffer (numbered on from *written), its label names
+ * appended to label_list; 1, 0 when it is not plain, -1 with an exception set. */
+static int put_relation(Buffer *buffer, PyObject *item, PyObject *ids, PyObject *label_list,
+                        Py_ssize_t *written) {
+    if (!PyDict_CheckExact(item)) return 0;
+    PyObject *ends[2] = {relation_end(item, FROM_ID_KEY, ids), NULL};
+    if (ends[0] != NULL) ends[1] = relation_end(item, TO_ID_KEY, ids);
+    int outcome = PyErr_Occurred() ? -1 : 0;
+    if (ends[1] == NULL) goto done;
+    PyObject *direction = PyDict_GetItemWithError(item, DIRECTION_KEY);
+    PyObject *names = direction || !PyErr_Occurred() ? PyDict_GetItemWithError(item, LABELS_KEY)
+                                                     : NULL;
+    if (PyErr_Occurred()) goto done;
+    int bi = direction_is(direction, BI_DIRECTION), left = direction_is(direction, LEFT_DIRECTION);
+    if (bi < 0 || left < 0) goto done;
+    if (bi || names == NULL || !PyList_CheckExact(names) || PyList_GET_SIZE(names) == 0) {
+        outcome = 0;
+        goto done;
+    }
+    for (Py_ssize_t k = 0; k < PyList_GET_SIZE(names); k++) {
+        PyObject *name = PyList_GET_ITEM(names, k);
+        if (!PyUnicode_CheckExact(name) || PyUnicode_GET_LENGTH(name) == 0) {
+            outcome = 0;
+            goto done;
+        }
+    }
+    PyObject *head = ends[left], *tail = ends[1 - left];
+    for (Py_ssize_t k = 0; k < PyList_GET_SIZE(names); k++) {
+        PyObject *name = PyList_GET_ITEM(names, k);
+        if (PyList_Append(label_list, name) < 0) goto done;
+        if (reserve(buffer, 80) < 0) goto done;
+        put(buffer, *written ? ",{\"id\":\"R" : "{\"id\":\"R", *written ? 9 : 8);
+        put_number(buffer, ++*written);
+        put(buffer, "\",\"label\":", 10);
+        int failed = put_json_str(buffer, name);
+        if (failed == 0 && reserve(buffer, 16) == 0) {
+            put(buffer, ",\"head\":", 8);
+            failed = put_json_str(buffer, head);
+        } else if (failed == 0) {
+            failed = -1;
+        }
+        if (failed == 0 && reserve(buffer, 16) == 0) {
+            put(buffer, ",\"tail\":", 8);
+            failed = put_json_str(buffer, tail);
+        } else if (failed == 0) {
+            failed = -1;
+        }
+        if (failed == 0 && reserve(buffer, 16) < 0) failed = -1;
+        if (failed) {
+            outcome = failed < 0 ? -1 : 0;
+            goto done;
+        }
+        put(buffer, ",\"note\":\"\"}", 11);
+    }
+    outcome = 1;
+done:
+    Py_XDECREF(ends[0]);
+    Py_XDECREF(ends[1]);
+    return outcome;
+}
+
+/* An annotation's relation results as the JSON array orjson writes of their records
+ * (a new reference, their labels appended to label_list, their count in *count); None
+ * (a new reference) when one is not plain, NULL with an exception set. */
+static PyObject *relations_json(PyObject *relations, PyObject *ids, PyObject *label_list,
+                                Py_ssize_t *count) {
+    Buffer buffer = {NULL, 0, 0};
+    PyObject *result = NULL;
+    *count = 0;
+    if (reserve(&buffer, 2) < 0) return NULL;
+    put(&buffer, "[", 1);
+    for (Py_ssize_t k = 0; k < PyList_GET_SIZE(relations); k++) {
+        int put_one = put_relation(&buffer, PyList_GET_ITEM(relations, k), ids, label_list, count);
+        if (put_one < 0) goto done;
+        if (put_one == 0) {
+            result = Py_NewRef(Py_None);
+            goto done;
+        }
+    }
+    if (reserve(&buffer, 1) < 0) goto done;
+    put(&buffer, "]", 1);
+    result = PyBytes_FromStringAndSize(buffer.bytes, buffer.size);
+done:
+    PyMem_Free(buffer.bytes);
+    return result;
+}
+
 PyDoc_STRVAR(label_studio_spans_doc,
-             "label_studio_spans(texts, result_lists) -> (spans, labels, counts, ids, relations)"
-             " | None\n\n"
-             "label_studio_batches' span work for a stretch of tasks, compiled: each\n"
-             "annotation's results read as label_studio_regions reads them (None unless all\n"
-             "are plain), and each one's span records written as the JSON array orjson\n"
-             "writes of them. Returns those arrays, all spans' labels, each annotation's span\n"
-             "count, its set of region ids and its relation results.");
+             "label_studio_spans(texts, result_lists) -> (spans, span_labels, span_counts,\n"
+             "relations, relation_labels, relation_counts) | None\n\n"
+             "label_studio_batches' label work for a stretch of tasks, compiled: each\n"
+             "annotation's results read as label_studio_regions reads them, and its relations\n"
+             "as label_studio_batches.label_work_python reads them (None unless all are\n"
+             "plain); each one's span and relation records written as the JSON arrays orjson\n"
+             "writes of them, with all their labels and each annotation's counts.");
 
 static PyObject *label_studio_spans(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
     if (nargs != 2 || !PyList_Check(args[0]) || !PyList_Check(args[1]) ||
@@ -855,11 +964,12 @@ static PyObject *label_studio_spans(PyObject *module, PyObject *const *args, Py_
         return NULL;
     }
     Py_ssize_t documents = PyList_GET_SIZE(args[0]);
-    PyObject *all_json = PyList_New(documents), *labels = PyList_New(0),
-             *counts = PyList_New(documents), *id_sets = PyList_New(documents),
-             *relation_lists = PyList_New(documents), *result = NULL;
-    if (all_json == NULL || labels == NULL || counts == NULL || id_sets == NULL ||
-        relation_lists == NULL)
+    PyObject *spans_json = PyList_New(documents), *labels = PyList_New(0),
+             *counts = PyList_New(documents), *relations_all = PyList_New(documents),
+             *relation_labels = PyList_New(0), *relation_counts = PyList_New(documents),
+             *result = NULL;
+    if (spans_json == NULL || labels == NULL || counts == NULL || relations_all == NULL ||
+        relation_labels == NULL || relation_counts == NULL)
         goto done;
     for (Py_ssize_t number = 0; number < documents; number++) {
         PyObject *text = PyList_GET_ITEM(args[0], number);
@@ -869,27 +979,39 @@ static PyObject *label_studio_spans(PyObject *module, PyObject *const *args, Py_
             goto done;
         }
         PyObject *json = NULL, *ids = NULL, *relations = NULL;
-        Py_ssize_t before = PyList_GET_SIZE(labels);
+        Py_ssize_t before = PyList_GET_SIZE(labels), written = 0;
         int read = annotation_json(text, results, labels, &json, &ids, &relations);
         if (read < 0) goto done;
         if (read == 0) {
             result = Py_NewRef(Py_None);
             goto done;
         }
-        PyList_SET_ITEM(all_json, number, json);
-        PyList_SET_ITEM(id_sets, number, ids);
-        PyList_SET_ITEM(relation_lists, number, relations);
+        PyList_SET_ITEM(spans_json, number, json);
+        PyObject *linked = relations_json(relations, ids, relation_labels, &written);
+        Py_DECREF(ids);
+        Py_DECREF(relations);
+        if (linked == NULL) goto done;
+        if (linked == Py_None) {
+            result = linked;
+            goto done;
+        }
+        PyList_SET_ITEM(relations_all, number, linked);
         PyObject *count = PyLong_FromSsize_t(PyList_GET_SIZE(labels) - before);
         if (count == NULL) goto done;
         PyList_SET_ITEM(counts, number, count);
+        count = PyLong_FromSsize_t(written);
+        if (count == NULL) goto done;
+        PyList_SET_ITEM(relation_counts, number, count);
     }
-    result = PyTuple_Pack(5, all_json, labels, counts, id_sets, relation_lists);
+    result = PyTuple_Pack(6, spans_json, labels, counts, relations_all, relation_labels,
+                          relation_counts);
 done:
-    Py_XDECREF(all_json);
+    Py_XDECREF(spans_json);
     Py_XDECREF(labels);
     Py_XDECREF(counts);
-    Py_XDECREF(id_sets);
-    Py_XDECREF(relation_lists);
+    Py_XDECREF(relations_all);
+    Py_XDECREF(relation_labels);
+    Py_XDECREF(relation_counts);
     return result;
 }
 
@@ -950,6 +1072,14 @@ PyMODINIT_FUNC PyInit__offsets(void) {
     META_KEY = PyUnicode_InternFromString("meta");
     LABELS_KIND = PyUnicode_InternFromString("labels");
     RELATION_KIND = PyUnicode_InternFromString("relation");
+    FROM_ID_KEY = PyUnicode_InternFromString("from_id");
+    TO_ID_KEY = PyUnicode_InternFromString("to_id");
+    DIRECTION_KEY = PyUnicode_InternFromString("direction");
+    BI_DIRECTION = PyUnicode_InternFromString("bi");
+    LEFT_DIRECTION = PyUnicode_InternFromString("left");
+    if (FROM_ID_KEY == NULL || TO_ID_KEY == NULL || DIRECTION_KEY == NULL ||
+        BI_DIRECTION == NULL || LEFT_DIRECTION == NULL)
+        return NULL;
     if (TYPE_KEY == NULL || VALUE_KEY == NULL || LABELS_KEY == NULL || META_KEY == NULL ||
         LABELS_KIND == NULL || RELATION_KIND == NULL)
         return NULL;

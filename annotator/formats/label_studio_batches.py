@@ -14,7 +14,7 @@ only when the import cannot take the batch whole.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from itertools import repeat
 from operator import contains, itemgetter, lt, methodcaller
 from pathlib import Path
@@ -139,10 +139,10 @@ def _checked(
     results = list(map(_get, annotations, repeat("result")))
     if not set(map(type, results)) <= {list, _NONE}:
         return None
-    labels = _labels(texts, [found or [] for found in results])
+    labels = label_work(texts, [found or [] for found in results])
     if labels is None:
         return None
-    (spans_json, span_labels, span_counts, _, _), relation_lists = labels
+    spans_json, span_labels, span_counts, relations_json, relation_labels, relation_counts = labels
     count = len(tasks)
     return CheckedBatch(
         ids,
@@ -154,12 +154,10 @@ def _checked(
         statuses=["done"] * count,
         notes=[""] * count,
         span_counts=span_counts,
-        relation_counts=list(map(len, relation_lists)),
+        relation_counts=relation_counts,
         span_labels=list(dict.fromkeys(span_labels)),
-        relation_labels=list(
-            dict.fromkeys(rel["label"] for rels in relation_lists for rel in rels)
-        ),
-        encode=lambda: (spans_json, list(map(orjson.dumps, relation_lists))),
+        relation_labels=list(dict.fromkeys(relation_labels)),
+        encode=lambda: (spans_json, relations_json),
     )
 
 
@@ -186,82 +184,78 @@ def _documents(
     return ids, metas
 
 
-# Each annotation's span records (as JSON), all spans' labels, each one's span count,
-# region ids and relation results.
-SpanWork = tuple[list[bytes], list[str], list[int], list[set[str]], list[list[Any]]]
+# Each annotation's span records (as a JSON array), all spans' labels, each one's span
+# count; the same of its relations.
+LabelWork = tuple[list[bytes], list[str], list[int], list[bytes], list[str], list[int]]
 
 
-def _labels(
-    texts: list[str], results: list[list[Any]]
-) -> tuple[SpanWork, list[list[dict[str, Any]]]] | None:
-    """Each task's spans (as :func:`span_work` gives them) and relation records, as
-    ``label_studio._annotation`` makes them of plain regions and relations it tells
-    nothing of; None for anything else."""
-    spans = span_work(texts, results)
-    if spans is None:
-        return None
-    relation_lists: list[list[dict[str, Any]]] = []
-    for region_ids, items in zip(spans[3], spans[4], strict=True):
-        relations: list[dict[str, Any]] = []
-        for item in items:
-            head, tail = str(item.get("from_id")), str(item.get("to_id"))
-            direction = item.get("direction")
-            names = item.get("labels")
-            if (
-                head not in region_ids
-                or tail not in region_ids
-                or direction == "bi"
-                or type(names) is not list
-                or not names
-                or set(map(type, names)) != _STR
-                or not all(names)
-            ):
-                return None
-            if direction == "left":
-                head, tail = tail, head
-            for name in names:
-                relations.append(
-                    {
-                        "id": f"R{len(relations) + 1}",
-                        "label": name,
-                        "head": head,
-                        "tail": tail,
-                        "note": "",
-                    }
-                )
-        relation_lists.append(relations)
-    return spans, relation_lists
-
-
-def span_work(texts: list[str], results: list[list[Any]]) -> SpanWork | None:
-    """Each annotation's plain regions (:func:`plain_regions_python`) as the JSON array of
-    their span records, all spans' labels, each annotation's span count, its region ids
-    and its relation results; None unless every annotation's results are plain.
-    Compiled (_offsets.c) where it is built."""
+def label_work(texts: list[str], results: list[list[Any]]) -> LabelWork | None:
+    """Each annotation's span and relation records as ``label_studio._annotation``
+    makes them of plain regions (:func:`plain_regions_python`) and of relations it tells
+    nothing of (between its regions, labelled, not two-way), written as the JSON arrays
+    orjson writes of them, with all their labels and each annotation's counts; None
+    unless every annotation is so. Compiled (_offsets.c) where it is built."""
     compiled = compiled_offsets()
     if compiled is not None:
-        made: SpanWork | None = compiled.label_studio_spans(texts, results)
+        made: LabelWork | None = compiled.label_studio_spans(texts, results)
         return made
-    return span_work_python(texts, results)
+    return label_work_python(texts, results)
 
 
-def span_work_python(texts: list[str], results: list[list[Any]]) -> SpanWork | None:
-    work: SpanWork = ([], [], [], [], [])
-    spans_json, labels, counts, id_sets, relation_lists = work
+def label_work_python(texts: list[str], results: list[list[Any]]) -> LabelWork | None:
+    work: LabelWork = ([], [], [], [], [], [])
+    spans_json, labels, counts, relations_json, relation_labels, relation_counts = work
     for text, found in zip(texts, results, strict=True):
         plain = plain_regions_python(found, text)
         if plain is None:
             return None
-        spans, region_ids, relations = plain
+        spans, region_ids, relation_items = plain
+        relations = _relations(map(_RESULT, relation_items), region_ids)
+        if relations is None:
+            return None
         try:
             spans_json.append(orjson.dumps(spans))
+            relations_json.append(orjson.dumps(relations))
         except orjson.JSONEncodeError:
             return None  # a lone surrogate: the one-task path says what becomes of it
         labels.extend(map(_LABEL, spans))
         counts.append(len(spans))
-        id_sets.append(set(region_ids))
-        relation_lists.append(list(map(_RESULT, relations)))
+        relation_labels.extend(map(_LABEL, relations))
+        relation_counts.append(len(relations))
     return work
+
+
+def _relations(items: Iterable[Any], region_ids: Container[str]) -> list[dict[str, Any]] | None:
+    """The records ``label_studio._annotation`` makes of relation results between the
+    regions, each labelled and none two-way; None for anything else."""
+    relations: list[dict[str, Any]] = []
+    for item in items:
+        head, tail = str(item.get("from_id")), str(item.get("to_id"))
+        direction = item.get("direction")
+        names = item.get("labels")
+        if (
+            head not in region_ids
+            or tail not in region_ids
+            or direction == "bi"
+            or type(names) is not list
+            or not names
+            or set(map(type, names)) != _STR
+            or not all(names)
+        ):
+            return None
+        if direction == "left":
+            head, tail = tail, head
+        for name in names:
+            relations.append(
+                {
+                    "id": f"R{len(relations) + 1}",
+                    "label": name,
+                    "head": head,
+                    "tail": tail,
+                    "note": "",
+                }
+            )
+    return relations
 
 
 _LABEL = itemgetter("label")

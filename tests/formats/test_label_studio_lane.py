@@ -110,7 +110,7 @@ def _write(path: Path, tasks: list[dict[str, Any]]) -> Path:
 
 
 @pytest.mark.parametrize("seed", range(6))
-def test_compiled_span_work_is_the_python_code(seed: int) -> None:
+def test_compiled_label_work_is_the_python_code(seed: int) -> None:
     compiled = compiled_offsets()
     if compiled is None:
         pytest.skip("_offsets is not built here")
@@ -125,13 +125,20 @@ def test_compiled_span_work_is_the_python_code(seed: int) -> None:
             result_lists.append(results + _relations(rng, results, 0.02))
         if rng.random() < 0.02:
             texts[0] += "\ud800"  # a lone surrogate: orjson cannot write it
-        python = label_studio_batches.span_work_python(texts, result_lists)
+        python = label_studio_batches.label_work_python(texts, result_lists)
         assert compiled.label_studio_spans(texts, result_lists) == python
         taken += python is not None
     assert taken > 30
 
 
-def test_span_work_writes_the_records_as_orjson_does() -> None:
+@pytest.mark.parametrize("compiled", [True, False])
+def test_label_work_writes_the_records_as_orjson_does(
+    compiled: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not compiled:
+        monkeypatch.setattr(label_studio_batches, "compiled_offsets", lambda: None)
+    elif compiled_offsets() is None:
+        pytest.skip("_offsets is not built here")
     text = 'a "quoted" back\\slash\t👍🏽 e\u0308'
     results = [
         {
@@ -144,8 +151,16 @@ def test_span_work_writes_the_records_as_orjson_does() -> None:
             "type": "labels",
             "value": {"start": 13, "end": len(text), "text": text[13:], "labels": ["X"]},
         },
+        {
+            "type": "relation",
+            "from_id": "7",
+            "to_id": "é\n",
+            "labels": ["SAID", 'B"'],
+            "direction": "left",
+        },
+        {"type": "relation", "from_id": 7, "to_id": "é\n", "labels": ["SAID"]},
     ]
-    made = label_studio_batches.span_work([text], [results])
+    made = label_studio_batches.label_work([text], [results])
     assert made is not None
     records = [
         {
@@ -167,8 +182,21 @@ def test_span_work_writes_the_records_as_orjson_does() -> None:
             "note": "",
         },
     ]
-    assert made[0] == [orjson.dumps(records)]
-    assert made[1:4] == (["QUOTE", "X"], [2], [{"7", "é\n"}])
+    relations = [
+        {"id": "R1", "label": "SAID", "head": "é\n", "tail": "7", "note": ""},
+        {"id": "R2", "label": 'B"', "head": "é\n", "tail": "7", "note": ""},
+        {"id": "R3", "label": "SAID", "head": "7", "tail": "é\n", "note": ""},
+    ]
+    assert made == (
+        [orjson.dumps(records)],
+        ["QUOTE", "X"],
+        [2],
+        [orjson.dumps(relations)],
+        ["SAID", 'B"', "SAID"],
+        [3],
+    )
+    results[-1]["direction"] = "bi"  # told of, one task at a time
+    assert label_studio_batches.label_work([text], [results]) is None
 
 
 def test_bracket_count_is_the_byte_counts() -> None:

@@ -1098,6 +1098,323 @@ done:
     return result;
 }
 
+/* --- Label Studio import: a stretch of tasks' plain regions, written as JSON ---------- */
+
+/* The str as a JSON string, quotes and all, as orjson writes it; 0, 1 for a lone
+ * surrogate, -1 with an exception set. */
+static int put_json_str(Buffer *buffer, PyObject *str) {
+#if PY_VERSION_HEX < 0x030C0000
+    if (PyUnicode_READY(str) < 0) return -1;
+#endif
+    Py_ssize_t length = PyUnicode_GET_LENGTH(str);
+    if (reserve(buffer, 6 * length + 2) < 0) return -1;
+    Text chars = {PyUnicode_KIND(str), PyUnicode_DATA(str)};
+    put(buffer, "\"", 1);
+    if (put_json_chars(buffer, &chars, 0, length)) return 1;
+    put(buffer, "\"", 1);
+    return 0;
+}
+
+/* One annotation's results read as label_studio_regions reads them, its span records
+ * written as the JSON array orjson writes of them (*json), their labels appended to
+ * label_list, its region ids (*ids, a set) and its relation results (*relations);
+ * 1, 0 when they are not plain (no exception then), -1 with an exception set. */
+static int annotation_json(PyObject *source, PyObject *results, PyObject *label_list,
+                           PyObject **json, PyObject **ids, PyObject **relations) {
+#if PY_VERSION_HEX < 0x030C0000
+    if (PyUnicode_READY(source) < 0) return -1;
+#endif
+    Text text = {PyUnicode_KIND(source), PyUnicode_DATA(source)};
+    Py_ssize_t length = PyUnicode_GET_LENGTH(source), count = PyList_GET_SIZE(results);
+    Py_ssize_t *offsets = PyMem_Malloc((2 * count + 1) * sizeof(Py_ssize_t));
+    PyObject **labels = PyMem_Calloc(2 * count + 1, sizeof(PyObject *));
+    Place *places = PyMem_Malloc((count + 1) * sizeof(Place));
+    Buffer buffer = {NULL, 0, 0};
+    Py_ssize_t regions = 0;
+    int outcome = -1;
+    *ids = PySet_New(NULL);
+    *relations = PyList_New(0);
+    if (*ids == NULL || *relations == NULL) goto done;
+    if (offsets == NULL || labels == NULL || places == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_ssize_t *starts = offsets, *ends = offsets + count;
+    PyObject **region_ids = labels + count;
+    for (Py_ssize_t k = 0; k < count; k++) {
+        PyObject *item = PyList_GET_ITEM(results, k);
+        if (!PyDict_CheckExact(item)) goto plain_not;
+        PyObject *kind = PyDict_GetItemWithError(item, TYPE_KEY);
+        if (kind == NULL && PyErr_Occurred()) goto done;
+        if (kind == NULL || !PyUnicode_Check(kind)) goto plain_not;
+        if (PyUnicode_Compare(kind, RELATION_KIND) == 0) {
+            if (PyList_Append(*relations, item) < 0) goto done;
+            continue;
+        }
+        if (PyUnicode_Compare(kind, LABELS_KIND) != 0) goto plain_not;
+        PyObject *covered = NULL;
+        int read = read_region(item, source, &text, length, &region_ids[regions],
+                               &starts[regions], &ends[regions], &labels[regions], &covered);
+        Py_XDECREF(covered);
+        if (read < 0) goto done;
+        if (read == 0) goto plain_not;
+        regions++;
+        int taken = PySet_Contains(*ids, region_ids[regions - 1]);
+        if (taken < 0) goto done;
+        if (taken) goto plain_not;
+        if (PySet_Add(*ids, region_ids[regions - 1]) < 0) goto done;
+    }
+    if (!listed_once(starts, ends, labels, regions, places)) goto plain_not;
+    if (reserve(&buffer, 2) < 0) goto done;
+    put(&buffer, "[", 1);
+    for (Py_ssize_t k = 0; k < regions; k++) {
+        if (PyList_Append(label_list, labels[k]) < 0) goto done;
+        /* Keys and punctuation (64 bytes), two numbers (20 digits each at most). */
+        if (reserve(&buffer, 6 * (ends[k] - starts[k]) + 120) < 0) goto done;
+        put(&buffer, k ? ",{\"id\":" : "{\"id\":", k ? 7 : 6);
+        int failed = put_json_str(&buffer, region_ids[k]);
+        if (failed) goto surrogate_or_error;
+        if (reserve(&buffer, 6 * (ends[k] - starts[k]) + 120) < 0) goto done;
+        put(&buffer, ",\"start\":", 9);
+        put_number(&buffer, starts[k]);
+        put(&buffer, ",\"end\":", 7);
+        put_number(&buffer, ends[k]);
+        put(&buffer, ",\"label\":", 9);
+        failed = put_json_str(&buffer, labels[k]);
+        if (failed) goto surrogate_or_error;
+        if (reserve(&buffer, 6 * (ends[k] - starts[k]) + 120) < 0) goto done;
+        put(&buffer, ",\"text\":\"", 9);
+        if (put_json_chars(&buffer, &text, starts[k], ends[k])) goto plain_not;
+        put(&buffer, "\",\"attrs\":{},\"note\":\"\"}", 23);
+        continue;
+    surrogate_or_error:
+        if (failed < 0) goto done;
+        goto plain_not;
+    }
+    if (reserve(&buffer, 1) < 0) goto done;
+    put(&buffer, "]", 1);
+    *json = PyBytes_FromStringAndSize(buffer.bytes, buffer.size);
+    outcome = *json == NULL ? -1 : 1;
+    goto done;
+plain_not:
+    outcome = 0;
+done:
+    if (labels != NULL) {
+        for (Py_ssize_t k = 0; k < regions; k++) {
+            Py_XDECREF(labels[k]);
+            Py_XDECREF(region_ids[k]);
+        }
+        /* A region read but refused for its id holds nothing more than these. */
+    }
+    PyMem_Free(labels);
+    PyMem_Free(offsets);
+    PyMem_Free(places);
+    PyMem_Free(buffer.bytes);
+    if (outcome != 1) {
+        Py_CLEAR(*ids);
+        Py_CLEAR(*relations);
+    }
+    return outcome;
+}
+
+static PyObject *FROM_ID_KEY, *TO_ID_KEY, *DIRECTION_KEY, *BI_DIRECTION, *LEFT_DIRECTION;
+
+/* An end of a relation: str() of its from_id or to_id, when that names a region of ids
+ * (a new reference); NULL with no exception when it names none, or with one set. */
+static PyObject *relation_end(PyObject *item, PyObject *key, PyObject *ids) {
+    PyObject *raw = PyDict_GetItemWithError(item, key);
+    if (raw == NULL && PyErr_Occurred()) return NULL;
+    PyObject *end = PyObject_Str(raw == NULL ? Py_None : raw);
+    if (end == NULL) return NULL;
+    int named = PySet_Contains(ids, end);
+    if (named <= 0) Py_CLEAR(end);
+    return end;
+}
+
+/* Whether the direction is the str ``which``: 1, 0, -1 with an exception set. */
+static int direction_is(PyObject *direction, PyObject *which) {
+    if (direction == NULL || !PyUnicode_Check(direction)) return 0;
+    int compared = PyUnicode_Compare(direction, which);
+    if (compared == -1 && PyErr_Occurred()) return -1;
+    return compared == 0;
+}
+
+/* One relation's records onto the buffer (numbered on from *written), its label names
+ * appended to label_list; 1, 0 when it is not plain, -1 with an exception set. */
+static int put_relation(Buffer *buffer, PyObject *item, PyObject *ids, PyObject *label_list,
+                        Py_ssize_t *written) {
+    if (!PyDict_CheckExact(item)) return 0;
+    PyObject *ends[2] = {relation_end(item, FROM_ID_KEY, ids), NULL};
+    if (ends[0] != NULL) ends[1] = relation_end(item, TO_ID_KEY, ids);
+    int outcome = PyErr_Occurred() ? -1 : 0;
+    if (ends[1] == NULL) goto done;
+    PyObject *direction = PyDict_GetItemWithError(item, DIRECTION_KEY);
+    PyObject *names = direction || !PyErr_Occurred() ? PyDict_GetItemWithError(item, LABELS_KEY)
+                                                     : NULL;
+    if (PyErr_Occurred()) goto done;
+    int bi = direction_is(direction, BI_DIRECTION), left = direction_is(direction, LEFT_DIRECTION);
+    if (bi < 0 || left < 0) goto done;
+    if (bi || names == NULL || !PyList_CheckExact(names) || PyList_GET_SIZE(names) == 0) {
+        outcome = 0;
+        goto done;
+    }
+    for (Py_ssize_t k = 0; k < PyList_GET_SIZE(names); k++) {
+        PyObject *name = PyList_GET_ITEM(names, k);
+        if (!PyUnicode_CheckExact(name) || PyUnicode_GET_LENGTH(name) == 0) {
+            outcome = 0;
+            goto done;
+        }
+    }
+    PyObject *head = ends[left], *tail = ends[1 - left];
+    for (Py_ssize_t k = 0; k < PyList_GET_SIZE(names); k++) {
+        PyObject *name = PyList_GET_ITEM(names, k);
+        if (PyList_Append(label_list, name) < 0) goto done;
+        if (reserve(buffer, 80) < 0) goto done;
+        put(buffer, *written ? ",{\"id\":\"R" : "{\"id\":\"R", *written ? 9 : 8);
+        put_number(buffer, ++*written);
+        put(buffer, "\",\"label\":", 10);
+        int failed = put_json_str(buffer, name);
+        if (failed == 0 && reserve(buffer, 16) == 0) {
+            put(buffer, ",\"head\":", 8);
+            failed = put_json_str(buffer, head);
+        } else if (failed == 0) {
+            failed = -1;
+        }
+        if (failed == 0 && reserve(buffer, 16) == 0) {
+            put(buffer, ",\"tail\":", 8);
+            failed = put_json_str(buffer, tail);
+        } else if (failed == 0) {
+            failed = -1;
+        }
+        if (failed == 0 && reserve(buffer, 16) < 0) failed = -1;
+        if (failed) {
+            outcome = failed < 0 ? -1 : 0;
+            goto done;
+        }
+        put(buffer, ",\"note\":\"\"}", 11);
+    }
+    outcome = 1;
+done:
+    Py_XDECREF(ends[0]);
+    Py_XDECREF(ends[1]);
+    return outcome;
+}
+
+/* An annotation's relation results as the JSON array orjson writes of their records
+ * (a new reference, their labels appended to label_list, their count in *count); None
+ * (a new reference) when one is not plain, NULL with an exception set. */
+static PyObject *relations_json(PyObject *relations, PyObject *ids, PyObject *label_list,
+                                Py_ssize_t *count) {
+    Buffer buffer = {NULL, 0, 0};
+    PyObject *result = NULL;
+    *count = 0;
+    if (reserve(&buffer, 2) < 0) return NULL;
+    put(&buffer, "[", 1);
+    for (Py_ssize_t k = 0; k < PyList_GET_SIZE(relations); k++) {
+        int put_one = put_relation(&buffer, PyList_GET_ITEM(relations, k), ids, label_list, count);
+        if (put_one < 0) goto done;
+        if (put_one == 0) {
+            result = Py_NewRef(Py_None);
+            goto done;
+        }
+    }
+    if (reserve(&buffer, 1) < 0) goto done;
+    put(&buffer, "]", 1);
+    result = PyBytes_FromStringAndSize(buffer.bytes, buffer.size);
+done:
+    PyMem_Free(buffer.bytes);
+    return result;
+}
+
+PyDoc_STRVAR(label_studio_spans_doc,
+             "label_studio_spans(texts, result_lists) -> (spans, span_labels, span_counts,\n"
+             "relations, relation_labels, relation_counts) | None\n\n"
+             "label_studio_batches' label work for a stretch of tasks, compiled: each\n"
+             "annotation's results read as label_studio_regions reads them, and its relations\n"
+             "as label_studio_batches.label_work_python reads them (None unless all are\n"
+             "plain); each one's span and relation records written as the JSON arrays orjson\n"
+             "writes of them, with all their labels and each annotation's counts.");
+
+static PyObject *label_studio_spans(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2 || !PyList_Check(args[0]) || !PyList_Check(args[1]) ||
+        PyList_GET_SIZE(args[0]) != PyList_GET_SIZE(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "label_studio_spans(texts: list, result_lists: list)");
+        return NULL;
+    }
+    Py_ssize_t documents = PyList_GET_SIZE(args[0]);
+    PyObject *spans_json = PyList_New(documents), *labels = PyList_New(0),
+             *counts = PyList_New(documents), *relations_all = PyList_New(documents),
+             *relation_labels = PyList_New(0), *relation_counts = PyList_New(documents),
+             *result = NULL;
+    if (spans_json == NULL || labels == NULL || counts == NULL || relations_all == NULL ||
+        relation_labels == NULL || relation_counts == NULL)
+        goto done;
+    for (Py_ssize_t number = 0; number < documents; number++) {
+        PyObject *text = PyList_GET_ITEM(args[0], number);
+        PyObject *results = PyList_GET_ITEM(args[1], number);
+        if (!PyUnicode_Check(text) || !PyList_CheckExact(results)) {
+            result = Py_NewRef(Py_None);
+            goto done;
+        }
+        PyObject *json = NULL, *ids = NULL, *relations = NULL;
+        Py_ssize_t before = PyList_GET_SIZE(labels), written = 0;
+        int read = annotation_json(text, results, labels, &json, &ids, &relations);
+        if (read < 0) goto done;
+        if (read == 0) {
+            result = Py_NewRef(Py_None);
+            goto done;
+        }
+        PyList_SET_ITEM(spans_json, number, json);
+        PyObject *linked = relations_json(relations, ids, relation_labels, &written);
+        Py_DECREF(ids);
+        Py_DECREF(relations);
+        if (linked == NULL) goto done;
+        if (linked == Py_None) {
+            result = linked;
+            goto done;
+        }
+        PyList_SET_ITEM(relations_all, number, linked);
+        PyObject *count = PyLong_FromSsize_t(PyList_GET_SIZE(labels) - before);
+        if (count == NULL) goto done;
+        PyList_SET_ITEM(counts, number, count);
+        count = PyLong_FromSsize_t(written);
+        if (count == NULL) goto done;
+        PyList_SET_ITEM(relation_counts, number, count);
+    }
+    result = PyTuple_Pack(6, spans_json, labels, counts, relations_all, relation_labels,
+                          relation_counts);
+done:
+    Py_XDECREF(spans_json);
+    Py_XDECREF(labels);
+    Py_XDECREF(counts);
+    Py_XDECREF(relations_all);
+    Py_XDECREF(relation_labels);
+    Py_XDECREF(relation_counts);
+    return result;
+}
+
+PyDoc_STRVAR(bracket_count_doc,
+             "bracket_count(data) -> int\n\n"
+             "data.count(b'{') + data.count(b'['), in one pass (jsonio's nesting guard).");
+
+static PyObject *bracket_count(PyObject *module, PyObject *data) {
+    Py_buffer view;
+    if (PyObject_GetBuffer(data, &view, PyBUF_SIMPLE) < 0) return NULL;
+    const unsigned char *bytes = view.buf;
+    size_t found = 0;
+    Py_ssize_t k = 0;
+    /* '{' and '[' differ in one bit only: no other byte gives '{' with that bit set.
+     * Blocks of a fixed length, so that -O2 makes vector code of the inner loop. */
+    for (; k + 128 <= view.len; k += 128) {
+        unsigned char block = 0;
+        for (int j = 0; j < 128; j++) block += (bytes[k + j] | 0x20) == '{';
+        found += block;
+    }
+    for (; k < view.len; k++) found += (bytes[k] | 0x20) == '{';
+    PyBuffer_Release(&view);
+    return PyLong_FromSize_t(found);
+}
+
 static PyMethodDef methods[] = {
     {"doccano_entities", (PyCFunction)(void (*)(void))doccano_entities, METH_FASTCALL,
      doccano_entities_doc},
@@ -1107,6 +1424,9 @@ static PyMethodDef methods[] = {
      doccano_spans_doc},
     {"label_studio_regions", (PyCFunction)(void (*)(void))label_studio_regions, METH_FASTCALL,
      label_studio_regions_doc},
+    {"label_studio_spans", (PyCFunction)(void (*)(void))label_studio_spans, METH_FASTCALL,
+     label_studio_spans_doc},
+    {"bracket_count", (PyCFunction)bracket_count, METH_O, bracket_count_doc},
     {NULL, NULL, 0, NULL},
 };
 
@@ -1132,6 +1452,14 @@ PyMODINIT_FUNC PyInit__offsets(void) {
     META_KEY = PyUnicode_InternFromString("meta");
     LABELS_KIND = PyUnicode_InternFromString("labels");
     RELATION_KIND = PyUnicode_InternFromString("relation");
+    FROM_ID_KEY = PyUnicode_InternFromString("from_id");
+    TO_ID_KEY = PyUnicode_InternFromString("to_id");
+    DIRECTION_KEY = PyUnicode_InternFromString("direction");
+    BI_DIRECTION = PyUnicode_InternFromString("bi");
+    LEFT_DIRECTION = PyUnicode_InternFromString("left");
+    if (FROM_ID_KEY == NULL || TO_ID_KEY == NULL || DIRECTION_KEY == NULL ||
+        BI_DIRECTION == NULL || LEFT_DIRECTION == NULL)
+        return NULL;
     if (TYPE_KEY == NULL || VALUE_KEY == NULL || LABELS_KEY == NULL || META_KEY == NULL ||
         LABELS_KIND == NULL || RELATION_KIND == NULL)
         return NULL;

@@ -132,10 +132,10 @@ def batched_records(records: Iterator[ImportRecord], tally: Tally) -> Iterator[I
             break
         pending.append(record)
         if len(pending) > BATCH_RECORDS:
-            yield from _alike_stretches(pending[:-1])
+            yield from alike_stretches(pending[:-1])
             del pending[:-1]
     if pending:
-        yield from _alike_stretches(pending[:-1])
+        yield from alike_stretches(pending[:-1])
         last = pending[-1]
         last.notices.extend(tally.notices())
         yield iter([last])
@@ -156,7 +156,7 @@ def _batch_key(record: ImportRecord) -> tuple[bool, str | None] | None:
     return True, who
 
 
-def _alike_stretches(records: list[ImportRecord]) -> Iterator[ImportChunk]:
+def alike_stretches(records: list[ImportRecord]) -> Iterator[ImportChunk]:
     for key, alike in itertools.groupby(records, _batch_key):
         stretch = list(alike)
         if key is None or len(stretch) < 2:

@@ -26,7 +26,14 @@ def compiled_offsets() -> ModuleType | None:
         return None
     if not all(
         hasattr(_module, name)
-        for name in ("doccano_spans", "doccano_entities", "doccano_sealed", "label_studio_regions")
+        for name in (
+            "doccano_spans",
+            "doccano_entities",
+            "doccano_sealed",
+            "label_studio_regions",
+            "label_studio_spans",
+            "bracket_count",
+        )
     ):
         return None
     return _module

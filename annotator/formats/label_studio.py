@@ -21,7 +21,6 @@ labelling interface written beside it has a ``<Choices>`` block a category. Othe
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from operator import itemgetter, lt, methodcaller
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import quoteattr
@@ -37,15 +36,13 @@ from annotator.formats.base import (
 )
 from annotator.formats.common import (
     Tally,
-    batched_records,
     document_id,
     document_meta,
     given,
-    layer_name,
     with_tally,
 )
-from annotator.formats.compiled import compiled_offsets
 from annotator.formats.jsonio import Location, iter_json_objects, json_suffix, peek_first_object
+from annotator.formats.label_studio_batches import annotator_of, plain_regions, task_chunks
 from annotator.formats.offsets import (
     UNIT_NAMES,
     RawSpan,
@@ -81,10 +78,13 @@ class LabelStudioReader:
             yield _task(task, loc, f"{path.stem}-{number}", tally)
 
     def read_chunks(self, path: Path) -> Iterator[ImportChunk]:
-        """The records of :meth:`read`, checked one by one as ever, handed over in
-        batches where a stretch of them is alike (see common.batched_records)."""
+        """The records of :meth:`read`, handed over in batches where a stretch of them
+        is alike: checked all at once where the columnar lane takes them
+        (label_studio_batches), else one by one as ever (see common.batched_records)."""
         tally = Tally(path)
-        return batched_records(self._records(path, tally), tally)
+        return task_chunks(
+            path, tally, lambda task, loc, fallback: _task(task, loc, fallback, tally)
+        )
 
 
 def _text_of(data: dict[str, Any], loc: Location) -> tuple[str, str]:
@@ -137,25 +137,13 @@ def _task(task: dict[str, Any], loc: Location, fallback: str, tally: Tally) -> I
             tally.add("cancelled (skipped) annotation: not imported as labels", f"{loc} {pointer}")
             continue
         labels = _annotation(annotation, pointer, source, loc, tally)
-        who = _annotator(annotation)
+        who = annotator_of(annotation)
         if who in record.labels:
             # Two annotations by one person on one task: both sets of labels are kept.
             record.labels[who] = _combine(record.labels[who], labels, source.text)
         else:
             record.labels[who] = labels
     return record
-
-
-def _annotator(annotation: dict[str, Any]) -> str | None:
-    who = annotation.get("completed_by")
-    if isinstance(who, dict):
-        email = who.get("email")
-        if isinstance(email, str) and "@" in email:
-            return layer_name(email.split("@")[0])
-        return layer_name(who.get("username") or who.get("first_name") or who.get("id"))
-    if isinstance(who, int) and not isinstance(who, bool):
-        return f"ls-user-{who}"
-    return layer_name(who)
 
 
 def _annotation(
@@ -165,7 +153,7 @@ def _annotation(
     if not isinstance(results, list):
         raise loc.error(f"{pointer}.result must be a list")
     cats: dict[str, list[str]] = {}
-    plain = _plain_regions(results, source)
+    plain = plain_regions(results, source)
     region_ids: Mapping[str, Sequence[str]]
     if plain is not None:
         spans, region_ids, relations = plain
@@ -276,94 +264,6 @@ def _regions(
     spans, alias, dropped = drop_duplicate_records(spans)
     tally.add("region listed twice (same start, end and label): kept once", str(loc), dropped)
     return spans, alias, region_ids, relations
-
-
-_GET_TYPE = methodcaller("get", "type")
-_VALUE = methodcaller("get", "value")
-_START = methodcaller("get", "start")
-_END = methodcaller("get", "end")
-_TEXT = methodcaller("get", "text")
-_LABELS = methodcaller("get", "labels")
-_ID = methodcaller("get", "id")
-_META = methodcaller("get", "meta")
-
-
-PlainRegions = tuple[list[dict[str, Any]], dict[str, tuple[str]], list[tuple[int, dict[str, Any]]]]
-
-
-def _plain_regions(results: list[Any], source: SourceText) -> PlainRegions | None:
-    """What :func:`_regions` makes of an annotation whose every result is a relation or a
-    region with one label, its offsets in code points of a text stored as it came, and the
-    text it covers (as current Label Studio and our export write them), read with
-    whole-list operations and no duplicate; None for anything else, which it reads.
-    Compiled (_offsets.c) where it is built."""
-    if source.bom or source.newline_map.removed:
-        return None
-    compiled = compiled_offsets()
-    if compiled is not None:
-        return compiled.label_studio_regions(source.text, results)
-    return _plain_regions_python(results, source.text)
-
-
-def _plain_regions_python(results: list[Any], text: str) -> PlainRegions | None:
-    if set(map(type, results)) - {dict}:
-        return None
-    kinds = list(map(_GET_TYPE, results))
-    regions = [item for item, kind in zip(results, kinds, strict=True) if kind == "labels"]
-    relations = [
-        (index, item)
-        for index, (item, kind) in enumerate(zip(results, kinds, strict=True))
-        if kind == "relation"
-    ]
-    if len(regions) + len(relations) != len(results):
-        return None
-    values = list(map(_VALUE, regions))
-    if set(map(type, values)) - {dict}:
-        return None
-    starts, ends = list(map(_START, values)), list(map(_END, values))
-    names = list(map(_LABELS, values))
-    if (
-        set(map(type, starts)) - {int}
-        or set(map(type, ends)) - {int}
-        or set(map(type, names)) - {list}
-        or set(map(len, names)) - {1}
-        or any(map(_META, regions))
-    ):
-        return None
-    labels = list(map(itemgetter(0), names))
-    ids = list(map(_ID, regions))
-    if set(map(type, labels)) - {str} or not all(map(str.strip, labels)):
-        return None
-    if set(map(type, ids)) - {str, int} or not all(ids):
-        return None  # numbered by their place: the careful path
-    region_ids = list(map(str, ids))
-    length = len(text)
-    if starts and (min(starts) < 0 or max(ends) > length or not all(map(lt, starts, ends))):
-        return None
-    covered = list(map(text.__getitem__, map(slice, starts, ends)))
-    labels = list(map(str.strip, labels))
-    if (
-        covered != list(map(_TEXT, values))
-        or len(set(region_ids)) != len(region_ids)
-        or len(set(zip(starts, ends, labels, strict=True))) != len(labels)
-    ):
-        return None
-    spans = [
-        {
-            "id": span_id,
-            "start": start,
-            "end": end,
-            "label": label,
-            "text": span_text,
-            "attrs": {},
-            "note": "",
-        }
-        for span_id, start, end, label, span_text in zip(
-            region_ids, starts, ends, labels, covered, strict=True
-        )
-    ]
-    # Each region's one span id, as _regions lists them (a 1-tuple for a 1-list).
-    return spans, dict(zip(region_ids, zip(region_ids), strict=True)), relations
 
 
 def _add_choices(

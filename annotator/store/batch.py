@@ -207,6 +207,11 @@ class DocumentBatch:
         assert self._stored is not None
         if not ids:
             return []
+        records = map(dict, map(zip, repeat(_DOCUMENT_KEYS), zip(ids, texts, metas, strict=True)))
+        # Each line with its newline, copied once into the file's buffer. Written before
+        # the texts are hashed: orjson leaves each text's UTF-8 with it, which the hash
+        # then reads instead of encoding the text a second time.
+        lines = list(map(orjson.dumps, records, repeat(None), repeat(orjson.OPT_APPEND_NEWLINE)))
         digests = text_hashes(texts)
         count = len(ids)
         index = self.project._index
@@ -222,9 +227,6 @@ class DocumentBatch:
         heads = list(map(head_of, texts))
         if index and self._stored.any_of(texts, chars, heads, digests):
             return None
-        records = map(dict, map(zip, repeat(_DOCUMENT_KEYS), zip(ids, texts, metas, strict=True)))
-        # Each line with its newline, copied once into the file's buffer.
-        lines = list(map(orjson.dumps, records, repeat(None), repeat(orjson.OPT_APPEND_NEWLINE)))
         lengths = list(map((-1).__add__, map(len, lines)))
         offsets = list(accumulate(map(len, lines), initial=self._offset))
         numbers = range(self._line + 1, self._line + count + 1)

@@ -22,7 +22,13 @@ import orjson
 import pytest
 
 from annotator.core.errors import InputError
-from annotator.formats import doccano_batches, doccano_export, jsonio, label_studio
+from annotator.formats import (
+    doccano_batches,
+    doccano_export,
+    jsonio,
+    label_studio,
+    label_studio_batches,
+)
 from annotator.formats.base import ExportRecord
 from annotator.formats.common import Tally
 from annotator.formats.compiled import compiled_offsets
@@ -269,7 +275,7 @@ def test_compiled_plain_regions_are_the_python_ones() -> None:
                 result["value"]["labels"] = [rng.choice([" ", 5, "X"])]
             elif odd < 0.03:
                 result["type"] = rng.choice([None, 3, "choices"])
-        python = label_studio._plain_regions_python(results, text)
+        python = label_studio_batches.plain_regions_python(results, text)
         made = compiled.label_studio_regions(text, results)
         assert made == python
         assert orjson.dumps(made) == orjson.dumps(python)  # fields in order
@@ -286,7 +292,7 @@ def test_plain_regions_are_what_the_careful_reading_makes() -> None:
             text = text.replace("\n", "\r\n")
         source = SourceText(text)
         results = _results(rng, source.text, places)
-        plain = label_studio._plain_regions(results, source)
+        plain = label_studio_batches.plain_regions(results, source)
         if plain is None:
             continue
         taken += 1

@@ -7,7 +7,7 @@ import itertools
 import re
 from collections import Counter
 from collections.abc import Iterator
-from operator import itemgetter
+from operator import contains, itemgetter
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
@@ -61,6 +61,16 @@ def given(item: dict[str, Any], key: str, default: Any) -> Any:
     and "" are kept, for the reader's type check to refuse rather than read as empty."""
     value = item.get(key)
     return default if value is None else value
+
+
+def texts_kept_as_given(texts: list[Any]) -> bool:
+    """Whether a batch lane may take these texts whole: every one a str that import keeps
+    as it came (no carriage return to normalise, no byte-order mark to drop)."""
+    return (
+        set(map(type, texts)) == {str}
+        and not any(map(contains, texts, itertools.repeat("\r")))
+        and not any(map(str.startswith, texts, itertools.repeat("\ufeff")))
+    )
 
 
 def document_meta(meta: dict[str, Any], text: str, changes: dict[str, Any]) -> dict[str, Any]:

@@ -22,7 +22,7 @@ import orjson
 
 from annotator.core.text import TITLE_LIMIT, first_line_title
 from annotator.formats.base import CheckedLabels
-from annotator.formats.common import Tally, document_id
+from annotator.formats.common import Tally, document_id, texts_kept_as_given
 from annotator.formats.compiled import compiled_offsets
 from annotator.formats.offsets import _ASTRAL, UNIT_NAMES, Unit, _on_boundaries, has_astral
 
@@ -145,9 +145,7 @@ def _checked(
     if set(map(type, items)) != _DICT:
         return None
     texts: list[str] = list(map(_get, items, repeat("text")))
-    if set(map(type, texts)) != _STR:
-        return None
-    if any(map(contains, texts, repeat("\r"))) or any(map(str.startswith, texts, repeat("\ufeff"))):
+    if not texts_kept_as_given(texts):
         return None
     label_key, span_lists = _span_lists(items)
     made = _spans(texts, span_lists, unit)

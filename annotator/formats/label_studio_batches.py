@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Container, Iterable, Iterator
 from itertools import repeat
-from operator import contains, itemgetter, lt, methodcaller
+from operator import itemgetter, lt, methodcaller
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ from annotator.formats.common import (
     alike_stretches,
     document_id,
     layer_name,
+    texts_kept_as_given,
 )
 from annotator.formats.compiled import compiled_offsets
 from annotator.formats.jsonio import Location, iter_json_objects
@@ -108,9 +109,7 @@ def _checked(
     if set(map(type, datas)) != _DICT:
         return None
     texts: list[str] = list(map(_get, datas, repeat("text")))
-    if set(map(type, texts)) != _STR:
-        return None
-    if any(map(contains, texts, repeat("\r"))) or any(map(str.startswith, texts, repeat("\ufeff"))):
+    if not texts_kept_as_given(texts):
         return None
     predictions = list(map(_get, items, repeat("predictions")))
     if not set(map(type, predictions)) <= {list, _NONE} or any(predictions):
